@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Numeric targets are compiled with exclusivity checks off in release builds: their hot loops
+/// work on unsafe buffers owned by one layer at a time, and the dynamic checks cost measurable
+/// time at mini-batch 1 (see docs/ARCHITECTURE.md).
+let numericSettings: [SwiftSetting] = [
+  .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
+let package = Package(
+  name: "colearn",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "colearn", targets: ["colearn"]),
+    .library(name: "CoLearnNN", targets: ["CoLearnNN"]),
+    .library(name: "CoLearnData", targets: ["CoLearnData"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // MARK: - C boundary
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
+
+    // MARK: - Libraries
+    .target(name: "CoLearnTensor", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+    .target(name: "CoLearnNN", dependencies: ["CoLearnTensor"], swiftSettings: numericSettings),
+    .target(
+      name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], swiftSettings: numericSettings),
+    .target(
+      name: "CoLearnCLI",
+      dependencies: [
+        "CoLearnTensor", "CoLearnNN", "CoLearnData",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "colearn", dependencies: ["CoLearnCLI"]),
+    .target(name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),
+
+    // MARK: - Tests
+    .testTarget(name: "CoLearnTensorTests", dependencies: ["CoLearnTensor", "CoLearnTestSupport"]),
+    .testTarget(name: "CoLearnNNTests", dependencies: ["CoLearnNN", "CoLearnTestSupport"]),
+    .testTarget(name: "CoLearnDataTests", dependencies: ["CoLearnData", "CoLearnTestSupport"]),
+    .testTarget(
+      name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,174 @@
+import ArgumentParser
+import CoLearnNN
+import CoLearnTensor
+import Foundation
+
+/// `colearn bench`: training and evaluation throughput of the paper's four models next to
+/// PyTorch's on the same machine.
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure training and evaluation throughput (use a release build).",
+    discussion: """
+      Trains each model on random data of the right shape at each mini-batch size and thread \
+      count and reports samples/s (median of 3 timed runs), achieved GFLOP/s and its fraction \
+      of the measured SGEMM peak, next to PyTorch's figures from ../shared/peers.
+      """)
+
+  @Option(help: "Models to measure (comma-separated).")
+  var model: String = ModelSpec.allCases.map(\.rawValue).joined(separator: ",")
+
+  @Option(name: .customLong("batch-size"), help: "Mini-batch sizes (comma-separated).")
+  var batchSizes: String = "1,32"
+
+  @Option(help: "Thread counts to try (comma-separated); the best is reported. Default: 1 and all cores.")
+  var threads: String?
+
+  @Option(help: "Seconds per timed run.")
+  var seconds: Double = 1.5
+
+  @Option(help: "Directory of the PyTorch peer results (pass*/train.json).")
+  var peers: String = "../shared/peers/results"
+
+  @Option(help: "Write the results as JSON to this file.")
+  var json: String?
+
+  @Flag(help: "Skip the evaluation-throughput measurement.")
+  var noEvaluation = false
+
+  func parsedModels() throws -> [ModelSpec] {
+    try model.split(separator: ",").map { name in
+      guard let spec = ModelSpec(rawValue: String(name)) else {
+        throw ValidationError(
+          "unknown model '\(name)'; choose from \(ModelSpec.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return spec
+    }
+  }
+
+  func parsedIntegers(_ text: String, flag: String) throws -> [Int] {
+    try text.split(separator: ",").map { item in
+      guard let value = Int(item), value >= 1 else {
+        throw ValidationError("--\(flag) expects positive integers separated by commas, got '\(item)'")
+      }
+      return value
+    }
+  }
+
+  func validate() throws {
+    _ = try parsedModels()
+    _ = try parsedIntegers(batchSizes, flag: "batch-size")
+    if let threads { _ = try parsedIntegers(threads, flag: "threads") }
+    guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+  }
+
+  func run() throws {
+    let models = try parsedModels()
+    let batches = try parsedIntegers(batchSizes, flag: "batch-size")
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let threadCounts = try threads.map { try parsedIntegers($0, flag: "threads") }
+      ?? Array(Set([1, cores])).sorted()
+    #if DEBUG
+      print("warning: this is a debug build; numbers are 10-100× too slow. Use `swift build -c release`.")
+    #endif
+    let peerFigures = PeerFigures.load(from: URL(fileURLWithPath: peers))
+    var peak: [Int: Double] = [:]
+    for t in threadCounts {
+      BLAS.setThreadCount(t)
+      peak[t] = TrainingBenchmark.gemmPeak()
+    }
+    print("BLAS: \(BLAS.configuration) — \(BLAS.kernelSelectionNote)")
+    print("SGEMM 2048² peak: " + threadCounts.map { "\($0) thr \(format(peak[$0] ?? 0, 1)) GF/s" }
+      .joined(separator: ", "))
+    let bench = TrainingBenchmark(seconds: seconds)
+    var rows: [BenchmarkRow] = []
+    var report = Table(headers: [
+      "model", "batch", "thr", "colearn samples/s", "PyTorch samples/s", "ratio", "target", "GF/s",
+      "% of GEMM peak",
+    ])
+    for spec in models {
+      let flops = TrainingBenchmark.trainFLOPs(spec.makeNetwork())
+      for batch in batches {
+        var best: BenchmarkRow?
+        for t in threadCounts {
+          BLAS.setThreadCount(t)
+          let measured = try bench.measureTraining(model: spec, batchSize: batch)
+          let gflops = measured.samplesPerSecond * flops / 1e9
+          let row = BenchmarkRow(
+            model: spec.rawValue, batchSize: batch, threads: t,
+            samplesPerSecond: measured.samplesPerSecond, stepMicroseconds: measured.stepMicroseconds,
+            trainFLOPsPerSample: flops, gigaFLOPsPerSecond: gflops,
+            fractionOfGEMMPeak: gflops / (peak[t] ?? .infinity))
+          rows.append(row)
+          if best == nil || row.samplesPerSecond > best!.samplesPerSecond { best = row }
+        }
+        guard let best else { continue }
+        let peer = peerFigures?.training[.init(model: spec.rawValue, batchSize: batch)]
+        let target = Self.target(for: spec, batchSize: batch)
+        let ratio = peer.map { best.samplesPerSecond / $0.samplesPerSecond }
+        report.add([
+          spec.rawValue, "\(batch)", "\(best.threads)", format(best.samplesPerSecond, 0),
+          peer.map { "\(format($0.samplesPerSecond, 0)) (\($0.threads) thr)" } ?? "—",
+          ratio.map { format($0, 2) + "×" } ?? "—",
+          target.map { format($0, 1) + "×" + ((ratio ?? 0) >= $0 ? " ✓" : " ✗") } ?? "—",
+          format(best.gigaFLOPsPerSecond, 1), format(100 * best.fractionOfGEMMPeak, 1) + "%",
+        ])
+      }
+    }
+    print()
+    print("Training throughput (best thread count; PyTorch = best of 1/2 threads, median of passes):")
+    print(report.render())
+    var evaluationRows: [[String: String]] = []
+    if !noEvaluation {
+      BLAS.setThreadCount(cores)
+      var table = Table(headers: ["model", "eval batch", "colearn samples/s", "PyTorch b1000 samples/s"])
+      for spec in models {
+        let rate = bench.measureEvaluation(model: spec)
+        let peer = peerFigures?.evaluation[spec.rawValue]
+        table.add([
+          spec.rawValue, "\(spec.evaluationBatchSize)", format(rate, 0), peer.map { format($0, 0) } ?? "—",
+        ])
+        evaluationRows.append([
+          "model": spec.rawValue, "batch": "\(spec.evaluationBatchSize)", "samples_per_s": format(rate, 1),
+        ])
+      }
+      print()
+      print("Evaluation throughput (\(cores) threads):")
+      print(table.render())
+    }
+    if peerFigures == nil {
+      print("\n(no PyTorch figures: \(peers) has no pass*/train.json; pass --peers DIR)")
+    }
+    if let json {
+      struct Output: Encodable {
+        var blas: String
+        var gemmPeakGFLOPs: [String: Double]
+        var training: [BenchmarkRow]
+        var evaluation: [[String: String]]
+      }
+      let output = Output(
+        blas: BLAS.configuration,
+        gemmPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value) }),
+        training: rows, evaluation: evaluationRows)
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      do {
+        try encoder.encode(output).write(to: URL(fileURLWithPath: json))
+      } catch {
+        throw ValidationError("could not write \(json): \(error.localizedDescription)")
+      }
+      print("\nwrote \(json)")
+    }
+  }
+
+  /// The speed-up over PyTorch the foundation issue asks for.
+  static func target(for model: ModelSpec, batchSize: Int) -> Double? {
+    switch (model.isConvolutional, batchSize) {
+    case (false, 1): return 10
+    case (true, 1): return 3
+    case (false, 32): return 1.5
+    case (true, 32): return 1.2
+    default: return nil
+    }
+  }
+}

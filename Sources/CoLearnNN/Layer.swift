@@ -1,0 +1,121 @@
+/// One parameter tensor of a layer: its name within the layer and its shape.
+public struct ParameterShape: Hashable, Sendable {
+  /// The name within the layer, such as "weight" or "bias".
+  public var name: String
+  /// The dimensions, outermost first.
+  public var dimensions: [Int]
+
+  /// The number of values.
+  public var count: Int { dimensions.reduce(1, *) }
+
+  public init(name: String, dimensions: [Int]) {
+    self.name = name
+    self.dimensions = dimensions
+  }
+}
+
+/// A differentiable layer with an explicit forward/backward pair and no autograd tape (STYLE §2).
+///
+/// A layer is built for one per-sample input shape and knows its output shape. It holds no
+/// parameters: it reads them from, and writes their gradients to, a range of the model's flat
+/// vectors that the caller passes as pointers (SPEC §2, STYLE §1). Its workspaces (saved argmax
+/// positions, im2col matrices, …) are allocated by ``reserve(batchSize:)`` once per batch size, so
+/// that ``forward(_:into:batchSize:parameters:)`` and
+/// ``backward(input:output:outputGradient:inputGradient:batchSize:parameters:parameterGradients:)``
+/// allocate nothing.
+///
+/// Batches are sample-major: sample `b` of a batch starts at `b · shape.count`.
+///
+/// Gradient convention: `backward` **overwrites** the parameter gradients of its range with the
+/// gradient of this batch (it does not accumulate). Every layer computes its parameter gradient
+/// in one pass over the batch, so overwriting saves a zeroing pass and a read over |w| per step;
+/// see docs/ARCHITECTURE.md.
+///
+/// Threading: a layer instance and its workspaces belong to one training thread at a time.
+public protocol Layer: AnyObject {
+  /// A short description such as `Linear(1024→128)`.
+  var description: String { get }
+  /// The per-sample input shape.
+  var inputShape: TensorShape { get }
+  /// The per-sample output shape.
+  var outputShape: TensorShape { get }
+  /// The parameter tensors in the order they lie in the layer's range of the flat vector.
+  var parameterShapes: [ParameterShape] { get }
+  /// The number of multiply–adds of one sample's forward pass (for FLOP reports).
+  var forwardMultiplyAdds: Int { get }
+
+  /// Allocates the workspaces needed for batches of up to `batchSize` samples.
+  func reserve(batchSize: Int)
+
+  /// Writes the initial parameter values into `parameters` (this layer's range).
+  func initialize<G: RandomNumberGenerator>(
+    _ parameters: UnsafeMutableBufferPointer<Float>, using generator: inout G)
+
+  /// Computes the output of a batch.
+  ///
+  /// - Parameters:
+  ///   - input: `batchSize × inputShape.count` values.
+  ///   - output: `batchSize × outputShape.count` values, overwritten.
+  ///   - batchSize: at most the size last passed to ``reserve(batchSize:)``.
+  ///   - parameters: the start of this layer's range of the flat parameter vector.
+  func forward(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>)
+
+  /// Back-propagates the gradient of a batch just passed through
+  /// ``forward(_:into:batchSize:parameters:)``.
+  ///
+  /// - Parameters:
+  ///   - input: the input given to `forward`.
+  ///   - output: the output `forward` wrote.
+  ///   - outputGradient: ∂L/∂output, `batchSize × outputShape.count` values.
+  ///   - inputGradient: where to write ∂L/∂input; `nil` for the first layer, which needs none.
+  ///   - parameters: the start of this layer's range of the flat parameter vector.
+  ///   - parameterGradients: the start of this layer's range of the flat gradient vector;
+  ///     overwritten with ∂L/∂parameters for this batch.
+  func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafePointer<Float>,
+    parameterGradients: UnsafeMutablePointer<Float>)
+
+  /// Back-propagates like
+  /// ``backward(input:output:outputGradient:inputGradient:batchSize:parameters:parameterGradients:)``
+  /// but, instead of writing ∂L/∂w, applies the plain SGD update w −= rate · ∂L/∂w to this
+  /// layer's parameters in place — after ∂input has been computed with the old values.
+  ///
+  /// This is the fast path of plain SGD (θ = 1): the update folds into the weight-gradient GEMM
+  /// (alpha = −rate, beta = 1), so the gradient vector is never written or read.
+  func backwardApplyingSGD(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float)
+}
+
+extension Layer {
+  /// The number of parameters of the layer.
+  public var parameterCount: Int {
+    parameterShapes.reduce(0) { $0 + $1.count }
+  }
+}
+
+/// A layer without parameters; supplies the parameter requirements.
+public protocol ParameterFreeLayer: Layer {}
+
+extension ParameterFreeLayer {
+  public var parameterShapes: [ParameterShape] { [] }
+
+  public func backwardApplyingSGD(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float
+  ) {
+    backward(
+      input: input, output: output, outputGradient: outputGradient, inputGradient: inputGradient,
+      batchSize: batchSize, parameters: parameters, parameterGradients: parameters)
+  }
+
+  public func initialize<G: RandomNumberGenerator>(
+    _ parameters: UnsafeMutableBufferPointer<Float>, using generator: inout G
+  ) {}
+}

@@ -1,0 +1,139 @@
+import CoLearnTensor
+
+/// Spatial L2 pooling over square windows: square, average, square root (SPEC §2 `svhn-cnn`).
+///
+/// Shapes: x [B, H, W, C] → y [B, H′, W′, C] (NHWC), with H′ = ⌊(H − size)/stride⌋ + 1 and
+/// W′ = ⌊(W − size)/stride⌋ + 1; leftover rows and columns are dropped, as in ``MaxPool2D``.
+///
+/// Forward: y(h′, w′, c) = √( (1/size²) · Σ_{0 ≤ i, j < size} x(h′·stride + i, w′·stride + j, c)² ).
+///
+/// SPEC §2 says "square, average, square root", so this averages. Torch7's
+/// `nn.SpatialLPPooling(C, 2, size, size, stride, stride)` sums instead (it is
+/// `Power(2) → SpatialAveragePooling → MulConstant(size²) → Power(1/2)`), which is this layer
+/// times the constant `size` (2 for svhn-cnn); the following SubtractiveNormalization and
+/// convolution see a rescaled input, nothing else changes. The peer reference
+/// (`/work/shared/peers/models.py`, `L2Pool`) averages too, and adds 1e-12 inside the root; this
+/// layer adds no epsilon (see below).
+///
+/// Backward: ∂x(p) = Σ over the windows containing p of ∂y · x(p) / (size² · y), and 0 for a
+/// window with y = 0 (then every x in it is 0; the one-sided limit of the gradient does not exist,
+/// 0 is the subgradient of minimum norm). No epsilon is needed: within a window
+/// |x(p)| ≤ size · y, so |x(p) / (size² · y)| ≤ 1/size and the gradient stays bounded as y → 0.
+/// With stride < size the windows overlap and the contributions accumulate.
+///
+/// Cost: O(B · H′ · W′ · size² · C) forward and backward, innermost over the contiguous channels.
+/// Nothing is allocated in forward or backward.
+public final class L2Pool2D: ParameterFreeLayer {
+  public let inputShape: TensorShape
+  public let outputShape: TensorShape
+  /// The window height and width.
+  public let size: Int
+  /// The step between windows, vertically and horizontally.
+  public let stride: Int
+
+  /// Per-channel ∂y / (size² · y) of the window being back-propagated (C values).
+  private let scales: FloatBuffer
+
+  /// An L2-pooling layer over `input` (an image shape `[H, W, C]`).
+  ///
+  /// - Parameters:
+  ///   - input: the per-sample input shape, channels-last.
+  ///   - size: the window height and width (≥ 1, at most H and W).
+  ///   - stride: the step between windows (≥ 1).
+  public init(input: TensorShape, size: Int, stride: Int) {
+    precondition(size >= 1 && stride >= 1, "L2Pool2D needs size ≥ 1 and stride ≥ 1")
+    precondition(
+      input.height >= size && input.width >= size,
+      "L2Pool2D window \(size)×\(size) does not fit in input \(input)")
+    inputShape = input
+    self.size = size
+    self.stride = stride
+    outputShape = .image(
+      height: (input.height - size) / stride + 1, width: (input.width - size) / stride + 1,
+      channels: input.channels)
+    scales = FloatBuffer(count: input.channels)
+  }
+
+  public var description: String { "L2Pool2D(\(size)×\(size), stride \(stride))" }
+  public var forwardMultiplyAdds: Int { 0 }
+  public func reserve(batchSize: Int) {}
+
+  public func forward(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>
+  ) {
+    let width = inputShape.width
+    let channels = inputShape.channels
+    let outputHeight = outputShape.height
+    let outputWidth = outputShape.width
+    let inputCount = inputShape.count
+    let outputCount = outputShape.count
+    let inverseArea = 1 / Float(size * size)
+    for b in 0..<batchSize {
+      let x = input + b * inputCount
+      let y = output + b * outputCount
+      for oh in 0..<outputHeight {
+        for ow in 0..<outputWidth {
+          let yw = y + (oh * outputWidth + ow) * channels
+          yw.update(repeating: 0, count: channels)
+          for i in 0..<size {
+            for j in 0..<size {
+              let xw = x + ((oh * stride + i) * width + ow * stride + j) * channels
+              for c in 0..<channels {
+                yw[c] += xw[c] * xw[c]
+              }
+            }
+          }
+          for c in 0..<channels {
+            yw[c] = (yw[c] * inverseArea).squareRoot()
+          }
+        }
+      }
+    }
+  }
+
+  public func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafePointer<Float>,
+    parameterGradients: UnsafeMutablePointer<Float>
+  ) {
+    guard let inputGradient else { return }
+    let width = inputShape.width
+    let channels = inputShape.channels
+    let outputHeight = outputShape.height
+    let outputWidth = outputShape.width
+    let inputCount = inputShape.count
+    let outputCount = outputShape.count
+    let area = Float(size * size)
+    let scale = scales.pointer
+    inputGradient.update(repeating: 0, count: batchSize * inputCount)
+    for b in 0..<batchSize {
+      let x = input + b * inputCount
+      let y = output + b * outputCount
+      let dx = inputGradient + b * inputCount
+      let dy = outputGradient + b * outputCount
+      for oh in 0..<outputHeight {
+        for ow in 0..<outputWidth {
+          let window = (oh * outputWidth + ow) * channels
+          let yw = y + window
+          let dyw = dy + window
+          for c in 0..<channels {
+            let value = yw[c]
+            scale[c] = value > 0 ? dyw[c] / (area * value) : 0
+          }
+          for i in 0..<size {
+            for j in 0..<size {
+              let offset = ((oh * stride + i) * width + ow * stride + j) * channels
+              let xw = x + offset
+              let dxw = dx + offset
+              for c in 0..<channels {
+                dxw[c] += scale[c] * xw[c]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import CoLearnTensor
+
+/// A fully connected layer y = W·x + b (Torch7 `nn.Linear`).
+///
+/// Parameters, in order: `weight` [outputs, inputs] (row-major), `bias` [outputs]. Any input
+/// shape is read as a flat vector of `inputShape.count` values, so no separate flatten layer is
+/// needed after a channels-last pooling layer.
+///
+/// Shapes: x [B, in] → y [B, out]. Forward: y = x·Wᵀ + b (one GEMM, a GEMV at B = 1).
+/// Backward: ∂W = ∂yᵀ·x, ∂b = Σ_b ∂y, ∂x = ∂y·W.
+public final class Linear: Layer {
+  public let inputShape: TensorShape
+  public let outputShape: TensorShape
+  /// The number of inputs (the flattened input shape).
+  public let inputCount: Int
+  /// The number of outputs.
+  public let outputCount: Int
+
+  /// A layer from `input` (any shape, read flat) to `outputs` values.
+  public init(input: TensorShape, outputs: Int) {
+    precondition(outputs > 0, "Linear needs at least one output")
+    inputShape = input
+    inputCount = input.count
+    outputCount = outputs
+    outputShape = TensorShape(outputs)
+  }
+
+  /// A layer from `inputs` to `outputs` values.
+  public convenience init(inputs: Int, outputs: Int) {
+    self.init(input: TensorShape(inputs), outputs: outputs)
+  }
+
+  public var description: String { "Linear(\(inputCount)→\(outputCount))" }
+
+  public var parameterShapes: [ParameterShape] {
+    [
+      ParameterShape(name: "weight", dimensions: [outputCount, inputCount]),
+      ParameterShape(name: "bias", dimensions: [outputCount]),
+    ]
+  }
+
+  public var forwardMultiplyAdds: Int { inputCount * outputCount }
+
+  public func reserve(batchSize: Int) {}
+
+  /// Torch7 default: every weight and bias ~ U(−1/√inputs, 1/√inputs).
+  public func initialize<G: RandomNumberGenerator>(
+    _ parameters: UnsafeMutableBufferPointer<Float>, using generator: inout G
+  ) {
+    let bound = 1 / Float(inputCount).squareRoot()
+    fillUniform(parameters, lower: -bound, upper: bound, using: &generator)
+  }
+
+  public func forward(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>
+  ) {
+    let weight = parameters
+    let bias = parameters + outputCount * inputCount
+    for b in 0..<batchSize {
+      (output + b * outputCount).update(from: bias, count: outputCount)
+    }
+    if batchSize == 1 {
+      BLAS.gemv(
+        .none, m: outputCount, n: inputCount, a: weight, lda: inputCount, x: input, beta: 1,
+        y: output)
+    } else {
+      BLAS.gemm(
+        .none, .transposed, m: batchSize, n: outputCount, k: inputCount,
+        a: input, lda: inputCount, b: weight, ldb: inputCount, beta: 1, c: output, ldc: outputCount)
+    }
+  }
+
+  public func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafePointer<Float>,
+    parameterGradients: UnsafeMutablePointer<Float>
+  ) {
+    propagateInputGradient(outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
+    // ∂W = ∂yᵀ · x   [out, B]·[B, in]
+    BLAS.gemm(
+      .transposed, .none, m: outputCount, n: inputCount, k: batchSize,
+      a: outputGradient, lda: outputCount, b: input, ldb: inputCount,
+      c: parameterGradients, ldc: inputCount)
+    // ∂b = Σ_b ∂y[b, :]
+    let biasGradient = parameterGradients + outputCount * inputCount
+    biasGradient.update(repeating: 0, count: outputCount)
+    addColumnSums(of: outputGradient, rows: batchSize, scale: 1, into: biasGradient)
+  }
+
+  /// W −= rate · ∂yᵀ·x and b −= rate · Σ_b ∂y, after ∂x = ∂y·W with the old W. At B = 1 the
+  /// weight update is one rank-1 update (GER) straight into W.
+  public func backwardApplyingSGD(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float
+  ) {
+    propagateInputGradient(
+      outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
+    if batchSize == 1 {
+      BLAS.ger(
+        m: outputCount, n: inputCount, alpha: -rate, x: outputGradient, y: input,
+        a: parameters, lda: inputCount)
+    } else {
+      BLAS.gemm(
+        .transposed, .none, m: outputCount, n: inputCount, k: batchSize, alpha: -rate,
+        a: outputGradient, lda: outputCount, b: input, ldb: inputCount, beta: 1,
+        c: parameters, ldc: inputCount)
+    }
+    addColumnSums(
+      of: outputGradient, rows: batchSize, scale: -rate, into: parameters + outputCount * inputCount)
+  }
+
+  /// ∂x = ∂y · W   [B, out]·[out, in]; nothing when `inputGradient` is nil (first layer).
+  private func propagateInputGradient(
+    _ outputGradient: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, weight: UnsafePointer<Float>
+  ) {
+    guard let inputGradient else { return }
+    if batchSize == 1 {
+      BLAS.gemv(
+        .transposed, m: outputCount, n: inputCount, a: weight, lda: inputCount,
+        x: outputGradient, y: inputGradient)
+    } else {
+      BLAS.gemm(
+        .none, .none, m: batchSize, n: inputCount, k: outputCount,
+        a: outputGradient, lda: outputCount, b: weight, ldb: inputCount,
+        c: inputGradient, ldc: inputCount)
+    }
+  }
+
+  /// target[o] += scale · Σ_r matrix[r, o] for a [rows, outputCount] matrix.
+  private func addColumnSums(
+    of matrix: UnsafePointer<Float>, rows: Int, scale: Float, into target: UnsafeMutablePointer<Float>
+  ) {
+    for r in 0..<rows {
+      let row = matrix + r * outputCount
+      for o in 0..<outputCount { target[o] += scale * row[o] }
+    }
+  }
+}

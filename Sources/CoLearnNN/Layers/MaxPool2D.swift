@@ -1,0 +1,135 @@
+import CoLearnTensor
+
+/// Spatial max pooling over square windows (Torch7 `nn.SpatialMaxPooling(size, size, stride,
+/// stride)`, SPEC §2 `mnist-cnn`).
+///
+/// Shapes: x [B, H, W, C] → y [B, H′, W′, C] (NHWC), with H′ = ⌊(H − size)/stride⌋ + 1 and
+/// W′ = ⌊(W − size)/stride⌋ + 1. Rows and columns left over after the last whole window are
+/// dropped, as Torch7 does without `:ceil()`: 28×28 with size 3, stride 3 gives 9×9 (row and
+/// column 27 are never read) and 5×5 with size 2, stride 2 gives 2×2.
+///
+/// Forward: y(h′, w′, c) = max over 0 ≤ i, j < size of x(h′·stride + i, w′·stride + j, c). The
+/// position of the maximum is saved per output value; ties go to the first maximum in row-major
+/// window order (smallest i, then smallest j).
+///
+/// Backward: ∂x is zero except at the saved positions, which receive the ∂y of every window whose
+/// maximum they are. With stride < size the windows overlap and one input can be the maximum of
+/// several windows, so the scatter accumulates (+=); leftover rows and columns get 0.
+///
+/// Cost: O(B · H′ · W′ · size² · C) comparisons forward, O(B · (H·W + H′·W′) · C) backward. The
+/// innermost loops run over the contiguous channels. Nothing is allocated after
+/// ``reserve(batchSize:)``.
+public final class MaxPool2D: ParameterFreeLayer {
+  public let inputShape: TensorShape
+  public let outputShape: TensorShape
+  /// The window height and width.
+  public let size: Int
+  /// The step between windows, vertically and horizontally.
+  public let stride: Int
+
+  /// The argmax of every output value, as an offset into its sample's input
+  /// (`(h · W + w) · C + c`); `reservedBatchSize × outputShape.count` entries.
+  private var argmax = IndexBuffer(count: 0)
+  private var reservedBatchSize = 0
+
+  /// A max-pooling layer over `input` (an image shape `[H, W, C]`).
+  ///
+  /// - Parameters:
+  ///   - input: the per-sample input shape, channels-last.
+  ///   - size: the window height and width (≥ 1, at most H and W).
+  ///   - stride: the step between windows (≥ 1).
+  public init(input: TensorShape, size: Int, stride: Int) {
+    precondition(size >= 1 && stride >= 1, "MaxPool2D needs size ≥ 1 and stride ≥ 1")
+    precondition(
+      input.height >= size && input.width >= size,
+      "MaxPool2D window \(size)×\(size) does not fit in input \(input)")
+    precondition(
+      input.count <= Int(Int32.max), "MaxPool2D input \(input) is too large for Int32 offsets")
+    inputShape = input
+    self.size = size
+    self.stride = stride
+    outputShape = .image(
+      height: (input.height - size) / stride + 1, width: (input.width - size) / stride + 1,
+      channels: input.channels)
+  }
+
+  public var description: String { "MaxPool2D(\(size)×\(size), stride \(stride))" }
+  public var forwardMultiplyAdds: Int { 0 }
+
+  public func reserve(batchSize: Int) {
+    guard batchSize > reservedBatchSize else { return }
+    argmax = IndexBuffer(count: batchSize * outputShape.count)
+    reservedBatchSize = batchSize
+  }
+
+  public func forward(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>
+  ) {
+    precondition(
+      batchSize <= reservedBatchSize,
+      "MaxPool2D: batch \(batchSize) exceeds reserved \(reservedBatchSize); call reserve first")
+    let width = inputShape.width
+    let channels = inputShape.channels
+    let outputHeight = outputShape.height
+    let outputWidth = outputShape.width
+    let inputCount = inputShape.count
+    let outputCount = outputShape.count
+    for b in 0..<batchSize {
+      let x = input + b * inputCount
+      let y = output + b * outputCount
+      let positions = argmax.pointer + b * outputCount
+      for oh in 0..<outputHeight {
+        for ow in 0..<outputWidth {
+          let yw = y + (oh * outputWidth + ow) * channels
+          let pw = positions + (oh * outputWidth + ow) * channels
+          // Start from the window's top-left value, then scan row-major; `>` keeps the first
+          // maximum on ties. Pointer offsets and unchecked Int32 arithmetic keep overflow checks
+          // out of the channel loops, and the unconditional selects let them vectorise.
+          let corner = ((oh * stride) * width + ow * stride) * channels
+          let xc = x + corner
+          let cornerIndex = Int32(truncatingIfNeeded: corner)
+          for c in 0..<channels {
+            yw[c] = xc[c]
+            pw[c] = cornerIndex &+ Int32(truncatingIfNeeded: c)
+          }
+          for i in 0..<size {
+            for j in 0..<size {
+              let offset = ((oh * stride + i) * width + ow * stride + j) * channels
+              let xw = x + offset
+              let offsetIndex = Int32(truncatingIfNeeded: offset)
+              for c in 0..<channels {
+                let value = xw[c]
+                let best = yw[c]
+                let greater = value > best
+                yw[c] = greater ? value : best
+                pw[c] = greater ? offsetIndex &+ Int32(truncatingIfNeeded: c) : pw[c]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  public func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafePointer<Float>,
+    parameterGradients: UnsafeMutablePointer<Float>
+  ) {
+    guard let inputGradient else { return }
+    let inputCount = inputShape.count
+    let outputCount = outputShape.count
+    inputGradient.update(repeating: 0, count: batchSize * inputCount)
+    for b in 0..<batchSize {
+      let dx = inputGradient + b * inputCount
+      let dy = outputGradient + b * outputCount
+      let positions = argmax.pointer + b * outputCount
+      // Accumulate: with overlapping windows one input may be the maximum of several.
+      for o in 0..<outputCount {
+        dx[Int(positions[o])] += dy[o]
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import CoLearnTensor
+
+/// The elementwise hyperbolic tangent. Shapes: x [B, …] → y [B, …] (same shape).
+///
+/// Forward uses ``fastTanh(_:)`` (absolute error below 4e-7); backward uses the saved output:
+/// ∂x = ∂y · (1 − y²).
+public final class Tanh: ParameterFreeLayer {
+  public let inputShape: TensorShape
+  public var outputShape: TensorShape { inputShape }
+
+  public init(input: TensorShape) {
+    inputShape = input
+  }
+
+  public var description: String { "Tanh" }
+  public var forwardMultiplyAdds: Int { 0 }
+  public func reserve(batchSize: Int) {}
+
+  public func forward(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>
+  ) {
+    fastTanh(input, into: output, count: batchSize * inputShape.count)
+  }
+
+  public func backward(
+    input: UnsafePointer<Float>, output: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+    batchSize: Int, parameters: UnsafePointer<Float>,
+    parameterGradients: UnsafeMutablePointer<Float>
+  ) {
+    guard let inputGradient else { return }
+    let n = batchSize * inputShape.count
+    for i in 0..<n {
+      let y = output[i]
+      inputGradient[i] = outputGradient[i] * (1 - y * y)
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import CoLearnTensor
+
+/// A sequence of layers with the activation workspaces to run them on batches (STYLE §2).
+///
+/// The network holds no parameters: `forward` and `backward` take the flat parameter and
+/// gradient vectors of a model, so one network (and its workspaces) can train many models in
+/// turn — the participants of a simulation share one. Workspaces are allocated by
+/// ``reserve(batchSize:)`` and reused: a training step allocates nothing.
+///
+/// Threading: a network belongs to one training thread at a time.
+public final class Network {
+  /// The layers, input to output.
+  public let layers: [any Layer]
+  /// Where each layer's parameters lie in the flat vector.
+  public let layout: ParameterLayout
+  /// The per-sample input shape.
+  public let inputShape: TensorShape
+  /// The per-sample output shape.
+  public let outputShape: TensorShape
+  /// The largest batch the workspaces hold.
+  public private(set) var capacity = 0
+
+  private var activations: [FloatBuffer] = []
+  private var gradientBuffers: [FloatBuffer] = []
+
+  /// A network over `layers`, which must chain: each layer's input shape is the previous
+  /// layer's output shape (a ``Linear`` accepts any shape of the same count).
+  public init(layers: [any Layer]) {
+    precondition(!layers.isEmpty, "a network needs at least one layer")
+    for (previous, next) in zip(layers, layers.dropFirst()) {
+      precondition(
+        previous.outputShape.count == next.inputShape.count,
+        "\(previous.description) outputs \(previous.outputShape) but \(next.description) "
+          + "expects \(next.inputShape)")
+    }
+    BLAS.ensureKernelsMatchCPU()
+    self.layers = layers
+    self.layout = ParameterLayout(layers: layers)
+    self.inputShape = layers[0].inputShape
+    self.outputShape = layers[layers.count - 1].outputShape
+  }
+
+  /// |w|: the length of the flat parameter vector this network reads.
+  public var parameterCount: Int { layout.parameterCount }
+
+  /// Forward multiply–adds of one sample.
+  public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
+
+  /// Makes the workspaces hold batches of up to `batchSize` samples. Growing reallocates;
+  /// asking for a size no larger than ``capacity`` does nothing.
+  public func reserve(batchSize: Int) {
+    precondition(batchSize >= 1, "batch size must be at least 1, got \(batchSize)")
+    guard batchSize > capacity else { return }
+    capacity = batchSize
+    activations = layers.map { FloatBuffer(count: batchSize * $0.outputShape.count) }
+    let largest = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 1
+    gradientBuffers = [
+      FloatBuffer(count: batchSize * largest), FloatBuffer(count: batchSize * largest),
+    ]
+    for layer in layers {
+      layer.reserve(batchSize: batchSize)
+    }
+  }
+
+  /// Draws initial parameters for every layer (each layer documents its distribution).
+  ///
+  /// - Parameters:
+  ///   - parameters: the flat vector, of length ``parameterCount``; overwritten.
+  ///   - generator: the seeded source of the draws.
+  public func initialize<G: RandomNumberGenerator>(
+    _ parameters: inout [Float], using generator: inout G
+  ) {
+    precondition(parameters.count == parameterCount, "parameter vector has the wrong length")
+    parameters.withUnsafeMutableBufferPointer { all in
+      for (layer, range) in zip(layers, layout.layerRanges) where !range.isEmpty {
+        layer.initialize(UnsafeMutableBufferPointer(rebasing: all[range]), using: &generator)
+      }
+    }
+  }
+
+  /// Runs a batch forward and returns the output (valid until the next call).
+  ///
+  /// - Parameters:
+  ///   - input: `batchSize × inputShape.count` values.
+  ///   - batchSize: at most ``capacity``.
+  ///   - parameters: the flat parameter vector.
+  /// - Returns: `batchSize × outputShape.count` values in the network's workspace.
+  @discardableResult
+  public func forward(
+    _ input: UnsafePointer<Float>, batchSize: Int, parameters: UnsafePointer<Float>
+  ) -> UnsafePointer<Float> {
+    precondition(batchSize <= capacity, "batch of \(batchSize) exceeds reserved \(capacity)")
+    var current = input
+    for index in layers.indices {
+      let output = activations[index].pointer
+      layers[index].forward(
+        current, into: output, batchSize: batchSize,
+        parameters: parameters + layout.layerRanges[index].lowerBound)
+      current = UnsafePointer(output)
+    }
+    return current
+  }
+
+  /// Back-propagates ∂L/∂output of the batch last run by ``forward(_:batchSize:parameters:)``
+  /// and writes ∂L/∂w into `gradients` (every position is overwritten).
+  ///
+  /// - Parameters:
+  ///   - input: the input given to `forward`.
+  ///   - outputGradient: ∂L/∂output, `batchSize × outputShape.count` values.
+  ///   - batchSize: the batch size given to `forward`.
+  ///   - parameters: the flat parameter vector given to `forward`.
+  ///   - gradients: the flat gradient vector, of length ``parameterCount``.
+  public func backward(
+    input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>
+  ) {
+    var upstream = outputGradient
+    for index in layers.indices.reversed() {
+      let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
+      let downstream: UnsafeMutablePointer<Float>? =
+        index == 0 ? nil : gradientBuffers[index % 2].pointer
+      let offset = layout.layerRanges[index].lowerBound
+      layers[index].backward(
+        input: layerInput, output: activations[index].pointer, outputGradient: upstream,
+        inputGradient: downstream, batchSize: batchSize, parameters: parameters + offset,
+        parameterGradients: gradients + offset)
+      if let downstream { upstream = UnsafePointer(downstream) }
+    }
+  }
+
+  /// Back-propagates like ``backward(input:outputGradient:batchSize:parameters:gradients:)`` but
+  /// applies the plain SGD update w −= rate · ∂L/∂w in place, layer by layer, instead of writing
+  /// a gradient vector (see ``Layer/backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``).
+  ///
+  /// The result equals `backward` followed by w −= rate · g, up to floating-point rounding.
+  public func backwardApplyingSGD(
+    input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
+    parameters: UnsafeMutablePointer<Float>, rate: Float
+  ) {
+    var upstream = outputGradient
+    for index in layers.indices.reversed() {
+      let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
+      let downstream: UnsafeMutablePointer<Float>? =
+        index == 0 ? nil : gradientBuffers[index % 2].pointer
+      layers[index].backwardApplyingSGD(
+        input: layerInput, output: activations[index].pointer, outputGradient: upstream,
+        inputGradient: downstream, batchSize: batchSize,
+        parameters: parameters + layout.layerRanges[index].lowerBound, rate: rate)
+      if let downstream { upstream = UnsafePointer(downstream) }
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import CoLearnTensor
+
+/// The state of one model under local training: its flat parameter vector and the number of
+/// mini-batch steps it has taken (t in the Torch7 learning-rate decay, SPEC §4).
+public struct LocalModel: Sendable {
+  /// The flat parameter vector w.
+  public var parameters: [Float]
+  /// t: mini-batch steps taken so far.
+  public var stepCount: Int
+
+  public init(parameters: [Float], stepCount: Int = 0) {
+    self.parameters = parameters
+    self.stepCount = stepCount
+  }
+}
+
+/// What one epoch of training measured.
+public struct EpochStatistics: Sendable {
+  /// The mean training loss over the epoch's mini-batches (weighted by batch size).
+  public var meanLoss: Double
+  /// The fraction of training samples classified correctly during the epoch (before each
+  /// step's update).
+  public var trainingAccuracy: Double
+  /// The number of samples visited.
+  public var samples: Int
+  /// The number of mini-batch steps taken.
+  public var steps: Int
+}
+
+/// Runs (selective) SGD on a model (SPEC §4, §5), owning every workspace a step needs: the
+/// gradient vector, the mini-batch buffers, the loss gradient and the selection workspace. After
+/// the first epoch nothing is allocated.
+///
+/// One trainer can train many models in turn (the participants of a simulation share one): the
+/// per-model state is the ``LocalModel`` passed in.
+///
+/// Threading: a trainer belongs to one thread at a time.
+public final class Trainer {
+  /// The network whose workspaces this trainer uses.
+  public let network: Network
+  /// The SGD settings.
+  public let configuration: SGDConfiguration
+
+  private let gradients: FloatBuffer
+  private let batchFeatures: FloatBuffer
+  private let batchLabels: UnsafeMutablePointer<Int32>
+  private let lossGradient: FloatBuffer
+  private var order: [Int] = []
+  private var selector = MagnitudeSelector()
+  private var selected: [Int32] = []
+  private let classes: Int
+
+  /// A trainer for `network` with `configuration`; reserves the network for the batch size.
+  public init(network: Network, configuration: SGDConfiguration) {
+    self.network = network
+    self.configuration = configuration
+    let batch = configuration.batchSize
+    network.reserve(batchSize: batch)
+    classes = network.outputShape.count
+    // The gradient vector is only needed by selective SGD; plain SGD fuses the update.
+    gradients = FloatBuffer(count: configuration.selectFraction < 1 ? network.parameterCount : 0)
+    batchFeatures = FloatBuffer(count: batch * network.inputShape.count)
+    batchLabels = .allocate(capacity: batch)
+    batchLabels.initialize(repeating: 0, count: batch)
+    lossGradient = FloatBuffer(count: batch * classes)
+    if configuration.selectFraction < 1 {
+      selected = [Int32](
+        repeating: 0, count: configuration.selectedCount(parameterCount: network.parameterCount))
+    }
+  }
+
+  deinit {
+    batchLabels.deallocate()
+  }
+
+  /// One epoch: a pass over `samples` in a fresh random order drawn from `generator`, in
+  /// mini-batches of ``SGDConfiguration/batchSize`` (the last one may be smaller).
+  public func trainEpoch<G: RandomNumberGenerator>(
+    _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G
+  ) -> EpochStatistics {
+    precondition(
+      samples.sampleSize == network.inputShape.count,
+      "samples have \(samples.sampleSize) values, the model expects \(network.inputShape.count)")
+    precondition(model.parameters.count == network.parameterCount, "wrong parameter count")
+    shufflePermutation(&order, count: samples.count, using: &generator)
+    let batch = configuration.batchSize
+    let sampleSize = samples.sampleSize
+    var totalLoss = 0.0
+    var correct = 0
+    var steps = 0
+    samples.features.withUnsafeBufferPointer { features in
+      samples.labels.withUnsafeBufferPointer { labels in
+        var start = 0
+        while start < order.count {
+          let size = min(batch, order.count - start)
+          let input: UnsafePointer<Float>
+          let batchLabelPointer: UnsafePointer<Int32>
+          if size == 1 {
+            // A single sample is read in place: no gather.
+            let index = order[start]
+            input = features.baseAddress! + index * sampleSize
+            batchLabelPointer = labels.baseAddress! + index
+          } else {
+            for (slot, index) in order[start..<(start + size)].enumerated() {
+              (batchFeatures.pointer + slot * sampleSize).update(
+                from: features.baseAddress! + index * sampleSize, count: sampleSize)
+              batchLabels[slot] = labels[index]
+            }
+            input = UnsafePointer(batchFeatures.pointer)
+            batchLabelPointer = UnsafePointer(batchLabels)
+          }
+          let result = step(&model, input: input, labels: batchLabelPointer, batchSize: size)
+          totalLoss += Double(result.loss) * Double(size)
+          correct += result.correct
+          steps += 1
+          start += size
+        }
+      }
+    }
+    let count = max(samples.count, 1)
+    return EpochStatistics(
+      meanLoss: totalLoss / Double(count), trainingAccuracy: Double(correct) / Double(count),
+      samples: samples.count, steps: steps)
+  }
+
+  /// One mini-batch step: forward, loss, backward, then the (selective) SGD update
+  /// w_j −= α_t · ∂E/∂w_j with α_t = α / (1 + t·d) (SPEC §4); with θ < 1 only the k = ceil(θ|w|)
+  /// positions of largest |∂E/∂w_j| are updated (SPEC §5).
+  ///
+  /// - Returns: the batch's mean loss and its number of correct predictions.
+  @discardableResult
+  public func step(
+    _ model: inout LocalModel, input: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+    batchSize: Int
+  ) -> (loss: Float, correct: Int) {
+    let rate = configuration.learningRate(atStep: model.stepCount)
+    let result = model.parameters.withUnsafeMutableBufferPointer { w in
+      let parameters = UnsafePointer(w.baseAddress!)
+      let output = network.forward(input, batchSize: batchSize, parameters: parameters)
+      let result = negativeLogLikelihood(
+        logProbabilities: output, labels: labels, batchSize: batchSize, classes: classes,
+        gradient: lossGradient.pointer)
+      if configuration.selectFraction >= 1 {
+        // Plain SGD: the update is fused into each layer's weight-gradient computation.
+        network.backwardApplyingSGD(
+          input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
+          parameters: w.baseAddress!, rate: rate)
+      } else {
+        network.backward(
+          input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
+          parameters: parameters, gradients: gradients.pointer)
+        applySelectedUpdate(to: w.baseAddress!, rate: rate)
+      }
+      return result
+    }
+    model.stepCount += 1
+    return result
+  }
+
+  /// w_j −= rate · g_j for the k positions of largest |g_j| (ties by lower index).
+  private func applySelectedUpdate(to w: UnsafeMutablePointer<Float>, rate: Float) {
+    let k = selected.count
+    let g = gradients.pointer
+    selected.withUnsafeMutableBufferPointer { chosen in
+      selector.selectLargest(
+        UnsafeBufferPointer(gradients.buffer), k: k, into: chosen.baseAddress!)
+      for index in chosen {
+        let j = Int(index)
+        w[j] -= rate * g[j]
+      }
+    }
+  }
+}

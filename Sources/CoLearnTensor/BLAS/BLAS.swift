@@ -1,0 +1,108 @@
+import COpenBLAS
+
+/// Whether a matrix operand of ``BLAS/gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` is read as
+/// stored or transposed. All matrices are row-major.
+public enum Transpose: Sendable {
+  case none
+  case transposed
+
+  var cblas: CBLAS_TRANSPOSE {
+    switch self {
+    case .none: return CblasNoTrans
+    case .transposed: return CblasTrans
+    }
+  }
+}
+
+/// The typed face of the CBLAS library: the only place in colearn that calls into C for
+/// linear algebra. Every function is row-major single precision.
+///
+/// Threading: the BLAS library keeps one global thread pool; ``setThreadCount(_:)`` changes it
+/// for the whole process. Calls may come from any thread, but colearn issues them from one
+/// training thread at a time.
+public enum BLAS {
+  /// Sets the number of threads the BLAS library may use for one call.
+  ///
+  /// - Parameter count: at least 1.
+  public static func setThreadCount(_ count: Int) {
+    precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
+    ensureKernelsMatchCPU()
+    openblas_set_num_threads(Int32(count))
+  }
+
+  /// The number of threads the BLAS library currently uses.
+  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+  /// A description of the BLAS build and the CPU kernel it picked, for reports.
+  public static var configuration: String {
+    let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
+    let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    return "\(config) (core: \(core))"
+  }
+
+  /// C = alpha · op(A) · op(B) + beta · C, with op(A) of shape m×k and op(B) of shape k×n.
+  ///
+  /// - Complexity: 2·m·n·k floating-point operations.
+  public static func gemm(
+    _ transA: Transpose, _ transB: Transpose,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
+      a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// y = alpha · op(A) · x + beta · y, where A is stored m×n (row-major).
+  public static func gemv(
+    _ trans: Transpose, m: Int, n: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    x: UnsafePointer<Float>, incX: Int = 1,
+    beta: Float = 0,
+    y: UnsafeMutablePointer<Float>, incY: Int = 1
+  ) {
+    cblas_sgemv(
+      CblasRowMajor, trans.cblas, Int32(m), Int32(n), alpha, a, Int32(lda), x, Int32(incX), beta,
+      y, Int32(incY))
+  }
+
+  /// A += alpha · x · yᵀ, where A is m×n (row-major), x has m entries and y has n.
+  public static func ger(
+    m: Int, n: Int, alpha: Float,
+    x: UnsafePointer<Float>, incX: Int = 1,
+    y: UnsafePointer<Float>, incY: Int = 1,
+    a: UnsafeMutablePointer<Float>, lda: Int
+  ) {
+    cblas_sger(
+      CblasRowMajor, Int32(m), Int32(n), alpha, x, Int32(incX), y, Int32(incY), a, Int32(lda))
+  }
+
+  /// y += alpha · x over `count` entries.
+  public static func axpy(
+    count: Int, alpha: Float, x: UnsafePointer<Float>, incX: Int = 1,
+    y: UnsafeMutablePointer<Float>, incY: Int = 1
+  ) {
+    cblas_saxpy(Int32(count), alpha, x, Int32(incX), y, Int32(incY))
+  }
+
+  /// x *= alpha over `count` entries.
+  public static func scal(count: Int, alpha: Float, x: UnsafeMutablePointer<Float>, incX: Int = 1) {
+    cblas_sscal(Int32(count), alpha, x, Int32(incX))
+  }
+
+  /// The dot product xᵀy over `count` entries.
+  public static func dot(
+    count: Int, x: UnsafePointer<Float>, incX: Int = 1, y: UnsafePointer<Float>, incY: Int = 1
+  ) -> Float {
+    cblas_sdot(Int32(count), x, Int32(incX), y, Int32(incY))
+  }
+
+  /// The Euclidean norm ‖x‖₂ over `count` entries.
+  public static func nrm2(count: Int, x: UnsafePointer<Float>, incX: Int = 1) -> Float {
+    cblas_snrm2(Int32(count), x, Int32(incX))
+  }
+}

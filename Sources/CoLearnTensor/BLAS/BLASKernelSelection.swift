@@ -1,0 +1,68 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+extension BLAS {
+  /// The CPU kernel OpenBLAS uses (`openblas_get_corename`), such as "SkylakeX" or "Haswell".
+  public static var coreName: String {
+    BLAS.configuration.split(separator: "(core: ").last.map { String($0.dropLast()) } ?? "unknown"
+  }
+
+  /// Makes sure OpenBLAS runs kernels that match this CPU. Idempotent and thread-safe; called by
+  /// ``setThreadCount(_:)`` and by every network, so no caller needs to remember it.
+  ///
+  /// Why: Debian 12's OpenBLAS 0.3.21 (a DYNAMIC_ARCH build) predates AMD Zen 4 and falls back to
+  /// its generic "Prescott" SSE3 kernels on it — 6–9× slower SGEMM (17 instead of 150 GFLOP/s on
+  /// one core here). When the library reports such a generic core, the user has not chosen one
+  /// with `OPENBLAS_CORETYPE`, and /proc/cpuinfo shows AVX-512 (F, BW, DQ, VL) or AVX2 + FMA, this
+  /// sets `OPENBLAS_CORETYPE` to "SkylakeX" or "Haswell" and re-runs OpenBLAS's own kernel
+  /// dispatch (`gotoblas_dynamic_quit` / `gotoblas_dynamic_init`, looked up at run time so other
+  /// BLAS builds are unaffected). Newer OpenBLAS releases map Zen 4 to the same SkylakeX kernels.
+  public static func ensureKernelsMatchCPU() {
+    _ = kernelSelection
+  }
+
+  /// What ``ensureKernelsMatchCPU()`` did, for reports.
+  public static var kernelSelectionNote: String { kernelSelection }
+
+  private static let kernelSelection: String = selectKernels()
+
+  private static func selectKernels() -> String {
+    let genericCores: Set<String> = ["Prescott", "Core2", "Nehalem", "Sandybridge", "Unknown"]
+    let current = coreName
+    guard genericCores.contains(current) else { return "OpenBLAS chose \(current)" }
+    if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
+      return "OPENBLAS_CORETYPE=\(chosen) set by the user"
+    }
+    guard let flags = cpuFlags() else { return "OpenBLAS chose \(current); CPU flags unreadable" }
+    let target: String
+    if ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) {
+      target = "SkylakeX"
+    } else if flags.contains("avx2") && flags.contains("fma") {
+      target = "Haswell"
+    } else {
+      return "OpenBLAS chose \(current) (no AVX2 on this CPU)"
+    }
+    guard
+      let handle = dlopen(nil, RTLD_NOW),
+      let quit = dlsym(handle, "gotoblas_dynamic_quit"),
+      let initialize = dlsym(handle, "gotoblas_dynamic_init")
+    else { return "OpenBLAS chose \(current); kernel re-selection unavailable in this build" }
+    typealias Function = @convention(c) () -> Void
+    setenv("OPENBLAS_CORETYPE", target, 0)
+    unsafeBitCast(quit, to: Function.self)()
+    unsafeBitCast(initialize, to: Function.self)()
+    return "OpenBLAS chose \(current) for this CPU; switched to \(coreName) kernels"
+  }
+
+  /// The feature flags of the first CPU in /proc/cpuinfo, or nil where there is none.
+  private static func cpuFlags() -> Set<String>? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+      let colon = line.firstIndex(of: ":")
+    else { return nil }
+    return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+  }
+}

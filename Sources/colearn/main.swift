@@ -1,0 +1,3 @@
+import CoLearnCLI
+
+await CoLearnCommand.main()

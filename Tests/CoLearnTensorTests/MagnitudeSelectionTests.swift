@@ -1,0 +1,52 @@
+import CoLearnTensor
+import CoLearnTestSupport
+import Testing
+
+@Suite struct MagnitudeSelectionTests {
+  /// The reference: a stable sort by decreasing magnitude, then the first k indices sorted.
+  func reference(_ values: [Float], k: Int) -> [Int32] {
+    let order = values.indices.sorted { a, b in
+      abs(values[a]) != abs(values[b]) ? abs(values[a]) > abs(values[b]) : a < b
+    }
+    return order.prefix(k).sorted().map { Int32($0) }
+  }
+
+  func select(_ values: [Float], k: Int) -> [Int32] {
+    var selector = MagnitudeSelector()
+    var out = [Int32](repeating: -1, count: k)
+    values.withUnsafeBufferPointer { v in
+      out.withUnsafeMutableBufferPointer { selector.selectLargest(v, k: k, into: $0.baseAddress!) }
+    }
+    return out
+  }
+
+  @Test func everyKOnSmallVectorsWithTiesZerosAndSigns() {
+    let vectors: [[Float]] = [
+      [0, 0, 0, 0],
+      [1, -1, 1, -1, 0.5],
+      [3, -2, 0, 2, -3, 1e-30, -0.0, 7],
+      [.leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0, 1e-45, .greatestFiniteMagnitude],
+      [1.0000001, 1, 0.99999994, -1.0000001],
+    ]
+    for values in vectors {
+      for k in 1...values.count {
+        #expect(select(values, k: k) == reference(values, k: k), "k=\(k) of \(values)")
+      }
+    }
+  }
+
+  @Test func randomVectorsAgainstSortReference() {
+    var generator = SeededGenerator(seed: 42)
+    for trial in 0..<30 {
+      let n = 1 + Int(generator.next() % 3000)
+      // Few distinct values in some trials, to force ties across all three digits.
+      let distinct = trial % 3 == 0 ? 5 : 1_000_000
+      let values = (0..<n).map { _ in
+        Float(Int(generator.next() % UInt64(distinct)) - distinct / 2) * 0.001
+      }
+      for k in [1, n / 3 + 1, n] {
+        #expect(select(values, k: k) == reference(values, k: k))
+      }
+    }
+  }
+}
