@@ -7,7 +7,7 @@ public struct CoLearnCommand: AsyncParsableCommand {
     commandName: "colearn",
     abstract: "Privacy-preserving collaborative deep learning (distributed selective SGD).",
     version: "0.1.0",
-    subcommands: [BenchCommand.self]
+    subcommands: [TrainCommand.self, BenchCommand.self]
   )
 
   public init() {}

@@ -99,26 +99,36 @@ public enum MNIST {
     return payload.map { Int32($0) }
   }
 
-  /// The images padded to 32 × 32 and converted to `Float`, in one pass over the bytes.
+  /// The images padded to 32 × 32 and converted to `Float`, in one pass over the bytes: every
+  /// output value is written exactly once (padding rows and columns as zeros).
   static func paddedFeatures(_ file: IDXFile, count: Int) -> [Float] {
     let side = paddedSide
     let sampleSize = side * side
     return [Float](unsafeUninitializedCapacity: count * sampleSize) { buffer, initialized in
-      guard let destination = buffer.baseAddress else { initialized = 0; return }
-      destination.initialize(repeating: 0, count: count * sampleSize)
+      guard let destination = buffer.baseAddress else {
+        initialized = 0
+        return
+      }
       file.contents.withUnsafeBufferPointer { contents in
         guard let contentBase = contents.baseAddress else { return }
         var source = contentBase + file.payloadOffset
-        for sample in 0 ..< count {
-          var row = destination + sample * sampleSize + padding * side + padding
-          for _ in 0 ..< imageSide {
+        var target = destination
+        for _ in 0 ..< count {
+          target.initialize(repeating: 0, count: padding * side + padding)
+          target += padding * side + padding
+          for row in 0 ..< imageSide {
             for column in 0 ..< imageSide {
-              row[column] = Float(source[column])
+              (target + column).initialize(to: Float(source[column]))
             }
             source += imageSide
-            row += side
+            target += imageSide
+            // The right padding of this row and the left padding of the next (or the bottom).
+            let gap = row == imageSide - 1 ? padding + padding * side : 2 * padding
+            target.initialize(repeating: 0, count: gap)
+            target += gap
           }
         }
+        precondition(target == destination + count * sampleSize, "padding arithmetic is off")
       }
       initialized = count * sampleSize
     }

@@ -52,16 +52,8 @@ public struct Normalization: Sendable, Hashable, Codable {
     var sums = [Double](repeating: 0, count: channelCount)
     var squares = [Double](repeating: 0, count: channelCount)
     if channelCount == 1 {
-      var sum = 0.0
-      for value in values { sum += Double(value) }
-      let mean = sum / Double(pixels)
-      var square = 0.0
-      for value in values {
-        let deviation = Double(value) - mean
-        square += deviation * deviation
-      }
-      sums[0] = sum
-      squares[0] = square
+      sums[0] = sumOfDeviations(values, from: 0, squared: false)
+      squares[0] = sumOfDeviations(values, from: sums[0] / Double(pixels), squared: true)
     } else {
       var index = 0
       for _ in 0 ..< pixels {
@@ -86,6 +78,43 @@ public struct Normalization: Sendable, Hashable, Codable {
       return deviation > 0 && deviation.isFinite ? deviation : 1
     }
     return Normalization(mean: means, standardDeviation: deviations)
+  }
+
+  /// `Σ (x − center)` or `Σ (x − center)²` in `Double`, with four independent accumulators so
+  /// that the additions overlap in the pipeline (the sum order differs from a plain loop by
+  /// rounding only).
+  static func sumOfDeviations(_ values: UnsafeBufferPointer<Float>, from center: Double,
+    squared: Bool) -> Double
+  {
+    guard let base = values.baseAddress else { return 0 }
+    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
+    let whole = values.count / 4 * 4
+    var index = 0
+    if squared {
+      while index < whole {
+        let (x, y, z, w) = (Double(base[index]) - center, Double(base[index + 1]) - center,
+          Double(base[index + 2]) - center, Double(base[index + 3]) - center)
+        a += x * x
+        b += y * y
+        c += z * z
+        d += w * w
+        index += 4
+      }
+    } else {
+      while index < whole {
+        a += Double(base[index]) - center
+        b += Double(base[index + 1]) - center
+        c += Double(base[index + 2]) - center
+        d += Double(base[index + 3]) - center
+        index += 4
+      }
+    }
+    while index < values.count {
+      let x = Double(base[index]) - center
+      a += squared ? x * x : x
+      index += 1
+    }
+    return (a + b) + (c + d)
   }
 
   /// Standardises interleaved (channels-last) `values` in place.

@@ -88,10 +88,8 @@ import Testing
   @Test(.enabled(if: TestFiles.realDataDirectory != nil,
     "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"))
   func realMNIST() throws {
-    let root = try #require(TestFiles.realDataDirectory)
     let start = Date()
-    let (train, test, normalization) = try loadDataset(.mnist,
-      dataDirectory: DataDirectory.resolve(option: root))
+    let (train, test, normalization) = try #require(TestFiles.realMNIST).get()
     let seconds = Date().timeIntervalSince(start)
     #expect(train.count == 60_000)
     #expect(test.count == 10_000)
@@ -101,6 +99,6 @@ import Testing
     // Golden values from NumPy over the padded images (see NormalizationTests).
     #expect(abs(normalization.mean[0] - 25.509416) < 1e-4)
     #expect(abs(normalization.standardDeviation[0] - 70.180423) < 1e-4)
-    print("real MNIST loaded and normalised in \(seconds) s")
+    print("real MNIST loaded and normalised in \(seconds) s (shared with other tests)")
   }
 }

@@ -35,9 +35,7 @@ import Testing
   @Test(.enabled(if: TestFiles.realDataDirectory != nil,
     "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"))
   func mnistGoldenValues() throws {
-    let root = try #require(TestFiles.realDataDirectory)
-    let (_, test, normalization) = try loadDataset(.mnist,
-      dataDirectory: DataDirectory.resolve(option: root))
+    let (_, test, normalization) = try #require(TestFiles.realMNIST).get()
     #expect(abs(Double(normalization.mean[0]) - 25.50941642252604) < 1e-4)
     #expect(abs(Double(normalization.mean[0]) - 33.318421 * 784 / 1024) < 1e-4)
     #expect(abs(Double(normalization.standardDeviation[0]) - 70.18042327879907) < 1e-4)

@@ -1,3 +1,4 @@
+import CoLearnData
 import Foundation
 
 /// Temporary directories, IDX writers and fixture paths shared by the data tests.
@@ -75,6 +76,25 @@ enum TestFiles {
 
   /// The path of a checked-in fixture.
   static func fixture(_ name: String) -> String { fixtures + "/" + name }
+
+  /// Whether the tests were compiled with optimisation (`swift test -c release`); unoptimised
+  /// SHA-256 of the 47 MB MNIST training images takes tens of seconds.
+  static var isOptimizedBuild: Bool {
+    #if DEBUG
+      false
+    #else
+      true
+    #endif
+  }
+
+  /// The real MNIST, loaded and normalised once for all the tests that need it (loading takes
+  /// about a second in a release build and several in a debug build).
+  static let realMNIST: Result<(train: Dataset, test: Dataset, normalization: Normalization),
+    DataError>? = realDataDirectory.map { root in
+      Result { () throws(DataError) in
+        try loadDataset(.mnist, dataDirectory: DataDirectory.resolve(option: root))
+      }
+    }
 
   /// The real data directory from `COLEARN_DATA_DIR`, if set and it holds MNIST.
   static var realDataDirectory: String? {

@@ -5,6 +5,7 @@
 # (dlopen), never via /usr/lib/x86_64-linux-gnu/libopenblas.so.0 (the alternatives link).
 #
 #   bench/blas/run.sh [PASSES] [OUT.csv]        (default 3 passes, results/raw.csv)
+#   ONLY=ob-pth-skx,blis-pth bench/blas/run.sh 3 results/extra.csv   subset of candidates
 #   CHECK=1 bench/blas/run.sh                   correctness check of every candidate, no timing
 #   python3 bench/blas/summarize.py results/raw.csv > results/summary.md
 #
@@ -31,8 +32,9 @@ CANDS=(
   "blis-omp||$L/blis-openmp/libblis.so.4|blis"
 )
 [ -n "$NP" ] && CANDS+=("np-ob0.3.31||$NP|scipy")
-# keep only candidates whose library exists
-C2=(); for c in "${CANDS[@]}"; do IFS='|' read -r n e p t <<<"$c"; [ -e "$p" ] && C2+=("$c"); done; CANDS=("${C2[@]}")
+# keep only candidates whose library exists (and, if ONLY="a,b" is set, only those names)
+C2=(); for c in "${CANDS[@]}"; do IFS='|' read -r n e p t <<<"$c"
+  [ -e "$p" ] && { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *",$n,"* ]]; } && C2+=("$c"); done; CANDS=("${C2[@]}")
 NC=${#CANDS[@]}
 
 run1() {  # candidate-spec shapes pass
@@ -50,7 +52,8 @@ SHAPES=$("$BIN" list | cut -f1)
 [ -s "$OUT" ] || echo "pass,lib,core,shape,thr,flops,best_us,median_us,gf_best,gf_median,calls_per_batch,batches,cpu_per_wall,foreign" >"$OUT"
 echo "candidates: $NC, passes: $PASSES, output: $OUT" >&2
 k=0
-for pass in $(seq 1 "$PASSES"); do
+P0=${PASS0:-0}   # pass numbers start at PASS0+1 (to append more passes to an existing file)
+for pass in $(seq $((P0 + 1)) $((P0 + PASSES))); do
   echo "pass $pass start $(date -u +%T)" >&2
   for s in $SHAPES; do
     for i in $(seq 0 $((NC - 1))); do

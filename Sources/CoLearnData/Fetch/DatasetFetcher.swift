@@ -36,14 +36,17 @@ public struct DatasetFetcher: Sendable {
 
   /// The mirror directory URLs, tried in order.
   public var mirrors: [String]
+  /// The files to get and how to check them (by default ``DatasetFile/files(of:)``).
+  public var files: [DatasetFile]
   /// Seconds to wait for a connection or for data before giving up on a mirror.
   public var timeout: Double
   /// Download or import every file again even if a valid copy is present.
   public var force: Bool
 
-  /// A fetcher for `dataset` with its default mirrors.
+  /// A fetcher for `dataset` with its default mirrors and files.
   public init(dataset: DatasetName, timeout: Double = 10, force: Bool = false) {
     self.mirrors = DatasetFile.mirrors(of: dataset)
+    self.files = DatasetFile.files(of: dataset)
     self.timeout = timeout
     self.force = force
   }
@@ -70,7 +73,7 @@ public struct DatasetFetcher: Sendable {
     defer { session.finishTasksAndInvalidate() }
 
     var results: [Result] = []
-    for file in DatasetFile.files(of: dataset) where file.isDefault || includeOptional {
+    for file in files where file.isDefault || includeOptional {
       if !force, let present = Self.validCopy(of: file, in: directory) {
         progress("\(present): already present and valid")
         results.append(Result(path: present, outcome: .alreadyPresent, source: present))
@@ -139,7 +142,7 @@ public struct DatasetFetcher: Sendable {
     let directory = dataDirectory.directory(for: dataset)
     try FileIO.createDirectory(atPath: directory)
     var results: [Result] = []
-    for file in DatasetFile.files(of: dataset) {
+    for file in files {
       let sourcePath = FileIO.preferredPath(file.name, in: source)
       if !file.isDefault, !includeOptional || !FileIO.fileExists(atPath: sourcePath) { continue }
       let contents = try FileIO.readFile(atPath: sourcePath, dataset: dataset)

@@ -108,6 +108,26 @@ public final class SubtractiveNormalization: ParameterFreeLayer {
 
   // MARK: - Separable smoothing
 
+  /// Σ_{c < count} values[c], with four partial sums so that the additions do not form one
+  /// latency-bound chain (floating-point reductions are not reassociated by the compiler).
+  @inline(__always)
+  private static func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    var (s0, s1, s2, s3): (Float, Float, Float, Float) = (0, 0, 0, 0)
+    var c = 0
+    while c + 4 <= count {
+      s0 += values[c]
+      s1 += values[c + 1]
+      s2 += values[c + 2]
+      s3 += values[c + 3]
+      c += 4
+    }
+    while c < count {
+      s0 += values[c]
+      c += 1
+    }
+    return (s0 + s1) + (s2 + s3)
+  }
+
   /// Smooths the H×W plane in `planeA` with the zero-padded separable kernel g ⊗ g, using
   /// `planeB` as scratch; the result is in `planeA`. O(H·W·k).
   private func smoothPlaneA() {
@@ -166,10 +186,7 @@ public final class SubtractiveNormalization: ParameterFreeLayer {
       let y = output + b * count
       // Channel mean per position.
       for p in 0..<positions {
-        let xp = x + p * channels
-        var total: Float = 0
-        for c in 0..<channels { total += xp[c] }
-        mean[p] = total * inverseChannels
+        mean[p] = Self.sum(x + p * channels, count: channels) * inverseChannels
       }
       smoothPlaneA()
       // y_c = x_c − m with the border correction.
@@ -200,10 +217,7 @@ public final class SubtractiveNormalization: ParameterFreeLayer {
       let dx = inputGradient + b * count
       // s(h, w) = Σ_c ∂y_c / (C · mass).
       for p in 0..<positions {
-        let dyp = dy + p * channels
-        var total: Float = 0
-        for c in 0..<channels { total += dyp[c] }
-        spread[p] = total * inverseChannels * inverseMass[p]
+        spread[p] = Self.sum(dy + p * channels, count: channels) * inverseChannels * inverseMass[p]
       }
       smoothPlaneA()
       for p in 0..<positions {

@@ -75,8 +75,11 @@ public final class Trainer {
 
   /// One epoch: a pass over `samples` in a fresh random order drawn from `generator`, in
   /// mini-batches of ``SGDConfiguration/batchSize`` (the last one may be smaller).
+  ///
+  /// - Parameter progress: called now and then (every 256 steps) with the samples done so far.
   public func trainEpoch<G: RandomNumberGenerator>(
-    _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G
+    _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G,
+    progress: ((Int) -> Void)? = nil
   ) -> EpochStatistics {
     precondition(
       samples.sampleSize == network.inputShape.count,
@@ -114,6 +117,7 @@ public final class Trainer {
           correct += result.correct
           steps += 1
           start += size
+          if let progress, steps % 256 == 0 { progress(start) }
         }
       }
     }

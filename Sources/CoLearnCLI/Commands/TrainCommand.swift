@@ -1,0 +1,194 @@
+import ArgumentParser
+import CoLearnData
+import CoLearnNN
+import CoLearnTensor
+import Foundation
+
+/// `colearn train`: centralized training of one model on a whole dataset — the paper's
+/// centralized baseline (§6.4) and its single-learner selective SGD (§4, Table 4).
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train one model centrally (plain or selective SGD).",
+    discussion: """
+      Trains --model on the dataset it is built for (MNIST or SVHN) from the data directory, \
+      evaluates the test set after every --eval-every epochs, and writes config.json, \
+      metrics.csv and summary.json into --out. With --select-fraction θ < 1 every step \
+      updates only the θ fraction of parameters with the largest gradients (selective SGD).
+      """)
+
+  @OptionGroup var training: TrainingOptions
+  @OptionGroup var data: DataOptions
+
+  @Option(help: "Passes over the training set.")
+  var epochs: Int = 10
+
+  @Option(
+    name: .customLong("select-fraction"),
+    help: "θ of selective SGD: fraction of parameters updated per step, in (0, 1].")
+  var selectFraction: Double = 1
+
+  @Option(name: .customLong("eval-every"), help: "Evaluate the test set every this many epochs.")
+  var evalEvery: Int = 1
+
+  @Option(name: .customLong("train-limit"), help: "Use only the first N training samples.")
+  var trainLimit: Int?
+
+  @Option(name: .customLong("test-limit"), help: "Evaluate only the first N test samples.")
+  var testLimit: Int?
+
+  @Option(help: "Output directory (default: runs/train-MODEL-SEED).")
+  var out: String?
+
+  func validate() throws {
+    _ = try training.sgdConfiguration(selectFraction: selectFraction)
+    guard epochs >= 1 else { throw ValidationError("invalid --epochs \(epochs): expected ≥ 1") }
+    guard evalEvery >= 1 else {
+      throw ValidationError("invalid --eval-every \(evalEvery): expected ≥ 1")
+    }
+    if let trainLimit, trainLimit < 1 {
+      throw ValidationError("invalid --train-limit \(trainLimit): expected ≥ 1")
+    }
+    if let testLimit, testLimit < 1 {
+      throw ValidationError("invalid --test-limit \(testLimit): expected ≥ 1")
+    }
+  }
+
+  func run() throws {
+    let spec = training.model
+    let configuration = try training.sgdConfiguration(selectFraction: selectFraction)
+    let threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    BLAS.setThreadCount(threads)
+
+    let directory = DataDirectory.resolve(option: data.dataDir)
+    guard let datasetName = DatasetName(rawValue: spec.datasetName) else {
+      throw CLIError("no dataset named \(spec.datasetName)")
+    }
+    let loaded: (train: Dataset, test: Dataset, normalization: Normalization)
+    do {
+      loaded = try loadDataset(
+        datasetName, dataDirectory: directory,
+        options: DatasetLoadOptions(trainLimit: trainLimit, testLimit: testLimit))
+    } catch {
+      throw CLIError("\(error)\n(data directory: \(directory.explanation))")
+    }
+    let train = LabeledSamples(
+      features: loaded.train.features, labels: loaded.train.labels,
+      sampleSize: loaded.train.sampleSize)
+    let test = LabeledSamples(
+      features: loaded.test.features, labels: loaded.test.labels,
+      sampleSize: loaded.test.sampleSize)
+
+    let outPath = out ?? "runs/train-\(spec.rawValue)-\(training.seed)"
+    let run = try RunDirectory(
+      path: outPath,
+      columns: [
+        "epoch", "seconds", "train_seconds", "learning_rate", "train_loss", "train_accuracy",
+        "test_loss", "test_accuracy",
+      ])
+    defer { run.close() }
+    let record = TrainRecord.Configuration(
+      command: "train", model: spec.rawValue, parameterCount: spec.expectedParameterCount,
+      modelHash: spec.specificationHash, dataset: datasetName.rawValue,
+      dataDirectory: directory.path, trainSamples: train.count, testSamples: test.count,
+      normalizationMean: loaded.normalization.mean,
+      normalizationStandardDeviation: loaded.normalization.standardDeviation,
+      epochs: epochs, batchSize: configuration.batchSize, lr: configuration.learningRate,
+      lrDecay: configuration.learningRateDecay, selectFraction: selectFraction,
+      seed: training.seed, threads: threads, blas: BLAS.configuration)
+    try run.writeJSON(record, to: "config.json")
+
+    var generator = SeededGenerator(seed: training.seed)
+    let network = spec.makeNetwork()
+    var parameters = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&parameters, using: &generator)
+    var model = LocalModel(parameters: parameters)
+    let trainer = Trainer(network: network, configuration: configuration)
+    let evaluator = spec.makeNetwork()
+
+    print(
+      "colearn train: \(spec) (|w| = \(network.parameterCount)), \(train.count) training / "
+        + "\(test.count) test samples, M = \(configuration.batchSize), α = \(configuration.learningRate)"
+        + (selectFraction < 1 ? ", θ = \(selectFraction)" : "") + ", \(threads) thread(s)")
+    print("output: \(run.url.path)")
+    let progress = ProgressDisplay(total: epochs * train.count, unit: "samples")
+    let start = monotonicSeconds()
+    var trainSeconds = 0.0
+    var best: (accuracy: Double, epoch: Int) = (0, 0)
+    var last: EvaluationResult?
+    for epoch in 1...epochs {
+      let epochStart = monotonicSeconds()
+      let statistics = trainer.trainEpoch(&model, on: train, using: &generator) { done in
+        progress.update(done: (epoch - 1) * train.count + done, label: "epoch \(epoch)/\(epochs)")
+      }
+      trainSeconds += monotonicSeconds() - epochStart
+      var row = [
+        "\(epoch)", format(monotonicSeconds() - start, 3), format(trainSeconds, 3),
+        "\(configuration.learningRate(atStep: model.stepCount))",
+        format(statistics.meanLoss, 5), format(statistics.trainingAccuracy, 5),
+      ]
+      if epoch % evalEvery == 0 || epoch == epochs {
+        let result = evaluate(
+          evaluator, parameters: model.parameters, on: test, batchSize: spec.evaluationBatchSize)
+        last = result
+        if result.accuracy > best.accuracy { best = (result.accuracy, epoch) }
+        row += [format(result.meanLoss, 5), format(result.accuracy, 5)]
+        progress.line(
+          "epoch \(epoch)/\(epochs)  loss \(format(statistics.meanLoss, 4))  "
+            + "train acc \(format(100 * statistics.trainingAccuracy, 2))%  "
+            + "test acc \(format(100 * result.accuracy, 2))%  "
+            + "(\(format(monotonicSeconds() - start, 1)) s)")
+      } else {
+        row += ["", ""]
+      }
+      run.append(row: row)
+    }
+    let wall = monotonicSeconds() - start
+    let summary = TrainRecord.Summary(
+      finalTestAccuracy: last?.accuracy ?? 0, finalTestLoss: last?.meanLoss ?? 0,
+      bestTestAccuracy: best.accuracy, bestEpoch: best.epoch, epochs: epochs,
+      steps: model.stepCount, wallSeconds: wall, trainSeconds: trainSeconds,
+      trainSamplesPerSecond: Double(epochs * train.count) / max(trainSeconds, 1e-9))
+    try run.writeJSON(summary, to: "summary.json")
+    print(
+      "done: final test accuracy \(format(100 * summary.finalTestAccuracy, 2))%, best "
+        + "\(format(100 * best.accuracy, 2))% (epoch \(best.epoch)), \(format(wall, 1)) s wall, "
+        + "\(format(summary.trainSamplesPerSecond, 0)) training samples/s")
+  }
+}
+
+/// The JSON records `colearn train` writes.
+enum TrainRecord {
+  struct Configuration: Encodable {
+    var command: String
+    var model: String
+    var parameterCount: Int
+    var modelHash: String
+    var dataset: String
+    var dataDirectory: String
+    var trainSamples: Int
+    var testSamples: Int
+    var normalizationMean: [Float]
+    var normalizationStandardDeviation: [Float]
+    var epochs: Int
+    var batchSize: Int
+    var lr: Float
+    var lrDecay: Float
+    var selectFraction: Double
+    var seed: UInt64
+    var threads: Int
+    var blas: String
+  }
+
+  struct Summary: Encodable {
+    var finalTestAccuracy: Double
+    var finalTestLoss: Double
+    var bestTestAccuracy: Double
+    var bestEpoch: Int
+    var epochs: Int
+    var steps: Int
+    var wallSeconds: Double
+    var trainSeconds: Double
+    var trainSamplesPerSecond: Double
+  }
+}

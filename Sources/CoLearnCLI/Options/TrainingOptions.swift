@@ -1,0 +1,43 @@
+import ArgumentParser
+import CoLearnNN
+
+extension ModelSpec: ExpressibleByArgument {}
+
+/// The model and local-training flags shared by every command that trains (SPEC §11).
+struct TrainingOptions: ParsableArguments {
+  @Option(help: "Model: mnist-mlp, svhn-mlp, mnist-cnn or svhn-cnn.")
+  var model: ModelSpec = .mnistMLP
+
+  @Option(name: .customLong("batch-size"), help: "Mini-batch size M.")
+  var batchSize: Int = 32
+
+  @Option(help: "Learning rate α.")
+  var lr: Float = 0.01
+
+  @Option(name: .customLong("lr-decay"), help: "Torch7 learning-rate decay d: α_t = α / (1 + t·d).")
+  var lrDecay: Float = 1e-7
+
+  @Option(help: "Seed of every random choice (initialisation, shuffling).")
+  var seed: UInt64 = 1
+
+  @Option(help: "Threads for the linear algebra (default: all cores).")
+  var threads: Int?
+
+  /// The validated SGD configuration.
+  func sgdConfiguration(selectFraction: Double = 1) throws -> SGDConfiguration {
+    do {
+      return try SGDConfiguration(
+        learningRate: lr, learningRateDecay: lrDecay, batchSize: batchSize,
+        selectFraction: selectFraction)
+    } catch {
+      throw ValidationError(error.description)
+    }
+  }
+
+  func validate() throws {
+    _ = try sgdConfiguration()
+    if let threads, threads < 1 {
+      throw ValidationError("invalid --threads \(threads): expected an integer ≥ 1")
+    }
+  }
+}

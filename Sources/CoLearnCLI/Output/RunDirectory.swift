@@ -1,0 +1,59 @@
+import Foundation
+
+/// A run's output directory: the resolved configuration, a per-epoch (or per-round) CSV, and a
+/// JSON summary. Files are written whole through a temporary file and a rename, so an
+/// interrupted run never leaves a half-written JSON; the CSV is appended and flushed per row so
+/// that a crashed run keeps its finished rows.
+struct RunDirectory {
+  let url: URL
+  private let csv: FileHandle
+
+  /// Creates the directory (and parents) and a CSV file `metrics.csv` with `columns`.
+  /// - Throws: `ValidationError`-style messages naming the path when it cannot be created.
+  init(path: String, columns: [String]) throws {
+    url = URL(fileURLWithPath: path)
+    let manager = FileManager.default
+    do {
+      try manager.createDirectory(at: url, withIntermediateDirectories: true)
+    } catch {
+      throw CLIError("cannot create output directory \(path): \(error.localizedDescription)")
+    }
+    let csvURL = url.appendingPathComponent("metrics.csv")
+    guard manager.createFile(atPath: csvURL.path, contents: Data((columns.joined(separator: ",") + "\n").utf8)),
+      let handle = try? FileHandle(forWritingTo: csvURL)
+    else {
+      throw CLIError("cannot write \(csvURL.path): check that the directory is writable")
+    }
+    handle.seekToEndOfFile()
+    csv = handle
+  }
+
+  /// Appends one CSV row.
+  func append(row: [String]) {
+    csv.write(Data((row.joined(separator: ",") + "\n").utf8))
+  }
+
+  /// Writes `value` as pretty-printed JSON to `name` atomically.
+  func writeJSON(_ value: some Encodable, to name: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let target = url.appendingPathComponent(name)
+    do {
+      try encoder.encode(value).write(to: target, options: .atomic)
+    } catch {
+      throw CLIError("cannot write \(target.path): \(error.localizedDescription)")
+    }
+  }
+
+  func close() {
+    try? csv.close()
+  }
+}
+
+/// A user-facing failure of a command: the message says what went wrong and what to do.
+struct CLIError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) {
+    self.description = description
+  }
+}
