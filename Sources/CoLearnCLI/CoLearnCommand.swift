@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `colearn` command: privacy-preserving collaborative deep learning (Shokri & Shmatikov,
 /// CCS'15) — training, simulation and deployment of distributed selective SGD.
-public struct CoLearnCommand: AsyncParsableCommand {
+public struct CoLearnCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "colearn",
     abstract: "Privacy-preserving collaborative deep learning (distributed selective SGD).",

@@ -30,7 +30,8 @@ public struct DataDirectory: Sendable, Hashable {
     currentDirectory: String = FileManager.default.currentDirectoryPath
   ) {
     let base = URL(fileURLWithPath: currentDirectory, isDirectory: true)
-    self.path = URL(fileURLWithPath: path, isDirectory: true, relativeTo: base)
+    self.path =
+      URL(fileURLWithPath: path, isDirectory: true, relativeTo: base)
       .standardizedFileURL.path
     self.source = source
   }
@@ -43,6 +44,7 @@ public struct DataDirectory: Sendable, Hashable {
   ///   - option: The value of `--data-dir`, if given.
   ///   - environment: The process environment (injected for tests).
   ///   - currentDirectory: The directory relative paths are resolved against.
+  /// - Returns: The absolute directory and the rule that chose it.
   public static func resolve(
     option: String?,
     environment: [String: String] = ProcessInfo.processInfo.environment,

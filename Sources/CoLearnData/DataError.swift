@@ -76,7 +76,8 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
       let dims = found.map(String.init).joined(separator: " × ")
       return "\(path) has dimensions \(dims), expected \(expected)"
     case .countMismatch(let imagesPath, let imageCount, let labelsPath, let labelCount):
-      return "\(imagesPath) holds \(imageCount) images but \(labelsPath) holds \(labelCount) labels; "
+      return
+        "\(imagesPath) holds \(imageCount) images but \(labelsPath) holds \(labelCount) labels; "
         + "the two files come from different datasets or splits"
     case .labelOutOfRange(let path, let index, let label, let classCount):
       return "\(path): label \(label) of sample \(index) is outside 0..<\(classCount)"
@@ -94,8 +95,9 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
         + "the file is damaged or is not the original, delete it and fetch it again"
     case .mirrorsUnreachable(let dataset, let attempts):
       let name = dataset.displayName
+      let files = dataset == .mnist ? "the four files" : "the files"
       return "could not reach any \(name) mirror (\(attempts.joined(separator: "; "))): "
-        + "this machine looks offline. Copy the files from a machine that has them and run "
+        + "this machine looks offline. Copy \(files) from a machine that has them and run "
         + "`colearn data fetch \(dataset.rawValue) --from DIR`"
     case .downloadFailed(let url, let reason):
       return "downloading \(url) failed: \(reason); try again, or fetch with --from DIR"

@@ -42,20 +42,26 @@ public struct Dataset: Sendable {
     name: String, sampleShape: [Int], features: [Float], labels: [Int32], classCount: Int
   ) throws(DataError) {
     guard !sampleShape.isEmpty, sampleShape.allSatisfy({ $0 > 0 }) else {
-      throw .invalidDataset(name: name, reason: "sample shape \(sampleShape) must be non-empty "
-        + "and positive")
+      throw .invalidDataset(
+        name: name,
+        reason: "sample shape \(sampleShape) must be non-empty "
+          + "and positive")
     }
     guard classCount > 0 else {
       throw .invalidDataset(name: name, reason: "class count \(classCount) must be positive")
     }
     let size = sampleShape.reduce(1, *)
     guard features.count == labels.count * size else {
-      throw .invalidDataset(name: name, reason: "\(features.count) feature values do not make "
-        + "\(labels.count) samples of \(size) values")
+      throw .invalidDataset(
+        name: name,
+        reason: "\(features.count) feature values do not make "
+          + "\(labels.count) samples of \(size) values")
     }
     if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classCount }) {
-      throw .invalidDataset(name: name, reason: "label \(labels[bad]) of sample \(bad) is outside "
-        + "0..<\(classCount)")
+      throw .invalidDataset(
+        name: name,
+        reason: "label \(labels[bad]) of sample \(bad) is outside "
+          + "0..<\(classCount)")
     }
     self.name = name
     self.sampleShape = sampleShape
@@ -92,7 +98,7 @@ public struct Dataset: Sendable {
     let kept = max(0, min(n, count))
     return Dataset(
       validatedName: name, sampleShape: sampleShape,
-      features: Array(features[0 ..< kept * sampleSize]), labels: Array(labels[0 ..< kept]),
+      features: Array(features[0..<kept * sampleSize]), labels: Array(labels[0..<kept]),
       classCount: classCount)
   }
 
@@ -126,7 +132,8 @@ public struct Dataset: Sendable {
       guard let base = source.baseAddress else { return }
       var row = 0
       for index in indices {
-        precondition(index >= 0 && index < sampleCount, "sample index \(index) out of 0..<\(sampleCount)")
+        precondition(
+          index >= 0 && index < sampleCount, "sample index \(index) out of 0..<\(sampleCount)")
         (features + row * size).update(from: base + index * size, count: size)
         labels[row] = self.labels[index]
         row += 1

@@ -30,8 +30,8 @@ public struct DatasetLoadOptions: Sendable, Hashable {
 ///   - options: SVHN training-set choice and optional limits.
 /// - Returns: The standardised sets and the statistics used (for the run record).
 /// - Throws: ``DataError`` naming the file that is missing or damaged and what to do.
-/// - Complexity: MNIST takes about half a second in a release build (inflate, pad, two passes
-///   for the statistics, one to standardise).
+/// - Complexity: MNIST takes about one second in a release build on a 2-core Xeon (inflate, pad,
+///   two passes for the statistics, one to standardise).
 public func loadDataset(
   _ name: DatasetName, dataDirectory: DataDirectory,
   options: DatasetLoadOptions = DatasetLoadOptions()

@@ -50,7 +50,8 @@ public enum MNIST {
   /// - Returns: Padded images on the 0…255 scale, not yet standardised.
   /// - Throws: ``DataError`` naming the file: missing, truncated, corrupt, wrong shape, image and
   ///   label counts that differ, or a label ≥ 10.
-  /// - Complexity: one pass over each file; about 0.3 s for the training split in a release build.
+  /// - Complexity: one pass over each file; about 0.6 s for the training split in a release
+  ///   build on a 2-core Xeon, most of it zlib inflating 47 MB.
   public static func load(_ split: Split, from directory: String, name: String = "mnist")
     throws(DataError) -> Dataset
   {
@@ -59,24 +60,28 @@ public enum MNIST {
     let dataset: DatasetName? = name == "mnist" ? .mnist : nil
     let labelFile = try IDXFile(contentsOfFile: labelsPath, dataset: dataset)
     guard labelFile.dimensions.count == 1 else {
-      throw .unexpectedShape(path: labelsPath, expected: "one dimension (the sample count)",
+      throw .unexpectedShape(
+        path: labelsPath, expected: "one dimension (the sample count)",
         found: labelFile.dimensions)
     }
     let imageFile = try IDXFile(contentsOfFile: imagesPath, dataset: dataset)
     guard imageFile.dimensions.count == 3, imageFile.dimensions[1] == imageSide,
       imageFile.dimensions[2] == imageSide
     else {
-      throw .unexpectedShape(path: imagesPath, expected: "N × 28 × 28",
+      throw .unexpectedShape(
+        path: imagesPath, expected: "N × 28 × 28",
         found: imageFile.dimensions)
     }
     let count = imageFile.dimensions[0]
     guard count == labelFile.dimensions[0] else {
-      throw .countMismatch(imagesPath: imagesPath, imageCount: count, labelsPath: labelsPath,
+      throw .countMismatch(
+        imagesPath: imagesPath, imageCount: count, labelsPath: labelsPath,
         labelCount: labelFile.dimensions[0])
     }
     let labels = try decodeLabels(labelFile)
     let features = paddedFeatures(imageFile, count: count)
-    return Dataset(validatedName: "\(name)-\(split.rawValue)", sampleShape: sampleShape,
+    return Dataset(
+      validatedName: "\(name)-\(split.rawValue)", sampleShape: sampleShape,
       features: features, labels: labels, classCount: classCount)
   }
 
@@ -93,7 +98,8 @@ public enum MNIST {
   static func decodeLabels(_ file: IDXFile) throws(DataError) -> [Int32] {
     let payload = file.payload
     if let bad = payload.firstIndex(where: { Int($0) >= classCount }) {
-      throw .labelOutOfRange(path: file.path, index: bad - payload.startIndex,
+      throw .labelOutOfRange(
+        path: file.path, index: bad - payload.startIndex,
         label: Int(payload[bad]), classCount: classCount)
     }
     return payload.map { Int32($0) }
@@ -113,11 +119,11 @@ public enum MNIST {
         guard let contentBase = contents.baseAddress else { return }
         var source = contentBase + file.payloadOffset
         var target = destination
-        for _ in 0 ..< count {
+        for _ in 0..<count {
           target.initialize(repeating: 0, count: padding * side + padding)
           target += padding * side + padding
-          for row in 0 ..< imageSide {
-            for column in 0 ..< imageSide {
+          for row in 0..<imageSide {
+            for column in 0..<imageSide {
               (target + column).initialize(to: Float(source[column]))
             }
             source += imageSide

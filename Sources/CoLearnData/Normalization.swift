@@ -16,7 +16,8 @@ public struct Normalization: Sendable, Hashable, Codable {
   ///
   /// - Precondition: both arrays have the same, non-zero length and every deviation is positive.
   public init(mean: [Float], standardDeviation: [Float]) {
-    precondition(!mean.isEmpty && mean.count == standardDeviation.count,
+    precondition(
+      !mean.isEmpty && mean.count == standardDeviation.count,
       "normalization needs one mean and one deviation per channel")
     precondition(standardDeviation.allSatisfy { $0 > 0 }, "standard deviations must be positive")
     self.mean = mean
@@ -45,7 +46,8 @@ public struct Normalization: Sendable, Hashable, Codable {
   ///
   /// - Precondition: `values.count` is a multiple of `channelCount`.
   public static func fit(values: UnsafeBufferPointer<Float>, channelCount: Int) -> Normalization {
-    precondition(channelCount > 0 && values.count % channelCount == 0,
+    precondition(
+      channelCount > 0 && values.count % channelCount == 0,
       "\(values.count) values are not a whole number of \(channelCount)-channel pixels")
     let pixels = values.count / channelCount
     guard pixels > 0 else { return identity(channelCount: channelCount) }
@@ -56,16 +58,16 @@ public struct Normalization: Sendable, Hashable, Codable {
       squares[0] = sumOfDeviations(values, from: sums[0] / Double(pixels), squared: true)
     } else {
       var index = 0
-      for _ in 0 ..< pixels {
-        for channel in 0 ..< channelCount {
+      for _ in 0..<pixels {
+        for channel in 0..<channelCount {
           sums[channel] += Double(values[index])
           index += 1
         }
       }
       let means = sums.map { $0 / Double(pixels) }
       index = 0
-      for _ in 0 ..< pixels {
-        for channel in 0 ..< channelCount {
+      for _ in 0..<pixels {
+        for channel in 0..<channelCount {
           let deviation = Double(values[index]) - means[channel]
           squares[channel] += deviation * deviation
           index += 1
@@ -83,17 +85,20 @@ public struct Normalization: Sendable, Hashable, Codable {
   /// `Σ (x − center)` or `Σ (x − center)²` in `Double`, with four independent accumulators so
   /// that the additions overlap in the pipeline (the sum order differs from a plain loop by
   /// rounding only).
-  static func sumOfDeviations(_ values: UnsafeBufferPointer<Float>, from center: Double,
-    squared: Bool) -> Double
-  {
+  static func sumOfDeviations(
+    _ values: UnsafeBufferPointer<Float>, from center: Double,
+    squared: Bool
+  ) -> Double {
     guard let base = values.baseAddress else { return 0 }
     var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
     let whole = values.count / 4 * 4
     var index = 0
     if squared {
       while index < whole {
-        let (x, y, z, w) = (Double(base[index]) - center, Double(base[index + 1]) - center,
-          Double(base[index + 2]) - center, Double(base[index + 3]) - center)
+        let (x, y, z, w) = (
+          Double(base[index]) - center, Double(base[index + 1]) - center,
+          Double(base[index + 2]) - center, Double(base[index + 3]) - center
+        )
         a += x * x
         b += y * y
         c += z * z
@@ -123,7 +128,8 @@ public struct Normalization: Sendable, Hashable, Codable {
   /// - Complexity: O(values.count), one multiply-add per value.
   public func apply(to values: UnsafeMutableBufferPointer<Float>) {
     let channelCount = mean.count
-    precondition(values.count % channelCount == 0,
+    precondition(
+      values.count % channelCount == 0,
       "\(values.count) values are not a whole number of \(channelCount)-channel pixels")
     let scales = standardDeviation.map { 1 / $0 }
     if channelCount == 1 {
@@ -135,8 +141,8 @@ public struct Normalization: Sendable, Hashable, Codable {
       return
     }
     var index = 0
-    for _ in 0 ..< values.count / channelCount {
-      for channel in 0 ..< channelCount {
+    for _ in 0..<values.count / channelCount {
+      for channel in 0..<channelCount {
         values[index] = (values[index] - mean[channel]) * scales[channel]
         index += 1
       }

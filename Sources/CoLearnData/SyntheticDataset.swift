@@ -29,7 +29,8 @@ public struct SyntheticDataset: Sendable, Hashable {
     sampleShape: [Int] = MNIST.sampleShape, classCount: Int = 10, noise: Float = 0.5,
     gridSide: Int = 4
   ) {
-    precondition(sampleShape.count == 3 && sampleShape.allSatisfy { $0 > 0 },
+    precondition(
+      sampleShape.count == 3 && sampleShape.allSatisfy { $0 > 0 },
       "synthetic samples are [height, width, channels], got \(sampleShape)")
     precondition(classCount > 0 && gridSide > 1 && noise >= 0, "invalid synthetic parameters")
     self.sampleShape = sampleShape
@@ -44,24 +45,25 @@ public struct SyntheticDataset: Sendable, Hashable {
     let grid = gridSide
     var result = [Float](repeating: 0, count: classCount * height * width * channels)
     var coarse = [Float](repeating: 0, count: grid * grid * channels)
-    for label in 0 ..< classCount {
+    for label in 0..<classCount {
       for index in coarse.indices {
         coarse[index] = 2 * uniformUnitFloat(using: &generator) - 1
       }
       let base = label * height * width * channels
-      for row in 0 ..< height {
+      for row in 0..<height {
         let y = height > 1 ? Float(row) / Float(height - 1) * Float(grid - 1) : 0
         let y0 = min(Int(y), grid - 2)
         let fy = y - Float(y0)
-        for column in 0 ..< width {
+        for column in 0..<width {
           let x = width > 1 ? Float(column) / Float(width - 1) * Float(grid - 1) : 0
           let x0 = min(Int(x), grid - 2)
           let fx = x - Float(x0)
-          for channel in 0 ..< channels {
+          for channel in 0..<channels {
             func at(_ r: Int, _ c: Int) -> Float { coarse[(r * grid + c) * channels + channel] }
             let top = at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx
             let bottom = at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx
-            result[base + (row * width + column) * channels + channel] = top * (1 - fy)
+            result[base + (row * width + column) * channels + channel] =
+              top * (1 - fy)
               + bottom * fy
           }
         }
@@ -76,20 +78,22 @@ public struct SyntheticDataset: Sendable, Hashable {
   ///   - count: The number of samples.
   ///   - prototypes: From ``prototypes(using:)``.
   ///   - name: The dataset name.
-  ///   - generator: The source of labels order and noise.
+  ///   - generator: The source of the label order and the noise.
+  /// - Returns: A dataset of `count` samples with balanced, shuffled labels.
   public func samples(
     count: Int, prototypes: [Float], name: String,
     using generator: inout some RandomNumberGenerator
   ) -> Dataset {
     let size = sampleShape.reduce(1, *)
     precondition(prototypes.count == classCount * size, "prototypes do not match the shape")
-    var labels = (0 ..< count).map { Int32($0 % classCount) }
+    var labels = (0..<count).map { Int32($0 % classCount) }
     labels.shuffle(using: &generator)
     var features = [Float](repeating: 0, count: count * size)
-    for sample in 0 ..< count {
+    for sample in 0..<count {
       let prototype = Int(labels[sample]) * size
-      for offset in 0 ..< size {
-        features[sample * size + offset] = prototypes[prototype + offset]
+      for offset in 0..<size {
+        features[sample * size + offset] =
+          prototypes[prototype + offset]
           + noise * Self.gaussian(using: &generator)
       }
     }
@@ -105,14 +109,17 @@ public struct SyntheticDataset: Sendable, Hashable {
   ///   - testCount: Test samples.
   ///   - name: The prefix of the dataset names (`<name>-train`, `<name>-test`).
   ///   - generator: A seeded generator (e.g. `SeededGenerator(seed:)`).
+  /// - Returns: The two sets, named `<name>-train` and `<name>-test`.
   public func makeSplits(
     trainCount: Int, testCount: Int, name: String = "synthetic",
     using generator: inout some RandomNumberGenerator
   ) -> (train: Dataset, test: Dataset) {
     let centres = prototypes(using: &generator)
-    let train = samples(count: trainCount, prototypes: centres, name: "\(name)-train",
+    let train = samples(
+      count: trainCount, prototypes: centres, name: "\(name)-train",
       using: &generator)
-    let test = samples(count: testCount, prototypes: centres, name: "\(name)-test",
+    let test = samples(
+      count: testCount, prototypes: centres, name: "\(name)-test",
       using: &generator)
     return (train, test)
   }

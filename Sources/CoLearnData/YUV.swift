@@ -10,8 +10,9 @@
 public enum YUV {
   /// Converts one RGB pixel (0…255 per channel) to YUV.
   @inlinable
-  public static func fromRGB(red: Float, green: Float, blue: Float) -> (y: Float, u: Float, v: Float)
-  {
+  public static func fromRGB(red: Float, green: Float, blue: Float) -> (
+    y: Float, u: Float, v: Float
+  ) {
     (
       0.299 * red + 0.587 * green + 0.114 * blue,
       -0.14713 * red - 0.28886 * green + 0.436 * blue,

@@ -11,10 +11,12 @@ public enum SyntheticData {
   ///   - testCount: Test samples.
   ///   - noise: The noise standard deviation (prototypes lie in [−1, 1]).
   ///   - seed: The `SeededGenerator` seed; the same seed gives the same data.
+  /// - Returns: The training and test sets.
   public static func mnistLike(
     trainCount: Int = 200, testCount: Int = 100, noise: Float = 0.5, seed: UInt64 = 1
   ) -> (train: Dataset, test: Dataset) {
-    make(shape: MNIST.sampleShape, trainCount: trainCount, testCount: testCount, noise: noise,
+    make(
+      shape: MNIST.sampleShape, trainCount: trainCount, testCount: testCount, noise: noise,
       seed: seed, name: "synthetic-mnist")
   }
 
@@ -22,7 +24,8 @@ public enum SyntheticData {
   public static func svhnLike(
     trainCount: Int = 200, testCount: Int = 100, noise: Float = 0.5, seed: UInt64 = 1
   ) -> (train: Dataset, test: Dataset) {
-    make(shape: SVHN.sampleShape, trainCount: trainCount, testCount: testCount, noise: noise,
+    make(
+      shape: SVHN.sampleShape, trainCount: trainCount, testCount: testCount, noise: noise,
       seed: seed, name: "synthetic-svhn")
   }
 

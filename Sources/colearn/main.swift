@@ -1,3 +1,3 @@
 import CoLearnCLI
 
-await CoLearnCommand.main()
+CoLearnCommand.main()

@@ -40,7 +40,8 @@ import Testing
 
   @Test func missingFileMessageNamesTheRemedies() {
     let error = DataError.missingFile(path: "/d/mnist/train-images-idx3-ubyte.gz", dataset: .mnist)
-    #expect(error.description == "/d/mnist/train-images-idx3-ubyte.gz not found; pass --data-dir, "
-      + "set COLEARN_DATA_DIR, or run `colearn data fetch mnist`")
+    #expect(
+      error.description == "/d/mnist/train-images-idx3-ubyte.gz not found; pass --data-dir, "
+        + "set COLEARN_DATA_DIR, or run `colearn data fetch mnist`")
   }
 }

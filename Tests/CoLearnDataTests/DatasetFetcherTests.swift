@@ -62,18 +62,24 @@ import Testing
   }
 
   @Test func checksumMismatchIsReported() throws {
-    let file = DatasetFile(name: "x", remoteName: "x.gz",
+    let file = DatasetFile(
+      name: "x", remoteName: "x.gz",
       check: .sha256(byteCount: 3, digest: String(repeating: "0", count: 64)), isDefault: true)
-    #expect(throws: DataError.checksumMismatch(path: "x",
-      expected: String(repeating: "0", count: 64),
-      actual: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")) {
+    #expect(
+      throws: DataError.checksumMismatch(
+        path: "x",
+        expected: String(repeating: "0", count: 64),
+        actual: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    ) {
       try file.verify(contents: Array("abc".utf8), path: "x")
     }
   }
 
   /// The label files are small enough to hash in a debug build; check them against the pins.
-  @Test(.enabled(if: TestFiles.realDataDirectory != nil,
-    "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"))
+  @Test(
+    .enabled(
+      if: TestFiles.realDataDirectory != nil,
+      "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"))
   func realLabelFilesMatchTheirPins() throws {
     let directory = try #require(realMNIST)
     for file in DatasetFile.mnistFiles where file.name.contains("labels") {
@@ -98,7 +104,8 @@ import Testing
       let gz = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(source)/\(file.name).gz")))
       let plain = try IDXFile(contentsOfFile: "\(source)/\(file.name).gz").contents
       #expect(gz != plain)
-      return DatasetFile(name: file.name, remoteName: file.remoteName,
+      return DatasetFile(
+        name: file.name, remoteName: file.remoteName,
         check: .sha256(byteCount: plain.count, digest: SHA256.hexDigest(plain)), isDefault: true)
     }
     let data = DataDirectory(path: root)
@@ -115,9 +122,12 @@ import Testing
   /// Importing the real files verifies all four SHA-256 pins (about two seconds in a release
   /// build; unoptimised SHA-256 takes half a minute, hence release only), then
   /// `DatasetVerification` reports counts and histograms.
-  @Test(.enabled(if: TestFiles.realDataDirectory != nil,
-    "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"),
-    .enabled(if: TestFiles.isOptimizedBuild,
+  @Test(
+    .enabled(
+      if: TestFiles.realDataDirectory != nil,
+      "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"),
+    .enabled(
+      if: TestFiles.isOptimizedBuild,
       "hashing 55 MB unoptimised is slow; run `swift test -c release` to include this test"))
   func importAndVerifyRealMNIST() throws {
     let source = try #require(realMNIST)

@@ -18,14 +18,18 @@ import Testing
 
   @Test func rejectsFeatureCountThatIsNotWholeSamples() {
     #expect(throws: DataError.self) {
-      try Dataset(name: "x", sampleShape: [2, 1, 1], features: [0, 1, 2], labels: [0, 0],
+      try Dataset(
+        name: "x", sampleShape: [2, 1, 1], features: [0, 1, 2], labels: [0, 0],
         classCount: 2)
     }
   }
 
   @Test func rejectsLabelOutsideClassRange() {
-    #expect(throws: DataError.invalidDataset(name: "x",
-      reason: "label 2 of sample 1 is outside 0..<2")) {
+    #expect(
+      throws: DataError.invalidDataset(
+        name: "x",
+        reason: "label 2 of sample 1 is outside 0..<2")
+    ) {
       try Dataset(name: "x", sampleShape: [1], features: [0, 1], labels: [0, 2], classCount: 2)
     }
   }
@@ -69,7 +73,7 @@ import Testing
     features.withUnsafeMutableBufferPointer { featureBuffer in
       labels.withUnsafeMutableBufferPointer { labelBuffer in
         guard let f = featureBuffer.baseAddress, let l = labelBuffer.baseAddress else { return }
-        dataset.gather(order[1 ..< 4], features: f, labels: l)
+        dataset.gather(order[1..<4], features: f, labels: l)
       }
     }
     #expect(features == [10, 11, 20, 21, 0, 1])

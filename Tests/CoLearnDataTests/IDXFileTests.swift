@@ -3,12 +3,13 @@ import Testing
 
 /// IDX decoding, raw and gzip'd, and every failure naming the file and what was wrong.
 @Suite struct IDXFileTests {
-  let payload: [UInt8] = (0 ..< 24).map { UInt8($0 * 10) }
+  let payload: [UInt8] = (0..<24).map { UInt8($0 * 10) }
 
   @discardableResult
-  func withFile<R>(_ bytes: [UInt8], name: String = "file-idx3-ubyte",
-    _ body: (String) throws -> R) throws -> R
-  {
+  func withFile<R>(
+    _ bytes: [UInt8], name: String = "file-idx3-ubyte",
+    _ body: (String) throws -> R
+  ) throws -> R {
     let directory = try TestFiles.makeTemporaryDirectory()
     defer { TestFiles.remove(directory) }
     let path = directory + "/" + name
@@ -32,7 +33,7 @@ import Testing
   }
 
   @Test func readsLargeGzipFileWhoseSizeHintIsExact() throws {
-    let big = (0 ..< 300_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
+    let big = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
     let bytes = try TestFiles.gzip(TestFiles.idx(dimensions: [300, 1000], payload: big))
     let file = try withFile(bytes) { try IDXFile(contentsOfFile: $0) }
     #expect(Array(file.payload) == big)
@@ -58,8 +59,11 @@ import Testing
   @Test func badMagic() throws {
     try withFile([0x50, 0x4B, 3, 4] + payload) { path in
       let error = #expect(throws: DataError.self) { try IDXFile(contentsOfFile: path) }
-      #expect(error == .badMagic(path: path, expected: "IDX (00 00 <type> <dims>)",
-        found: "50 4b 03 04"))
+      #expect(
+        error
+          == .badMagic(
+            path: path, expected: "IDX (00 00 <type> <dims>)",
+            found: "50 4b 03 04"))
       #expect(error?.description.contains(path) == true)
     }
   }
@@ -86,7 +90,7 @@ import Testing
 
   @Test func corruptGzipNamesTheFile() throws {
     var bytes = try TestFiles.gzip(TestFiles.idx(dimensions: [2, 3, 4], payload: payload))
-    for index in 12 ..< min(bytes.count - 8, 24) { bytes[index] ^= 0xA5 }
+    for index in 12..<min(bytes.count - 8, 24) { bytes[index] ^= 0xA5 }
     try withFile(bytes) { path in
       let error = #expect(throws: DataError.self) { try IDXFile(contentsOfFile: path) }
       guard case .corruptCompressedData(let errorPath, _) = error else {
@@ -98,7 +102,7 @@ import Testing
   }
 
   @Test func truncatedGzipSaysTheStreamEndsEarly() throws {
-    let big = (0 ..< 5000).map { UInt8(truncatingIfNeeded: $0 &* 31 % 97) }
+    let big = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31 % 97) }
     let bytes = try TestFiles.gzip(TestFiles.idx(dimensions: [5000], payload: big))
     try withFile(Array(bytes.prefix(bytes.count / 2))) { path in
       let error = #expect(throws: DataError.self) { try IDXFile(contentsOfFile: path) }

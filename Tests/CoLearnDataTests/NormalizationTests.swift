@@ -19,7 +19,7 @@ import Testing
     let normalization = Normalization.fit(to: train)
     train.normalize(with: normalization)
     let after = Normalization.fit(to: train)
-    for channel in 0 ..< 3 {
+    for channel in 0..<3 {
       #expect(abs(after.mean[channel]) < 1e-5)
       #expect(abs(after.standardDeviation[channel] - 1) < 1e-4)
     }
@@ -32,8 +32,10 @@ import Testing
   ///     mean of the padded 32 × 32 pixels   25.50941642252604   (= 33.318421 · 784 / 1024)
   ///     population std of the padded pixels 70.18042327879907
   ///     standardised test set: mean 0.0051579886606826835, std 1.0079633599865447
-  @Test(.enabled(if: TestFiles.realDataDirectory != nil,
-    "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"))
+  @Test(
+    .enabled(
+      if: TestFiles.realDataDirectory != nil,
+      "COLEARN_DATA_DIR is not set; set it to the directory holding mnist/ to run this test"))
   func mnistGoldenValues() throws {
     let (_, test, normalization) = try #require(TestFiles.realMNIST).get()
     #expect(abs(Double(normalization.mean[0]) - 25.50941642252604) < 1e-4)

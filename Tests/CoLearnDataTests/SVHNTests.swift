@@ -20,8 +20,9 @@ import Testing
   }
 
   func expected() throws -> Expected {
-    let data = try Data(contentsOf: URL(
-      fileURLWithPath: TestFiles.fixture("svhn_small_expected.json")))
+    let data = try Data(
+      contentsOf: URL(
+        fileURLWithPath: TestFiles.fixture("svhn_small_expected.json")))
     return try JSONDecoder().decode(Expected.self, from: data)
   }
 
@@ -37,23 +38,27 @@ import Testing
     #expect(dataset.labels == reference.labels)
     for probe in reference.probes {
       let base = probe.sample * 3072 + (probe.row * 32 + probe.column) * 3
-      for channel in 0 ..< 3 {
-        #expect(abs(Double(dataset.features[base + channel]) - probe.yuv[channel]) < 1e-3,
+      for channel in 0..<3 {
+        #expect(
+          abs(Double(dataset.features[base + channel]) - probe.yuv[channel]) < 1e-3,
           "sample \(probe.sample) (\(probe.row), \(probe.column)) channel \(channel)")
       }
     }
     let statistics = Normalization.fit(to: dataset)
-    for channel in 0 ..< 3 {
+    for channel in 0..<3 {
       #expect(abs(Double(statistics.mean[channel]) - reference.channelMeans[channel]) < 1e-3)
-      #expect(abs(Double(statistics.standardDeviation[channel]) - reference.channelStds[channel])
-        < 1e-3)
+      #expect(
+        abs(Double(statistics.standardDeviation[channel]) - reference.channelStds[channel])
+          < 1e-3)
     }
   }
 
   @Test func limitLoadsAPrefix() throws {
-    let full = try SVHN.load(contentsOfFile: TestFiles.fixture("svhn_small_compressed.mat"),
+    let full = try SVHN.load(
+      contentsOfFile: TestFiles.fixture("svhn_small_compressed.mat"),
       name: "s")
-    let part = try SVHN.load(contentsOfFile: TestFiles.fixture("svhn_small_compressed.mat"),
+    let part = try SVHN.load(
+      contentsOfFile: TestFiles.fixture("svhn_small_compressed.mat"),
       name: "s", limit: 4)
     #expect(part.count == 4)
     #expect(part.labels == Array(full.labels.prefix(4)))
@@ -66,7 +71,8 @@ import Testing
     let directory = root + "/svhn"
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     for split in ["train", "extra", "test"] {
-      try FileManager.default.copyItem(atPath: TestFiles.fixture("svhn_small_compressed.mat"),
+      try FileManager.default.copyItem(
+        atPath: TestFiles.fixture("svhn_small_compressed.mat"),
         toPath: "\(directory)/\(split)_32x32.mat")
     }
     let combined = try SVHN.loadTraining(.trainAndExtra(count: 9), from: directory)
@@ -80,7 +86,8 @@ import Testing
     }
 
     let data = DataDirectory(path: root)
-    let (train, test, normalization) = try loadDataset(.svhn, dataDirectory: data,
+    let (train, test, normalization) = try loadDataset(
+      .svhn, dataDirectory: data,
       options: DatasetLoadOptions(svhnTraining: .trainAndExtra(count: 8), testLimit: 5))
     #expect(train.count == 8)
     #expect(test.count == 5)
@@ -89,8 +96,11 @@ import Testing
 
   @Test func labelOutsideOneToTenIsRejected() throws {
     let path = TestFiles.fixture("svhn_bad_label.mat")
-    #expect(throws: DataError.malformedFile(path: path,
-      reason: "y(3) = 11.0 is not a digit label 1…10")) {
+    #expect(
+      throws: DataError.malformedFile(
+        path: path,
+        reason: "y(3) = 11.0 is not a digit label 1…10")
+    ) {
       try SVHN.load(contentsOfFile: path, name: "bad")
     }
   }

@@ -33,19 +33,20 @@ import Testing
     let size = train.sampleSize
     var means = [Float](repeating: 0, count: 10 * size)
     let histogram = train.classHistogram()
-    for sample in 0 ..< train.count {
+    for sample in 0..<train.count {
       let label = Int(train.labels[sample])
-      for offset in 0 ..< size {
-        means[label * size + offset] += train.features[sample * size + offset]
+      for offset in 0..<size {
+        means[label * size + offset] +=
+          train.features[sample * size + offset]
           / Float(histogram[label])
       }
     }
     var correct = 0
-    for sample in 0 ..< test.count {
+    for sample in 0..<test.count {
       var best = (label: -1, distance: Float.infinity)
-      for label in 0 ..< 10 {
+      for label in 0..<10 {
         var distance: Float = 0
-        for offset in 0 ..< size {
+        for offset in 0..<size {
           let difference = test.features[sample * size + offset] - means[label * size + offset]
           distance += difference * difference
         }

@@ -51,18 +51,20 @@ enum TestFiles {
   ) throws {
     for (prefix, count) in [("train", trainCount), ("t10k", testCount)] {
       var pixels = [UInt8]()
-      for n in 0 ..< count {
-        for r in 0 ..< 28 {
-          for c in 0 ..< 28 { pixels.append(UInt8((n + r + 2 * c) % 256)) }
+      for n in 0..<count {
+        for r in 0..<28 {
+          for c in 0..<28 { pixels.append(UInt8((n + r + 2 * c) % 256)) }
         }
       }
-      let labels = (0 ..< count).map { UInt8($0 % 10) }
+      let labels = (0..<count).map { UInt8($0 % 10) }
       let images = idx(dimensions: [count, 28, 28], payload: pixels)
       let labelFile = idx(dimensions: [count], payload: labels)
       let suffix = compress ? ".gz" : ""
-      try write(compress ? gzip(images) : images,
+      try write(
+        compress ? gzip(images) : images,
         to: "\(directory)/\(prefix)-images-idx3-ubyte\(suffix)")
-      try write(compress ? gzip(labelFile) : labelFile,
+      try write(
+        compress ? gzip(labelFile) : labelFile,
         to: "\(directory)/\(prefix)-labels-idx1-ubyte\(suffix)")
     }
   }
@@ -89,8 +91,11 @@ enum TestFiles {
 
   /// The real MNIST, loaded and normalised once for all the tests that need it (loading takes
   /// about a second in a release build and several in a debug build).
-  static let realMNIST: Result<(train: Dataset, test: Dataset, normalization: Normalization),
-    DataError>? = realDataDirectory.map { root in
+  static let realMNIST:
+    Result<
+      (train: Dataset, test: Dataset, normalization: Normalization),
+      DataError
+    >? = realDataDirectory.map { root in
       Result { () throws(DataError) in
         try loadDataset(.mnist, dataDirectory: DataDirectory.resolve(option: root))
       }

@@ -36,6 +36,9 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Skip the evaluation-throughput measurement.")
   var noEvaluation = false
 
+  @Flag(help: "Also print the time of each layer's forward and backward pass.")
+  var profile = false
+
   func parsedModels() throws -> [ModelSpec] {
     try model.split(separator: ",").map { name in
       guard let spec = ModelSpec(rawValue: String(name)) else {
@@ -118,6 +121,24 @@ struct BenchCommand: ParsableCommand {
     print()
     print("Training throughput (best thread count; PyTorch = best of 1/2 threads, median of passes):")
     print(report.render())
+    if profile {
+      for spec in models {
+        for batch in batches {
+          for t in threadCounts {
+            BLAS.setThreadCount(t)
+            var table = Table(headers: ["layer", "forward µs", "backward+update µs"])
+            let entries = LayerProfile.measure(model: spec, batchSize: batch)
+            for entry in entries {
+              table.add([entry.layer, format(entry.forwardMicroseconds, 1), format(entry.backwardMicroseconds, 1)])
+            }
+            let total = entries.reduce(0) { $0 + $1.forwardMicroseconds + $1.backwardMicroseconds }
+            table.add(["total", "", format(total, 1)])
+            print("\nPer-layer time, \(spec) batch \(batch), \(t) thread(s) (median of 50 steps):")
+            print(table.render())
+          }
+        }
+      }
+    }
     var evaluationRows: [[String: String]] = []
     if !noEvaluation {
       BLAS.setThreadCount(cores)

@@ -58,6 +58,7 @@ public struct DatasetFetcher: Sendable {
   ///   - dataDirectory: Where to write (`<path>/<dataset>/`).
   ///   - includeOptional: Also get files that are not fetched by default (SVHN `extra`).
   ///   - progress: Called with one line per event, for the command line.
+  /// - Returns: What happened to each file.
   /// - Throws: ``DataError/mirrorsUnreachable(dataset:attempts:)`` when no mirror answers,
   ///   ``DataError/downloadFailed(url:reason:)`` or a verification error otherwise.
   public func fetch(
@@ -90,7 +91,7 @@ public struct DatasetFetcher: Sendable {
         do {
           let (data, response) = try await session.data(from: url)
           reachedAny = true
-          if let http = response as? HTTPURLResponse, !(200 ..< 300).contains(http.statusCode) {
+          if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
             attempts.append("\(address): HTTP \(http.statusCode)")
             continue
           }
@@ -100,8 +101,10 @@ public struct DatasetFetcher: Sendable {
           continue
         }
         let isGzip = body.withUnsafeBytes { Inflate.isGzip($0) }
-        let destination = FileIO.join(directory, isGzip && file.remoteName.hasSuffix(".gz")
-          ? file.remoteName : file.name)
+        let destination = FileIO.join(
+          directory,
+          isGzip && file.remoteName.hasSuffix(".gz")
+            ? file.remoteName : file.name)
         do {
           try file.verify(contents: body, path: address)
         } catch {
@@ -133,6 +136,7 @@ public struct DatasetFetcher: Sendable {
   ///   - dataDirectory: Where to write (`<path>/<dataset>/`).
   ///   - includeOptional: Also import files that are not fetched by default, when present.
   ///   - progress: Called with one line per file.
+  /// - Returns: What happened to each file.
   /// - Throws: ``DataError/missingFile(path:dataset:)`` for a required file that is not in
   ///   `source`, or the verification error of a damaged copy; nothing is written for it.
   public func importFiles(

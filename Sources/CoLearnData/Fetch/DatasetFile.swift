@@ -68,11 +68,14 @@ public struct DatasetFile: Sendable, Hashable {
 
   /// The SVHN cropped-digits files.
   public static let svhnFiles: [DatasetFile] = [
-    DatasetFile(name: "train_32x32.mat", remoteName: "train_32x32.mat",
+    DatasetFile(
+      name: "train_32x32.mat", remoteName: "train_32x32.mat",
       check: .svhnSamples(SVHN.trainCount), isDefault: true),
-    DatasetFile(name: "test_32x32.mat", remoteName: "test_32x32.mat",
+    DatasetFile(
+      name: "test_32x32.mat", remoteName: "test_32x32.mat",
       check: .svhnSamples(SVHN.testCount), isDefault: true),
-    DatasetFile(name: "extra_32x32.mat", remoteName: "extra_32x32.mat",
+    DatasetFile(
+      name: "extra_32x32.mat", remoteName: "extra_32x32.mat",
       check: .svhnSamples(SVHN.extraCount), isDefault: false),
   ]
 
@@ -116,8 +119,10 @@ public struct DatasetFile: Sendable, Hashable {
         if plain.count < byteCount {
           throw .truncatedFile(path: path, expectedBytes: byteCount, actualBytes: plain.count)
         }
-        throw .malformedFile(path: path, reason: "\(plain.count) bytes of content, expected "
-          + "\(byteCount)")
+        throw .malformedFile(
+          path: path,
+          reason: "\(plain.count) bytes of content, expected "
+            + "\(byteCount)")
       }
       let actual = SHA256.hexDigest(plain)
       guard actual == digest else {
@@ -128,7 +133,8 @@ public struct DatasetFile: Sendable, Hashable {
       guard let images = file["X"] else { throw .missingVariable(path: path, name: "X") }
       guard file["y"] != nil else { throw .missingVariable(path: path, name: "y") }
       guard images.dimensions == [SVHN.imageSide, SVHN.imageSide, 3, expected] else {
-        throw .unexpectedShape(path: path, expected: "X of 32 × 32 × 3 × \(expected)",
+        throw .unexpectedShape(
+          path: path, expected: "X of 32 × 32 × 3 × \(expected)",
           found: images.dimensions)
       }
     }

@@ -54,8 +54,10 @@ public struct DatasetVerification: Sendable {
       ] {
         let path = FileIO.join(directory, split.fileName)
         guard dataset.count == expected else {
-          throw .malformedFile(path: path, reason: "\(dataset.count) samples, the official "
-            + "file holds \(expected)")
+          throw .malformedFile(
+            path: path,
+            reason: "\(dataset.count) samples, the official "
+              + "file holds \(expected)")
         }
         files.append(File(path: path, check: "\(expected) samples ok"))
       }

@@ -70,8 +70,10 @@ public struct SHA256: Sendable {
     pending.removeAll()
     let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
     return words.flatMap { word in
-      [UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16),
-       UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)]
+      [
+        UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16),
+        UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word),
+      ]
     }
   }
 
@@ -99,11 +101,13 @@ public struct SHA256: Sendable {
       withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
         for blockStart in stride(from: 0, to: blocks.count, by: 64) {
           let block = base + blockStart
-          for t in 0 ..< 16 {
-            schedule[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t,
-              as: UInt32.self))
+          for t in 0..<16 {
+            schedule[t] = UInt32(
+              bigEndian: block.loadUnaligned(
+                fromByteOffset: 4 * t,
+                as: UInt32.self))
           }
-          for t in 16 ..< 64 {
+          for t in 16..<64 {
             let w15 = schedule[t - 15]
             let w2 = schedule[t - 2]
             let s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
@@ -111,7 +115,7 @@ public struct SHA256: Sendable {
             schedule[t] = schedule[t - 16] &+ s0 &+ schedule[t - 7] &+ s1
           }
           var (a, b, c, d, e, f, g, h) = (h0, h1, h2, h3, h4, h5, h6, h7)
-          for t in 0 ..< 64 {
+          for t in 0..<64 {
             let sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let choice = (e & f) ^ (~e & g)
             let t1 = h &+ sum1 &+ choice &+ constants[t] &+ schedule[t]

@@ -57,7 +57,7 @@ public struct IDXFile: Sendable {
     guard contents.count >= 4 else {
       throw .truncatedFile(path: path, expectedBytes: 4, actualBytes: contents.count)
     }
-    let magic = contents[0 ..< 4].map { hexByte($0) }.joined(separator: " ")
+    let magic = contents[0..<4].map { hexByte($0) }.joined(separator: " ")
     let typeCode = contents[2]
     let dimensionCount = Int(contents[3])
     guard contents[0] == 0, contents[1] == 0, dimensionCount > 0,
@@ -78,9 +78,10 @@ public struct IDXFile: Sendable {
     var dimensions: [Int] = []
     dimensions.reserveCapacity(dimensionCount)
     var elementCount = 1
-    for axis in 0 ..< dimensionCount {
+    for axis in 0..<dimensionCount {
       let offset = 4 + 4 * axis
-      let value = Int(contents[offset]) << 24 | Int(contents[offset + 1]) << 16
+      let value =
+        Int(contents[offset]) << 24 | Int(contents[offset + 1]) << 16
         | Int(contents[offset + 2]) << 8 | Int(contents[offset + 3])
       dimensions.append(value)
       let (product, overflow) = elementCount.multipliedReportingOverflow(by: value)

@@ -18,7 +18,10 @@ enum FileIO {
 
   /// The whole content of the file at `path`.
   ///
-  /// - Parameter dataset: Named in the message when the file is missing.
+  /// - Parameters:
+  ///   - path: The file.
+  ///   - dataset: Named in the message when the file is missing.
+  /// - Returns: The bytes.
   /// - Throws: ``DataError/missingFile(path:dataset:)`` or ``DataError/ioFailure(path:reason:)``.
   static func readFile(atPath path: String, dataset: DatasetName? = nil) throws(DataError)
     -> [UInt8]

@@ -51,7 +51,7 @@ public struct MATArray: Sendable {
   public func doubleValues() -> [Double] {
     storage.withUnsafeBytes { bytes in
       let base = UnsafeRawBufferPointer(rebasing: bytes[dataOffset...])
-      return (0 ..< loadedCount).map { element(at: $0, in: base) }
+      return (0..<loadedCount).map { element(at: $0, in: base) }
     }
   }
 
@@ -62,7 +62,7 @@ public struct MATArray: Sendable {
   {
     guard storageType == .uint8 else { return nil }
     return storage.withUnsafeBufferPointer { buffer in
-      body(UnsafeBufferPointer(rebasing: buffer[dataOffset ..< dataOffset + loadedCount]))
+      body(UnsafeBufferPointer(rebasing: buffer[dataOffset..<dataOffset + loadedCount]))
     }
   }
 

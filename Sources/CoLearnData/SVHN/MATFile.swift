@@ -52,13 +52,15 @@ public struct MATFile: Sendable {
     guard bytes.count >= 128 else {
       throw .truncatedFile(path: path, expectedBytes: 128, actualBytes: bytes.count)
     }
-    let text = String(decoding: bytes[0 ..< 116], as: UTF8.self)
+    let text = String(decoding: bytes[0..<116], as: UTF8.self)
     if text.hasPrefix("MATLAB 7.3") {
-      throw .malformedMATFile(path: path, reason: "MATLAB 7.3 (HDF5) files are not supported; "
-        + "re-save the variables with save(..., '-v7')")
+      throw .malformedMATFile(
+        path: path,
+        reason: "MATLAB 7.3 (HDF5) files are not supported; "
+          + "re-save the variables with save(..., '-v7')")
     }
     guard text.hasPrefix("MATLAB 5.0 MAT-file") else {
-      let found = bytes[0 ..< 8].map { hexByte($0) }.joined(separator: " ")
+      let found = bytes[0..<8].map { hexByte($0) }.joined(separator: " ")
       throw .badMagic(path: path, expected: "MATLAB 5.0 MAT-file", found: found)
     }
     let isBigEndian: Bool
@@ -66,8 +68,10 @@ public struct MATFile: Sendable {
     case (UInt8(ascii: "I"), UInt8(ascii: "M")): isBigEndian = false
     case (UInt8(ascii: "M"), UInt8(ascii: "I")): isBigEndian = true
     default:
-      throw .malformedMATFile(path: path, reason: "the endian indicator at byte 126 is "
-        + "\(hexByte(bytes[126])) \(hexByte(bytes[127])), not 'IM' or 'MI'")
+      throw .malformedMATFile(
+        path: path,
+        reason: "the endian indicator at byte 126 is "
+          + "\(hexByte(bytes[126])) \(hexByte(bytes[127])), not 'IM' or 'MI'")
     }
     self.path = path
     self.headerText = text.trimmingTrailing()
@@ -114,7 +118,7 @@ public struct MATFile: Sendable {
   ) throws(DataError) -> MATArray? {
     let result = bytes.withUnsafeBytes { raw in
       Result { () throws(DataError) -> MATArray? in
-        let stream = UnsafeRawBufferPointer(rebasing: raw[tag.dataOffset ..< tag.dataEnd])
+        let stream = UnsafeRawBufferPointer(rebasing: raw[tag.dataOffset..<tag.dataEnd])
         let head = try Inflate.inflate(stream, sizeHint: 1024, limit: 1024, path: path)
         let headParser = MATElementParser(bytes: head, path: path, isBigEndian: isBigEndian)
         guard let header = try headParser.matrixHeader(at: 0, available: head.count),
@@ -122,12 +126,15 @@ public struct MATFile: Sendable {
         else { return nil }
         let limit = limits[header.name]
         let needed = header.dataOffset + header.bytesToLoad(limit: limit)
-        let full = needed <= head.count
+        let full =
+          needed <= head.count
           ? head
           : try Inflate.inflate(stream, sizeHint: needed, limit: needed, path: path)
         guard full.count >= needed else {
-          throw .malformedMATFile(path: path, reason: "variable '\(header.name)' announces "
-            + "\(needed) bytes but its compressed element holds \(full.count)")
+          throw .malformedMATFile(
+            path: path,
+            reason: "variable '\(header.name)' announces "
+              + "\(needed) bytes but its compressed element holds \(full.count)")
         }
         let parser = MATElementParser(bytes: full, path: path, isBigEndian: isBigEndian)
         return try parser.array(from: header, limit: limit, storage: full)

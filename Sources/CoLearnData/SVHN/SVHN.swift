@@ -51,6 +51,7 @@ public enum SVHN {
   ///   - split: Which file.
   ///   - directory: The folder, e.g. `<data>/svhn`.
   ///   - limit: Load only the first `limit` samples (inflating no more than needed).
+  /// - Returns: YUV samples, channels-last `[32, 32, 3]`, labels 0…9.
   /// - Throws: ``DataError`` naming the file.
   public static func load(_ split: Split, from directory: String, limit: Int? = nil)
     throws(DataError) -> Dataset
@@ -72,8 +73,10 @@ public enum SVHN {
       return try load(.train, from: directory)
     case .trainAndExtra(let count):
       guard count > 0, count <= trainCount + extraCount else {
-        throw .invalidDataset(name: "svhn-train", reason: "\(count) training samples requested; "
-          + "train and extra hold 1 … \(trainCount + extraCount)")
+        throw .invalidDataset(
+          name: "svhn-train",
+          reason: "\(count) training samples requested; "
+            + "train and extra hold 1 … \(trainCount + extraCount)")
       }
       let train = try load(.train, from: directory, limit: count)
       guard count > train.count else { return train }
@@ -111,7 +114,8 @@ public enum SVHN {
     }
     let total = dims[3]
     guard labelArray.elementCount == total else {
-      throw .countMismatch(imagesPath: path + " (X)", imageCount: total,
+      throw .countMismatch(
+        imagesPath: path + " (X)", imageCount: total,
         labelsPath: path + " (y)", labelCount: labelArray.elementCount)
     }
     let count = images.loadedCount / (imageSide * imageSide * 3)
@@ -171,11 +175,11 @@ public enum SVHN {
         initialized = 0
         return
       }
-      for sample in 0 ..< count {
+      for sample in 0..<count {
         let source = input + sample * sampleSize
         let destination = output + sample * sampleSize
-        for row in 0 ..< side {
-          for column in 0 ..< side {
+        for row in 0..<side {
+          for column in 0..<side {
             let pixel = row + side * column
             let yuv = YUV.fromRGB(
               red: Float(source[pixel]), green: Float(source[pixel + plane]),

@@ -31,6 +31,8 @@ public final class MaxPool2D: ParameterFreeLayer {
   /// (`(h · W + w) · C + c`); `reservedBatchSize × outputShape.count` entries.
   private var argmax = IndexBuffer(count: 0)
   private var reservedBatchSize = 0
+  /// The offsets of the size² window elements from the window's corner, row-major.
+  private let windowOffsets: IndexBuffer
 
   /// A max-pooling layer over `input` (an image shape `[H, W, C]`).
   ///
@@ -51,6 +53,12 @@ public final class MaxPool2D: ParameterFreeLayer {
     outputShape = .image(
       height: (input.height - size) / stride + 1, width: (input.width - size) / stride + 1,
       channels: input.channels)
+    windowOffsets = IndexBuffer(count: size * size)
+    for i in 0..<size {
+      for j in 0..<size {
+        windowOffsets.pointer[i * size + j] = Int32((i * input.width + j) * input.channels)
+      }
+    }
   }
 
   public var description: String { "MaxPool2D(\(size)×\(size), stride \(stride))" }
@@ -75,6 +83,8 @@ public final class MaxPool2D: ParameterFreeLayer {
     let outputWidth = outputShape.width
     let inputCount = inputShape.count
     let outputCount = outputShape.count
+    let windowOffsets = windowOffsets.pointer
+    let windowCount = size * size
     for b in 0..<batchSize {
       let x = input + b * inputCount
       let y = output + b * outputCount
@@ -84,26 +94,25 @@ public final class MaxPool2D: ParameterFreeLayer {
           let yw = y + (oh * outputWidth + ow) * channels
           let pw = positions + (oh * outputWidth + ow) * channels
           let corner = ((oh * stride) * width + ow * stride) * channels
-          // One channel at a time, keeping the running maximum in registers: the window
-          // (size rows of size·C contiguous values) stays in L1, and this measured 2–3× faster
-          // than a channel-innermost loop, which stores and reloads the maximum per element and
-          // does not vectorise. `>` keeps the first maximum in row-major order on ties.
+          // One channel at a time, keeping the running maximum in registers and reading the
+          // window through precomputed offsets: the window (size rows of size·C contiguous
+          // values) stays in L1, and this measured 2–3× faster than a channel-innermost loop,
+          // which stores and reloads the maximum per element and does not vectorise. `>` keeps
+          // the first maximum in row-major order on ties.
+          let xc = x + corner
           for c in 0..<channels {
-            var best = x[corner + c]
-            var position = corner
-            for i in 0..<size {
-              let rowStart = corner + i * width * channels
-              for j in 0..<size {
-                let offset = rowStart + j * channels
-                let value = (x + offset)[c]
-                if value > best {
-                  best = value
-                  position = offset
-                }
+            var best = xc[c]
+            var position = 0
+            for k in 0..<windowCount {
+              let offset = Int(windowOffsets[k])
+              let value = xc[offset &+ c]
+              if value > best {
+                best = value
+                position = offset
               }
             }
             yw[c] = best
-            pw[c] = Int32(truncatingIfNeeded: position &+ c)
+            pw[c] = Int32(truncatingIfNeeded: corner &+ position &+ c)
           }
         }
       }
@@ -131,3 +140,4 @@ public final class MaxPool2D: ParameterFreeLayer {
     }
   }
 }
+
