@@ -1,11 +1,24 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// The CPU the numeric Swift loops (tanh, pooling, normalisation, im2col) are compiled for on
+/// x86-64: "haswell" (AVX2 + FMA, every x86-64 server CPU since 2013) lets them vectorise 8
+/// floats wide instead of SSE2's 4. Set COLEARN_TARGET_CPU=x86-64 when building for an older
+/// CPU, or e.g. =skylake-avx512 for a specific newer one. BLAS kernels are chosen at run time
+/// regardless (docs/BLAS.md).
+#if arch(x86_64)
+  let targetCPU = Context.environment["COLEARN_TARGET_CPU"] ?? "haswell"
+#else
+  let targetCPU = Context.environment["COLEARN_TARGET_CPU"] ?? ""
+#endif
+
 /// Numeric targets are compiled with exclusivity checks off in release builds: their hot loops
 /// work on unsafe buffers owned by one layer at a time, and the dynamic checks cost measurable
 /// time at mini-batch 1 (see docs/ARCHITECTURE.md).
 let numericSettings: [SwiftSetting] = [
-  .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+  .unsafeFlags(
+    ["-enforce-exclusivity=unchecked"] + (targetCPU.isEmpty ? [] : ["-target-cpu", targetCPU]),
+    .when(configuration: .release))
 ]
 
 let package = Package(
@@ -36,7 +49,8 @@ let package = Package(
     .target(name: "CoLearnTensor", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
     .target(name: "CoLearnNN", dependencies: ["CoLearnTensor"], swiftSettings: numericSettings),
     .target(
-      name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], swiftSettings: numericSettings),
+      name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], exclude: ["README.md"],
+      swiftSettings: numericSettings),
     .target(
       name: "CoLearnCLI",
       dependencies: [

@@ -61,6 +61,25 @@ import Testing
     #expect(error?.description.contains("colearn data fetch mnist") == true)
   }
 
+  @Test func verifySVHNChecksTheOfficialSampleCount() throws {
+    let root = try TestFiles.makeTemporaryDirectory()
+    defer { TestFiles.remove(root) }
+    try FileManager.default.createDirectory(
+      atPath: root + "/svhn", withIntermediateDirectories: true)
+    for split in ["train", "test"] {
+      try FileManager.default.copyItem(
+        atPath: TestFiles.fixture("svhn_small_compressed.mat"),
+        toPath: "\(root)/svhn/\(split)_32x32.mat")
+    }
+    #expect(
+      throws: DataError.unexpectedShape(
+        path: root + "/svhn/train_32x32.mat", expected: "X of 32 × 32 × 3 × 73257",
+        found: [32, 32, 3, 6])
+    ) {
+      try DatasetVerification(.svhn, in: DataDirectory(path: root))
+    }
+  }
+
   @Test func checksumMismatchIsReported() throws {
     let file = DatasetFile(
       name: "x", remoteName: "x.gz",

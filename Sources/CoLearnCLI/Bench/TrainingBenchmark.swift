@@ -12,6 +12,7 @@ struct BenchmarkRow: Codable, Sendable {
   var trainFLOPsPerSample: Double
   var gigaFLOPsPerSecond: Double
   var fractionOfGEMMPeak: Double
+  var samplesPerSecondByPass: [Double]
 }
 
 /// Monotonic seconds.

@@ -89,8 +89,10 @@ public final class Conv2D: Layer {
     imageToColumns(input, batchSize: batchSize, into: col)
     let weight = parameters
     let bias = parameters + outputChannels * patchSize
-    for row in 0..<rows {
-      (output + row * outputChannels).update(from: bias, count: outputChannels)
+    parallelChunks(count: rows, costPerItem: outputChannels) { _, range in
+      for row in range {
+        (output + row * outputChannels).update(from: bias, count: outputChannels)
+      }
     }
     BLAS.gemm(
       .none, .transposed, m: rows, n: outputChannels, k: patchSize,
@@ -181,16 +183,19 @@ public final class Conv2D: Layer {
     let rowStride = inputWidth * inputChannels
     let run = kernelSize * inputChannels
     let imageSize = inputHeight * rowStride
-    var destination = col
-    for b in 0..<batchSize {
-      let image = x + b * imageSize
-      for oh in 0..<outputHeight {
-        for ow in 0..<outputWidth {
-          var source = image + oh * rowStride + ow * inputChannels
-          for _ in 0..<kernelSize {
-            destination.update(from: source, count: run)
-            destination += run
-            source += rowStride
+    let sampleColumns = positions * patchSize
+    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
+      var destination = col + samples.lowerBound * sampleColumns
+      for b in samples {
+        let image = x + b * imageSize
+        for oh in 0..<outputHeight {
+          for ow in 0..<outputWidth {
+            var source = image + oh * rowStride + ow * inputChannels
+            for _ in 0..<kernelSize {
+              destination.update(from: source, count: run)
+              destination += run
+              source += rowStride
+            }
           }
         }
       }
@@ -205,17 +210,20 @@ public final class Conv2D: Layer {
     let rowStride = inputWidth * inputChannels
     let run = kernelSize * inputChannels
     let imageSize = inputHeight * rowStride
-    x.update(repeating: 0, count: batchSize * imageSize)
-    var source = col
-    for b in 0..<batchSize {
-      let image = x + b * imageSize
-      for oh in 0..<outputHeight {
-        for ow in 0..<outputWidth {
-          var destination = image + oh * rowStride + ow * inputChannels
-          for _ in 0..<kernelSize {
-            for i in 0..<run { destination[i] += source[i] }
-            source += run
-            destination += rowStride
+    let sampleColumns = positions * patchSize
+    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
+      (x + samples.lowerBound * imageSize).update(repeating: 0, count: samples.count * imageSize)
+      var source = col + samples.lowerBound * sampleColumns
+      for b in samples {
+        let image = x + b * imageSize
+        for oh in 0..<outputHeight {
+          for ow in 0..<outputWidth {
+            var destination = image + oh * rowStride + ow * inputChannels
+            for _ in 0..<kernelSize {
+              for i in 0..<run { destination[i] += source[i] }
+              source += run
+              destination += rowStride
+            }
           }
         }
       }

@@ -51,7 +51,7 @@ public final class L2Pool2D: ParameterFreeLayer {
     outputShape = .image(
       height: (input.height - size) / stride + 1, width: (input.width - size) / stride + 1,
       channels: input.channels)
-    scales = FloatBuffer(count: input.channels)
+    scales = FloatBuffer(count: input.channels * WorkerPool.shared.maximumWidth)
   }
 
   public var description: String { "L2Pool2D(\(size)×\(size), stride \(stride))" }
@@ -69,7 +69,8 @@ public final class L2Pool2D: ParameterFreeLayer {
     let inputCount = inputShape.count
     let outputCount = outputShape.count
     let inverseArea = 1 / Float(size * size)
-    for b in 0..<batchSize {
+    parallelChunks(count: batchSize, costPerItem: inputCount) { _, samples in
+    for b in samples {
       let x = input + b * inputCount
       let y = output + b * outputCount
       for oh in 0..<outputHeight {
@@ -90,6 +91,7 @@ public final class L2Pool2D: ParameterFreeLayer {
         }
       }
     }
+    }
   }
 
   public func backward(
@@ -106,9 +108,11 @@ public final class L2Pool2D: ParameterFreeLayer {
     let inputCount = inputShape.count
     let outputCount = outputShape.count
     let area = Float(size * size)
-    let scale = scales.pointer
-    inputGradient.update(repeating: 0, count: batchSize * inputCount)
-    for b in 0..<batchSize {
+    parallelChunks(count: batchSize, costPerItem: inputCount) { share, samples in
+    let scale = scales.pointer + share * channels
+    (inputGradient + samples.lowerBound * inputCount).update(
+      repeating: 0, count: samples.count * inputCount)
+    for b in samples {
       let x = input + b * inputCount
       let y = output + b * outputCount
       let dx = inputGradient + b * inputCount
@@ -134,6 +138,7 @@ public final class L2Pool2D: ParameterFreeLayer {
           }
         }
       }
+    }
     }
   }
 }

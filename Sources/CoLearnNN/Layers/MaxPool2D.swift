@@ -85,7 +85,8 @@ public final class MaxPool2D: ParameterFreeLayer {
     let outputCount = outputShape.count
     let windowOffsets = windowOffsets.pointer
     let windowCount = size * size
-    for b in 0..<batchSize {
+    parallelChunks(count: batchSize, costPerItem: outputCount * windowCount) { _, samples in
+    for b in samples {
       let x = input + b * inputCount
       let y = output + b * outputCount
       let positions = argmax.pointer + b * outputCount
@@ -117,6 +118,7 @@ public final class MaxPool2D: ParameterFreeLayer {
         }
       }
     }
+    }
   }
 
   public func backward(
@@ -128,14 +130,17 @@ public final class MaxPool2D: ParameterFreeLayer {
     guard let inputGradient else { return }
     let inputCount = inputShape.count
     let outputCount = outputShape.count
-    inputGradient.update(repeating: 0, count: batchSize * inputCount)
-    for b in 0..<batchSize {
-      let dx = inputGradient + b * inputCount
-      let dy = outputGradient + b * outputCount
-      let positions = argmax.pointer + b * outputCount
-      // Accumulate: with overlapping windows one input may be the maximum of several.
-      for o in 0..<outputCount {
-        dx[Int(positions[o])] += dy[o]
+    parallelChunks(count: batchSize, costPerItem: inputCount) { _, samples in
+      (inputGradient + samples.lowerBound * inputCount).update(
+        repeating: 0, count: samples.count * inputCount)
+      for b in samples {
+        let dx = inputGradient + b * inputCount
+        let dy = outputGradient + b * outputCount
+        let positions = argmax.pointer + b * outputCount
+        // Accumulate: with overlapping windows one input may be the maximum of several.
+        for o in 0..<outputCount {
+          dx[Int(positions[o])] += dy[o]
+        }
       }
     }
   }

@@ -20,7 +20,9 @@ public final class Tanh: ParameterFreeLayer {
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
     parameters: UnsafePointer<Float>
   ) {
-    fastTanh(input, into: output, count: batchSize * inputShape.count)
+    parallelChunks(count: batchSize * inputShape.count, costPerItem: 1) { _, range in
+      fastTanh(input + range.lowerBound, into: output + range.lowerBound, count: range.count)
+    }
   }
 
   public func backward(
@@ -30,10 +32,11 @@ public final class Tanh: ParameterFreeLayer {
     parameterGradients: UnsafeMutablePointer<Float>
   ) {
     guard let inputGradient else { return }
-    let n = batchSize * inputShape.count
-    for i in 0..<n {
-      let y = output[i]
-      inputGradient[i] = outputGradient[i] * (1 - y * y)
+    parallelChunks(count: batchSize * inputShape.count, costPerItem: 1) { _, range in
+      for i in range {
+        let y = output[i]
+        inputGradient[i] = outputGradient[i] * (1 - y * y)
+      }
     }
   }
 }

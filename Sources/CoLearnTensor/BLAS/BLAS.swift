@@ -1,4 +1,6 @@
 import COpenBLAS
+import Foundation
+import Synchronization
 
 /// Whether a matrix operand of ``BLAS/gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` is read as
 /// stored or transposed. All matrices are row-major.
@@ -21,17 +23,43 @@ public enum Transpose: Sendable {
 /// for the whole process. Calls may come from any thread, but colearn issues them from one
 /// training thread at a time.
 public enum BLAS {
-  /// Sets the number of threads the BLAS library may use for one call.
+  /// Sets the largest number of threads one BLAS call may use (`--threads`).
+  ///
+  /// Calls do not all use that many: see ``parallelGEMMThreshold``.
   ///
   /// - Parameter count: at least 1.
   public static func setThreadCount(_ count: Int) {
     precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
     ensureKernelsMatchCPU()
+    maximumThreads.store(count, ordering: .relaxed)
     openblas_set_num_threads(Int32(count))
   }
 
-  /// The number of threads the BLAS library currently uses.
-  public static var threadCount: Int { Int(openblas_get_num_threads()) }
+  /// The largest number of threads one call may use.
+  public static var threadCount: Int { maximumThreads.load(ordering: .relaxed) }
+
+  /// GEMMs of at least this many floating-point operations (2·m·n·k) run on ``threadCount``
+  /// threads; smaller ones, and every GEMV, GER and vector operation, run on one.
+  ///
+  /// Why: waking a second thread costs more than it saves on the small calls of mini-batch 1
+  /// and of the MLPs at mini-batch 32, and OpenBLAS's own threshold does not keep GEMV, GER or
+  /// AXPY of our sizes single-threaded (docs/BLAS.md). The large convolution and evaluation
+  /// GEMMs (tens to hundreds of MFLOP) do gain from two cores.
+  public static let parallelGEMMThreshold = 24_000_000
+
+  private static let maximumThreads = Atomic<Int>(
+    max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+  /// Sets OpenBLAS to `count` threads if it is not already there (a cheap global write).
+  private static func use(threads count: Int) {
+    if openblas_get_num_threads() != Int32(count) {
+      openblas_set_num_threads(Int32(count))
+    }
+  }
+
+  private static func useThreads(forOperations operations: Int) {
+    use(threads: operations >= parallelGEMMThreshold ? maximumThreads.load(ordering: .relaxed) : 1)
+  }
 
   /// A description of the BLAS build and the CPU kernel it picked, for reports.
   public static var configuration: String {
@@ -52,6 +80,7 @@ public enum BLAS {
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    useThreads(forOperations: 2 * m * n * k)
     cblas_sgemm(
       CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
       a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -65,6 +94,7 @@ public enum BLAS {
     beta: Float = 0,
     y: UnsafeMutablePointer<Float>, incY: Int = 1
   ) {
+    use(threads: 1)
     cblas_sgemv(
       CblasRowMajor, trans.cblas, Int32(m), Int32(n), alpha, a, Int32(lda), x, Int32(incX), beta,
       y, Int32(incY))
@@ -77,6 +107,7 @@ public enum BLAS {
     y: UnsafePointer<Float>, incY: Int = 1,
     a: UnsafeMutablePointer<Float>, lda: Int
   ) {
+    use(threads: 1)
     cblas_sger(
       CblasRowMajor, Int32(m), Int32(n), alpha, x, Int32(incX), y, Int32(incY), a, Int32(lda))
   }
@@ -86,11 +117,13 @@ public enum BLAS {
     count: Int, alpha: Float, x: UnsafePointer<Float>, incX: Int = 1,
     y: UnsafeMutablePointer<Float>, incY: Int = 1
   ) {
+    use(threads: 1)
     cblas_saxpy(Int32(count), alpha, x, Int32(incX), y, Int32(incY))
   }
 
   /// x *= alpha over `count` entries.
   public static func scal(count: Int, alpha: Float, x: UnsafeMutablePointer<Float>, incX: Int = 1) {
+    use(threads: 1)
     cblas_sscal(Int32(count), alpha, x, Int32(incX))
   }
 
@@ -98,11 +131,14 @@ public enum BLAS {
   public static func dot(
     count: Int, x: UnsafePointer<Float>, incX: Int = 1, y: UnsafePointer<Float>, incY: Int = 1
   ) -> Float {
-    cblas_sdot(Int32(count), x, Int32(incX), y, Int32(incY))
+    use(threads: 1)
+    return cblas_sdot(Int32(count), x, Int32(incX), y, Int32(incY))
   }
 
   /// The Euclidean norm ‖x‖₂ over `count` entries.
   public static func nrm2(count: Int, x: UnsafePointer<Float>, incX: Int = 1) -> Float {
-    cblas_snrm2(Int32(count), x, Int32(incX))
+    use(threads: 1)
+    return cblas_snrm2(Int32(count), x, Int32(incX))
   }
 }
+

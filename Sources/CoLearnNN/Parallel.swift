@@ -1,0 +1,31 @@
+import CoLearnTensor
+
+/// Runs `body(share, range)` over contiguous ranges of 0..<count on up to `--threads` cores
+/// (``BLAS/threadCount``) through ``WorkerPool/shared``, when the work is large enough to pay
+/// for the hand-off: `count × costPerItem` of at least 48K elementary operations (about 10 µs).
+///
+/// The element loops of a layer (activations, pooling, im2col) split this way by sample or by
+/// element; every share writes a disjoint range, so no synchronisation is needed beyond the
+/// join. `share` indexes per-share scratch space.
+func parallelChunks(
+  count: Int, costPerItem: Int, _ body: (_ share: Int, _ range: Range<Int>) -> Void
+) {
+  let minimumWork = 48_000
+  let width = BLAS.threadCount
+  let total = count * max(costPerItem, 1)
+  guard width > 1, total >= 2 * minimumWork, count >= 2 else {
+    if count > 0 { body(0, 0..<count) }
+    return
+  }
+  let pool = WorkerPool.shared
+  let shares = min(width, pool.maximumWidth, count, total / minimumWork)
+  guard shares > 1 else {
+    body(0, 0..<count)
+    return
+  }
+  pool.run(width: shares) { share in
+    let start = count * share / shares
+    let end = count * (share + 1) / shares
+    if start < end { body(share, start..<end) }
+  }
+}

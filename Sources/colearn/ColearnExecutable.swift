@@ -1,0 +1,8 @@
+import CoLearnCLI
+
+@main
+struct ColearnExecutable {
+  static func main() async {
+    await runCoLearn()
+  }
+}

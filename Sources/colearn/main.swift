@@ -1,3 +1,0 @@
-import CoLearnCLI
-
-CoLearnCommand.main()

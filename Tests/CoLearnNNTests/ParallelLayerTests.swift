@@ -1,0 +1,47 @@
+import CoLearnNN
+import CoLearnTensor
+import CoLearnTestSupport
+import Testing
+
+/// The layers split large loops across cores (by sample, element or weight rows); the results
+/// must not depend on the thread count.
+@Suite(.serialized) struct ParallelLayerTests {
+  func run(threads: Int, _ body: () -> [Float]) -> [Float] {
+    let saved = BLAS.threadCount
+    BLAS.setThreadCount(threads)
+    defer { BLAS.setThreadCount(saved) }
+    return body()
+  }
+
+  /// One fused SGD step of a model through every parallel path (svhn-mlp's first layer is split
+  /// by rows at batch 1; the CNN's pooling, tanh and im2col split by sample at batch 32).
+  func oneStep(_ spec: ModelSpec, batchSize: Int) -> [Float] {
+    let network = spec.makeNetwork()
+    network.reserve(batchSize: batchSize)
+    var generator = SeededGenerator(seed: 17)
+    var w = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&w, using: &generator)
+    let x = (0..<(batchSize * network.inputShape.count)).map { _ in
+      Float.random(in: -1...1, using: &generator)
+    }
+    let labels = (0..<batchSize).map { Int32($0 % 10) }
+    var lossGradient = [Float](repeating: 0, count: batchSize * 10)
+    w.withUnsafeMutableBufferPointer { p in
+      let output = network.forward(x, batchSize: batchSize, parameters: p.baseAddress!)
+      _ = negativeLogLikelihood(
+        logProbabilities: output, labels: labels, batchSize: batchSize, classes: 10,
+        gradient: &lossGradient)
+      network.backwardApplyingSGD(
+        input: x, outputGradient: lossGradient, batchSize: batchSize, parameters: p.baseAddress!,
+        rate: 0.05)
+    }
+    return w
+  }
+
+  @Test(arguments: [(ModelSpec.svhnMLP, 1), (.svhnCNN, 4), (.mnistCNN, 8)])
+  func oneThreadAndTwoThreadsAgree(spec: ModelSpec, batchSize: Int) {
+    let single = run(threads: 1) { oneStep(spec, batchSize: batchSize) }
+    let double = run(threads: 2) { oneStep(spec, batchSize: batchSize) }
+    #expect(maximumAbsoluteDifference(single, double) < 1e-6)
+  }
+}

@@ -1,0 +1,61 @@
+import CoLearnTensor
+import Synchronization
+import Testing
+
+@Suite struct WorkerPoolTests {
+  @Test func everyShareRunsExactlyOnce() {
+    let pool = WorkerPool(workers: 3)
+    for width in 1...5 {
+      let counts = Mutex([Int](repeating: 0, count: 8))
+      for _ in 0..<200 {
+        pool.run(width: width) { share in counts.withLock { $0[share] += 1 } }
+      }
+      let used = min(width, pool.maximumWidth)
+      let final = counts.withLock { $0 }
+      for share in 0..<8 {
+        #expect(final[share] == (share < used ? 200 : 0), "width \(width) share \(share)")
+      }
+    }
+  }
+
+  @Test func chunksCoverTheRangeOnceWithoutOverlap() {
+    let pool = WorkerPool(workers: 1)
+    for count in [0, 1, 7, 100, 1001] {
+      let hits = Mutex([Int](repeating: 0, count: count))
+      pool.forEachChunk(count: count, width: 2, minimumPerShare: 10) { range in
+        hits.withLock { for i in range { $0[i] += 1 } }
+      }
+      #expect(hits.withLock { $0 }.allSatisfy { $0 == 1 }, "count \(count)")
+    }
+  }
+
+  /// Jobs after an idle period (workers asleep on the condition) still run.
+  @Test func wakesUpAfterIdling() async throws {
+    let pool = WorkerPool(workers: 1)
+    let total = Mutex(0)
+    pool.run(width: 2) { _ in total.withLock { $0 += 1 } }
+    try await Task.sleep(for: .milliseconds(50))
+    pool.run(width: 2) { _ in total.withLock { $0 += 1 } }
+    #expect(total.withLock { $0 } == 4)
+  }
+
+  /// Callers on several threads at once: each job still runs every share exactly once.
+  @Test func concurrentCallersAllComplete() async {
+    let pool = WorkerPool(workers: 1)
+    let total = Counter()
+    await withTaskGroup(of: Void.self) { group in
+      for _ in 0..<4 {
+        group.addTask {
+          for _ in 0..<500 { pool.run(width: 2) { _ in total.increment() } }
+        }
+      }
+    }
+    #expect(total.value == 4 * 500 * 2)
+  }
+}
+
+private final class Counter: Sendable {
+  private let count = Mutex(0)
+  func increment() { count.withLock { $0 += 1 } }
+  var value: Int { count.withLock { $0 } }
+}
