@@ -79,12 +79,21 @@ public final class Linear: Layer {
     batchSize: Int, parameters: UnsafePointer<Float>,
     parameterGradients: UnsafeMutablePointer<Float>
   ) {
-    propagateInputGradient(outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
-    // ∂W = ∂yᵀ · x   [out, B]·[B, in]
-    BLAS.gemm(
-      .transposed, .none, m: outputCount, n: inputCount, k: batchSize,
-      a: outputGradient, lda: outputCount, b: input, ldb: inputCount,
-      c: parameterGradients, ldc: inputCount)
+    propagateInputGradient(
+      outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
+    // ∂W = ∂yᵀ · x   [out, B]·[B, in]; at B = 1 a rank-1 update of zeros (GER is 2–3× faster
+    // than a GEMM with k = 1).
+    if batchSize == 1 {
+      parameterGradients.update(repeating: 0, count: outputCount * inputCount)
+      BLAS.ger(
+        m: outputCount, n: inputCount, alpha: 1, x: outputGradient, y: input,
+        a: parameterGradients, lda: inputCount)
+    } else {
+      BLAS.gemm(
+        .transposed, .none, m: outputCount, n: inputCount, k: batchSize,
+        a: outputGradient, lda: outputCount, b: input, ldb: inputCount,
+        c: parameterGradients, ldc: inputCount)
+    }
     // ∂b = Σ_b ∂y[b, :]
     let biasGradient = parameterGradients + outputCount * inputCount
     biasGradient.update(repeating: 0, count: outputCount)

@@ -13,13 +13,14 @@ extension BLAS {
   /// Makes sure OpenBLAS runs kernels that match this CPU. Idempotent and thread-safe; called by
   /// ``setThreadCount(_:)`` and by every network, so no caller needs to remember it.
   ///
-  /// Why: Debian 12's OpenBLAS 0.3.21 (a DYNAMIC_ARCH build) predates AMD Zen 4 and falls back to
-  /// its generic "Prescott" SSE3 kernels on it — 6–9× slower SGEMM (17 instead of 150 GFLOP/s on
-  /// one core here). When the library reports such a generic core, the user has not chosen one
+  /// Why: Debian 12's OpenBLAS 0.3.21 (a DYNAMIC_ARCH build) does not recognise recent CPUs —
+  /// this workplace's Intel family 6 model 207 and AMD Zen 4 among them — and falls back to its
+  /// generic "Prescott" SSE3 kernels: 6–9× slower SGEMM (17–22 instead of 150 GFLOP/s on one
+  /// core here, docs/BLAS.md). When the library reports such a generic core, the user has not chosen one
   /// with `OPENBLAS_CORETYPE`, and /proc/cpuinfo shows AVX-512 (F, BW, DQ, VL) or AVX2 + FMA, this
   /// sets `OPENBLAS_CORETYPE` to "SkylakeX" or "Haswell" and re-runs OpenBLAS's own kernel
   /// dispatch (`gotoblas_dynamic_quit` / `gotoblas_dynamic_init`, looked up at run time so other
-  /// BLAS builds are unaffected). Newer OpenBLAS releases map Zen 4 to the same SkylakeX kernels.
+  /// BLAS builds are unaffected). Newer OpenBLAS releases pick these same kernels by themselves.
   public static func ensureKernelsMatchCPU() {
     _ = kernelSelection
   }
