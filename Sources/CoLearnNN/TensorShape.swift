@@ -47,4 +47,20 @@ public struct TensorShape: Hashable, Sendable, CustomStringConvertible {
   public var description: String {
     dimensions.map(String.init).joined(separator: "×")
   }
+
+  /// The shape after pooling this image shape with `size`×`size` windows moved by `stride`:
+  /// ⌊(H − size)/stride⌋ + 1 rows and columns, leftover rows and columns dropped (Torch7 without
+  /// `:ceil()`), channels unchanged.
+  ///
+  /// - Precondition: size ≥ 1, stride ≥ 1 and the window fits; `layer` names the caller in the
+  ///   failure message.
+  public func pooled(size: Int, stride: Int, for layer: String) -> TensorShape {
+    precondition(size >= 1 && stride >= 1, "\(layer) needs size ≥ 1 and stride ≥ 1")
+    precondition(
+      height >= size && width >= size,
+      "\(layer) window \(size)×\(size) does not fit in input \(self)")
+    return .image(
+      height: (height - size) / stride + 1, width: (width - size) / stride + 1,
+      channels: channels)
+  }
 }

@@ -119,4 +119,46 @@ private func distinctValues(_ count: Int, seed: UInt64) -> [Float] {
     let dx = inputGradient(layer, input, outputGradient: [1, 2], batchSize: 2)
     #expect(dx == [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0])
   }
+
+  /// 11 channels: one SIMD block of 8 and 3 scalar channels, against a direct loop, with ties.
+  @Test func vectorisedChannelsMatchADirectLoop() {
+    let (h, w, c, size, stride) = (7, 8, 11, 3, 2)
+    let layer = MaxPool2D(input: .image(height: h, width: w, channels: c), size: size, stride: stride)
+    layer.reserve(batchSize: 2)
+    // Few distinct values, so that many windows hold ties.
+    let input = (0..<(2 * h * w * c)).map { Float(($0 * 7919) % 5) }
+    var output = [Float](repeating: 0, count: 2 * layer.outputShape.count)
+    output.withUnsafeMutableBufferPointer { out in
+      layer.forward(input, into: out.baseAddress!, batchSize: 2, parameters: input)
+    }
+    let (oh, ow) = (layer.outputShape.height, layer.outputShape.width)
+    var gradient = [Float](repeating: 0, count: input.count)
+    var expectedGradient = [Float](repeating: 0, count: input.count)
+    for b in 0..<2 {
+      for y in 0..<oh {
+        for x in 0..<ow {
+          for channel in 0..<c {
+            var best = -Float.infinity
+            var at = -1
+            for i in 0..<size {
+              for j in 0..<size {
+                let index = ((b * h + y * stride + i) * w + x * stride + j) * c + channel
+                if input[index] > best { best = input[index]; at = index }
+              }
+            }
+            let o = ((b * oh + y) * ow + x) * c + channel
+            #expect(output[o] == best)
+            expectedGradient[at] += Float(o + 1)
+          }
+        }
+      }
+    }
+    let upstream = (0..<output.count).map { Float($0 + 1) }
+    gradient.withUnsafeMutableBufferPointer { dx in
+      layer.backward(
+        input: input, output: output, outputGradient: upstream, inputGradient: dx.baseAddress!,
+        batchSize: 2, parameters: input, parameterGradients: dx.baseAddress!)
+    }
+    #expect(gradient == expectedGradient, "the first maximum of each window gets its gradient")
+  }
 }

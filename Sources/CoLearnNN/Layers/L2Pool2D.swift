@@ -41,16 +41,10 @@ public final class L2Pool2D: ParameterFreeLayer {
   ///   - size: the window height and width (≥ 1, at most H and W).
   ///   - stride: the step between windows (≥ 1).
   public init(input: TensorShape, size: Int, stride: Int) {
-    precondition(size >= 1 && stride >= 1, "L2Pool2D needs size ≥ 1 and stride ≥ 1")
-    precondition(
-      input.height >= size && input.width >= size,
-      "L2Pool2D window \(size)×\(size) does not fit in input \(input)")
     inputShape = input
     self.size = size
     self.stride = stride
-    outputShape = .image(
-      height: (input.height - size) / stride + 1, width: (input.width - size) / stride + 1,
-      channels: input.channels)
+    outputShape = input.pooled(size: size, stride: stride, for: "L2Pool2D")
     scales = FloatBuffer(count: input.channels * WorkerPool.shared.maximumWidth)
   }
 
