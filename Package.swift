@@ -46,8 +46,12 @@ let package = Package(
     ),
 
     // MARK: - Libraries
-    .target(name: "CoLearnTensor", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
-    .target(name: "CoLearnNN", dependencies: ["CoLearnTensor"], swiftSettings: numericSettings),
+    .target(
+      name: "CoLearnTensor", dependencies: ["COpenBLAS"], exclude: ["README.md"],
+      swiftSettings: numericSettings),
+    .target(
+      name: "CoLearnNN", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
+      swiftSettings: numericSettings),
     .target(
       name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], exclude: ["README.md"],
       swiftSettings: numericSettings),
@@ -56,7 +60,8 @@ let package = Package(
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      exclude: ["README.md"]
     ),
     .executableTarget(name: "colearn", dependencies: ["CoLearnCLI"]),
     .target(name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),

@@ -119,3 +119,13 @@ extension ParameterFreeLayer {
     _ parameters: UnsafeMutableBufferPointer<Float>, using generator: inout G
   ) {}
 }
+
+/// A parameter-free layer whose output has its input's shape (activations, log-softmax);
+/// supplies the shape, the FLOP count (none worth counting) and an empty workspace.
+public protocol ShapePreservingLayer: ParameterFreeLayer {}
+
+extension ShapePreservingLayer {
+  public var outputShape: TensorShape { inputShape }
+  public var forwardMultiplyAdds: Int { 0 }
+  public func reserve(batchSize: Int) {}
+}

@@ -4,17 +4,14 @@ import Foundation
 /// stably by subtracting the maximum first. Shapes: x [B, classes] → y [B, classes].
 ///
 /// Backward: ∂x_i = ∂y_i − exp(y_i) · Σ_j ∂y_j.
-public final class LogSoftmax: ParameterFreeLayer {
+public final class LogSoftmax: ShapePreservingLayer {
   public let inputShape: TensorShape
-  public var outputShape: TensorShape { inputShape }
 
   public init(input: TensorShape) {
     inputShape = input
   }
 
   public var description: String { "LogSoftmax" }
-  public var forwardMultiplyAdds: Int { 0 }
-  public func reserve(batchSize: Int) {}
 
   public func forward(
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,

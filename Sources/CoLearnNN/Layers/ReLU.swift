@@ -1,17 +1,14 @@
 /// The rectifier max(0, x). Shapes: x [B, …] → y [B, …] (same shape).
 ///
 /// Backward: ∂x = ∂y where y > 0, else 0 (the subgradient at 0 is 0, as in Torch7).
-public final class ReLU: ParameterFreeLayer {
+public final class ReLU: ShapePreservingLayer {
   public let inputShape: TensorShape
-  public var outputShape: TensorShape { inputShape }
 
   public init(input: TensorShape) {
     inputShape = input
   }
 
   public var description: String { "ReLU" }
-  public var forwardMultiplyAdds: Int { 0 }
-  public func reserve(batchSize: Int) {}
 
   public func forward(
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,

@@ -4,17 +4,14 @@ import CoLearnTensor
 ///
 /// Forward uses ``fastTanh(_:)`` (absolute error below 4e-7); backward uses the saved output:
 /// ∂x = ∂y · (1 − y²).
-public final class Tanh: ParameterFreeLayer {
+public final class Tanh: ShapePreservingLayer {
   public let inputShape: TensorShape
-  public var outputShape: TensorShape { inputShape }
 
   public init(input: TensorShape) {
     inputShape = input
   }
 
   public var description: String { "Tanh" }
-  public var forwardMultiplyAdds: Int { 0 }
-  public func reserve(batchSize: Int) {}
 
   public func forward(
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
