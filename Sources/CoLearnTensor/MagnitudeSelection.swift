@@ -2,95 +2,173 @@
 /// |x|, ties broken by the lower index (SPEC §5, §6 step 4 `largest`).
 ///
 /// Method: radix selection on the IEEE-754 bit patterns. For non-negative floats the unsigned
-/// order of the bit patterns is the numeric order, so after clearing the sign bit the k-th
-/// largest |x| is found digit by digit (11 + 10 + 10 bits) with a histogram per digit. The first
-/// pass reads all n values; later passes read only the candidates that share the digits found so
-/// far, which are copied aside. A final in-order pass emits the indices, so they come out sorted.
+/// order of the bit patterns is the numeric order, so with the sign bit cleared the k-th largest
+/// |x| is found digit by digit (11 + 10 + 10 bits), one histogram per digit.
 ///
-/// - Complexity: O(n) time, at most two passes over the full input; no allocation after the
-///   first use with a given n (the workspace grows once).
+/// 1. One pass over all n values builds the histogram of the top digit (four interleaved
+///    histograms, so that runs of values in the same bucket do not serialise on one counter),
+///    which fixes the bucket B holding the k-th largest.
+/// 2. One pass writes the indices of every value above B straight to the output (they
+///    are all selected) and copies the (index, bits) pairs inside B aside.
+/// 3. The two lower digits are resolved on those candidates only; the chosen candidates (all
+///    above the final threshold, then the lowest-indexed ties) are merged into the output, which
+///    stays in increasing index order.
+///
+/// - Complexity: O(n) time, two passes over the full input; no allocation once the workspace has
+///   grown to n (it grows on first use with a given n).
 ///
 /// Threading: an instance owns its workspace and belongs to one thread at a time.
 public struct MagnitudeSelector {
-  private var histogram = [Int](repeating: 0, count: 2048)
-  private var candidates: [UInt32] = []
+  private var histograms = [Int](repeating: 0, count: 4 * 2048)
+  private var candidateIndices: [Int32] = []
+  private var candidateBits: [UInt32] = []
+  private var definite: [Int32] = []
+  private var chosen: [Int32] = []
 
   public init() {}
-
-  /// Finds the cut for the k largest magnitudes of `values`.
-  ///
-  /// - Returns: `threshold`, the bit pattern of the k-th largest |x|, and `tiesToTake`, how many
-  ///   of the entries whose magnitude equals it belong to the top k (the lowest-indexed ones).
-  ///   Every entry with a larger magnitude belongs to the top k.
-  public mutating func cut(
-    _ values: UnsafeBufferPointer<Float>, k: Int
-  ) -> (threshold: UInt32, tiesToTake: Int) {
-    precondition(k >= 1 && k <= values.count, "k = \(k) outside 1...\(values.count)")
-    let bits = UnsafeRawBufferPointer(values).bindMemory(to: UInt32.self)
-    // Digit 1: bits 30…20 (bit 31 is the sign, cleared).
-    var remaining = k  // how many still to take among entries matching the prefix
-    histogram.withUnsafeMutableBufferPointer { h in
-      h.update(repeating: 0)
-      for v in bits { h[Int((v & 0x7FFF_FFFF) >> 20)] += 1 }
-    }
-    var bucket = 0
-    (bucket, remaining) = Self.descend(histogram, buckets: 2048, remaining: remaining)
-    var prefix = UInt32(bucket) << 20
-    // Copy the candidates sharing digit 1.
-    candidates.removeAll(keepingCapacity: true)
-    for v in bits {
-      let m = v & 0x7FFF_FFFF
-      if m >> 20 == UInt32(bucket) { candidates.append(m) }
-    }
-    // Digit 2: bits 19…10.
-    histogram.withUnsafeMutableBufferPointer { h in
-      h.update(repeating: 0)
-      for m in candidates { h[Int((m >> 10) & 0x3FF)] += 1 }
-    }
-    (bucket, remaining) = Self.descend(histogram, buckets: 1024, remaining: remaining)
-    prefix |= UInt32(bucket) << 10
-    // Digit 3: bits 9…0, among candidates matching digits 1 and 2.
-    histogram.withUnsafeMutableBufferPointer { h in
-      h.update(repeating: 0)
-      for m in candidates where m >> 10 == prefix >> 10 { h[Int(m & 0x3FF)] += 1 }
-    }
-    (bucket, remaining) = Self.descend(histogram, buckets: 1024, remaining: remaining)
-    prefix |= UInt32(bucket)
-    return (prefix, remaining)
-  }
-
-  /// Walks the histogram from the largest bucket down to the one holding the `remaining`-th
-  /// largest entry.
-  /// - Returns: that bucket and how many entries to take from inside it.
-  private static func descend(
-    _ histogram: [Int], buckets: Int, remaining: Int
-  ) -> (bucket: Int, remaining: Int) {
-    var remaining = remaining
-    var bucket = buckets - 1
-    while histogram[bucket] < remaining {
-      remaining -= histogram[bucket]
-      bucket -= 1
-    }
-    return (bucket, remaining)
-  }
 
   /// Writes the indices of the `k` largest magnitudes of `values`, in increasing index order,
   /// into `indices` (which must hold k entries).
   public mutating func selectLargest(
     _ values: UnsafeBufferPointer<Float>, k: Int, into indices: UnsafeMutablePointer<Int32>
   ) {
-    let (threshold, tiesToTake) = cut(values, k: k)
-    var ties = tiesToTake
-    var written = 0
+    let n = values.count
+    precondition(k >= 1 && k <= n, "k = \(k) outside 1...\(n)")
+    precondition(n <= Int(Int32.max), "selection over more than 2³¹ values")
+    if candidateIndices.count < n {
+      candidateIndices = [Int32](repeating: 0, count: n)
+      candidateBits = [UInt32](repeating: 0, count: n)
+      definite = [Int32](repeating: 0, count: n)
+      chosen = [Int32](repeating: 0, count: n)
+    }
     let bits = UnsafeRawBufferPointer(values).bindMemory(to: UInt32.self)
-    for (i, v) in bits.enumerated() {
-      let m = v & 0x7FFF_FFFF
-      if m > threshold || (m == threshold && ties > 0) {
-        if m == threshold { ties -= 1 }
-        indices[written] = Int32(truncatingIfNeeded: i)
-        written += 1
+
+    // 1. Top digit (bits 30…20).
+    let (bucket, remaining) = histograms.withUnsafeMutableBufferPointer { h in
+      h.update(repeating: 0)
+      let base = h.baseAddress!
+      var i = 0
+      while i + 4 <= n {
+        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] += 1
+        base[2048 + Int((bits[i + 1] & 0x7FFF_FFFF) >> 20)] += 1
+        base[4096 + Int((bits[i + 2] & 0x7FFF_FFFF) >> 20)] += 1
+        base[6144 + Int((bits[i + 3] & 0x7FFF_FFFF) >> 20)] += 1
+        i += 4
+      }
+      while i < n {
+        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] += 1
+        i += 1
+      }
+      for b in 0..<2048 { base[b] += base[2048 + b] + base[4096 + b] + base[6144 + b] }
+      return Self.descend(base, from: 2047, remaining: k)
+    }
+
+    // 2. Everything above the bucket is selected; the bucket's members become candidates.
+    let top = UInt32(bucket)
+    var definiteCount = 0
+    var candidateCount = 0
+    definite.withUnsafeMutableBufferPointer { out in
+      candidateIndices.withUnsafeMutableBufferPointer { ci in
+        candidateBits.withUnsafeMutableBufferPointer { cb in
+          // Branches, not branch-free stores: at most k of n values (θ of them) pass, so
+          // the branch is well predicted and most iterations store nothing.
+          for i in 0..<n {
+            let m = bits[i] & 0x7FFF_FFFF
+            let digit = m >> 20
+            if digit >= top {
+              if digit > top {
+                out[definiteCount] = Int32(truncatingIfNeeded: i)
+                definiteCount &+= 1
+              } else {
+                ci[candidateCount] = Int32(truncatingIfNeeded: i)
+                cb[candidateCount] = m
+                candidateCount &+= 1
+              }
+            }
+          }
+        }
       }
     }
-    assert(written == k, "selected \(written) of \(k)")
+
+    // 3. Lower digits among the candidates, then merge both sorted lists.
+    let chosenCount = chooseCandidates(count: candidateCount, take: remaining)
+    definite.withUnsafeBufferPointer { d in
+      chosen.withUnsafeBufferPointer { c in
+        var a = 0
+        var b = 0
+        var written = 0
+        while a < definiteCount || b < chosenCount {
+          if b == chosenCount || (a < definiteCount && d[a] < c[b]) {
+            indices[written] = d[a]
+            a += 1
+          } else {
+            indices[written] = c[b]
+            b += 1
+          }
+          written += 1
+        }
+        assert(written == k, "selected \(written) of \(k)")
+      }
+    }
+  }
+
+  /// Picks `take` of the first `count` candidates (all sharing the top digit) by their lower 20
+  /// bits, ties to the lower index; writes them in index order to `chosen`.
+  /// - Returns: the number written (`take`).
+  private mutating func chooseCandidates(count: Int, take: Int) -> Int {
+    // Digit 2 (bits 19…10) and digit 3 (bits 9…0) over the candidates.
+    var prefix: UInt32 = 0
+    var remaining = take
+    histograms.withUnsafeMutableBufferPointer { h in
+      candidateBits.withUnsafeBufferPointer { cb in
+        let base = h.baseAddress!
+        h.update(repeating: 0)
+        for j in 0..<count { base[Int((cb[j] >> 10) & 0x3FF)] += 1 }
+        let (second, left) = Self.descend(base, from: 1023, remaining: remaining)
+        prefix = UInt32(second) << 10
+        remaining = left
+        for b in 0..<1024 { base[b] = 0 }
+        for j in 0..<count where (cb[j] >> 10) & 0x3FF == UInt32(second) {
+          base[Int(cb[j] & 0x3FF)] += 1
+        }
+        let (third, last) = Self.descend(base, from: 1023, remaining: remaining)
+        prefix |= UInt32(third)
+        remaining = last
+      }
+    }
+    // Candidates above the threshold, plus the first `remaining` that equal it.
+    let threshold = prefix
+    var ties = remaining
+    var written = 0
+    chosen.withUnsafeMutableBufferPointer { out in
+      candidateIndices.withUnsafeBufferPointer { ci in
+        candidateBits.withUnsafeBufferPointer { cb in
+          for j in 0..<count {
+            let low = cb[j] & 0xF_FFFF
+            if low > threshold || (low == threshold && ties > 0) {
+              if low == threshold { ties -= 1 }
+              out[written] = ci[j]
+              written += 1
+            }
+          }
+        }
+      }
+    }
+    return written
+  }
+
+  /// Walks a histogram from bucket `from` down to the one holding the `remaining`-th largest
+  /// entry.
+  /// - Returns: that bucket and how many entries to take from inside it.
+  private static func descend(
+    _ histogram: UnsafeMutablePointer<Int>, from top: Int, remaining: Int
+  ) -> (bucket: Int, remaining: Int) {
+    var remaining = remaining
+    var bucket = top
+    while histogram[bucket] < remaining {
+      remaining -= histogram[bucket]
+      bucket -= 1
+    }
+    return (bucket, remaining)
   }
 }
