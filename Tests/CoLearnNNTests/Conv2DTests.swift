@@ -59,3 +59,44 @@ import Testing
     }
   }
 }
+
+extension Conv2DTests {
+  /// A budget of one byte forces one sample per chunk: gradients and the fused update must be
+  /// the same as with the whole batch in one chunk.
+  @Test func chunkedBatchesMatchOneChunk() {
+    let shape = TensorShape.image(height: 6, width: 7, channels: 2)
+    let chunked = Conv2D(input: shape, outputChannels: 3, kernelSize: 3, columnBudgetBytes: 1)
+    let report = checkGradients(of: chunked, batchSize: 3)
+    #expect(report.passed, "\(report)")
+
+    let whole = Conv2D(input: shape, outputChannels: 3, kernelSize: 3)
+    for layer in [chunked, whole] { layer.reserve(batchSize: 3) }
+    var generator = SeededGenerator(seed: 4)
+    let x = (0..<(3 * shape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<(3 * whole.outputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let w0 = (0..<whole.parameterCount).map { _ in Float.random(in: -0.5...0.5, using: &generator) }
+    func step(_ layer: Conv2D) -> ([Float], [Float], [Float]) {
+      var w = w0
+      var y = [Float](repeating: 0, count: dy.count)
+      var dx = [Float](repeating: 0, count: x.count)
+      y.withUnsafeMutableBufferPointer { out in
+        layer.forward(x, into: out.baseAddress!, batchSize: 3, parameters: w)
+      }
+      w.withUnsafeMutableBufferPointer { p in
+        dx.withUnsafeMutableBufferPointer { d in
+          layer.backwardApplyingSGD(
+            input: x, output: y, outputGradient: dy, inputGradient: d.baseAddress!, batchSize: 3,
+            parameters: p.baseAddress!, rate: 0.1)
+        }
+      }
+      return (y, dx, w)
+    }
+    let a = step(chunked)
+    let b = step(whole)
+    #expect(maximumAbsoluteDifference(a.0, b.0) < 1e-5)
+    #expect(maximumAbsoluteDifference(a.1, b.1) < 1e-5)
+    #expect(maximumAbsoluteDifference(a.2, b.2) < 1e-5)
+  }
+}
+
+import CoLearnTensor

@@ -45,7 +45,7 @@ public enum BLAS {
   /// and of the MLPs at mini-batch 32, and OpenBLAS's own threshold does not keep GEMV, GER or
   /// AXPY of our sizes single-threaded (docs/BLAS.md). The large convolution and evaluation
   /// GEMMs (tens to hundreds of MFLOP) do gain from two cores.
-  public static let parallelGEMMThreshold = 24_000_000
+  public static let parallelGEMMThreshold = 8_000_000
 
   private static let maximumThreads = Atomic<Int>(
     max(1, ProcessInfo.processInfo.activeProcessorCount))
