@@ -37,6 +37,13 @@ struct TrainCommand: ParsableCommand {
   @Option(name: .customLong("test-limit"), help: "Evaluate only the first N test samples.")
   var testLimit: Int?
 
+  @Option(
+    name: .customLong("svhn-train-size"),
+    help: ArgumentHelp(
+      "SVHN training samples: train_32x32.mat, then extra_32x32.mat, up to this count.",
+      discussion: "Default: train_32x32.mat alone (73,257). The paper uses 100,000."))
+  var svhnTrainSize: Int?
+
   @Option(help: "Output directory (default: runs/train-MODEL-SEED).")
   var out: String?
 
@@ -51,6 +58,9 @@ struct TrainCommand: ParsableCommand {
     }
     if let testLimit, testLimit < 1 {
       throw ValidationError("invalid --test-limit \(testLimit): expected ≥ 1")
+    }
+    if let svhnTrainSize, svhnTrainSize < 1 {
+      throw ValidationError("invalid --svhn-train-size \(svhnTrainSize): expected ≥ 1")
     }
   }
 
@@ -68,7 +78,9 @@ struct TrainCommand: ParsableCommand {
     do {
       loaded = try loadDataset(
         datasetName, dataDirectory: directory,
-        options: DatasetLoadOptions(trainLimit: trainLimit, testLimit: testLimit))
+        options: DatasetLoadOptions(
+          svhnTraining: svhnTrainSize.map { .trainAndExtra(count: $0) } ?? .train,
+          trainLimit: trainLimit, testLimit: testLimit))
     } catch {
       throw CLIError("\(error)\n(data directory: \(directory.explanation))")
     }
