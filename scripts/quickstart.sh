@@ -11,4 +11,4 @@ if ! "$bin" data verify mnist >/dev/null 2>&1; then
   echo "quickstart: MNIST not found in the data directory; fetching it"
   "$bin" data fetch mnist
 fi
-"$bin" train --model mnist-mlp --epochs 5 --out runs/quickstart "$@"
+"$bin" train --model mnist-mlp --batch-size 32 --lr 0.1 --epochs 10 --out runs/quickstart "$@"
