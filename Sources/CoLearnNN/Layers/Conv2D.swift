@@ -146,7 +146,9 @@ public final class Conv2D: Layer {
       accumulateIntoExisting: false)
     let biasGradient = parameterGradients + outputChannels * patchSize
     biasGradient.update(repeating: 0, count: outputChannels)
-    addColumnSums(of: outputGradient, rows: batchSize * positions, scale: 1, into: biasGradient)
+    addColumnSums(
+      of: outputGradient, rows: batchSize * positions, columns: outputChannels, scale: 1,
+      into: biasGradient)
   }
 
   /// W −= rate · ∂yᵀ·col and b −= rate · Σ ∂y, after ∂x has been computed with the old W. A first
@@ -170,7 +172,7 @@ public final class Conv2D: Layer {
         count: outputChannels * patchSize, alpha: -rate, x: weightScratch.pointer, y: parameters)
     }
     addColumnSums(
-      of: outputGradient, rows: batchSize * positions, scale: -rate,
+      of: outputGradient, rows: batchSize * positions, columns: outputChannels, scale: -rate,
       into: parameters + outputChannels * patchSize)
   }
 
@@ -202,16 +204,7 @@ public final class Conv2D: Layer {
     }
   }
 
-  /// target[o] += scale · Σ_r matrix[r, o] for a [rows, outputChannels] matrix.
-  private func addColumnSums(
-    of matrix: UnsafePointer<Float>, rows: Int, scale: Float,
-    into target: UnsafeMutablePointer<Float>
-  ) {
-    for r in 0..<rows {
-      let row = matrix + r * outputChannels
-      for o in 0..<outputChannels { target[o] += scale * row[o] }
-    }
-  }
+
 
   // MARK: - im2col / col2im
 

@@ -97,7 +97,9 @@ public final class Linear: Layer {
     // ∂b = Σ_b ∂y[b, :]
     let biasGradient = parameterGradients + outputCount * inputCount
     biasGradient.update(repeating: 0, count: outputCount)
-    addColumnSums(of: outputGradient, rows: batchSize, scale: 1, into: biasGradient)
+    addColumnSums(
+      of: outputGradient, rows: batchSize, columns: outputCount, scale: 1,
+      into: biasGradient)
   }
 
   /// W −= rate · ∂yᵀ·x and b −= rate · Σ_b ∂y, after ∂x = ∂y·W with the old W. At B = 1 the
@@ -122,7 +124,8 @@ public final class Linear: Layer {
         c: parameters, ldc: inputCount)
     }
     addColumnSums(
-      of: outputGradient, rows: batchSize, scale: -rate, into: parameters + outputCount * inputCount)
+      of: outputGradient, rows: batchSize, columns: outputCount, scale: -rate,
+      into: parameters + outputCount * inputCount)
   }
 
   /// Runs `body` on blocks of output rows: one block normally; one per core at mini-batch 1
@@ -156,13 +159,5 @@ public final class Linear: Layer {
     }
   }
 
-  /// target[o] += scale · Σ_r matrix[r, o] for a [rows, outputCount] matrix.
-  private func addColumnSums(
-    of matrix: UnsafePointer<Float>, rows: Int, scale: Float, into target: UnsafeMutablePointer<Float>
-  ) {
-    for r in 0..<rows {
-      let row = matrix + r * outputCount
-      for o in 0..<outputCount { target[o] += scale * row[o] }
-    }
-  }
+
 }

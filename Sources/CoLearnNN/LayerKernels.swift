@@ -29,3 +29,15 @@ func parallelChunks(
     if start < end { body(share, start..<end) }
   }
 }
+
+/// target[c] += scale · Σ_r matrix[r, c] for a row-major [rows, columns] matrix: the bias
+/// gradient (scale 1) or the fused bias update (scale −α) of a dense or convolutional layer.
+func addColumnSums(
+  of matrix: UnsafePointer<Float>, rows: Int, columns: Int, scale: Float,
+  into target: UnsafeMutablePointer<Float>
+) {
+  for r in 0..<rows {
+    let row = matrix + r * columns
+    for c in 0..<columns { target[c] += scale * row[c] }
+  }
+}
