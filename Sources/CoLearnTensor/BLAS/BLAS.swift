@@ -44,7 +44,8 @@ public enum BLAS {
   /// Why: waking a second thread costs more than it saves on the small calls of mini-batch 1
   /// and of the MLPs at mini-batch 32, and OpenBLAS's own threshold does not keep GEMV, GER or
   /// AXPY of our sizes single-threaded (docs/BLAS.md). The large convolution and evaluation
-  /// GEMMs (tens to hundreds of MFLOP) do gain from two cores.
+  /// GEMMs do gain from two cores. 8 MFLOP was chosen by measurement: lowering it from 24 made
+  /// svhn-cnn at mini-batch 1 (20-MFLOP convolution GEMMs) faster and nothing slower.
   public static let parallelGEMMThreshold = 8_000_000
 
   private static let maximumThreads = Atomic<Int>(
