@@ -44,8 +44,9 @@ public enum BLAS {
   /// Why: waking a second thread costs more than it saves on the small calls of mini-batch 1
   /// and of the MLPs at mini-batch 32, and OpenBLAS's own threshold does not keep GEMV, GER or
   /// AXPY of our sizes single-threaded (docs/BLAS.md). The large convolution and evaluation
-  /// GEMMs do gain from two cores. 8 MFLOP was chosen by measurement: lowering it from 24 made
-  /// svhn-cnn at mini-batch 1 (20-MFLOP convolution GEMMs) faster and nothing slower.
+  /// GEMMs do gain from two cores. Between 8 and 24 MFLOP (the MLPs' first layer at mini-batch
+  /// 32, svhn-cnn's convolutions at mini-batch 1) two threads were as fast or faster in our
+  /// runs, within this machine's ±20% drift; below that they lose.
   public static let parallelGEMMThreshold = 8_000_000
 
   private static let maximumThreads = Atomic<Int>(
