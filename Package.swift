@@ -56,6 +56,9 @@ let package = Package(
       name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], exclude: ["README.md"],
       swiftSettings: numericSettings),
     .target(
+      name: "CoLearnDSSGD", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"],
+      exclude: ["README.md"], swiftSettings: numericSettings),
+    .target(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData",
@@ -70,6 +73,8 @@ let package = Package(
     .testTarget(name: "CoLearnTensorTests", dependencies: ["CoLearnTensor", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnNNTests", dependencies: ["CoLearnNN", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnDataTests", dependencies: ["CoLearnData", "CoLearnTestSupport"]),
+    .testTarget(
+      name: "CoLearnDSSGDTests", dependencies: ["CoLearnDSSGD", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
   ],
