@@ -55,8 +55,10 @@ let package = Package(
     .target(
       name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], exclude: ["README.md"],
       swiftSettings: numericSettings),
+    .target(name: "CoLearnWire", dependencies: ["CoLearnTensor"]),
     .target(
-      name: "CoLearnDSSGD", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"],
+      name: "CoLearnDSSGD",
+      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire"],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
       name: "CoLearnCLI",
@@ -75,6 +77,7 @@ let package = Package(
     .testTarget(name: "CoLearnDataTests", dependencies: ["CoLearnData", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnDSSGDTests", dependencies: ["CoLearnDSSGD", "CoLearnTestSupport"]),
+    .testTarget(name: "CoLearnWireTests", dependencies: ["CoLearnWire", "CoLearnTensor"]),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
   ],
