@@ -63,7 +63,7 @@ let package = Package(
     .target(
       name: "CoLearnCLI",
       dependencies: [
-        "CoLearnTensor", "CoLearnNN", "CoLearnData",
+        "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]

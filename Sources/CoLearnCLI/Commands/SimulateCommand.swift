@@ -1,0 +1,258 @@
+import ArgumentParser
+import CoLearnDSSGD
+import CoLearnData
+import CoLearnNN
+import CoLearnTensor
+import Foundation
+
+extension SelectionCriterion: ExpressibleByArgument {}
+extension ExchangeOrder: ExpressibleByArgument {}
+
+/// `colearn simulate`: a whole federation on one machine — N participants with private shards
+/// and one parameter server, running distributed selective SGD (SPEC §6).
+struct SimulateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "simulate",
+    abstract: "Simulate distributed selective SGD with N participants on one machine.",
+    discussion: """
+      Each round, every participant downloads the --download-fraction of the global parameters \
+      that were updated most, trains one epoch on its own shard, and uploads the \
+      --upload-fraction of its parameter changes chosen by --selection. After every \
+      --eval-every rounds each participant's model and the global model are evaluated on the \
+      test set. Writes config.json, metrics.csv (one row per round) and summary.json to --out.
+      """)
+
+  @OptionGroup var training: TrainingOptions
+  @OptionGroup var data: DataOptions
+
+  @Option(help: "Number of participants N.")
+  var participants: Int = 30
+
+  @Option(name: .customLong("shard-size"), help: "Training samples per participant (default: 1% of the training set).")
+  var shardSize: Int?
+
+  @Option(help: "How the training set is split: iid, dirichlet:ALPHA or classes:K.")
+  var partition: String = "iid"
+
+  @Option(name: .customLong("upload-fraction"), help: "θ_u: fraction of parameters uploaded per round.")
+  var uploadFraction: Double = 0.1
+
+  @Option(name: .customLong("download-fraction"), help: "θ_d: fraction of parameters downloaded per round.")
+  var downloadFraction: Double = 1
+
+  @Option(help: "Selection criterion: largest or threshold.")
+  var selection: SelectionCriterion = .largest
+
+  @Option(help: "τ for --selection threshold.")
+  var threshold: Float = 1e-4
+
+  @Option(help: "γ: bound every uploaded value to [−γ, γ] (default: no bound).")
+  var bound: Float?
+
+  @Option(name: .customLong("stat-decay"), help: "β: the server's per-round decay of its update counts.")
+  var statDecay: Float = 0.8
+
+  @Option(name: .customLong("protocol"), help: "Exchange protocol: round-robin or random-order.")
+  var order: ExchangeOrder = .roundRobin
+
+  @Option(help: "Rounds (each participant trains one epoch per round).")
+  var rounds: Int = 10
+
+  @Option(name: .customLong("eval-every"), help: "Evaluate every this many rounds.")
+  var evalEvery: Int = 1
+
+  @Option(name: .customLong("test-limit"), help: "Evaluate on only the first N test samples.")
+  var testLimit: Int?
+
+  @Option(help: "Output directory (default: runs/simulate-MODEL-N-SEED).")
+  var out: String?
+
+  func dssgdConfiguration() throws -> DSSGDConfiguration {
+    do {
+      return try DSSGDConfiguration(
+        participants: participants, uploadFraction: uploadFraction,
+        downloadFraction: downloadFraction, selection: selection, threshold: threshold,
+        bound: bound, statDecay: statDecay, order: order)
+    } catch {
+      throw ValidationError(error.description)
+    }
+  }
+
+  func validate() throws {
+    _ = try dssgdConfiguration()
+    do {
+      _ = try Partition(parsing: partition)
+    } catch {
+      throw ValidationError(error.description)
+    }
+    guard rounds >= 1 else { throw ValidationError("invalid --rounds \(rounds): expected ≥ 1") }
+    guard evalEvery >= 1 else {
+      throw ValidationError("invalid --eval-every \(evalEvery): expected ≥ 1")
+    }
+    if let shardSize, shardSize < 1 {
+      throw ValidationError("invalid --shard-size \(shardSize): expected ≥ 1")
+    }
+    if let testLimit, testLimit < 1 {
+      throw ValidationError("invalid --test-limit \(testLimit): expected ≥ 1")
+    }
+  }
+
+  func run() throws {
+    let spec = training.model
+    let sgd = try training.sgdConfiguration()
+    let dssgd = try dssgdConfiguration()
+    let threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+    BLAS.setThreadCount(threads)
+    let partitionScheme = try Partition(parsing: partition)
+
+    let directory = DataDirectory.resolve(option: data.dataDir)
+    guard let datasetName = DatasetName(rawValue: spec.datasetName) else {
+      throw CLIError("no dataset named \(spec.datasetName)")
+    }
+    let loaded: (train: Dataset, test: Dataset, normalization: Normalization)
+    do {
+      loaded = try loadDataset(
+        datasetName, dataDirectory: directory, options: DatasetLoadOptions(testLimit: testLimit))
+    } catch {
+      throw CLIError("\(error)\n(data directory: \(directory.explanation))")
+    }
+    let size = shardSize ?? max(1, loaded.train.count / 100)
+    var generator = SeededGenerator(seed: training.seed)
+    var partitionGenerator = generator.derived(stream: 0x5EED)
+    let shards: [[Int]]
+    do {
+      shards = try partitionScheme.shards(
+        labels: loaded.train.labels, classCount: loaded.train.classCount,
+        participants: participants, shardSize: size, using: &partitionGenerator)
+    } catch {
+      throw CLIError(error.description)
+    }
+    let shardSamples = shards.map { indices in
+      let subset = loaded.train.subset(indices)
+      return LabeledSamples(
+        features: subset.features, labels: subset.labels, sampleSize: subset.sampleSize)
+    }
+    let test = LabeledSamples(
+      features: loaded.test.features, labels: loaded.test.labels,
+      sampleSize: loaded.test.sampleSize)
+
+    let network = spec.makeNetwork()
+    var initial = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&initial, using: &generator)
+    let federation = Federation(
+      network: network, training: sgd, configuration: dssgd, initialParameters: initial,
+      shards: shardSamples, generator: generator)
+    let evaluator = spec.makeNetwork()
+
+    let outPath = out ?? "runs/simulate-\(spec.rawValue)-N\(participants)-\(training.seed)"
+    let run = try RunDirectory(
+      path: outPath,
+      columns: [
+        "round", "seconds", "train_seconds", "elapsed_seconds", "mean_accuracy", "min_accuracy",
+        "max_accuracy", "global_accuracy", "uploaded_parameters", "upload_bytes",
+        "downloaded_parameters", "download_bytes",
+      ])
+    defer { run.close() }
+    try run.writeJSON(
+      SimulationRecord.Configuration(
+        command: "simulate", model: spec.rawValue, parameterCount: network.parameterCount,
+        modelHash: spec.specificationHash, dataset: datasetName.rawValue,
+        dataDirectory: directory.path, partition: partitionScheme.description, shardSize: size,
+        testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: rounds, evalEvery: evalEvery,
+        seed: training.seed, threads: threads, blas: BLAS.configuration),
+      to: "config.json")
+
+    print(
+      "colearn simulate: \(spec) (|w| = \(network.parameterCount)), N = \(participants) × "
+        + "\(size) samples (\(partitionScheme)), θu = \(uploadFraction), θd = \(downloadFraction), "
+        + "\(selection.rawValue), \(order.rawValue), M = \(sgd.batchSize), α = \(sgd.learningRate)")
+    print("output: \(run.url.path)")
+    let progress = ProgressDisplay(total: rounds, unit: "rounds")
+    let start = monotonicSeconds()
+    var best = 0.0
+    var last: FederationEvaluation?
+    var turnSeconds = 0.0
+    var trainSeconds = 0.0
+    for round in 1...rounds {
+      let statistics = federation.runRound()
+      turnSeconds += statistics.seconds
+      trainSeconds += statistics.trainSeconds
+      var row = [
+        "\(round)", format(statistics.seconds, 4), format(statistics.trainSeconds, 4),
+        format(monotonicSeconds() - start, 3),
+      ]
+      if round % evalEvery == 0 || round == rounds {
+        let evaluation = federation.evaluate(
+          on: test, with: evaluator, batchSize: spec.evaluationBatchSize)
+        last = evaluation
+        best = max(best, evaluation.meanAccuracy)
+        let accuracies = evaluation.participantAccuracies
+        row += [
+          format(evaluation.meanAccuracy, 5), format(accuracies.min() ?? 0, 5),
+          format(accuracies.max() ?? 0, 5), format(evaluation.globalAccuracy, 5),
+        ]
+        progress.line(
+          "round \(round)/\(rounds)  mean acc \(format(100 * evaluation.meanAccuracy, 2))%  "
+            + "global \(format(100 * evaluation.globalAccuracy, 2))%  "
+            + "(\(format(statistics.seconds, 2)) s/round)")
+      } else {
+        row += ["", "", "", ""]
+        progress.update(done: round, label: "round \(round)/\(rounds)")
+      }
+      row += [
+        "\(statistics.uploadedParameters)", "\(statistics.uploadBytes)",
+        "\(statistics.downloadedParameters)", "\(statistics.downloadBytes)",
+      ]
+      run.append(row: row)
+    }
+    let wall = monotonicSeconds() - start
+    let summary = SimulationRecord.Summary(
+      rounds: rounds, finalMeanAccuracy: last?.meanAccuracy ?? 0,
+      finalMinAccuracy: last?.participantAccuracies.min() ?? 0,
+      finalMaxAccuracy: last?.participantAccuracies.max() ?? 0,
+      finalGlobalAccuracy: last?.globalAccuracy ?? 0, bestMeanAccuracy: best,
+      wallSeconds: wall, roundSeconds: turnSeconds, trainSeconds: trainSeconds,
+      trainingShareOfRounds: trainSeconds / max(turnSeconds, 1e-9))
+    try run.writeJSON(summary, to: "summary.json")
+    print(
+      "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%, global "
+        + "\(format(100 * summary.finalGlobalAccuracy, 2))%, \(format(turnSeconds / Double(rounds), 3)) "
+        + "s per round (\(format(100 * summary.trainingShareOfRounds, 1))% local training), "
+        + "\(format(wall, 1)) s wall")
+  }
+}
+
+/// The JSON records `colearn simulate` writes.
+enum SimulationRecord {
+  struct Configuration: Encodable {
+    var command: String
+    var model: String
+    var parameterCount: Int
+    var modelHash: String
+    var dataset: String
+    var dataDirectory: String
+    var partition: String
+    var shardSize: Int
+    var testSamples: Int
+    var dssgd: DSSGDConfiguration
+    var sgd: SGDConfiguration
+    var rounds: Int
+    var evalEvery: Int
+    var seed: UInt64
+    var threads: Int
+    var blas: String
+  }
+
+  struct Summary: Encodable {
+    var rounds: Int
+    var finalMeanAccuracy: Double
+    var finalMinAccuracy: Double
+    var finalMaxAccuracy: Double
+    var finalGlobalAccuracy: Double
+    var bestMeanAccuracy: Double
+    var wallSeconds: Double
+    var roundSeconds: Double
+    var trainSeconds: Double
+    var trainingShareOfRounds: Double
+  }
+}

@@ -1,0 +1,56 @@
+import CoLearnTestSupport
+import Foundation
+import Testing
+
+@Suite struct SimulateCommandTests {
+  func binary() throws -> URL {
+    try #require(colearnExecutable(), "the colearn executable was not built next to the tests")
+  }
+
+  @Test func badSettingsAreRefusedUpFront() throws {
+    let cases: [([String], String)] = [
+      (["simulate", "--upload-fraction", "1.5"], "--upload-fraction"),
+      (["simulate", "--download-fraction", "0"], "--download-fraction"),
+      (["simulate", "--protocol", "gossip"], "gossip"),
+      (["simulate", "--partition", "skewed"], "skewed"),
+      (["simulate", "--participants", "0"], "--participants"),
+    ]
+    for (arguments, expected) in cases {
+      let result = try runProcess(binary(), arguments)
+      #expect(result.status != 0, "\(arguments) should fail")
+      #expect(result.standardError.contains(expected), "\(arguments): \(result.standardError)")
+    }
+  }
+
+  /// Three real MNIST participants, three rounds: the files are written and the federation learns.
+  @Test(.enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with MNIST"))
+  func threeParticipantsTwoRoundsOnRealMNIST() throws {
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProcess(
+      binary(),
+      [
+        "simulate", "--participants", "3", "--shard-size", "500", "--rounds", "3",
+        "--test-limit", "1000", "--lr", "0.1", "--threads", "1", "--out", out.path,
+      ])
+    #expect(result.status == 0, "\(result.combined)")
+    let csv = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8)
+      .split(separator: "\n")
+    #expect(csv.count == 4)
+    #expect(csv[0].hasPrefix("round,seconds,train_seconds"))
+    let summary = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any]
+    let accuracy = try #require(summary?["finalGlobalAccuracy"] as? Double)
+    #expect(accuracy > 0.75, "global accuracy \(accuracy) (about 0.84 expected)")
+  }
+
+  @Test func tooManyParticipantsForTheDataIsAClearError() throws {
+    guard realDataDirectory() != nil else { return }
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProcess(
+      binary(), ["simulate", "--participants", "200", "--shard-size", "600", "--out", out.path])
+    #expect(result.status != 0)
+    #expect(result.combined.contains("120000"), "\(result.combined)")
+  }
+}
