@@ -54,3 +54,14 @@ import Testing
     #expect(result.combined.contains("120000"), "\(result.combined)")
   }
 }
+
+extension SimulateCommandTests {
+  @Test func unknownAlgorithmAndBadLocalEpochsAreRefused() throws {
+    let bad = try runProcess(binary(), ["simulate", "--algorithm", "gossip-sgd"])
+    #expect(bad.status != 0)
+    #expect(bad.standardError.contains("gossip-sgd"), "\(bad.standardError)")
+    let epochs = try runProcess(binary(), ["simulate", "--algorithm", "fedavg", "--local-epochs", "0"])
+    #expect(epochs.status != 0)
+    #expect(epochs.standardError.contains("--local-epochs"), "\(epochs.standardError)")
+  }
+}

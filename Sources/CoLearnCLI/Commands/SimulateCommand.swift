@@ -7,6 +7,7 @@ import Foundation
 
 extension SelectionCriterion: ExpressibleByArgument {}
 extension ExchangeOrder: ExpressibleByArgument {}
+extension Algorithm: ExpressibleByArgument {}
 
 /// `colearn simulate`: a whole federation on one machine — N participants with private shards
 /// and one parameter server, running distributed selective SGD (SPEC §6).
@@ -24,6 +25,12 @@ struct SimulateCommand: ParsableCommand {
 
   @OptionGroup var training: TrainingOptions
   @OptionGroup var data: DataOptions
+
+  @Option(help: "dssgd, fedavg, standalone (no exchange) or centralized (pooled shards).")
+  var algorithm: Algorithm = .dssgd
+
+  @Option(name: .customLong("local-epochs"), help: "FedAvg: local epochs per round (E).")
+  var localEpochs: Int = 1
 
   @Option(help: "Number of participants N.")
   var participants: Int = 30
@@ -64,7 +71,7 @@ struct SimulateCommand: ParsableCommand {
   @Option(name: .customLong("test-limit"), help: "Evaluate on only the first N test samples.")
   var testLimit: Int?
 
-  @Option(help: "Output directory (default: runs/simulate-MODEL-N-SEED).")
+  @Option(help: "Output directory (default: runs/simulate-ALGORITHM-MODEL-N-SEED).")
   var out: String?
 
   func dssgdConfiguration() throws -> DSSGDConfiguration {
@@ -86,6 +93,9 @@ struct SimulateCommand: ParsableCommand {
       throw ValidationError(error.description)
     }
     guard rounds >= 1 else { throw ValidationError("invalid --rounds \(rounds): expected ≥ 1") }
+    guard localEpochs >= 1 else {
+      throw ValidationError("invalid --local-epochs \(localEpochs): expected ≥ 1")
+    }
     guard evalEvery >= 1 else {
       throw ValidationError("invalid --eval-every \(evalEvery): expected ≥ 1")
     }
@@ -139,12 +149,29 @@ struct SimulateCommand: ParsableCommand {
     let network = spec.makeNetwork()
     var initial = [Float](repeating: 0, count: network.parameterCount)
     network.initialize(&initial, using: &generator)
-    let federation = Federation(
-      network: network, training: sgd, configuration: dssgd, initialParameters: initial,
-      shards: shardSamples, generator: generator)
+    let federation: any FederatedAlgorithm
+    switch algorithm {
+    case .dssgd:
+      federation = DSSGDSimulation(
+        network: network, training: sgd, configuration: dssgd, initialParameters: initial,
+        shards: shardSamples, generator: generator)
+    case .fedavg:
+      federation = FedAvgSimulation(
+        network: network, training: sgd, localEpochs: localEpochs, initialParameters: initial,
+        shards: shardSamples, generator: generator)
+    case .standalone:
+      federation = StandaloneSimulation(
+        network: network, training: sgd, initialParameters: initial, shards: shardSamples,
+        generator: generator)
+    case .centralized:
+      federation = CentralizedSimulation(
+        network: network, training: sgd, initialParameters: initial, shards: shardSamples,
+        generator: generator)
+    }
     let evaluator = spec.makeNetwork()
 
-    let outPath = out ?? "runs/simulate-\(spec.rawValue)-N\(participants)-\(training.seed)"
+    let outPath =
+      out ?? "runs/simulate-\(algorithm.rawValue)-\(spec.rawValue)-N\(participants)-\(training.seed)"
     let run = try RunDirectory(
       path: outPath,
       columns: [
@@ -155,17 +182,26 @@ struct SimulateCommand: ParsableCommand {
     defer { run.close() }
     try run.writeJSON(
       SimulationRecord.Configuration(
-        command: "simulate", model: spec.rawValue, parameterCount: network.parameterCount,
+        command: "simulate", algorithm: algorithm.rawValue, localEpochs: localEpochs,
+        model: spec.rawValue, parameterCount: network.parameterCount,
         modelHash: spec.specificationHash, dataset: datasetName.rawValue,
         dataDirectory: directory.path, partition: partitionScheme.description, shardSize: size,
         testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: rounds, evalEvery: evalEvery,
         seed: training.seed, threads: threads, blas: BLAS.configuration),
       to: "config.json")
 
+    let exchange =
+      switch algorithm {
+      case .dssgd:
+        "θu = \(uploadFraction), θd = \(downloadFraction), \(selection.rawValue), \(order.rawValue)"
+      case .fedavg: "FedAvg, E = \(localEpochs)"
+      case .standalone: "standalone"
+      case .centralized: "centralized on the pooled shards"
+      }
     print(
       "colearn simulate: \(spec) (|w| = \(network.parameterCount)), N = \(participants) × "
-        + "\(size) samples (\(partitionScheme)), θu = \(uploadFraction), θd = \(downloadFraction), "
-        + "\(selection.rawValue), \(order.rawValue), M = \(sgd.batchSize), α = \(sgd.learningRate)")
+        + "\(size) samples (\(partitionScheme)), \(exchange), M = \(sgd.batchSize), "
+        + "α = \(sgd.learningRate)")
     print("output: \(run.url.path)")
     let progress = ProgressDisplay(total: rounds, unit: "rounds")
     let start = monotonicSeconds()
@@ -189,11 +225,12 @@ struct SimulateCommand: ParsableCommand {
         let accuracies = evaluation.participantAccuracies
         row += [
           format(evaluation.meanAccuracy, 5), format(accuracies.min() ?? 0, 5),
-          format(accuracies.max() ?? 0, 5), format(evaluation.globalAccuracy, 5),
+          format(accuracies.max() ?? 0, 5), evaluation.globalAccuracy.map { format($0, 5) } ?? "",
         ]
+        let global = evaluation.globalAccuracy.map { "global \(format(100 * $0, 2))%  " } ?? ""
         progress.line(
           "round \(round)/\(rounds)  mean acc \(format(100 * evaluation.meanAccuracy, 2))%  "
-            + "global \(format(100 * evaluation.globalAccuracy, 2))%  "
+            + "max \(format(100 * (accuracies.max() ?? 0), 2))%  \(global)"
             + "(\(format(statistics.seconds, 2)) s/round)")
       } else {
         row += ["", "", "", ""]
@@ -210,14 +247,15 @@ struct SimulateCommand: ParsableCommand {
       rounds: rounds, finalMeanAccuracy: last?.meanAccuracy ?? 0,
       finalMinAccuracy: last?.participantAccuracies.min() ?? 0,
       finalMaxAccuracy: last?.participantAccuracies.max() ?? 0,
-      finalGlobalAccuracy: last?.globalAccuracy ?? 0, bestMeanAccuracy: best,
+      finalGlobalAccuracy: last?.globalAccuracy, bestMeanAccuracy: best,
       wallSeconds: wall, roundSeconds: turnSeconds, trainSeconds: trainSeconds,
       trainingShareOfRounds: trainSeconds / max(turnSeconds, 1e-9))
     try run.writeJSON(summary, to: "summary.json")
+    let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
     print(
-      "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%, global "
-        + "\(format(100 * summary.finalGlobalAccuracy, 2))%, \(format(turnSeconds / Double(rounds), 3)) "
-        + "s per round (\(format(100 * summary.trainingShareOfRounds, 1))% local training), "
+      "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%"
+        + "\(globalText), \(format(turnSeconds / Double(rounds), 3)) s per round "
+        + "(\(format(100 * summary.trainingShareOfRounds, 1))% local training), "
         + "\(format(wall, 1)) s wall")
   }
 }
@@ -226,6 +264,8 @@ struct SimulateCommand: ParsableCommand {
 enum SimulationRecord {
   struct Configuration: Encodable {
     var command: String
+    var algorithm: String
+    var localEpochs: Int
     var model: String
     var parameterCount: Int
     var modelHash: String
@@ -248,7 +288,7 @@ enum SimulationRecord {
     var finalMeanAccuracy: Double
     var finalMinAccuracy: Double
     var finalMaxAccuracy: Double
-    var finalGlobalAccuracy: Double
+    var finalGlobalAccuracy: Double?
     var bestMeanAccuracy: Double
     var wallSeconds: Double
     var roundSeconds: Double

@@ -3,25 +3,6 @@ import CoLearnTensor
 import CoLearnWire
 import Foundation
 
-/// What one round of a federation did.
-public struct RoundStatistics: Sendable, Codable {
-  /// 1-based round number.
-  public var round: Int
-  /// Wall seconds of the round's turns (download, training, selection, upload), without
-  /// evaluation.
-  public var seconds: Double
-  /// Of those, seconds spent in local training.
-  public var trainSeconds: Double
-  /// Parameters uploaded by all participants.
-  public var uploadedParameters: Int
-  /// Their size on the wire (SPEC §10 encoding).
-  public var uploadBytes: Int
-  /// Parameters downloaded by all participants.
-  public var downloadedParameters: Int
-  /// Their size on the wire.
-  public var downloadBytes: Int
-}
-
 /// N participants and a parameter server in one process, running distributed selective SGD in
 /// turns (SPEC §6, paper §5): each participant downloads θ_d of the global parameters (those
 /// with the largest `stat`) over its local model, trains one local epoch, and uploads the
@@ -32,7 +13,7 @@ public struct RoundStatistics: Sendable, Codable {
 /// from the seeds (at a fixed thread count).
 ///
 /// Threading: one thread drives a federation.
-public final class Federation {
+public final class DSSGDSimulation: FederatedAlgorithm {
   /// The DSSGD settings.
   public let configuration: DSSGDConfiguration
   /// The server.
@@ -143,38 +124,12 @@ public final class Federation {
   }
 }
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double {
-  var time = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &time)
-  return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
-/// Test-set accuracy of every participant's local model and of w_global.
-public struct FederationEvaluation: Sendable, Codable {
-  /// One accuracy per participant, in participant order.
-  public var participantAccuracies: [Double]
-  /// The accuracy of the server's parameters.
-  public var globalAccuracy: Double
-
-  /// The mean of ``participantAccuracies``.
-  public var meanAccuracy: Double {
-    participantAccuracies.reduce(0, +) / Double(max(participantAccuracies.count, 1))
-  }
-}
-
-extension Federation {
-  /// Evaluates every participant's model and w_global on `test` with `network` (a network of
-  /// the same architecture, whose workspaces grow to `batchSize`).
+extension DSSGDSimulation {
   public func evaluate(
     on test: LabeledSamples, with network: Network, batchSize: Int
   ) -> FederationEvaluation {
-    let accuracies = participants.map {
-      CoLearnNN.evaluate(network, parameters: $0.model.parameters, on: test, batchSize: batchSize)
-        .accuracy
-    }
-    let global = CoLearnNN.evaluate(
-      network, parameters: server.parameters, on: test, batchSize: batchSize)
-    return FederationEvaluation(participantAccuracies: accuracies, globalAccuracy: global.accuracy)
+    FederationEvaluation(
+      models: participants.map(\.model.parameters), global: server.parameters, on: test,
+      with: network, batchSize: batchSize)
   }
 }

@@ -1,0 +1,45 @@
+import CoLearnNN
+import CoLearnTensor
+
+/// The `centralized` baseline (paper §6.4): one model trained with plain SGD on the pooled data
+/// of all participants (the union of their shards), one epoch per round. It is reported as the
+/// global model and as the single "participant".
+public final class CentralizedSimulation: FederatedAlgorithm {
+  /// The model.
+  public private(set) var model: LocalModel
+  public private(set) var roundsCompleted = 0
+  private let pooled: LabeledSamples
+  private let trainer: Trainer
+  private var generator: SeededGenerator
+
+  public init(
+    network: Network, training: SGDConfiguration, initialParameters: [Float],
+    shards: [LabeledSamples], generator: SeededGenerator
+  ) {
+    model = LocalModel(parameters: initialParameters)
+    let sampleSize = shards.first?.sampleSize ?? network.inputShape.count
+    pooled = LabeledSamples(
+      features: shards.flatMap(\.features), labels: shards.flatMap(\.labels),
+      sampleSize: sampleSize)
+    trainer = Trainer(network: network, configuration: training)
+    self.generator = generator.derived(stream: 1)
+  }
+
+  public func runRound() -> RoundStatistics {
+    let start = monotonicSeconds()
+    _ = trainer.trainEpoch(&model, on: pooled, using: &generator)
+    roundsCompleted += 1
+    let seconds = monotonicSeconds() - start
+    return RoundStatistics(
+      round: roundsCompleted, seconds: seconds, trainSeconds: seconds, uploadedParameters: 0,
+      uploadBytes: 0, downloadedParameters: 0, downloadBytes: 0)
+  }
+
+  public func evaluate(
+    on test: LabeledSamples, with network: Network, batchSize: Int
+  ) -> FederationEvaluation {
+    FederationEvaluation(
+      models: [model.parameters], global: model.parameters, on: test, with: network,
+      batchSize: batchSize)
+  }
+}

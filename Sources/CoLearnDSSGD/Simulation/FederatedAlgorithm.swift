@@ -1,0 +1,105 @@
+import CoLearnNN
+import CoLearnTensor
+import CoLearnWire
+import Foundation
+
+/// A federated training procedure simulated in one process, run round by round (SPEC §6
+/// baselines and comparisons, `--algorithm`): distributed selective SGD, FedAvg, standalone
+/// participants, or one centralized model on the pooled data.
+///
+/// Threading: one thread drives a simulation.
+public protocol FederatedAlgorithm: AnyObject {
+  /// Rounds completed.
+  var roundsCompleted: Int { get }
+  /// Runs one round and says what it did.
+  func runRound() -> RoundStatistics
+  /// Test accuracy of every participant's model and of the global model.
+  func evaluate(on test: LabeledSamples, with network: Network, batchSize: Int)
+    -> FederationEvaluation
+}
+
+/// The algorithms of `--algorithm`.
+public enum Algorithm: String, CaseIterable, Sendable, Codable {
+  /// Distributed selective SGD (Shokri & Shmatikov).
+  case dssgd
+  /// Federated averaging (McMahan et al.): every round each participant trains E epochs from the
+  /// global model, which becomes the sample-weighted average of the results.
+  case fedavg
+  /// Each participant trains alone on its shard (no exchange).
+  case standalone
+  /// One model trained on the pooled shards of all participants.
+  case centralized
+}
+
+/// What one round of a federation did.
+public struct RoundStatistics: Sendable, Codable {
+  /// 1-based round number.
+  public var round: Int
+  /// Wall seconds of the round's turns (download, training, selection, upload), without
+  /// evaluation.
+  public var seconds: Double
+  /// Of those, seconds spent in local training.
+  public var trainSeconds: Double
+  /// Parameters uploaded by all participants.
+  public var uploadedParameters: Int
+  /// Their size on the wire (SPEC §10 encoding).
+  public var uploadBytes: Int
+  /// Parameters downloaded by all participants.
+  public var downloadedParameters: Int
+  /// Their size on the wire.
+  public var downloadBytes: Int
+}
+
+/// Test-set accuracy of every participant's local model and of w_global.
+public struct FederationEvaluation: Sendable, Codable {
+  /// One accuracy per participant, in participant order.
+  public var participantAccuracies: [Double]
+  /// The accuracy of the global model (w_global, the FedAvg average, the centralized model),
+  /// or nil where there is none (standalone).
+  public var globalAccuracy: Double?
+
+  /// The mean of ``participantAccuracies``.
+  public var meanAccuracy: Double {
+    participantAccuracies.reduce(0, +) / Double(max(participantAccuracies.count, 1))
+  }
+}
+
+
+extension FederationEvaluation {
+  /// Evaluates each of `models` and, when given, `global` on `test`.
+  init(
+    models: [[Float]], global: [Float]?, on test: LabeledSamples, with network: Network,
+    batchSize: Int
+  ) {
+    participantAccuracies = models.map {
+      evaluate(network, parameters: $0, on: test, batchSize: batchSize).accuracy
+    }
+    globalAccuracy = global.map {
+      evaluate(network, parameters: $0, on: test, batchSize: batchSize).accuracy
+    }
+  }
+}
+
+/// The wire size of a dense vector of `count` values sent as a sparse vector with every index
+/// (count varint, one zero-gap byte per index, four bytes per value).
+func denseWireBytes(_ count: Int) -> Int {
+  varintSize(count) + 5 * count
+}
+
+private func varintSize(_ value: Int) -> Int {
+  var value = value
+  var bytes = 1
+  while value >= 0x80 {
+    value >>= 7
+    bytes += 1
+  }
+  return bytes
+}
+
+/// Monotonic seconds.
+func monotonicSeconds() -> Double {
+  var time = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &time)
+  return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+

@@ -1,0 +1,49 @@
+import CoLearnNN
+import CoLearnTensor
+
+/// The `standalone` baseline (paper §6.4): every participant trains alone on its own shard, one
+/// epoch per round, and nothing is exchanged. There is no global model.
+public final class StandaloneSimulation: FederatedAlgorithm {
+  /// The participants.
+  public private(set) var participants: [Participant]
+  public private(set) var roundsCompleted = 0
+  private let trainer: Trainer
+
+  public init(
+    network: Network, training: SGDConfiguration, initialParameters: [Float],
+    shards: [LabeledSamples], generator: SeededGenerator
+  ) {
+    participants = shards.enumerated().map { id, shard in
+      Participant(
+        id: id, model: LocalModel(parameters: initialParameters), samples: shard,
+        generator: generator.derived(stream: UInt64(id) + 1))
+    }
+    trainer = Trainer(network: network, configuration: training)
+  }
+
+  public func runRound() -> RoundStatistics {
+    let start = monotonicSeconds()
+    for id in participants.indices {
+      train(&participants[id])
+    }
+    roundsCompleted += 1
+    let seconds = monotonicSeconds() - start
+    return RoundStatistics(
+      round: roundsCompleted, seconds: seconds, trainSeconds: seconds, uploadedParameters: 0,
+      uploadBytes: 0, downloadedParameters: 0, downloadBytes: 0)
+  }
+
+  /// One local epoch, in place.
+  private func train(_ participant: inout Participant) {
+    _ = trainer.trainEpoch(
+      &participant.model, on: participant.samples, using: &participant.generator)
+  }
+
+  public func evaluate(
+    on test: LabeledSamples, with network: Network, batchSize: Int
+  ) -> FederationEvaluation {
+    FederationEvaluation(
+      models: participants.map(\.model.parameters), global: nil, on: test, with: network,
+      batchSize: batchSize)
+  }
+}
