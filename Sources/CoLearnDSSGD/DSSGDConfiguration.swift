@@ -15,6 +15,11 @@ public enum ExchangeOrder: String, CaseIterable, Sendable, Codable {
   /// A fresh random order every round; each participant holds the server from its download to
   /// its upload.
   case randomOrder = "random-order"
+  /// Participants run concurrently, one per core, without coordination; each download is, with
+  /// probability p_stale, served from the server state as of the end of the previous round (a
+  /// lagging network). A round is N turns. Not reproducible bit for bit: the interleaving of
+  /// uploads depends on timing.
+  case async
 }
 
 /// The distributed selective SGD settings (SPEC §6, paper §5), validated when built.
@@ -35,12 +40,14 @@ public struct DSSGDConfiguration: Sendable, Hashable, Codable {
   public var statDecay: Float
   /// The exchange protocol.
   public var order: ExchangeOrder
+  /// p_stale, for `async` (paper: 0.5).
+  public var staleProbability: Double
 
   /// - Throws: ``ConfigurationError`` naming the first value out of range.
   public init(
     participants: Int, uploadFraction: Double, downloadFraction: Double = 1,
     selection: SelectionCriterion = .largest, threshold: Float = 1e-4, bound: Float? = nil,
-    statDecay: Float = 0.8, order: ExchangeOrder = .roundRobin
+    statDecay: Float = 0.8, order: ExchangeOrder = .roundRobin, staleProbability: Double = 0.5
   ) throws(ConfigurationError) {
     guard participants >= 1 else {
       throw .outOfRange(setting: "participants", value: "\(participants)", expected: "an integer ≥ 1")
@@ -70,6 +77,11 @@ public struct DSSGDConfiguration: Sendable, Hashable, Codable {
     self.threshold = threshold
     self.bound = bound
     self.statDecay = statDecay
+    guard staleProbability >= 0, staleProbability <= 1 else {
+      throw .outOfRange(
+        setting: "stale-probability", value: "\(staleProbability)", expected: "a probability in [0, 1]")
+    }
     self.order = order
+    self.staleProbability = staleProbability
   }
 }

@@ -5,15 +5,19 @@ import CoLearnTestSupport
 import Testing
 
 @Suite struct DSSGDSimulationTests {
-  /// A tiny model and three shards of a learnable three-class problem.
-  func federation(
-    order: ExchangeOrder = .roundRobin, selection: SelectionCriterion = .largest,
-    uploadFraction: Double = 0.1, seed: UInt64 = 5
-  ) throws -> (DSSGDSimulation, LabeledSamples) {
-    let network = Network(layers: [
+  static func makeNetwork() -> Network {
+    Network(layers: [
       Linear(inputs: 12, outputs: 8), ReLU(input: TensorShape(8)), Linear(inputs: 8, outputs: 3),
       LogSoftmax(input: TensorShape(3)),
     ])
+  }
+
+  /// A tiny model and three shards of a learnable three-class problem.
+  func federation(
+    order: ExchangeOrder = .roundRobin, selection: SelectionCriterion = .largest,
+    uploadFraction: Double = 0.1, seed: UInt64 = 5, staleProbability: Double = 0.5
+  ) throws -> (DSSGDSimulation, LabeledSamples) {
+    let network = Self.makeNetwork()
     var generator = SeededGenerator(seed: seed)
     func samples(_ count: Int) -> LabeledSamples {
       var features: [Float] = []
@@ -30,11 +34,11 @@ import Testing
     var initial = [Float](repeating: 0, count: network.parameterCount)
     network.initialize(&initial, using: &generator)
     let federation = DSSGDSimulation(
-      network: network,
+      makeNetwork: Self.makeNetwork,
       training: try SGDConfiguration(learningRate: 0.05, batchSize: 4),
       configuration: try DSSGDConfiguration(
         participants: 3, uploadFraction: uploadFraction, selection: selection, threshold: 1e-3,
-        bound: 0.5, order: order),
+        bound: 0.5, order: order, staleProbability: staleProbability),
       initialParameters: initial, shards: [samples(40), samples(40), samples(40)],
       generator: generator)
     return (federation, samples(90))
@@ -42,10 +46,7 @@ import Testing
 
   @Test func aRoundUploadsKEntriesPerParticipantAndLearns() throws {
     let (federation, test) = try federation()
-    let network = Network(layers: [
-      Linear(inputs: 12, outputs: 8), ReLU(input: TensorShape(8)), Linear(inputs: 8, outputs: 3),
-      LogSoftmax(input: TensorShape(3)),
-    ])
+    let network = Self.makeNetwork()
     let before = federation.evaluate(on: test, with: network, batchSize: 30)
     let k = fractionCount(0.1, of: federation.server.dimension)
     var last: RoundStatistics?
@@ -92,5 +93,35 @@ import Testing
     #expect(throws: ConfigurationError.self) { try DSSGDConfiguration(participants: 3, uploadFraction: 0.1, downloadFraction: 1.5) }
     #expect(throws: ConfigurationError.self) { try DSSGDConfiguration(participants: 3, uploadFraction: 0.1, bound: 0) }
     #expect(throws: ConfigurationError.self) { try DSSGDConfiguration(participants: 3, uploadFraction: 0.1, statDecay: 1.5) }
+  }
+
+  /// Async: every participant gets exactly one turn per round, concurrently, and it learns.
+  @Test(arguments: [0.0, 0.5, 1.0])
+  func asyncRoundsGiveEveryoneOneTurn(staleProbability: Double) throws {
+    let (federation, test) = try federation(order: .async, staleProbability: staleProbability)
+    let k = fractionCount(0.1, of: federation.server.dimension)
+    var last: RoundStatistics?
+    for _ in 0..<15 { last = federation.runRound() }
+    #expect(federation.server.uploadCount == 45)
+    #expect(last?.uploadedParameters == 3 * k)
+    #expect(federation.participants.allSatisfy { $0.model.stepCount == 15 * 10 })
+    let accuracy = try #require(federation.evaluate(on: test, with: Self.makeNetwork(), batchSize: 30).globalAccuracy)
+    #expect(accuracy > 0.85, "\(accuracy)")
+  }
+
+  /// With p_stale = 1 every download of a round sees the state at the end of the previous
+  /// round, S. With θ_u = 1 and updates inside the bound, the server after the round is then
+  /// S + Σ_i (w_i − S) over the participants' new models w_i — which holds only if every one of
+  /// them started from S, not from a state that already had others' uploads.
+  @Test func staleDownloadsServeThePreviousRoundsState() throws {
+    let (simulation, _) = try federation(order: .async, uploadFraction: 1, staleProbability: 1)
+    _ = simulation.runRound()
+    let start = simulation.server.parameters
+    _ = simulation.runRound()
+    var expected = start
+    for participant in simulation.participants {
+      for j in expected.indices { expected[j] += participant.model.parameters[j] - start[j] }
+    }
+    #expect(maximumAbsoluteDifference(simulation.server.parameters, expected) < 1e-4)
   }
 }

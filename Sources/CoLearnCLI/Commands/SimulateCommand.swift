@@ -59,8 +59,13 @@ struct SimulateCommand: ParsableCommand {
   @Option(name: .customLong("stat-decay"), help: "β: the server's per-round decay of its update counts.")
   var statDecay: Float = 0.8
 
-  @Option(name: .customLong("protocol"), help: "Exchange protocol: round-robin or random-order.")
+  @Option(name: .customLong("protocol"), help: "Exchange protocol: round-robin, random-order or async.")
   var order: ExchangeOrder = .roundRobin
+
+  @Option(
+    name: .customLong("stale-probability"),
+    help: "p_stale for async: chance that a download is served from the previous round's state.")
+  var staleProbability: Double = 0.5
 
   @Option(help: "Rounds (each participant trains one epoch per round).")
   var rounds: Int = 10
@@ -79,7 +84,7 @@ struct SimulateCommand: ParsableCommand {
       return try DSSGDConfiguration(
         participants: participants, uploadFraction: uploadFraction,
         downloadFraction: downloadFraction, selection: selection, threshold: threshold,
-        bound: bound, statDecay: statDecay, order: order)
+        bound: bound, statDecay: statDecay, order: order, staleProbability: staleProbability)
     } catch {
       throw ValidationError(error.description)
     }
@@ -153,8 +158,9 @@ struct SimulateCommand: ParsableCommand {
     switch algorithm {
     case .dssgd:
       federation = DSSGDSimulation(
-        network: network, training: sgd, configuration: dssgd, initialParameters: initial,
-        shards: shardSamples, generator: generator)
+        makeNetwork: { spec.makeNetwork() }, training: sgd, configuration: dssgd,
+        initialParameters: initial, shards: shardSamples, generator: generator,
+        concurrency: threads)
     case .fedavg:
       federation = FedAvgSimulation(
         network: network, training: sgd, localEpochs: localEpochs, initialParameters: initial,
