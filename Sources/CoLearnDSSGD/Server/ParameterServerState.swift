@@ -62,6 +62,13 @@ public struct ParameterServerState: Sendable {
     }
   }
 
+  /// Writes all of w_global into `target` (the download of θ_d = 1 without building a sparse
+  /// vector of every index).
+  public func copyParameters(into target: UnsafeMutableBufferPointer<Float>) {
+    precondition(target.count == dimension, "target has \(target.count) entries, |w| = \(dimension)")
+    parameters.withUnsafeBufferPointer { target.update(from: $0) }
+  }
+
   /// The download of fraction θ_d: w_global at the ⌈θ_d·|w|⌉ positions with the largest stat
   /// (ties to the lower index), in increasing index order.
   ///

@@ -122,20 +122,30 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     let useStale =
       stale != nil
       && Double.random(in: 0..<1, using: &participant.generator) < configuration.staleProbability
-    let download: SparseVector
-    if useStale, let stale {
-      download = stale.download(
-        fraction: configuration.downloadFraction, using: &workspace.downloadSelector)
-    } else {
-      download = serverState.withLock {
-        $0.download(fraction: configuration.downloadFraction, using: &workspace.downloadSelector)
+    let source = useStale ? stale : nil
+    if configuration.downloadFraction >= 1 {
+      // θ_d = 1: the whole vector, copied straight over the local model.
+      participant.model.parameters.withUnsafeMutableBufferPointer { w in
+        if let source {
+          source.copyParameters(into: w)
+        } else {
+          serverState.withLock { $0.copyParameters(into: w) }
+        }
       }
+      let dimension = participant.model.parameters.count
+      workspace.statistics.downloadedParameters += dimension
+      workspace.statistics.downloadBytes += denseWireBytes(dimension)
+    } else {
+      let fraction = configuration.downloadFraction
+      let download =
+        source?.download(fraction: fraction, using: &workspace.downloadSelector)
+        ?? serverState.withLock { $0.download(fraction: fraction, using: &workspace.downloadSelector) }
+      participant.model.parameters.withUnsafeMutableBufferPointer { w in
+        for (index, value) in zip(download.indices, download.values) { w[Int(index)] = value }
+      }
+      workspace.statistics.downloadedParameters += download.count
+      workspace.statistics.downloadBytes += SparseCodec.encodedByteCount(download)
     }
-    participant.model.parameters.withUnsafeMutableBufferPointer { w in
-      for (index, value) in zip(download.indices, download.values) { w[Int(index)] = value }
-    }
-    workspace.statistics.downloadedParameters += download.count
-    workspace.statistics.downloadBytes += SparseCodec.encodedByteCount(download)
     // 2. w_old, then one local epoch.
     workspace.previous.withUnsafeMutableBufferPointer { old in
       participant.model.parameters.withUnsafeBufferPointer { old.update(from: $0) }

@@ -38,7 +38,8 @@ public struct RoundStatistics: Sendable, Codable {
   /// Wall seconds of the round's turns (download, training, selection, upload), without
   /// evaluation.
   public var seconds: Double
-  /// Of those, seconds spent in local training.
+  /// Seconds spent in local training, summed over the workers (so with `async` on several cores
+  /// it can exceed ``seconds``).
   public var trainSeconds: Double
   /// Parameters uploaded by all participants.
   public var uploadedParameters: Int
