@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `colearn` command: privacy-preserving collaborative deep learning (Shokri & Shmatikov,
 /// CCS'15) — training, simulation and deployment of distributed selective SGD.
@@ -15,6 +16,19 @@ public struct CoLearnCommand: AsyncParsableCommand {
 
 /// The program's entry point, called by the `colearn` executable: parses the command line and
 /// runs the chosen subcommand (asynchronous ones, such as `data fetch`, included).
+///
+/// `--config FILE` (any subcommand) is expanded first: the file's settings become flags placed
+/// before the command line's own, which therefore win.
 public func runCoLearn() async {
-  await CoLearnCommand.main()
+  let arguments = Array(CommandLine.arguments.dropFirst())
+  do {
+    let expanded = try ConfigFile.expand(arguments)
+    if expanded.contains("--config") || expanded.contains(where: { $0.hasPrefix("--config=") }) {
+      throw CLIError("--config may name one or more files, but not inside a config file")
+    }
+    await CoLearnCommand.main(expanded)
+  } catch {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    exit(64)
+  }
 }

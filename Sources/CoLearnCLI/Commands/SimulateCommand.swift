@@ -20,7 +20,10 @@ struct SimulateCommand: ParsableCommand {
       that were updated most, trains one epoch on its own shard, and uploads the \
       --upload-fraction of its parameter changes chosen by --selection. After every \
       --eval-every rounds each participant's model and the global model are evaluated on the \
-      test set. Writes config.json, metrics.csv (one row per round) and summary.json to --out.
+      test set. Writes config.json, metrics.csv (one row per round) and summary.json to --out. \
+
+      Settings can also come from --config FILE (flat YAML or TOML; keys are the flag \
+      names without dashes); flags on the command line win over the file.
       """)
 
   @OptionGroup var training: TrainingOptions

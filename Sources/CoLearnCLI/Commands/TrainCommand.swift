@@ -14,7 +14,10 @@ struct TrainCommand: ParsableCommand {
       Trains --model on the dataset it is built for (MNIST or SVHN) from the data directory, \
       evaluates the test set after every --eval-every epochs, and writes config.json, \
       metrics.csv and summary.json into --out. With --select-fraction θ < 1 every step \
-      updates only the θ fraction of parameters with the largest gradients (selective SGD).
+      updates only the θ fraction of parameters with the largest gradients (selective SGD). \
+
+      Settings can also come from --config FILE (flat YAML or TOML; keys are the flag \
+      names without dashes); flags on the command line win over the file.
       """)
 
   @OptionGroup var training: TrainingOptions
