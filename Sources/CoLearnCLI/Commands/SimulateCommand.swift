@@ -212,6 +212,7 @@ struct SimulateCommand: ParsableCommand {
         + "\(size) samples (\(partitionScheme)), \(exchange), M = \(sgd.batchSize), "
         + "α = \(sgd.learningRate)")
     print("output: \(run.url.path)")
+    fflush(nil)
     let progress = ProgressDisplay(total: rounds, unit: "rounds")
     let start = monotonicSeconds()
     var best = 0.0

@@ -126,6 +126,7 @@ struct TrainCommand: ParsableCommand {
         + "\(test.count) test samples, M = \(configuration.batchSize), α = \(configuration.learningRate)"
         + (selectFraction < 1 ? ", θ = \(selectFraction)" : "") + ", \(threads) thread(s)")
     print("output: \(run.url.path)")
+    fflush(nil)
     let progress = ProgressDisplay(total: epochs * train.count, unit: "samples")
     let start = monotonicSeconds()
     var trainSeconds = 0.0
