@@ -47,6 +47,12 @@ public enum SparseCodec {
     return total + 4 * vector.count
   }
 
+  /// The encoded size of a dense vector of `count` values sent with every index (each gap is
+  /// zero: one byte), without building it.
+  public static func denseEncodedByteCount(count: Int) -> Int {
+    Varint.size(of: UInt64(count)) + 5 * count
+  }
+
   /// Encodes `vector`, whose indices must be strictly increasing and non-negative.
   public static func encode(_ vector: SparseVector) -> [UInt8] {
     var bytes: [UInt8] = []

@@ -100,19 +100,11 @@ struct SimulateCommand: ParsableCommand {
     } catch {
       throw ValidationError(error.description)
     }
-    guard rounds >= 1 else { throw ValidationError("invalid --rounds \(rounds): expected ≥ 1") }
-    guard localEpochs >= 1 else {
-      throw ValidationError("invalid --local-epochs \(localEpochs): expected ≥ 1")
-    }
-    guard evalEvery >= 1 else {
-      throw ValidationError("invalid --eval-every \(evalEvery): expected ≥ 1")
-    }
-    if let shardSize, shardSize < 1 {
-      throw ValidationError("invalid --shard-size \(shardSize): expected ≥ 1")
-    }
-    if let testLimit, testLimit < 1 {
-      throw ValidationError("invalid --test-limit \(testLimit): expected ≥ 1")
-    }
+    try requireAtLeast(1, rounds, flag: "rounds")
+    try requireAtLeast(1, localEpochs, flag: "local-epochs")
+    try requireAtLeast(1, evalEvery, flag: "eval-every")
+    try requireAtLeast(1, shardSize, flag: "shard-size")
+    try requireAtLeast(1, testLimit, flag: "test-limit")
   }
 
   func run() throws {
@@ -123,17 +115,9 @@ struct SimulateCommand: ParsableCommand {
     BLAS.setThreadCount(threads)
     let partitionScheme = try Partition(parsing: partition)
 
-    let directory = DataDirectory.resolve(option: data.dataDir)
-    guard let datasetName = DatasetName(rawValue: spec.datasetName) else {
-      throw CLIError("no dataset named \(spec.datasetName)")
-    }
-    let loaded: (train: Dataset, test: Dataset, normalization: Normalization)
-    do {
-      loaded = try loadDataset(
-        datasetName, dataDirectory: directory, options: DatasetLoadOptions(testLimit: testLimit))
-    } catch {
-      throw CLIError("\(error)\n(data directory: \(directory.explanation))")
-    }
+    let loaded = try data.load(for: spec, options: DatasetLoadOptions(testLimit: testLimit))
+    let directory = loaded.directory
+    let datasetName = loaded.name
     let size = shardSize ?? max(1, loaded.train.count / 100)
     var generator = SeededGenerator(seed: training.seed)
     var partitionGenerator = generator.derived(stream: 0x5EED)
@@ -145,14 +129,8 @@ struct SimulateCommand: ParsableCommand {
     } catch {
       throw CLIError(error.description)
     }
-    let shardSamples = shards.map { indices in
-      let subset = loaded.train.subset(indices)
-      return LabeledSamples(
-        features: subset.features, labels: subset.labels, sampleSize: subset.sampleSize)
-    }
-    let test = LabeledSamples(
-      features: loaded.test.features, labels: loaded.test.labels,
-      sampleSize: loaded.test.sampleSize)
+    let shardSamples = shards.map { loaded.train.subset($0).labeledSamples }
+    let test = loaded.test.labeledSamples
 
     let network = spec.makeNetwork()
     var initial = [Float](repeating: 0, count: network.parameterCount)

@@ -52,19 +52,11 @@ struct TrainCommand: ParsableCommand {
 
   func validate() throws {
     _ = try training.sgdConfiguration(selectFraction: selectFraction)
-    guard epochs >= 1 else { throw ValidationError("invalid --epochs \(epochs): expected ≥ 1") }
-    guard evalEvery >= 1 else {
-      throw ValidationError("invalid --eval-every \(evalEvery): expected ≥ 1")
-    }
-    if let trainLimit, trainLimit < 1 {
-      throw ValidationError("invalid --train-limit \(trainLimit): expected ≥ 1")
-    }
-    if let testLimit, testLimit < 1 {
-      throw ValidationError("invalid --test-limit \(testLimit): expected ≥ 1")
-    }
-    if let svhnTrainSize, svhnTrainSize < 1 {
-      throw ValidationError("invalid --svhn-train-size \(svhnTrainSize): expected ≥ 1")
-    }
+    try requireAtLeast(1, epochs, flag: "epochs")
+    try requireAtLeast(1, evalEvery, flag: "eval-every")
+    try requireAtLeast(1, trainLimit, flag: "train-limit")
+    try requireAtLeast(1, testLimit, flag: "test-limit")
+    try requireAtLeast(1, svhnTrainSize, flag: "svhn-train-size")
   }
 
   func run() throws {
@@ -73,26 +65,15 @@ struct TrainCommand: ParsableCommand {
     let threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.setThreadCount(threads)
 
-    let directory = DataDirectory.resolve(option: data.dataDir)
-    guard let datasetName = DatasetName(rawValue: spec.datasetName) else {
-      throw CLIError("no dataset named \(spec.datasetName)")
-    }
-    let loaded: (train: Dataset, test: Dataset, normalization: Normalization)
-    do {
-      loaded = try loadDataset(
-        datasetName, dataDirectory: directory,
-        options: DatasetLoadOptions(
-          svhnTraining: svhnTrainSize.map { .trainAndExtra(count: $0) } ?? .train,
-          trainLimit: trainLimit, testLimit: testLimit))
-    } catch {
-      throw CLIError("\(error)\n(data directory: \(directory.explanation))")
-    }
-    let train = LabeledSamples(
-      features: loaded.train.features, labels: loaded.train.labels,
-      sampleSize: loaded.train.sampleSize)
-    let test = LabeledSamples(
-      features: loaded.test.features, labels: loaded.test.labels,
-      sampleSize: loaded.test.sampleSize)
+    let loaded = try data.load(
+      for: spec,
+      options: DatasetLoadOptions(
+        svhnTraining: svhnTrainSize.map { .trainAndExtra(count: $0) } ?? .train,
+        trainLimit: trainLimit, testLimit: testLimit))
+    let train = loaded.train.labeledSamples
+    let test = loaded.test.labeledSamples
+    let directory = loaded.directory
+    let datasetName = loaded.name
 
     let outPath = out ?? "runs/train-\(spec.rawValue)-\(training.seed)"
     let run = try RunDirectory(

@@ -134,7 +134,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       }
       let dimension = participant.model.parameters.count
       workspace.statistics.downloadedParameters += dimension
-      workspace.statistics.downloadBytes += denseWireBytes(dimension)
+      workspace.statistics.downloadBytes += SparseCodec.denseEncodedByteCount(count: dimension)
     } else {
       let fraction = configuration.downloadFraction
       let download =

@@ -1,5 +1,6 @@
 import CoLearnNN
 import CoLearnTensor
+import CoLearnWire
 
 /// Federated averaging (McMahan et al., AISTATS 2017) in the same runner and output format as
 /// DSSGD, for comparison: every round each participant starts from the global model, trains
@@ -55,9 +56,9 @@ public final class FedAvgSimulation: FederatedAlgorithm {
         for j in 0..<dimension { sum[j] += weight * Double(w[j]) }
       }
       statistics.downloadedParameters += dimension
-      statistics.downloadBytes += denseWireBytes(dimension)
+      statistics.downloadBytes += SparseCodec.denseEncodedByteCount(count: dimension)
       statistics.uploadedParameters += dimension
-      statistics.uploadBytes += denseWireBytes(dimension)
+      statistics.uploadBytes += SparseCodec.denseEncodedByteCount(count: dimension)
     }
     let scale = 1 / Double(max(totalSamples, 1))
     for j in 0..<dimension { global[j] = Float(sum[j] * scale) }

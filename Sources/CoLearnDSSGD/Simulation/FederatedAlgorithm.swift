@@ -81,22 +81,6 @@ extension FederationEvaluation {
   }
 }
 
-/// The wire size of a dense vector of `count` values sent as a sparse vector with every index
-/// (count varint, one zero-gap byte per index, four bytes per value).
-func denseWireBytes(_ count: Int) -> Int {
-  varintSize(count) + 5 * count
-}
-
-private func varintSize(_ value: Int) -> Int {
-  var value = value
-  var bytes = 1
-  while value >= 0x80 {
-    value >>= 7
-    bytes += 1
-  }
-  return bytes
-}
-
 /// Monotonic seconds.
 func monotonicSeconds() -> Double {
   var time = timespec()
