@@ -15,13 +15,6 @@ struct BenchmarkRow: Codable, Sendable {
   var samplesPerSecondByPass: [Double]
 }
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double {
-  var time = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &time)
-  return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
 /// Training-step and evaluation throughput measurements on random data of the right shape, the
 /// same protocol as the PyTorch peer (`../shared/peers/train_bench.py`): a 640-sample buffer
 /// walked in contiguous slices, warm-up steps, a step count calibrated to about `seconds`, then

@@ -1,3 +1,4 @@
+import CoLearnTensor
 import Foundation
 
 /// Progress of a long loop on standard error: a redrawn bar with rate and ETA on a terminal,

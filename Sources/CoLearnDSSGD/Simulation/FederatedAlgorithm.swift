@@ -81,10 +81,3 @@ extension FederationEvaluation {
   }
 }
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double {
-  var time = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &time)
-  return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
