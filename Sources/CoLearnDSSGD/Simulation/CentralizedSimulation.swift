@@ -30,9 +30,7 @@ public final class CentralizedSimulation: FederatedAlgorithm {
     _ = trainer.trainEpoch(&model, on: pooled, using: &generator)
     roundsCompleted += 1
     let seconds = monotonicSeconds() - start
-    return RoundStatistics(
-      round: roundsCompleted, seconds: seconds, trainSeconds: seconds, uploadedParameters: 0,
-      uploadBytes: 0, downloadedParameters: 0, downloadBytes: 0)
+    return RoundStatistics(round: roundsCompleted, seconds: seconds, trainSeconds: seconds)
   }
 
   public func evaluate(

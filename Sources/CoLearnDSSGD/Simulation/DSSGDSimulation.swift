@@ -48,11 +48,8 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     self.configuration = configuration
     serverState = Mutex(
       ParameterServerState(parameters: initialParameters, statDecay: configuration.statDecay))
-    participants = shards.enumerated().map { id, shard in
-      Participant(
-        id: id, model: LocalModel(parameters: initialParameters), samples: shard,
-        generator: generator.derived(stream: UInt64(id) + 1))
-    }
+    participants = Participant.federation(
+      shards: shards, initialParameters: initialParameters, generator: generator)
     let workers = configuration.order == .async ? max(1, min(concurrency, shards.count)) : 1
     workspaces = (0..<workers).map { _ in
       let network = makeNetwork()
@@ -67,9 +64,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
 
   public func runRound() -> RoundStatistics {
     let start = monotonicSeconds()
-    var statistics = RoundStatistics(
-      round: roundsCompleted + 1, seconds: 0, trainSeconds: 0, uploadedParameters: 0,
-      uploadBytes: 0, downloadedParameters: 0, downloadBytes: 0)
+    var statistics = RoundStatistics(round: roundsCompleted + 1)
     let dimension = serverState.withLock { $0.dimension }
     let k = fractionCount(configuration.uploadFraction, of: dimension)
     switch configuration.order {
@@ -195,9 +190,7 @@ final class TurnWorkspace: @unchecked Sendable {
   var previous: [Float]
   var delta: [Float]
   /// Counts of the current round (the round fields are filled in by the simulation).
-  var statistics = RoundStatistics(
-    round: 0, seconds: 0, trainSeconds: 0, uploadedParameters: 0, uploadBytes: 0,
-    downloadedParameters: 0, downloadBytes: 0)
+  var statistics = RoundStatistics(round: 0)
 
   init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
     trainer = Trainer(network: network, configuration: training)
@@ -212,9 +205,7 @@ final class TurnWorkspace: @unchecked Sendable {
   /// This round's counts, reset for the next round.
   func takeStatistics() -> RoundStatistics {
     defer {
-      statistics = RoundStatistics(
-        round: 0, seconds: 0, trainSeconds: 0, uploadedParameters: 0, uploadBytes: 0,
-        downloadedParameters: 0, downloadBytes: 0)
+      statistics = RoundStatistics(round: 0)
     }
     return statistics
   }

@@ -31,11 +31,8 @@ public final class FedAvgSimulation: FederatedAlgorithm {
     precondition(localEpochs >= 1, "FedAvg needs at least one local epoch")
     global = initialParameters
     self.localEpochs = localEpochs
-    participants = shards.enumerated().map { id, shard in
-      Participant(
-        id: id, model: LocalModel(parameters: initialParameters), samples: shard,
-        generator: generator.derived(stream: UInt64(id) + 1))
-    }
+    participants = Participant.federation(
+      shards: shards, initialParameters: initialParameters, generator: generator)
     trainer = Trainer(network: network, configuration: training)
     sum = [Double](repeating: 0, count: initialParameters.count)
   }
@@ -43,9 +40,7 @@ public final class FedAvgSimulation: FederatedAlgorithm {
   public func runRound() -> RoundStatistics {
     let start = monotonicSeconds()
     let dimension = global.count
-    var statistics = RoundStatistics(
-      round: roundsCompleted + 1, seconds: 0, trainSeconds: 0, uploadedParameters: 0,
-      uploadBytes: 0, downloadedParameters: 0, downloadBytes: 0)
+    var statistics = RoundStatistics(round: roundsCompleted + 1)
     for j in sum.indices { sum[j] = 0 }
     var totalSamples = 0
     for id in participants.indices {

@@ -49,6 +49,20 @@ public struct RoundStatistics: Sendable, Codable {
   public var downloadedParameters: Int
   /// Their size on the wire.
   public var downloadBytes: Int
+
+  /// Counts for round `round`, zero unless given.
+  public init(
+    round: Int, seconds: Double = 0, trainSeconds: Double = 0, uploadedParameters: Int = 0,
+    uploadBytes: Int = 0, downloadedParameters: Int = 0, downloadBytes: Int = 0
+  ) {
+    self.round = round
+    self.seconds = seconds
+    self.trainSeconds = trainSeconds
+    self.uploadedParameters = uploadedParameters
+    self.uploadBytes = uploadBytes
+    self.downloadedParameters = downloadedParameters
+    self.downloadBytes = downloadBytes
+  }
 }
 
 /// Test-set accuracy of every participant's local model and of w_global.

@@ -20,3 +20,17 @@ public struct Participant: Sendable {
     self.generator = generator
   }
 }
+
+extension Participant {
+  /// One participant per shard, all starting from `initialParameters`; participant i draws from
+  /// stream i + 1 of `generator` (stream 0 and named streams are left to the simulation).
+  static func federation(
+    shards: [LabeledSamples], initialParameters: [Float], generator: SeededGenerator
+  ) -> [Participant] {
+    shards.enumerated().map { id, shard in
+      Participant(
+        id: id, model: LocalModel(parameters: initialParameters), samples: shard,
+        generator: generator.derived(stream: UInt64(id) + 1))
+    }
+  }
+}

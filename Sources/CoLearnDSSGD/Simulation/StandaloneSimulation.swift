@@ -13,11 +13,8 @@ public final class StandaloneSimulation: FederatedAlgorithm {
     network: Network, training: SGDConfiguration, initialParameters: [Float],
     shards: [LabeledSamples], generator: SeededGenerator
   ) {
-    participants = shards.enumerated().map { id, shard in
-      Participant(
-        id: id, model: LocalModel(parameters: initialParameters), samples: shard,
-        generator: generator.derived(stream: UInt64(id) + 1))
-    }
+    participants = Participant.federation(
+      shards: shards, initialParameters: initialParameters, generator: generator)
     trainer = Trainer(network: network, configuration: training)
   }
 
@@ -28,9 +25,7 @@ public final class StandaloneSimulation: FederatedAlgorithm {
     }
     roundsCompleted += 1
     let seconds = monotonicSeconds() - start
-    return RoundStatistics(
-      round: roundsCompleted, seconds: seconds, trainSeconds: seconds, uploadedParameters: 0,
-      uploadBytes: 0, downloadedParameters: 0, downloadBytes: 0)
+    return RoundStatistics(round: roundsCompleted, seconds: seconds, trainSeconds: seconds)
   }
 
   /// One local epoch, in place.
