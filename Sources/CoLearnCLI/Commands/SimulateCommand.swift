@@ -231,17 +231,13 @@ struct SimulateCommand: ParsableCommand {
       run.append(row: row)
     }
     let wall = monotonicSeconds() - start
-    // Async rounds train on several cores at once; their training seconds add up across them.
-    let concurrentWorkers =
-      algorithm == .dssgd && order == .async
-      ? max(1, min(threads, participants, WorkerPool.shared.maximumWidth)) : 1
     let summary = SimulationRecord.Summary(
       rounds: rounds, finalMeanAccuracy: last?.meanAccuracy ?? 0,
       finalMinAccuracy: last?.participantAccuracies.min() ?? 0,
       finalMaxAccuracy: last?.participantAccuracies.max() ?? 0,
       finalGlobalAccuracy: last?.globalAccuracy, bestMeanAccuracy: best,
       wallSeconds: wall, roundSeconds: turnSeconds, trainSeconds: trainSeconds,
-      trainingShareOfRounds: trainSeconds / max(turnSeconds * Double(concurrentWorkers), 1e-9))
+      trainingShareOfRounds: trainSeconds / max(turnSeconds * Double(federation.workerCount), 1e-9))
     try run.writeJSON(summary, to: "summary.json")
     let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
     print(

@@ -50,7 +50,9 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       ParameterServerState(parameters: initialParameters, statDecay: configuration.statDecay))
     participants = Participant.federation(
       shards: shards, initialParameters: initialParameters, generator: generator)
-    let workers = configuration.order == .async ? max(1, min(concurrency, shards.count)) : 1
+    let workers =
+      configuration.order == .async
+      ? max(1, min(concurrency, shards.count, WorkerPool.shared.maximumWidth)) : 1
     workspaces = (0..<workers).map { _ in
       let network = makeNetwork()
       precondition(initialParameters.count == network.parameterCount, "wrong parameter count")
@@ -58,6 +60,9 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     }
     orderGenerator = generator.derived(stream: 0x0DE5)
   }
+
+  /// Participants trained at once: one per worker for `async`, else 1.
+  public var workerCount: Int { workspaces.count }
 
   /// A copy of the server's state.
   public var server: ParameterServerState { serverState.withLock { $0 } }

@@ -16,6 +16,13 @@ public protocol FederatedAlgorithm: AnyObject {
   /// Test accuracy of every participant's model and of the global model.
   func evaluate(on test: LabeledSamples, with network: Network, batchSize: Int)
     -> FederationEvaluation
+  /// How many participants train at the same time (so ``RoundStatistics/trainSeconds``, summed
+  /// over them, can reach this many times the round's wall time).
+  var workerCount: Int { get }
+}
+
+extension FederatedAlgorithm {
+  public var workerCount: Int { 1 }
 }
 
 /// The algorithms of `--algorithm`.
