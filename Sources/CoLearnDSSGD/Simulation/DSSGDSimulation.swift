@@ -1,6 +1,5 @@
 import CoLearnNN
 import CoLearnTensor
-import CoLearnWire
 import Foundation
 import Synchronization
 
@@ -15,8 +14,9 @@ import Synchronization
 ///   lock, and each download is stale (the server as of the end of the previous round) with
 ///   probability p_stale.
 ///
-/// Participants share the workspaces (network, trainer, buffers) of the worker running them, so
-/// memory grows with N only by the parameter vectors.
+/// Participants reach the server only through ``ParameterServerClient`` (the in-process
+/// ``InProcessParameterServer`` here), and share the workspaces of the worker running them (one
+/// ``DSSGDTurnRunner`` per worker), so memory grows with N only by the parameter vectors.
 ///
 /// Threading: one thread drives a simulation; `async` rounds fan out internally.
 public final class DSSGDSimulation: FederatedAlgorithm {
@@ -26,9 +26,10 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   public private(set) var participants: [Participant]
   /// Rounds completed.
   public private(set) var roundsCompleted = 0
+  /// The parameter server, which the participants reach through ``ParameterServerClient``.
+  public let parameterServer: InProcessParameterServer
 
-  private let serverState: Mutex<ParameterServerState>
-  private let workspaces: [TurnWorkspace]
+  private let runners: [DSSGDTurnRunner]
   private var orderGenerator: SeededGenerator
 
   /// A simulation whose server starts from `initialParameters`, as does every participant.
@@ -46,135 +47,86 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   ) {
     precondition(shards.count == configuration.participants, "one shard per participant")
     self.configuration = configuration
-    serverState = Mutex(
-      ParameterServerState(parameters: initialParameters, statDecay: configuration.statDecay))
+    parameterServer = InProcessParameterServer(
+      state: ParameterServerState(
+        parameters: initialParameters, statDecay: configuration.statDecay))
     participants = Participant.federation(
       shards: shards, initialParameters: initialParameters, generator: generator)
     let workers =
       configuration.order == .async
       ? max(1, min(concurrency, shards.count, WorkerPool.shared.maximumWidth)) : 1
-    workspaces = (0..<workers).map { _ in
+    runners = (0..<workers).map { _ in
       let network = makeNetwork()
       precondition(initialParameters.count == network.parameterCount, "wrong parameter count")
-      return TurnWorkspace(network: network, training: training, configuration: configuration)
+      return DSSGDTurnRunner(network: network, training: training, configuration: configuration)
     }
     orderGenerator = generator.derived(stream: 0x0DE5)
   }
 
   /// Participants trained at once: one per worker for `async`, else 1.
-  public var workerCount: Int { workspaces.count }
+  public var workerCount: Int { runners.count }
 
   /// A copy of the server's state.
-  public var server: ParameterServerState { serverState.withLock { $0 } }
+  public var server: ParameterServerState { parameterServer.state }
 
   public func runRound() -> RoundStatistics {
     let start = monotonicSeconds()
     var statistics = RoundStatistics(round: roundsCompleted + 1)
-    let dimension = serverState.withLock { $0.dimension }
-    let k = fractionCount(configuration.uploadFraction, of: dimension)
     switch configuration.order {
     case .roundRobin, .randomOrder:
       var order = Array(participants.indices)
       if configuration.order == .randomOrder { order.shuffle(using: &orderGenerator) }
       for id in order {
         // In place: the participant's parameter vector is not copied.
-        takeTurn(&participants[id], workspace: workspaces[0], uploadCount: k, stale: nil)
+        takeTurn(&participants[id], runner: runners[0], stale: nil)
       }
     case .async:
-      runConcurrentTurns(uploadCount: k)
+      runConcurrentTurns()
     }
-    for workspace in workspaces { statistics.add(workspace.takeStatistics()) }
-    serverState.withLock { $0.decayStatistics() }
+    for runner in runners { statistics.add(runner.takeStatistics()) }
+    parameterServer.decayStatistics()
     roundsCompleted += 1
     statistics.seconds = monotonicSeconds() - start
     return statistics
   }
 
-  /// One worker per workspace pulls participants from a shared counter until all N have had a
+  /// One worker per runner pulls participants from a shared counter until all N have had a
   /// turn. BLAS runs single-threaded inside (the cores are busy with participants).
-  private func runConcurrentTurns(uploadCount k: Int) {
-    let stale = serverState.withLock { $0 }
+  private func runConcurrentTurns() {
+    let stale = InProcessParameterServer(state: parameterServer.state)
     let next = Atomic<Int>(0)
     let count = participants.count
     let savedThreads = BLAS.threadCount
     BLAS.setThreadCount(1)
     defer { BLAS.setThreadCount(savedThreads) }
     participants.withUnsafeMutableBufferPointer { all in
-      WorkerPool.shared.run(width: workspaces.count) { worker in
+      WorkerPool.shared.run(width: runners.count) { worker in
         while true {
           let id = next.add(1, ordering: .relaxed).oldValue
           guard id < count else { return }
-          takeTurn(&all[id], workspace: workspaces[worker], uploadCount: k, stale: stale)
+          takeTurn(&all[id], runner: runners[worker], stale: stale)
         }
       }
     }
   }
 
-  /// Download → train one epoch → Δw → select → bound → upload, for one participant.
+  /// One turn against the in-process server.
   ///
-  /// - Parameter stale: for `async`, the previous round's server state, served instead of the
-  ///   live one with probability p_stale.
+  /// - Parameter stale: for `async`, the previous round's server, which serves the download
+  ///   instead of the live one with probability p_stale.
   private func takeTurn(
-    _ participant: inout Participant, workspace: TurnWorkspace, uploadCount k: Int,
-    stale: ParameterServerState?
+    _ participant: inout Participant, runner: DSSGDTurnRunner, stale: InProcessParameterServer?
   ) {
-    // 1. Download θ_d of the global parameters over the local model.
     let useStale =
       stale != nil
       && Double.random(in: 0..<1, using: &participant.generator) < configuration.staleProbability
-    let source = useStale ? stale : nil
-    if configuration.downloadFraction >= 1 {
-      // θ_d = 1: the whole vector, copied straight over the local model.
-      participant.model.parameters.withUnsafeMutableBufferPointer { w in
-        if let source {
-          source.copyParameters(into: w)
-        } else {
-          serverState.withLock { $0.copyParameters(into: w) }
-        }
-      }
-      let dimension = participant.model.parameters.count
-      workspace.statistics.downloadedParameters += dimension
-      workspace.statistics.downloadBytes += SparseCodec.denseEncodedByteCount(count: dimension)
-    } else {
-      let fraction = configuration.downloadFraction
-      let download =
-        source?.download(fraction: fraction, using: &workspace.downloadSelector)
-        ?? serverState.withLock { $0.download(fraction: fraction, using: &workspace.downloadSelector) }
-      participant.model.parameters.withUnsafeMutableBufferPointer { w in
-        for (index, value) in zip(download.indices, download.values) { w[Int(index)] = value }
-      }
-      workspace.statistics.downloadedParameters += download.count
-      workspace.statistics.downloadBytes += SparseCodec.encodedByteCount(download)
+    do {
+      try runner.takeTurn(
+        &participant, server: parameterServer, downloadFrom: useStale ? stale : nil)
+    } catch {
+      // The in-process server refuses only malformed uploads, which the selectors never make.
+      preconditionFailure("participant \(participant.id): the in-process server refused a turn: \(error)")
     }
-    // 2. w_old, then one local epoch.
-    workspace.previous.withUnsafeMutableBufferPointer { old in
-      participant.model.parameters.withUnsafeBufferPointer { old.update(from: $0) }
-    }
-    let trainStart = monotonicSeconds()
-    _ = workspace.trainer.trainEpoch(
-      &participant.model, on: participant.samples, using: &participant.generator)
-    workspace.statistics.trainSeconds += monotonicSeconds() - trainStart
-    // 3. Δw = w_new − w_old.
-    workspace.delta.withUnsafeMutableBufferPointer { d in
-      participant.model.parameters.withUnsafeBufferPointer { w in
-        workspace.previous.withUnsafeBufferPointer { old in
-          for j in d.indices { d[j] = w[j] - old[j] }
-        }
-      }
-    }
-    // 4–5. Select, bound, upload.
-    let upload = workspace.delta.withUnsafeBufferPointer { d in
-      workspace.selector.select(
-        from: d, count: k, bound: configuration.bound, using: &participant.generator)
-    }
-    let outcome = serverState.withLock { server in
-      Result { () throws(SparseVectorProblem) in try server.apply(upload) }
-    }
-    if case .failure(let problem) = outcome {
-      preconditionFailure("a selector produced an invalid upload: \(problem)")
-    }
-    workspace.statistics.uploadedParameters += upload.count
-    workspace.statistics.uploadBytes += SparseCodec.encodedByteCount(upload)
   }
 
   public func evaluate(
@@ -183,36 +135,6 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     FederationEvaluation(
       models: participants.map(\.model.parameters), global: server.parameters, on: test,
       with: network, batchSize: batchSize)
-  }
-}
-
-/// What one worker needs to run turns: its own network and trainer, selection workspaces, and
-/// the w_old / Δw buffers. Participants run by the same worker share it.
-final class TurnWorkspace: @unchecked Sendable {
-  let trainer: Trainer
-  var selector: any UpdateSelector
-  var downloadSelector = MagnitudeSelector()
-  var previous: [Float]
-  var delta: [Float]
-  /// Counts of the current round (the round fields are filled in by the simulation).
-  var statistics = RoundStatistics(round: 0)
-
-  init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
-    trainer = Trainer(network: network, configuration: training)
-    switch configuration.selection {
-    case .largest: selector = LargestSelector()
-    case .threshold: selector = ThresholdSelector(threshold: configuration.threshold)
-    }
-    previous = [Float](repeating: 0, count: network.parameterCount)
-    delta = [Float](repeating: 0, count: network.parameterCount)
-  }
-
-  /// This round's counts, reset for the next round.
-  func takeStatistics() -> RoundStatistics {
-    defer {
-      statistics = RoundStatistics(round: 0)
-    }
-    return statistics
   }
 }
 

@@ -1,0 +1,114 @@
+import CoLearnNN
+import CoLearnTensor
+import CoLearnWire
+
+/// One participant's side of distributed selective SGD (SPEC §6, paper §5.1), against any
+/// ``ParameterServerClient``: download θ_d of w_global over the local model → one local epoch →
+/// Δw = w_new − w_old → select at most k = ⌈θ_u·|w|⌉ entries → bound by γ → upload.
+///
+/// A runner owns the workspaces of a turn (network, trainer, w_old and Δw buffers, selection
+/// state) and can run the turns of any number of participants one after the other, so a
+/// simulation needs one runner per worker, not per participant.
+///
+/// Threading: one thread at a time.
+public final class DSSGDTurnRunner: @unchecked Sendable {
+  /// The DSSGD settings.
+  public let configuration: DSSGDConfiguration
+  private let trainer: Trainer
+  private var selector: any UpdateSelector
+  private var previous: [Float]
+  private var delta: [Float]
+  /// Counts of the turns since the last ``takeStatistics()``.
+  private var statistics = RoundStatistics(round: 0)
+
+  /// A runner training `network` (whose parameter count is |w|).
+  public init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
+    self.configuration = configuration
+    trainer = Trainer(network: network, configuration: training)
+    switch configuration.selection {
+    case .largest: selector = LargestSelector()
+    case .threshold: selector = ThresholdSelector(threshold: configuration.threshold)
+    }
+    previous = [Float](repeating: 0, count: network.parameterCount)
+    delta = [Float](repeating: 0, count: network.parameterCount)
+  }
+
+  /// |w|.
+  public var dimension: Int { previous.count }
+
+  /// Runs one turn of `participant`.
+  ///
+  /// - Parameters:
+  ///   - server: receives the upload; also serves the download unless `downloadFrom` is given.
+  ///   - downloadFrom: another view of the server to download from (`async` uses the previous
+  ///     round's state for stale downloads).
+  /// - Returns: the server's sequence number of the upload.
+  /// - Throws: whatever the server throws; when the download or upload fails, the participant's
+  ///   model may have been trained but nothing was added to the server.
+  @discardableResult
+  public func takeTurn(
+    _ participant: inout Participant, server: some ParameterServerClient,
+    downloadFrom: (any ParameterServerClient)? = nil
+  ) throws -> UInt64 {
+    precondition(server.dimension == dimension, "the server has |w| = \(server.dimension)")
+    guard configuration.order == .randomOrder else {
+      return try turn(&participant, server: server, downloadFrom: downloadFrom)
+    }
+    // random-order: the server is held from the download to the upload, and given back even
+    // when the turn fails.
+    try server.beginTurn()
+    let sequence: UInt64
+    do {
+      sequence = try turn(&participant, server: server, downloadFrom: downloadFrom)
+    } catch {
+      try? server.endTurn()
+      throw error
+    }
+    try server.endTurn()
+    return sequence
+  }
+
+  private func turn(
+    _ participant: inout Participant, server: some ParameterServerClient,
+    downloadFrom: (any ParameterServerClient)?
+  ) throws -> UInt64 {
+    let k = fractionCount(configuration.uploadFraction, of: dimension)
+    // 1. Download θ_d of the global parameters over the local model.
+    let received = try participant.model.parameters.withUnsafeMutableBufferPointer { w in
+      try (downloadFrom ?? server).download(fraction: configuration.downloadFraction, into: w)
+    }
+    statistics.downloadedParameters += received.parameters
+    statistics.downloadBytes += received.bytes
+    // 2. w_old, then one local epoch.
+    previous.withUnsafeMutableBufferPointer { old in
+      participant.model.parameters.withUnsafeBufferPointer { old.update(from: $0) }
+    }
+    let trainStart = monotonicSeconds()
+    _ = trainer.trainEpoch(
+      &participant.model, on: participant.samples, using: &participant.generator)
+    statistics.trainSeconds += monotonicSeconds() - trainStart
+    // 3. Δw = w_new − w_old.
+    delta.withUnsafeMutableBufferPointer { d in
+      participant.model.parameters.withUnsafeBufferPointer { w in
+        previous.withUnsafeBufferPointer { old in
+          for j in d.indices { d[j] = w[j] - old[j] }
+        }
+      }
+    }
+    // 4–5. Select, bound, upload.
+    let upload = delta.withUnsafeBufferPointer { d in
+      selector.select(from: d, count: k, bound: configuration.bound, using: &participant.generator)
+    }
+    let sequence = try server.upload(upload)
+    statistics.uploadedParameters += upload.count
+    statistics.uploadBytes += SparseCodec.encodedByteCount(upload)
+    return sequence
+  }
+
+  /// The counts (training seconds, parameters and bytes both ways) of the turns since the last
+  /// call, then resets them.
+  public func takeStatistics() -> RoundStatistics {
+    defer { statistics = RoundStatistics(round: 0) }
+    return statistics
+  }
+}
