@@ -41,7 +41,22 @@ public final class Linear: Layer {
 
   public var forwardMultiplyAdds: Int { inputCount * outputCount }
 
-  public func reserve(batchSize: Int) {}
+  /// y transposed ([out, B]) for the small-batch forward pass; grows to the largest such batch.
+  private var transposedOutput: [Float] = []
+
+  /// Mini-batches from 2 up to this size compute yᵀ = W·xᵀ and transpose it: with W read as the
+  /// GEMM's left operand, OpenBLAS packs only the small xᵀ and streams W once, which was ~20%
+  /// faster for B = 32 (32×1024 · 1024×128: 119 µs instead of 144 µs on one core, and 958
+  /// instead of 1209 µs for mnist-cnn's 5120→200 layer); from B ≈ 100 on the direct form wins.
+  static let transposedForwardMaximumBatch = 64
+
+  public func reserve(batchSize: Int) {
+    if batchSize > 1, batchSize <= Self.transposedForwardMaximumBatch,
+      transposedOutput.count < batchSize * outputCount
+    {
+      transposedOutput = [Float](repeating: 0, count: batchSize * outputCount)
+    }
+  }
 
   /// Torch7 default: every weight and bias ~ U(−1/√inputs, 1/√inputs).
   public func initialize<G: RandomNumberGenerator>(
@@ -57,6 +72,10 @@ public final class Linear: Layer {
   ) {
     let weight = parameters
     let bias = parameters + outputCount * inputCount
+    if batchSize > 1, batchSize <= Self.transposedForwardMaximumBatch {
+      forwardTransposed(input, into: output, batchSize: batchSize, weight: weight, bias: bias)
+      return
+    }
     for b in 0..<batchSize {
       (output + b * outputCount).update(from: bias, count: outputCount)
     }
@@ -70,6 +89,25 @@ public final class Linear: Layer {
       BLAS.gemm(
         .none, .transposed, m: batchSize, n: outputCount, k: inputCount,
         a: input, lda: inputCount, b: weight, ldb: inputCount, beta: 1, c: output, ldc: outputCount)
+    }
+  }
+
+  /// yᵀ = W·xᵀ into the scratch buffer, then y = (yᵀ)ᵀ + b.
+  private func forwardTransposed(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
+  ) {
+    reserve(batchSize: batchSize)
+    let outputs = outputCount
+    transposedOutput.withUnsafeMutableBufferPointer { scratch in
+      let yT = scratch.baseAddress!
+      BLAS.gemm(
+        .none, .transposed, m: outputs, n: batchSize, k: inputCount, a: weight, lda: inputCount,
+        b: input, ldb: inputCount, c: yT, ldc: batchSize)
+      for b in 0..<batchSize {
+        let row = output + b * outputs
+        for o in 0..<outputs { row[o] = yT[o * batchSize + b] + bias[o] }
+      }
     }
   }
 

@@ -39,7 +39,8 @@ public enum BLAS {
   public static var threadCount: Int { maximumThreads.load(ordering: .relaxed) }
 
   /// GEMMs of at least this many floating-point operations (2·m·n·k) run on ``threadCount``
-  /// threads; smaller ones, and every GEMV, GER and vector operation, run on one.
+  /// BLAS threads; smaller ones down to ``splitGEMMThreshold`` are split by colearn, and every
+  /// smaller GEMM, GEMV, GER and vector operation runs on one thread.
   ///
   /// Why: waking a second thread costs more than it saves on the small calls of mini-batch 1
   /// and of the MLPs at mini-batch 32, and OpenBLAS's own threshold does not keep GEMV, GER or
@@ -47,7 +48,7 @@ public enum BLAS {
   /// GEMMs do gain from two cores. Between 8 and 24 MFLOP (the MLPs' first layer at mini-batch
   /// 32, svhn-cnn's convolutions at mini-batch 1) two threads were as fast or faster in our
   /// runs, within this machine's ±20% drift; below that they lose.
-  public static let parallelGEMMThreshold = 8_000_000
+  public static let parallelGEMMThreshold = 32_000_000
 
   private static let maximumThreads = Atomic<Int>(
     max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -82,10 +83,56 @@ public enum BLAS {
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    useThreads(forOperations: 2 * m * n * k)
+    let operations = 2 * m * n * k
+    let threads = maximumThreads.load(ordering: .relaxed)
+    if threads > 1, operations >= splitGEMMThreshold, operations < parallelGEMMThreshold {
+      splitGEMM(
+        transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc, shares: threads)
+      return
+    }
+    useThreads(forOperations: operations)
     cblas_sgemm(
       CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
       a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// GEMMs of at least this many operations and below ``parallelGEMMThreshold`` are split by
+  /// colearn itself into one block of C per core, each computed by a single-threaded BLAS call
+  /// on the ``WorkerPool``: OpenBLAS's own threading gains nothing on the flat products of the
+  /// MLPs at mini-batch 32 (32×1024 by 1024×128, and the weight gradient 1024×32 by 32×128),
+  /// whereas halving C does (docs/BLAS.md).
+  public static let splitGEMMThreshold = 2_000_000
+
+  /// C split into `shares` blocks of rows (when m ≥ n) or of columns, computed in parallel.
+  private static func splitGEMM(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
+    c: UnsafeMutablePointer<Float>, ldc: Int, shares: Int
+  ) {
+    use(threads: 1)
+    let splitRows = m >= n
+    let extent = splitRows ? m : n
+    // Block boundaries on multiples of 16 (the kernels' register tile), so no share gets a
+    // ragged edge it would not have had anyway.
+    let shares = max(1, min(shares, extent / 16))
+    WorkerPool.shared.run(width: shares) { share in
+      let start = (extent * share / shares) & ~15
+      let end = share == shares - 1 ? extent : (extent * (share + 1) / shares) & ~15
+      guard start < end else { return }
+      let count = Int32(end - start)
+      if splitRows {
+        let aBlock = transA == .none ? a + start * lda : a + start
+        cblas_sgemm(
+          CblasRowMajor, transA.cblas, transB.cblas, count, Int32(n), Int32(k), alpha,
+          aBlock, Int32(lda), b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
+      } else {
+        let bBlock = transB == .none ? b + start : b + start * ldb
+        cblas_sgemm(
+          CblasRowMajor, transA.cblas, transB.cblas, Int32(m), count, Int32(k), alpha,
+          a, Int32(lda), bBlock, Int32(ldb), beta, c + start, Int32(ldc))
+      }
+    }
   }
 
   /// y = alpha · op(A) · x + beta · y, where A is stored m×n (row-major).

@@ -1,0 +1,60 @@
+import CoLearnTensor
+import Testing
+
+@Suite(.serialized) struct BLASTests {
+  /// C = alpha·op(A)·op(B) + beta·C by the definition, in Double.
+  func reference(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+    a: [Float], b: [Float], beta: Float, c: [Float]
+  ) -> [Float] {
+    var out = c
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum = 0.0
+        for p in 0..<k {
+          let x = transA == .none ? a[i * k + p] : a[p * m + i]
+          let y = transB == .none ? b[p * n + j] : b[j * k + p]
+          sum += Double(x) * Double(y)
+        }
+        out[i * n + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * n + j]))
+      }
+    }
+    return out
+  }
+
+  /// Shapes in the range colearn splits across cores itself (2–32 MFLOP), including sizes that
+  /// are not multiples of the 16-wide blocks, with every transposition, on 1 and 2 threads.
+  @Test(arguments: [(32, 128, 1024), (1000, 130, 32), (37, 300, 200), (24, 1024, 100)])
+  func splitProductsEqualTheDefinition(shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    #expect(2 * m * n * k >= BLAS.splitGEMMThreshold)
+    let saved = BLAS.threadCount
+    defer { BLAS.setThreadCount(saved) }
+    var generator = SeededGenerator(seed: 3)
+    let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let c0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    for threads in [1, 2] {
+      BLAS.setThreadCount(threads)
+      for transA in [Transpose.none, .transposed] {
+        for transB in [Transpose.none, .transposed] {
+          var c = c0
+          a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+              c.withUnsafeMutableBufferPointer { c in
+                BLAS.gemm(
+                  transA, transB, m: m, n: n, k: k, alpha: -0.5, a: a.baseAddress!,
+                  lda: transA == .none ? k : m, b: b.baseAddress!, ldb: transB == .none ? n : k,
+                  beta: 1, c: c.baseAddress!, ldc: n)
+              }
+            }
+          }
+          let expected = reference(
+            transA, transB, m: m, n: n, k: k, alpha: -0.5, a: a, b: b, beta: 1, c: c0)
+          let error = zip(c, expected).map { abs($0 - $1) }.max() ?? 0
+          #expect(error < 1e-3, "\(shape) \(transA) \(transB) threads \(threads): \(error)")
+        }
+      }
+    }
+  }
+}
