@@ -22,9 +22,21 @@ public struct CoLearnCommand: AsyncParsableCommand {
 public func runCoLearn() async {
   let arguments = Array(CommandLine.arguments.dropFirst())
   do {
-    let expanded = try ConfigFile.expand(arguments)
+    let (expanded, origins) = try ConfigFile.expand(arguments)
     if expanded.contains("--config") || expanded.contains(where: { $0.hasPrefix("--config=") }) {
       throw CLIError("--config may name one or more files, but not inside a config file")
+    }
+    if !origins.isEmpty {
+      do {
+        _ = try CoLearnCommand.parseAsRoot(expanded)
+      } catch {
+        let command = expanded.prefix { !$0.hasPrefix("-") }
+        if let message = ConfigFile.unknownKeyMessage(
+          CoLearnCommand.message(for: error), origins: origins, command: Array(command))
+        {
+          throw CLIError(message)
+        }
+      }
     }
     await CoLearnCommand.main(expanded)
   } catch {

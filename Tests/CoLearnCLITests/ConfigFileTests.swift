@@ -43,7 +43,9 @@ import Testing
     let unknown = try write("participants: 3\nlearning-speed: 9\n", name: "a.yaml", in: directory)
     let result = try runProcess(binary(), ["simulate", "--config", unknown])
     #expect(result.status != 0)
-    #expect(result.standardError.contains("learning-speed"), "\(result.standardError)")
+    #expect(
+      result.standardError.contains("a.yaml: `learning-speed` is not a setting of `colearn simulate`"),
+      "\(result.standardError)")
     let nested = try write("[server]\nport = 1\n", name: "b.toml", in: directory)
     let nestedResult = try runProcess(binary(), ["simulate", "--config", nested])
     #expect(nestedResult.status != 0)

@@ -37,7 +37,14 @@ import Testing
     let csv = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8)
       .split(separator: "\n")
     #expect(csv.count == 4)
-    #expect(csv[0].hasPrefix("round,seconds,train_seconds"))
+    #expect(csv[0].hasPrefix("round,seconds,train_seconds,select_seconds,exchange_seconds,"))
+    // The measured parts of a round add up to no more than the round (one worker).
+    for row in csv.dropFirst() {
+      let fields = row.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+      let (seconds, train, select, exchange) = (fields[1]!, fields[2]!, fields[3]!, fields[4]!)
+      #expect(train > 0 && select > 0 && exchange > 0)
+      #expect(train + select + exchange <= seconds + 3e-4, "\(row)")
+    }
     let summary = try JSONSerialization.jsonObject(
       with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any]
     let accuracy = try #require(summary?["finalGlobalAccuracy"] as? Double)

@@ -162,7 +162,8 @@ struct SimulateCommand: ParsableCommand {
     let run = try RunDirectory(
       path: outPath,
       columns: [
-        "round", "seconds", "train_seconds", "elapsed_seconds", "mean_accuracy", "min_accuracy",
+        "round", "seconds", "train_seconds", "select_seconds", "exchange_seconds",
+        "elapsed_seconds", "mean_accuracy", "min_accuracy",
         "max_accuracy", "global_accuracy", "uploaded_parameters", "upload_bytes",
         "downloaded_parameters", "download_bytes",
       ])
@@ -197,12 +198,17 @@ struct SimulateCommand: ParsableCommand {
     var last: FederationEvaluation?
     var turnSeconds = 0.0
     var trainSeconds = 0.0
+    var selectSeconds = 0.0
+    var exchangeSeconds = 0.0
     for round in 1...rounds {
       let statistics = federation.runRound()
       turnSeconds += statistics.seconds
       trainSeconds += statistics.trainSeconds
+      selectSeconds += statistics.selectSeconds
+      exchangeSeconds += statistics.exchangeSeconds
       var row = [
         "\(round)", format(statistics.seconds, 4), format(statistics.trainSeconds, 4),
+        format(statistics.selectSeconds, 4), format(statistics.exchangeSeconds, 4),
         format(monotonicSeconds() - start, 3),
       ]
       if round % evalEvery == 0 || round == rounds {
@@ -231,19 +237,26 @@ struct SimulateCommand: ParsableCommand {
       run.append(row: row)
     }
     let wall = monotonicSeconds() - start
+    // Worker-seconds: with `async` the turns of several workers overlap.
+    let workerSeconds = max(turnSeconds * Double(federation.workerCount), 1e-9)
     let summary = SimulationRecord.Summary(
       rounds: rounds, finalMeanAccuracy: last?.meanAccuracy ?? 0,
       finalMinAccuracy: last?.participantAccuracies.min() ?? 0,
       finalMaxAccuracy: last?.participantAccuracies.max() ?? 0,
       finalGlobalAccuracy: last?.globalAccuracy, bestMeanAccuracy: best,
       wallSeconds: wall, roundSeconds: turnSeconds, trainSeconds: trainSeconds,
-      trainingShareOfRounds: trainSeconds / max(turnSeconds * Double(federation.workerCount), 1e-9))
+      selectSeconds: selectSeconds, exchangeSeconds: exchangeSeconds,
+      trainingShareOfRounds: trainSeconds / workerSeconds,
+      selectionShareOfRounds: selectSeconds / workerSeconds,
+      exchangeShareOfRounds: exchangeSeconds / workerSeconds)
     try run.writeJSON(summary, to: "summary.json")
     let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
     print(
       "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%"
         + "\(globalText), \(format(turnSeconds / Double(rounds), 3)) s per round "
-        + "(\(format(100 * summary.trainingShareOfRounds, 1))% local training), "
+        + "(\(format(100 * summary.trainingShareOfRounds, 1))% local training, "
+        + "\(format(100 * summary.selectionShareOfRounds, 1))% selection, "
+        + "\(format(100 * summary.exchangeShareOfRounds, 1))% server exchange), "
         + "\(format(wall, 1)) s wall")
   }
 }
@@ -281,6 +294,12 @@ enum SimulationRecord {
     var wallSeconds: Double
     var roundSeconds: Double
     var trainSeconds: Double
+    var selectSeconds: Double
+    var exchangeSeconds: Double
+    /// The shares of the rounds' worker-seconds spent in local training, selection and
+    /// downloads/uploads; the rest is bookkeeping (w_old, statistics) and the turn order.
     var trainingShareOfRounds: Double
+    var selectionShareOfRounds: Double
+    var exchangeShareOfRounds: Double
   }
 }

@@ -88,8 +88,9 @@ struct ConfigFile {
   }
 
   /// `arguments` with every `--config FILE` (or `--config=FILE`) replaced by the file's settings,
-  /// placed before the command line's own flags so that those win.
-  static func expand(_ arguments: [String]) throws -> [String] {
+  /// placed before the command line's own flags so that those win; and, for each key taken from
+  /// a file, the file's path (to name it when the key turns out not to exist).
+  static func expand(_ arguments: [String]) throws -> (arguments: [String], origins: [String: String]) {
     var files: [String] = []
     var rest: [String] = []
     var index = 0
@@ -110,11 +111,30 @@ struct ConfigFile {
       }
       index += 1
     }
-    guard !files.isEmpty else { return arguments }
+    guard !files.isEmpty else { return (arguments, [:]) }
     // Subcommand names come first; the file's flags go right after them.
     let commandWords = rest.prefix { !$0.hasPrefix("-") }
     let flags = rest.dropFirst(commandWords.count)
-    let fromFiles = try files.flatMap { try ConfigFile(path: $0).arguments }
-    return Array(commandWords) + fromFiles + Array(flags)
+    var fromFiles: [String] = []
+    var origins: [String: String] = [:]
+    for path in files {
+      let file = try ConfigFile(path: path)
+      fromFiles += file.arguments
+      for entry in file.entries { origins[entry.key] = path }
+    }
+    return (Array(commandWords) + fromFiles + Array(flags), origins)
+  }
+
+  /// A clearer message for a parse error caused by a key of a config file that is no setting of
+  /// the command, or nil when the error is something else.
+  static func unknownKeyMessage(
+    _ parseMessage: String, origins: [String: String], command: [String]
+  ) -> String? {
+    guard let start = parseMessage.range(of: "Unknown option '--") else { return nil }
+    let name = parseMessage[start.upperBound...].prefix { $0 != "'" }
+    guard let path = origins[String(name)] else { return nil }
+    let commandLine = (["colearn"] + command).joined(separator: " ")
+    return "\(path): `\(name)` is not a setting of `\(commandLine)`; the keys are its flag names "
+      + "without the dashes (see `\(commandLine) --help`)"
   }
 }

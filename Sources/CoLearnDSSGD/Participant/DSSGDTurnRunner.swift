@@ -73,6 +73,7 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     downloadFrom: (any ParameterServerClient)?
   ) throws -> UInt64 {
     let k = fractionCount(configuration.uploadFraction, of: dimension)
+    let downloadStart = monotonicSeconds()
     // 1. Download θ_d of the global parameters over the local model.
     let received = try participant.model.parameters.withUnsafeMutableBufferPointer { w in
       try (downloadFrom ?? server).download(fraction: configuration.downloadFraction, into: w)
@@ -84,9 +85,11 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
       participant.model.parameters.withUnsafeBufferPointer { old.update(from: $0) }
     }
     let trainStart = monotonicSeconds()
+    statistics.exchangeSeconds += trainStart - downloadStart
     _ = trainer.trainEpoch(
       &participant.model, on: participant.samples, using: &participant.generator)
-    statistics.trainSeconds += monotonicSeconds() - trainStart
+    let selectStart = monotonicSeconds()
+    statistics.trainSeconds += selectStart - trainStart
     // 3. Δw = w_new − w_old.
     delta.withUnsafeMutableBufferPointer { d in
       participant.model.parameters.withUnsafeBufferPointer { w in
@@ -99,7 +102,10 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     let upload = delta.withUnsafeBufferPointer { d in
       selector.select(from: d, count: k, bound: configuration.bound, using: &participant.generator)
     }
+    let uploadStart = monotonicSeconds()
+    statistics.selectSeconds += uploadStart - selectStart
     let sequence = try server.upload(upload)
+    statistics.exchangeSeconds += monotonicSeconds() - uploadStart
     statistics.uploadedParameters += upload.count
     statistics.uploadBytes += SparseCodec.encodedByteCount(upload)
     return sequence

@@ -142,6 +142,8 @@ extension RoundStatistics {
   /// Adds another worker's counts (training seconds add up across workers).
   mutating func add(_ other: RoundStatistics) {
     trainSeconds += other.trainSeconds
+    selectSeconds += other.selectSeconds
+    exchangeSeconds += other.exchangeSeconds
     uploadedParameters += other.uploadedParameters
     uploadBytes += other.uploadBytes
     downloadedParameters += other.downloadedParameters

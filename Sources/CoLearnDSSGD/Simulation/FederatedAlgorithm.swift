@@ -48,6 +48,12 @@ public struct RoundStatistics: Sendable, Codable {
   /// Seconds spent in local training, summed over the workers (so with `async` on several cores
   /// it can exceed ``seconds``).
   public var trainSeconds: Double
+  /// Seconds spent choosing the entries to upload (Δw, selection, bounding), summed over the
+  /// workers.
+  public var selectSeconds: Double
+  /// Seconds spent in downloads and uploads (the server's side included), summed over the
+  /// workers.
+  public var exchangeSeconds: Double
   /// Parameters uploaded by all participants.
   public var uploadedParameters: Int
   /// Their size on the wire (SPEC §10 encoding).
@@ -59,12 +65,15 @@ public struct RoundStatistics: Sendable, Codable {
 
   /// Counts for round `round`, zero unless given.
   public init(
-    round: Int, seconds: Double = 0, trainSeconds: Double = 0, uploadedParameters: Int = 0,
-    uploadBytes: Int = 0, downloadedParameters: Int = 0, downloadBytes: Int = 0
+    round: Int, seconds: Double = 0, trainSeconds: Double = 0, selectSeconds: Double = 0,
+    exchangeSeconds: Double = 0, uploadedParameters: Int = 0, uploadBytes: Int = 0,
+    downloadedParameters: Int = 0, downloadBytes: Int = 0
   ) {
     self.round = round
     self.seconds = seconds
     self.trainSeconds = trainSeconds
+    self.selectSeconds = selectSeconds
+    self.exchangeSeconds = exchangeSeconds
     self.uploadedParameters = uploadedParameters
     self.uploadBytes = uploadBytes
     self.downloadedParameters = downloadedParameters
