@@ -57,6 +57,9 @@ let package = Package(
       swiftSettings: numericSettings),
     .target(name: "CoLearnWire", dependencies: ["CoLearnTensor"]),
     .target(
+      name: "CoLearnPrivacy", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
+      swiftSettings: numericSettings),
+    .target(
       name: "CoLearnDSSGD",
       dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire"],
       exclude: ["README.md"], swiftSettings: numericSettings),
@@ -78,6 +81,8 @@ let package = Package(
     .testTarget(
       name: "CoLearnDSSGDTests", dependencies: ["CoLearnDSSGD", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnWireTests", dependencies: ["CoLearnWire", "CoLearnTensor"]),
+    .testTarget(
+      name: "CoLearnPrivacyTests", dependencies: ["CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
   ],
