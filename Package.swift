@@ -61,12 +61,12 @@ let package = Package(
       swiftSettings: numericSettings),
     .target(
       name: "CoLearnDSSGD",
-      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire"],
+      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire", "CoLearnPrivacy"],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
       name: "CoLearnCLI",
       dependencies: [
-        "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD",
+        "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -79,7 +79,8 @@ let package = Package(
     .testTarget(name: "CoLearnNNTests", dependencies: ["CoLearnNN", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnDataTests", dependencies: ["CoLearnData", "CoLearnTestSupport"]),
     .testTarget(
-      name: "CoLearnDSSGDTests", dependencies: ["CoLearnDSSGD", "CoLearnTestSupport"]),
+      name: "CoLearnDSSGDTests",
+      dependencies: ["CoLearnDSSGD", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnWireTests", dependencies: ["CoLearnWire", "CoLearnTensor"]),
     .testTarget(
       name: "CoLearnPrivacyTests", dependencies: ["CoLearnPrivacy", "CoLearnTestSupport"]),

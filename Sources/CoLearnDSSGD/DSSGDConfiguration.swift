@@ -1,4 +1,5 @@
 import CoLearnNN
+import CoLearnPrivacy
 
 /// How a participant chooses the entries of Δw it uploads (SPEC §6 step 4, `--selection`).
 public enum SelectionCriterion: String, CaseIterable, Sendable, Codable {
@@ -6,6 +7,53 @@ public enum SelectionCriterion: String, CaseIterable, Sendable, Codable {
   case largest
   /// Entries with |bound(Δw, γ)| ≥ τ in random order, at most k.
   case threshold
+  /// The sparse vector technique (SPEC §8): `threshold` with Laplace noise on the threshold,
+  /// the comparisons and the released values; ε per epoch (`--dp-epsilon`).
+  case svt
+  /// The exponential mechanism choosing k entries by |bound(Δw, γ)|, with Laplace noise on the
+  /// released values; ε per epoch. An alternative to SPEC §8 (Lyu, Su & Li, VLDB 2017).
+  case exponential
+
+  /// Whether the criterion is differentially private (and needs ε and γ).
+  public var isPrivate: Bool { self == .svt || self == .exponential }
+}
+
+/// Differential privacy of the uploads (SPEC §8): the per-epoch budget ε of the private
+/// selection criteria, an optional total budget after which a participant stops uploading, the
+/// δ′ of advanced composition in the ledger, and where the noise comes from.
+public struct PrivacySettings: Sendable, Hashable, Codable {
+  /// ε per participant and epoch (`--dp-epsilon`).
+  public var epsilon: Double
+  /// The total ε per participant over the run, by basic composition (`--dp-budget`); nil for
+  /// none.
+  public var budget: PrivacyBudget?
+  /// δ′ for advanced composition in the ledger (`--delta`).
+  public var delta: Double
+  /// Noise from a seeded generator instead of the system's secure one: reproducible, and **not
+  /// private** (`--insecure-seeded-noise`).
+  public var insecureSeededNoise: Bool
+
+  /// - Throws: ``ConfigurationError`` naming the first value out of range.
+  public init(
+    epsilon: Double, budget: Double? = nil, delta: Double = 1e-5, insecureSeededNoise: Bool = false
+  ) throws(ConfigurationError) {
+    guard epsilon > 0, epsilon.isFinite else {
+      throw .outOfRange(setting: "dp-epsilon", value: "\(epsilon)", expected: "a number > 0")
+    }
+    if let budget {
+      do {
+        self.budget = try PrivacyBudget(totalEpsilon: budget)
+      } catch {
+        throw .outOfRange(setting: "dp-budget", value: "\(budget)", expected: "a number > 0")
+      }
+    }
+    guard delta > 0, delta < 1 else {
+      throw .outOfRange(setting: "delta", value: "\(delta)", expected: "a probability in (0, 1)")
+    }
+    self.epsilon = epsilon
+    self.delta = delta
+    self.insecureSeededNoise = insecureSeededNoise
+  }
 }
 
 /// The order in which participants take their turns (SPEC §6, `--protocol`).
@@ -42,12 +90,15 @@ public struct DSSGDConfiguration: Sendable, Hashable, Codable {
   public var order: ExchangeOrder
   /// p_stale, for `async` (paper: 0.5).
   public var staleProbability: Double
+  /// The privacy settings, required by (and only allowed with) `svt` and `exponential`.
+  public var privacy: PrivacySettings?
 
   /// - Throws: ``ConfigurationError`` naming the first value out of range.
   public init(
     participants: Int, uploadFraction: Double, downloadFraction: Double = 1,
     selection: SelectionCriterion = .largest, threshold: Float = 1e-4, bound: Float? = nil,
-    statDecay: Float = 0.8, order: ExchangeOrder = .roundRobin, staleProbability: Double = 0.5
+    statDecay: Float = 0.8, order: ExchangeOrder = .roundRobin, staleProbability: Double = 0.5,
+    privacy: PrivacySettings? = nil
   ) throws(ConfigurationError) {
     guard participants >= 1 else {
       throw .outOfRange(setting: "participants", value: "\(participants)", expected: "an integer ≥ 1")
@@ -83,5 +134,22 @@ public struct DSSGDConfiguration: Sendable, Hashable, Codable {
     }
     self.order = order
     self.staleProbability = staleProbability
+    if selection.isPrivate {
+      guard privacy != nil else {
+        throw .outOfRange(
+          setting: "selection", value: selection.rawValue,
+          expected: "a per-epoch budget with it: add --dp-epsilon")
+      }
+      guard bound != nil else {
+        throw .outOfRange(
+          setting: "selection", value: selection.rawValue,
+          expected: "a bound γ with it (the sensitivity is 2γ): add --bound, e.g. 0.001")
+      }
+    } else if privacy != nil {
+      throw .outOfRange(
+        setting: "dp-epsilon", value: "\(privacy!.epsilon)",
+        expected: "a private selection criterion with it: --selection svt or exponential")
+    }
+    self.privacy = privacy
   }
 }

@@ -72,3 +72,33 @@ extension SimulateCommandTests {
     #expect(epochs.standardError.contains("--local-epochs"), "\(epochs.standardError)")
   }
 }
+
+extension SimulateCommandTests {
+  /// The privacy flags end to end: the seeded-noise warning, the stop line when the budget is
+  /// spent, the ledger file and the table.
+  @Test func privateUploadsWriteTheLedgerAndStopAtTheBudget() throws {
+    guard realDataDirectory() != nil else { return }
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProcess(
+      binary(),
+      [
+        "simulate", "--participants", "3", "--shard-size", "200", "--rounds", "3",
+        "--test-limit", "500", "--threads", "1", "--selection", "svt", "--bound", "0.001",
+        "--dp-epsilon", "1", "--dp-budget", "2.5", "--insecure-seeded-noise", "--out", out.path,
+      ])
+    #expect(result.status == 0, "\(result.combined)")
+    #expect(result.standardOutput.contains("This run is NOT differentially private"))
+    #expect(
+      result.standardOutput.contains(
+        "participant 0 stopped uploading in round 3: privacy budget reached: spent ε = 2.0"),
+      "\(result.standardOutput)")
+    #expect(result.standardOutput.contains("privacy ledger (svt, SEEDED NOISE: NOT PRIVATE)"))
+    let ledger = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: out.appendingPathComponent("privacy-ledger.json"))) as? [String: Any]
+    let entries = try #require(ledger?["participants"] as? [[String: Any]])
+    #expect(entries.count == 3)
+    #expect(entries.allSatisfy { ($0["totalEpsilon"] as? Double) == 2 && $0["epochs"] as? Int == 2 })
+    #expect(ledger?["secureNoise"] as? Bool == false)
+  }
+}

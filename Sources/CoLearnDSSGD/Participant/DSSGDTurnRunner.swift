@@ -1,4 +1,5 @@
 import CoLearnNN
+import CoLearnPrivacy
 import CoLearnTensor
 import CoLearnWire
 
@@ -16,6 +17,8 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
   public let configuration: DSSGDConfiguration
   private let trainer: Trainer
   private var selector: any UpdateSelector
+  private var sparseVector = SparseVectorTechnique()
+  private var exponential = ExponentialMechanism()
   private var previous: [Float]
   private var delta: [Float]
   /// Counts of the turns since the last ``takeStatistics()``.
@@ -28,6 +31,7 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     switch configuration.selection {
     case .largest: selector = LargestSelector()
     case .threshold: selector = ThresholdSelector(threshold: configuration.threshold)
+    case .svt, .exponential: selector = LargestSelector()  // unused: see privateSelection
     }
     previous = [Float](repeating: 0, count: network.parameterCount)
     delta = [Float](repeating: 0, count: network.parameterCount)
@@ -99,8 +103,19 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
       }
     }
     // 4–5. Select, bound, upload.
-    let upload = delta.withUnsafeBufferPointer { d in
-      selector.select(from: d, count: k, bound: configuration.bound, using: &participant.generator)
+    let upload: SparseVector
+    if configuration.selection.isPrivate {
+      guard let chosen = try privateSelection(&participant, count: k) else {
+        // The participant's privacy budget is spent: it keeps training, and uploads nothing.
+        statistics.selectSeconds += monotonicSeconds() - selectStart
+        return 0
+      }
+      upload = chosen
+    } else {
+      upload = delta.withUnsafeBufferPointer { d in
+        selector.select(
+          from: d, count: k, bound: configuration.bound, using: &participant.generator)
+      }
     }
     let uploadStart = monotonicSeconds()
     statistics.selectSeconds += uploadStart - selectStart
@@ -109,6 +124,30 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     statistics.uploadedParameters += upload.count
     statistics.uploadBytes += SparseCodec.encodedByteCount(upload)
     return sequence
+  }
+
+  /// The sparse vector technique or the exponential mechanism on Δw, charged to the
+  /// participant's ledger; nil when the ledger refuses the epoch (budget spent).
+  private func privateSelection(_ participant: inout Participant, count k: Int) throws
+    -> SparseVector?
+  {
+    guard var privacy = participant.privacy, let settings = configuration.privacy,
+      let gamma = configuration.bound
+    else {
+      preconditionFailure("a private selection criterion without privacy settings and γ")
+    }
+    defer { participant.privacy = privacy }
+    guard privacy.ledger.beginEpoch(epsilon: settings.epsilon, capacity: k) else { return nil }
+    let (vector, report) = try delta.withUnsafeBufferPointer { d throws(PrivacyError) in
+      configuration.selection == .svt
+        ? try sparseVector.select(
+          delta: d, count: k, bound: gamma, threshold: configuration.threshold,
+          epsilon: settings.epsilon, noise: &privacy.noise)
+        : try exponential.select(
+          delta: d, count: k, bound: gamma, epsilon: settings.epsilon, noise: &privacy.noise)
+    }
+    privacy.ledger.record(report)
+    return vector
   }
 
   /// The counts (training seconds, parameters and bytes both ways) of the turns since the last

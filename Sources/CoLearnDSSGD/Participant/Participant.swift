@@ -1,4 +1,5 @@
 import CoLearnNN
+import CoLearnPrivacy
 import CoLearnTensor
 
 /// One simulated participant: its private shard, its local model and its own random stream
@@ -12,25 +13,62 @@ public struct Participant: Sendable {
   public let samples: LabeledSamples
   /// The participant's random stream.
   public var generator: SeededGenerator
+  /// What it spent on privacy and where its noise comes from, with a private selection
+  /// criterion.
+  public var privacy: ParticipantPrivacy?
 
-  public init(id: Int, model: LocalModel, samples: LabeledSamples, generator: SeededGenerator) {
+  public init(
+    id: Int, model: LocalModel, samples: LabeledSamples, generator: SeededGenerator,
+    privacy: ParticipantPrivacy? = nil
+  ) {
     self.id = id
     self.model = model
     self.samples = samples
     self.generator = generator
+    self.privacy = privacy
+  }
+}
+
+/// A participant's privacy state: its ledger and its own noise source (never the seeded
+/// simulation generator, unless the run asked for insecure seeded noise).
+public struct ParticipantPrivacy: Sendable {
+  /// What it has spent, epoch by epoch.
+  public var ledger: PrivacyLedger
+  /// Where its noise comes from.
+  public var noise: NoiseSource
+
+  public init(ledger: PrivacyLedger, noise: NoiseSource) {
+    self.ledger = ledger
+    self.noise = noise
+  }
+
+  /// The state for participant `id` under `settings`: the system's secure noise, or, for
+  /// `insecureSeededNoise`, a seeded source drawn from the participant's own stream.
+  public static func make(
+    for settings: PrivacySettings, generator: inout SeededGenerator
+  ) -> ParticipantPrivacy {
+    let noise: NoiseSource =
+      settings.insecureSeededNoise ? .insecureSeeded(generator.next()) : .secure
+    return ParticipantPrivacy(ledger: PrivacyLedger(budget: settings.budget), noise: noise)
   }
 }
 
 extension Participant {
   /// One participant per shard, all starting from `initialParameters`; participant i draws from
   /// stream i + 1 of `generator` (stream 0 and named streams are left to the simulation).
+  ///
+  /// With `privacy`, each participant also gets a ledger and a noise source (seeded ones from a
+  /// stream of their own, so the training streams are the same with and without privacy).
   static func federation(
-    shards: [LabeledSamples], initialParameters: [Float], generator: SeededGenerator
+    shards: [LabeledSamples], initialParameters: [Float], generator: SeededGenerator,
+    privacy: PrivacySettings? = nil
   ) -> [Participant] {
     shards.enumerated().map { id, shard in
-      Participant(
+      var noiseSeeds = generator.derived(stream: 0x5EC0_0000 + UInt64(id))
+      return Participant(
         id: id, model: LocalModel(parameters: initialParameters), samples: shard,
-        generator: generator.derived(stream: UInt64(id) + 1))
+        generator: generator.derived(stream: UInt64(id) + 1),
+        privacy: privacy.map { ParticipantPrivacy.make(for: $0, generator: &noiseSeeds) })
     }
   }
 }

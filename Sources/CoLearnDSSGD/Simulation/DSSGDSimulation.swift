@@ -51,7 +51,8 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       state: ParameterServerState(
         parameters: initialParameters, statDecay: configuration.statDecay))
     participants = Participant.federation(
-      shards: shards, initialParameters: initialParameters, generator: generator)
+      shards: shards, initialParameters: initialParameters, generator: generator,
+      privacy: configuration.privacy)
     let workers =
       configuration.order == .async
       ? max(1, min(concurrency, shards.count, WorkerPool.shared.maximumWidth)) : 1
@@ -69,7 +70,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   /// A copy of the server's state.
   public var server: ParameterServerState { parameterServer.state }
 
-  public func runRound() -> RoundStatistics {
+  public func runRound() throws -> RoundStatistics {
     let start = monotonicSeconds()
     var statistics = RoundStatistics(round: roundsCompleted + 1)
     switch configuration.order {
@@ -78,10 +79,10 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       if configuration.order == .randomOrder { order.shuffle(using: &orderGenerator) }
       for id in order {
         // In place: the participant's parameter vector is not copied.
-        takeTurn(&participants[id], runner: runners[0], stale: nil)
+        try takeTurn(&participants[id], runner: runners[0], stale: nil)
       }
     case .async:
-      runConcurrentTurns()
+      try runConcurrentTurns()
     }
     for runner in runners { statistics.add(runner.takeStatistics()) }
     parameterServer.decayStatistics()
@@ -92,9 +93,10 @@ public final class DSSGDSimulation: FederatedAlgorithm {
 
   /// One worker per runner pulls participants from a shared counter until all N have had a
   /// turn. BLAS runs single-threaded inside (the cores are busy with participants).
-  private func runConcurrentTurns() {
+  private func runConcurrentTurns() throws {
     let stale = InProcessParameterServer(state: parameterServer.state)
     let next = Atomic<Int>(0)
+    let failure = Mutex<(any Error)?>(nil)
     let count = participants.count
     let savedThreads = BLAS.threadCount
     BLAS.setThreadCount(1)
@@ -103,11 +105,16 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       WorkerPool.shared.run(width: runners.count) { worker in
         while true {
           let id = next.add(1, ordering: .relaxed).oldValue
-          guard id < count else { return }
-          takeTurn(&all[id], runner: runners[worker], stale: stale)
+          guard id < count, failure.withLock({ $0 == nil }) else { return }
+          do {
+            try takeTurn(&all[id], runner: runners[worker], stale: stale)
+          } catch {
+            failure.withLock { $0 = $0 ?? error }
+          }
         }
       }
     }
+    if let error = failure.withLock({ $0 }) { throw error }
   }
 
   /// One turn against the in-process server.
@@ -116,7 +123,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   ///   instead of the live one with probability p_stale.
   private func takeTurn(
     _ participant: inout Participant, runner: DSSGDTurnRunner, stale: InProcessParameterServer?
-  ) {
+  ) throws {
     let useStale =
       stale != nil
       && Double.random(in: 0..<1, using: &participant.generator) < configuration.staleProbability
@@ -124,8 +131,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       try runner.takeTurn(
         &participant, server: parameterServer, downloadFrom: useStale ? stale : nil)
     } catch {
-      // The in-process server refuses only malformed uploads, which the selectors never make.
-      preconditionFailure("participant \(participant.id): the in-process server refused a turn: \(error)")
+      throw TurnFailure(participant: participant.id, round: roundsCompleted + 1, underlying: error)
     }
   }
 
@@ -135,6 +141,17 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     FederationEvaluation(
       models: participants.map(\.model.parameters), global: server.parameters, on: test,
       with: network, batchSize: batchSize)
+  }
+}
+
+/// A participant's turn that threw, with who and when.
+public struct TurnFailure: Error, CustomStringConvertible {
+  public var participant: Int
+  public var round: Int
+  public var underlying: any Error
+
+  public var description: String {
+    "participant \(participant), round \(round): \(underlying)"
   }
 }
 

@@ -12,7 +12,10 @@ public protocol FederatedAlgorithm: AnyObject {
   /// Rounds completed.
   var roundsCompleted: Int { get }
   /// Runs one round and says what it did.
-  func runRound() -> RoundStatistics
+  ///
+  /// - Throws: what a participant's turn threw (a server that refused it, no secure random
+  ///   numbers for privacy noise); the round is then incomplete.
+  func runRound() throws -> RoundStatistics
   /// Test accuracy of every participant's model and of the global model.
   func evaluate(on test: LabeledSamples, with network: Network, batchSize: Int)
     -> FederationEvaluation
