@@ -18,7 +18,8 @@ struct PrivacyReport {
   /// Printed before the first round.
   var banner: String {
     var text =
-      "privacy: \(selection.rawValue), ε = \(settings.epsilon) per participant and epoch"
+      "privacy: \(selection.rawValue), ε = \(String(format: "%.6g", settings.epsilon)) per "
+      + "participant and epoch"
       + (settings.budget.map { ", total budget ε = \($0.totalEpsilon)" } ?? "")
     if settings.insecureSeededNoise {
       text +=
@@ -47,8 +48,9 @@ struct PrivacyReport {
     var uploads: Int
     /// The guarantee by basic composition: Σ ε over every epoch in which the mechanism ran.
     var totalEpsilon: Double
-    /// Advanced composition (Dwork–Rothblum–Vadhan) for ``delta``.
-    var advancedEpsilon: Double
+    /// Advanced composition (Dwork–Rothblum–Vadhan) for ``delta``; nil when it overflows (e^ε
+    /// for a large per-epoch ε), where basic composition is the bound.
+    var advancedEpsilon: Double?
     var advancedDelta: Double
     /// The paper's bookkeeping (ε/c per upload); not a guarantee.
     var uploadCharges: Double
@@ -73,7 +75,8 @@ struct PrivacyReport {
       let advanced = ledger.advancedTotal(deltaPrime: settings.delta)
       return Entry(
         participant: participant.id, epochs: ledger.epochs.count, uploads: ledger.uploads,
-        totalEpsilon: ledger.spentEpsilon, advancedEpsilon: advanced.epsilon,
+        totalEpsilon: ledger.spentEpsilon,
+        advancedEpsilon: advanced.epsilon.isFinite ? advanced.epsilon : nil,
         advancedDelta: advanced.delta, uploadCharges: ledger.uploadCharges,
         stopReason: ledger.stopReason?.description, ledger: ledger)
     }
@@ -97,21 +100,23 @@ struct PrivacyReport {
       return low == high ? format(low, digits) : "\(format(low, digits))–\(format(high, digits))"
     }
     let perUpload = String(format: "%.3g", ledger.epsilonPerUpload)
+    let perEpoch = String(format: "%.6g", ledger.epsilonPerEpoch)
     let entries = ledger.participants
     if entries.count <= 10 {
       for entry in entries {
         table.add([
           "\(entry.participant)", "\(entry.epochs)", "\(entry.uploads)",
-          "\(ledger.epsilonPerEpoch)", perUpload, format(entry.totalEpsilon, 3),
-          format(entry.advancedEpsilon, 3), format(entry.uploadCharges, 3),
+          perEpoch, perUpload, format(entry.totalEpsilon, 3),
+          entry.advancedEpsilon.map { format($0, 3) } ?? "∞", format(entry.uploadCharges, 3),
           entry.stopReason == nil ? "no" : "yes",
         ])
       }
     } else {
       table.add([
         "all \(entries.count)", range(entries.map { Double($0.epochs) }, 0),
-        range(entries.map { Double($0.uploads) }, 0), "\(ledger.epsilonPerEpoch)", perUpload,
-        range(entries.map(\.totalEpsilon), 3), range(entries.map(\.advancedEpsilon), 3),
+        range(entries.map { Double($0.uploads) }, 0), perEpoch, perUpload,
+        range(entries.map(\.totalEpsilon), 3),
+        range(entries.map { $0.advancedEpsilon ?? .infinity }, 3),
         range(entries.map(\.uploadCharges), 3),
         "\(entries.filter { $0.stopReason != nil }.count)",
       ])

@@ -86,7 +86,7 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     statistics.downloadBytes += received.bytes
     // 2. w_old, then one local epoch.
     previous.withUnsafeMutableBufferPointer { old in
-      participant.model.parameters.withUnsafeBufferPointer { old.update(from: $0) }
+      participant.model.parameters.withUnsafeBufferPointer { _ = old.update(from: $0) }
     }
     let trainStart = monotonicSeconds()
     statistics.exchangeSeconds += trainStart - downloadStart

@@ -66,7 +66,7 @@ public struct ParameterServerState: Sendable {
   /// vector of every index).
   public func copyParameters(into target: UnsafeMutableBufferPointer<Float>) {
     precondition(target.count == dimension, "target has \(target.count) entries, |w| = \(dimension)")
-    parameters.withUnsafeBufferPointer { target.update(from: $0) }
+    parameters.withUnsafeBufferPointer { _ = target.update(from: $0) }
   }
 
   /// The download of fraction θ_d: w_global at the ⌈θ_d·|w|⌉ positions with the largest stat

@@ -65,7 +65,7 @@ public final class FedAvgSimulation: FederatedAlgorithm {
   /// The participant takes the global model and trains E epochs.
   private func train(_ participant: inout Participant, statistics: inout RoundStatistics) {
     participant.model.parameters.withUnsafeMutableBufferPointer { w in
-      global.withUnsafeBufferPointer { w.update(from: $0) }
+      global.withUnsafeBufferPointer { _ = w.update(from: $0) }
     }
     let trainStart = monotonicSeconds()
     for _ in 0..<localEpochs {
