@@ -30,7 +30,12 @@ let package = Package(
     .library(name: "CoLearnData", targets: ["CoLearnData"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+    // No default traits: they pull in all of Foundation for streams colearn does not use.
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
   ],
   targets: [
     // MARK: - C boundary
@@ -60,6 +65,17 @@ let package = Package(
       name: "CoLearnPrivacy", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
       swiftSettings: numericSettings),
     .target(
+      name: "CoLearnRPC",
+      dependencies: [
+        "CoLearnTensor", "CoLearnWire",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["README.md"]
+    ),
+    .target(
       name: "CoLearnDSSGD",
       dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire", "CoLearnPrivacy"],
       exclude: ["README.md"], swiftSettings: numericSettings),
@@ -84,6 +100,15 @@ let package = Package(
     .testTarget(name: "CoLearnWireTests", dependencies: ["CoLearnWire", "CoLearnTensor"]),
     .testTarget(
       name: "CoLearnPrivacyTests", dependencies: ["CoLearnPrivacy", "CoLearnTestSupport"]),
+    .testTarget(
+      name: "CoLearnRPCTests",
+      dependencies: [
+        "CoLearnRPC", "CoLearnWire", "CoLearnTensor",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
   ],
