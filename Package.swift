@@ -77,7 +77,9 @@ let package = Package(
     ),
     .target(
       name: "CoLearnDSSGD",
-      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire", "CoLearnPrivacy"],
+      dependencies: [
+        "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnWire", "CoLearnPrivacy", "CZlib",
+      ],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
       name: "CoLearnCLI",

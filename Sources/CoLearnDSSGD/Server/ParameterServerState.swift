@@ -31,6 +31,19 @@ public struct ParameterServerState: Sendable {
     self.statDecay = statDecay
   }
 
+  /// A state restored from a snapshot (``DurableParameterServer``).
+  init(
+    parameters: [Float], stat: [Float], statDecay: Float, uploadCount: Int,
+    updatedParameterCount: Int
+  ) {
+    precondition(stat.count == parameters.count, "one stat per parameter")
+    self.parameters = parameters
+    self.stat = stat
+    self.statDecay = statDecay
+    self.uploadCount = uploadCount
+    self.updatedParameterCount = updatedParameterCount
+  }
+
   /// |w|.
   public var dimension: Int { parameters.count }
 
