@@ -70,7 +70,8 @@ final class RecordingServer: ParameterServerClient {
     let sequence = try runner.takeTurn(&participant, server: server)
     let k = fractionCount(0.25, of: initial.count)
     #expect(sequence == 1)
-    #expect(server.log == ["download 1.0", "upload \(k)"])
+    // round-robin brackets the turn like random-order (a remote server's lease).
+    #expect(server.log == ["begin", "download 1.0", "upload \(k)", "end"])
     let state = server.inner.state
     #expect(state.uploadCount == 1)
     #expect(state.stat.filter { $0 == 1 }.count == k)
@@ -85,6 +86,13 @@ final class RecordingServer: ParameterServerClient {
     #expect(counts.uploadedParameters == k)
     #expect(counts.downloadedParameters == initial.count)
     #expect(runner.takeStatistics().uploadedParameters == 0)
+  }
+
+  @Test func asyncTurnsTakeNoLease() throws {
+    var (runner, participant, initial) = try runnerAndParticipant(order: .async)
+    let server = RecordingServer(parameters: initial)
+    try runner.takeTurn(&participant, server: server)
+    #expect(server.log == ["download 1.0", "upload \(fractionCount(0.25, of: initial.count))"])
   }
 
   @Test func randomOrderHoldsTheServerFromDownloadToUploadAndReleasesItOnFailure() throws {

@@ -19,9 +19,9 @@ import Testing
     let expected: ParameterServerState
     do {
       let server = try DurableParameterServer(directory: path, initial: initial)
-      #expect(try server.upload(SparseVector(indices: [0, 3], values: [0.5, -1]), participant: 7) == 1)
+      #expect(try server.upload(SparseVector(indices: [0, 3], values: [0.5, -1])) == 1)
       try server.decayStatistics()
-      #expect(try server.upload(SparseVector(indices: [3], values: [0.25]), participant: 8) == 2)
+      #expect(try server.upload(SparseVector(indices: [3], values: [0.25])) == 2)
       expected = server.state
     }
     let reopened = try DurableParameterServer(directory: path, initial: initial)
@@ -109,5 +109,94 @@ import Testing
     #expect(server.sequence == 0)
     let reopened = try DurableParameterServer(directory: path, initial: initial)
     #expect(reopened.state.parameters == initial.parameters)
+  }
+
+  /// A retry of a participant's last round is answered from its record (also after a restart
+  /// and a snapshot), a lower round is refused, and neither changes the state.
+  @Test func roundsMakeUploadsIdempotentAcrossRestarts() throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let alice1 = UploadOrigin(participant: "alice", round: 1)
+    do {
+      let server = try DurableParameterServer(directory: path, initial: initial)
+      let first = try server.upload(SparseVector(indices: [0, 1], values: [1, 1]), origin: alice1)
+      #expect(first.sequence == 1 && first.appliedEntries == 2 && !first.duplicate)
+      let retry = try server.upload(SparseVector(indices: [0, 1], values: [1, 1]), origin: alice1)
+      #expect(retry.sequence == 1 && retry.appliedEntries == 2 && retry.duplicate)
+      _ = try server.upload(
+        SparseVector(indices: [4], values: [1]), origin: UploadOrigin(participant: "bob", round: 7))
+      #expect(server.state.parameters == [2, 3, 3, 4, 6])
+    }
+    let reopened = try DurableParameterServer(directory: path, initial: initial)
+    #expect(reopened.participants["alice"]?.lastRound == 1)
+    #expect(reopened.participants["bob"]?.lastSequence == 2)
+    let again = try reopened.upload(SparseVector(indices: [0, 1], values: [1, 1]), origin: alice1)
+    #expect(again.duplicate && again.sequence == 1)
+    #expect(reopened.state.parameters == [2, 3, 3, 4, 6])
+    try reopened.snapshot()
+    let afterSnapshot = try DurableParameterServer(directory: path, initial: initial)
+    #expect(afterSnapshot.participants["alice"]?.uploads == 1)
+    #expect(afterSnapshot.participants["bob"]?.parametersUploaded == 1)
+    #expect(throws: UploadRefusal.staleRound(participant: "bob", round: 6, lastApplied: 7)) {
+      try afterSnapshot.upload(
+        SparseVector(indices: [2], values: [1]), origin: UploadOrigin(participant: "bob", round: 6))
+    }
+    let next = try afterSnapshot.upload(
+      SparseVector(indices: [2], values: [1]), origin: UploadOrigin(participant: "alice", round: 2))
+    #expect(next.sequence == 3 && !next.duplicate)
+    #expect(afterSnapshot.state.parameters == [2, 3, 4, 4, 6])
+  }
+
+  /// With N uploads per round the server decays stat itself after every N-th upload, and a
+  /// restart in the middle of a round keeps counting where it was.
+  @Test func theServerDecaysAfterEveryRoundOfUploads() throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    do {
+      let server = try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 2)
+      _ = try server.upload(SparseVector(indices: [0], values: [1]))
+      #expect(server.state.stat == [1, 0, 0, 0, 0])
+      _ = try server.upload(SparseVector(indices: [1], values: [1]))
+      #expect(server.state.stat == [0.5, 0.5, 0, 0, 0])
+      #expect(server.roundsCompleted == 1)
+      _ = try server.upload(SparseVector(indices: [2], values: [1]))
+    }
+    let reopened = try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 2)
+    #expect(reopened.state.stat == [0.5, 0.5, 1, 0, 0])
+    _ = try reopened.upload(SparseVector(indices: [3], values: [1]))
+    #expect(reopened.state.stat == [0.25, 0.25, 0.5, 0.5, 0])
+    #expect(reopened.roundsCompleted == 2)
+  }
+
+  /// Group commit: many concurrent staged uploads become durable through shared fsyncs, and
+  /// every one that was waited for is there after reopening.
+  @Test func groupCommitMakesEveryAwaitedUploadDurable() async throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let dimension = 64
+    let start = ParameterServerState(
+      parameters: [Float](repeating: 0, count: dimension), statDecay: 1)
+    let server = try DurableParameterServer(directory: path, initial: start)
+    let acknowledged = try await withThrowingTaskGroup(of: UInt64.self) { group in
+      for participant in 0..<8 {
+        group.addTask {
+          var last: UInt64 = 0
+          for round in 1...25 {
+            let receipt = try server.stage(
+              SparseVector(indices: [Int32(participant * 8 + round % 8)], values: [1]),
+              origin: UploadOrigin(participant: "p\(participant)", round: UInt64(round)))
+            try await server.waitUntilDurable(receipt.event)
+            last = max(last, receipt.sequence)
+          }
+          return last
+        }
+      }
+      return try await group.reduce(0) { max($0, $1) }
+    }
+    #expect(acknowledged == 200)
+    let reopened = try DurableParameterServer(directory: path, initial: start)
+    #expect(reopened.sequence == 200)
+    #expect(reopened.state.parameters.reduce(0, +) == 200)
+    for participant in 0..<8 { #expect(reopened.participants["p\(participant)"]?.lastRound == 25) }
   }
 }

@@ -55,11 +55,12 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     downloadFrom: (any ParameterServerClient)? = nil
   ) throws -> UInt64 {
     precondition(server.dimension == dimension, "the server has |w| = \(server.dimension)")
-    guard configuration.order == .randomOrder else {
+    guard configuration.order != .async else {
       return try turn(&participant, server: server, downloadFrom: downloadFrom)
     }
-    // random-order: the server is held from the download to the upload, and given back even
-    // when the turn fails.
+    // round-robin and random-order: the server is held from the download to the upload (a
+    // remote server's lease; nothing in process, where turns already run one at a time), and
+    // given back even when the turn fails.
     try server.beginTurn()
     let sequence: UInt64
     do {

@@ -31,6 +31,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
 
   private let runners: [DSSGDTurnRunner]
   private var orderGenerator: SeededGenerator
+  private let remote: RemoteServers?
 
   /// A simulation whose server starts from `initialParameters`, as does every participant.
   ///
@@ -40,13 +41,16 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   ///   - shards: one training shard per participant (N of them).
   ///   - generator: seeds the participants' streams and the turn order.
   ///   - concurrency: workers for `async` (default: the cores of the shared worker pool).
+  ///   - remote: a real server instead of the in-process one (`simulate --transport grpc`).
   public init(
     makeNetwork: () -> Network, training: SGDConfiguration, configuration: DSSGDConfiguration,
     initialParameters: [Float], shards: [LabeledSamples], generator: SeededGenerator,
-    concurrency: Int = WorkerPool.shared.maximumWidth
+    concurrency: Int = WorkerPool.shared.maximumWidth, remote: RemoteServers? = nil
   ) {
     precondition(shards.count == configuration.participants, "one shard per participant")
+    precondition(remote.map { $0.clients.count == shards.count } ?? true, "one client each")
     self.configuration = configuration
+    self.remote = remote
     parameterServer = InProcessParameterServer(
       state: ParameterServerState(
         parameters: initialParameters, statDecay: configuration.statDecay))
@@ -67,7 +71,7 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   /// Participants trained at once: one per worker for `async`, else 1.
   public var workerCount: Int { runners.count }
 
-  /// A copy of the server's state.
+  /// A copy of the in-process server's state (unused with a remote server).
   public var server: ParameterServerState { parameterServer.state }
 
   public func runRound() throws -> RoundStatistics {
@@ -85,7 +89,8 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       try runConcurrentTurns()
     }
     for runner in runners { statistics.add(runner.takeStatistics()) }
-    parameterServer.decayStatistics()
+    // A remote server decays by itself after every N uploads.
+    if remote == nil { parameterServer.decayStatistics() }
     roundsCompleted += 1
     statistics.seconds = monotonicSeconds() - start
     return statistics
@@ -94,7 +99,8 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   /// One worker per runner pulls participants from a shared counter until all N have had a
   /// turn. BLAS runs single-threaded inside (the cores are busy with participants).
   private func runConcurrentTurns() throws {
-    let stale = InProcessParameterServer(state: parameterServer.state)
+    // Against a real server staleness is real, not simulated.
+    let stale = remote == nil ? InProcessParameterServer(state: parameterServer.state) : nil
     let next = Atomic<Int>(0)
     let failure = Mutex<(any Error)?>(nil)
     let count = participants.count
@@ -128,8 +134,12 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       stale != nil
       && Double.random(in: 0..<1, using: &participant.generator) < configuration.staleProbability
     do {
-      try runner.takeTurn(
-        &participant, server: parameterServer, downloadFrom: useStale ? stale : nil)
+      if let remote {
+        try runner.takeTurn(&participant, server: remote.clients[participant.id])
+      } else {
+        try runner.takeTurn(
+          &participant, server: parameterServer, downloadFrom: useStale ? stale : nil)
+      }
     } catch {
       throw TurnFailure(participant: participant.id, round: roundsCompleted + 1, underlying: error)
     }
@@ -139,8 +149,21 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     on test: LabeledSamples, with network: Network, batchSize: Int
   ) -> FederationEvaluation {
     FederationEvaluation(
-      models: participants.map(\.model.parameters), global: server.parameters, on: test,
+      models: participants.map(\.model.parameters),
+      global: remote.map { try? $0.readGlobal() } ?? server.parameters, on: test,
       with: network, batchSize: batchSize)
+  }
+}
+
+/// A real parameter server for a simulation's participants: one client (and identity) per
+/// participant, and a way to read w_global for evaluation.
+public struct RemoteServers: Sendable {
+  public var clients: [any ParameterServerClient]
+  public var readGlobal: @Sendable () throws -> [Float]
+
+  public init(clients: [any ParameterServerClient], readGlobal: @escaping @Sendable () throws -> [Float]) {
+    self.clients = clients
+    self.readGlobal = readGlobal
   }
 }
 

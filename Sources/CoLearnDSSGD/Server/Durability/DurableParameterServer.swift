@@ -1,6 +1,7 @@
 import CZlib
 import CoLearnTensor
 import CoLearnWire
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,43 +11,79 @@ import Synchronization
 #endif
 
 /// A parameter server whose state survives a crash (SPEC §10): every accepted upload and every
-/// stat decay is appended to a write-ahead log and fsync'ed **before** the call returns (so before
-/// any acknowledgement), and ``snapshot()`` writes w_global, stat and the counters atomically and
-/// empties the log. Opening a state directory recovers snapshot + log; a record torn by a crash
-/// in the middle of a write (it was never acknowledged) is dropped.
+/// stat decay is appended to a write-ahead log, and an upload is acknowledged only once the log
+/// holding it has been fsync'ed; ``snapshot()`` writes the whole state atomically and empties
+/// the log. Opening a state directory recovers snapshot + log; a record torn by a crash in the
+/// middle of a write (it was never acknowledged) is dropped.
 ///
-/// Files in the state directory:
-/// - `snapshot.bin`: "CLSNAP01", |w| (u64), β (f32), uploads, updated parameters, sequence,
-///   events (u64 each), w_global and stat (f32 × |w| each), CRC-32 of all before it (u32); all
-///   little-endian.
-/// - `uploads.wal`: "CLWAL001", then records [payload length u32][CRC-32 of payload u32][payload],
-///   payload = kind (u8: 1 upload, 2 decay), event number (u64), and for uploads the sequence
-///   number (u64), the participant (u32) and the SPEC §10 sparse-vector bytes.
+/// Two ways to upload:
+/// - ``upload(_:origin:)`` writes, applies and fsyncs before returning (one fsync per upload: the
+///   simulation and tests);
+/// - ``stage(_:origin:)`` writes and applies, then ``waitUntilDurable(_:)`` suspends until a
+///   flusher has fsync'ed the log past the upload: **group commit**, one fsync for every upload
+///   staged while the previous fsync ran (the gRPC server).
+///
+/// An upload staged but not yet durable is already visible to downloads. If the process dies
+/// before the fsync, it was never acknowledged: its participant retries it with the same round
+/// and the recovered server applies it then.
+///
+/// Per participant identity the server keeps the last applied round and its receipt, so a retry
+/// of an applied round is answered from the record instead of being applied again, also after
+/// a restart.
+///
+/// When `uploadsPerRound` is N, the server itself decays `stat` after every N applied uploads (a
+/// deployed federation's round); the simulation instead calls ``decayStatistics()``.
+///
+/// Files in the state directory (all integers little-endian):
+/// - `snapshot.bin`: "CLSNAP02", |w| (u64), β (f32), uploads, updated parameters, sequence,
+///   events, rounds completed, uploads in the current round (u64 each), participant count (u32),
+///   per participant: name (u16 length + UTF-8), last round, last sequence, last applied
+///   entries, uploads, parameters uploaded (u64 each); then w_global and stat (f32 × |w| each),
+///   and a CRC-32 of all before it (u32).
+/// - `uploads.wal`: "CLWAL002", then records [payload length u32][CRC-32 of payload u32]
+///   [payload], payload = kind (u8: 1 upload, 2 decay), event number (u64), and for uploads the
+///   sequence number (u64), the round (u64, 0 for none), the participant's name (u16 length +
+///   UTF-8) and the SPEC §10 sparse-vector bytes.
 ///
 /// Every record carries its event number, and the snapshot the number of events it contains, so
 /// a crash between writing a snapshot and emptying the log never applies a record twice.
 ///
-/// One fsync per upload here; a server under load batches them by calling ``upload(_:participant:)``
-/// from one writer (the deployment's concern).
-///
-/// Threading: all methods may be called from any thread; they serialise on one lock.
+/// Threading: all methods may be called from any thread; state changes serialise on one lock,
+/// and the fsyncs of group commit run on a serial dispatch queue of their own.
 public final class DurableParameterServer: ParameterServerClient {
   private struct Locked {
     var state: ParameterServerState
     var selector = MagnitudeSelector()
     var sequence: UInt64
     var events: UInt64
-    var log: Int32
+    var roundsCompleted: UInt64
+    var uploadsInRound: UInt64
+    var participants: [String: ParticipantRecord]
+    var logBytes: Int
   }
 
-  static let snapshotMagic = Array("CLSNAP01".utf8)
-  static let logMagic = Array("CLWAL001".utf8)
+  /// Group commit: what has been written and what is durable, and who waits for what.
+  private struct SyncState {
+    var written: UInt64
+    var synced: UInt64
+    var flushing = false
+    var failure: DurabilityError?
+    var waiters: [(event: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+  }
+
+  static let snapshotMagic = Array("CLSNAP02".utf8)
+  static let logMagic = Array("CLWAL002".utf8)
 
   /// The state directory.
   public let directory: String
   /// |w|.
   public let dimension: Int
+  /// N: the server decays `stat` after every N uploads; nil when the caller decays.
+  public let uploadsPerRound: Int?
+  private let log: Int32
   private let locked: Mutex<Locked>
+  private let syncState: Mutex<SyncState>
+  private let flushQueue = DispatchQueue(label: "colearn.wal.flush")
 
   private var snapshotPath: String { directory + "/snapshot.bin" }
   private var logPath: String { directory + "/uploads.wal" }
@@ -56,29 +93,33 @@ public final class DurableParameterServer: ParameterServerClient {
   ///
   /// - Throws: ``DurabilityError`` for I/O failures, foreign or damaged files, or state of a
   ///   model with another |w|.
-  public init(directory: String, initial: ParameterServerState) throws(DurabilityError) {
+  public init(directory: String, initial: ParameterServerState, uploadsPerRound: Int? = nil)
+    throws(DurabilityError)
+  {
+    precondition(uploadsPerRound.map { $0 > 0 } ?? true, "uploads per round must be positive")
     self.directory = directory
+    self.uploadsPerRound = uploadsPerRound
     dimension = initial.dimension
     if mkdir(directory, 0o700) < 0, errno != EEXIST {
       throw .io(path: directory, operation: "create the state directory", errno: errno)
     }
-    var state = initial
-    var sequence: UInt64 = 0
-    var events: UInt64 = 0
+    var recovered = Locked(
+      state: initial, sequence: 0, events: 0, roundsCompleted: 0, uploadsInRound: 0,
+      participants: [:], logBytes: Self.logMagic.count)
     let snapshotPath = directory + "/snapshot.bin"
     if let bytes = try DurableFile.read(snapshotPath) {
-      (state, sequence, events) = try Self.decodeSnapshot(
-        bytes, path: snapshotPath, expectedDimension: initial.dimension)
+      try Self.decodeSnapshot(
+        bytes, path: snapshotPath, expectedDimension: initial.dimension, into: &recovered)
     }
     let logPath = directory + "/uploads.wal"
-    let (goodLength, recovered) = try Self.replay(
-      logPath, into: &state, sequence: &sequence, events: &events)
+    let (goodLength, existed) = try Self.replay(logPath, into: &recovered)
     let fd = open(logPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
     try DurableFile.check(fd, "open", logPath)
     do throws(DurabilityError) {
-      if recovered {
+      if existed {
         // Drop a torn tail (never acknowledged), so new records follow the last good one.
         try DurableFile.check(ftruncate(fd, off_t(goodLength)), "truncate", logPath)
+        recovered.logBytes = goodLength
       } else {
         try DurableFile.check(ftruncate(fd, 0), "truncate", logPath)
         try DurableFile.writeAll(fd, Self.logMagic, path: logPath)
@@ -90,18 +131,29 @@ public final class DurableParameterServer: ParameterServerClient {
       close(fd)
       throw error
     }
-    locked = Mutex(Locked(state: state, sequence: sequence, events: events, log: fd))
+    log = fd
+    syncState = Mutex(SyncState(written: recovered.events, synced: recovered.events))
+    locked = Mutex(recovered)
   }
 
   deinit {
-    locked.withLock { _ = close($0.log) }
+    close(log)
   }
 
   /// A copy of the server's state.
   public var state: ParameterServerState { locked.withLock { $0.state } }
 
-  /// The sequence number of the last accepted upload.
+  /// The sequence number of the last applied upload.
   public var sequence: UInt64 { locked.withLock { $0.sequence } }
+
+  /// Rounds completed (stat decays applied).
+  public var roundsCompleted: UInt64 { locked.withLock { $0.roundsCompleted } }
+
+  /// What the server remembers of each participant identity.
+  public var participants: [String: ParticipantRecord] { locked.withLock { $0.participants } }
+
+  /// The size of the write-ahead log in bytes (the caller snapshots when it grows large).
+  public var logBytes: Int { locked.withLock { $0.logBytes } }
 
   public func download(fraction: Double, into parameters: UnsafeMutableBufferPointer<Float>)
     throws -> TransferSize
@@ -112,58 +164,216 @@ public final class DurableParameterServer: ParameterServerClient {
       return TransferSize(
         parameters: dimension, bytes: SparseCodec.denseEncodedByteCount(count: dimension))
     }
-    let download = locked.withLock { $0.state.download(fraction: fraction, using: &$0.selector) }
+    let (download, _) = self.download(fraction: fraction)
     for (index, value) in zip(download.indices, download.values) {
       parameters[Int(index)] = value
     }
     return TransferSize(parameters: download.count, bytes: SparseCodec.encodedByteCount(download))
   }
 
+  /// w_global at the ⌈θ_d·|w|⌉ positions with the largest stat (every position for 1), and the
+  /// sequence number of the state it was read from.
+  public func download(fraction: Double) -> (SparseVector, UInt64) {
+    locked.withLock { ($0.state.download(fraction: fraction, using: &$0.selector), $0.sequence) }
+  }
+
+  /// w_global at `indices` (strictly increasing, each < |w|: the caller validates), and the
+  /// sequence number of the state it was read from.
+  public func read(indices: [Int32]) -> (SparseVector, UInt64) {
+    locked.withLock { locked in
+      let values = locked.state.parameters.withUnsafeBufferPointer { w in
+        indices.map { w[Int($0)] }
+      }
+      return (SparseVector(indices: indices, values: values), locked.sequence)
+    }
+  }
+
+  /// w_global, whole, with its sequence number.
+  public func readAll() -> ([Float], UInt64) {
+    locked.withLock { ($0.state.parameters, $0.sequence) }
+  }
+
   public func upload(_ update: SparseVector) throws -> UInt64 {
-    try upload(update, participant: 0)
+    try upload(update, origin: nil).sequence
   }
 
-  /// Validates `update`, makes it durable, applies it, and returns its sequence number. Nothing
-  /// changes (in memory or on disk) when it is malformed.
+  /// Validates `update`, makes it durable, applies it, and returns its receipt. Nothing changes
+  /// (in memory or on disk) when it is refused.
   ///
-  /// - Throws: ``SparseVectorProblem`` for a malformed update, ``DurabilityError`` when the log
-  ///   cannot be written (then nothing was applied either).
-  public func upload(_ update: SparseVector, participant: UInt32) throws -> UInt64 {
+  /// - Throws: ``SparseVectorProblem`` for a malformed update, ``UploadRefusal`` for a stale
+  ///   round, ``DurabilityError`` when the log cannot be written.
+  public func upload(_ update: SparseVector, origin: UploadOrigin?) throws -> UploadReceipt {
+    let receipt = try stage(update, origin: origin)
+    try syncNow(through: receipt.event)
+    return receipt
+  }
+
+  /// Validates `update`, writes it to the log (without fsync) and applies it; or, for a retry of
+  /// the participant's last round, returns that upload's receipt with `duplicate` set. The
+  /// caller acknowledges only after ``waitUntilDurable(_:)`` for the receipt's event.
+  ///
+  /// - Throws: ``SparseVectorProblem``, ``UploadRefusal`` or ``DurabilityError``; then nothing
+  ///   changed.
+  public func stage(_ update: SparseVector, origin: UploadOrigin?) throws -> UploadReceipt {
     if let problem = update.validate(dimension: dimension) { throw problem }
+    if let failure = syncState.withLock({ $0.failure }) { throw failure }
+    let name = origin?.participant ?? ""
+    if origin != nil, name.isEmpty || name.utf8.count > 255 {
+      throw UploadRefusal.badParticipantName(name)
+    }
     let encoded = SparseCodec.encode(update)
-    return try locked.withLock { locked throws -> UInt64 in
+    let receipt = try locked.withLock { locked throws -> UploadReceipt in
+      if let origin, let round = origin.round, let record = locked.participants[name],
+        record.lastRound > 0
+      {
+        if round == record.lastRound {
+          return UploadReceipt(
+            sequence: record.lastSequence, appliedEntries: Int(record.lastAppliedEntries),
+            duplicate: true, event: record.lastEvent)
+        }
+        if round < record.lastRound {
+          throw UploadRefusal.staleRound(
+            participant: name, round: round, lastApplied: record.lastRound)
+        }
+      }
       let sequence = locked.sequence + 1
-      var payload: [UInt8] = [1]
-      Self.append(locked.events + 1, to: &payload)
-      Self.append(sequence, to: &payload)
-      Self.append(UInt64(participant), to: &payload, bytes: 4)
-      payload += encoded
-      try Self.appendRecord(payload, to: locked.log, path: logPath)
-      try locked.state.apply(update)
-      locked.sequence = sequence
-      locked.events += 1
-      return sequence
+      let event = locked.events + 1
+      var payload = ByteWriter()
+      payload.bytes.reserveCapacity(encoded.count + 32 + name.utf8.count)
+      payload.bytes.append(1)
+      payload.append(event)
+      payload.append(sequence)
+      payload.append(origin?.round ?? 0)
+      payload.append(name: name)
+      payload.bytes += encoded
+      locked.logBytes += try Self.appendRecord(
+        payload.bytes, to: log, path: logPath, length: locked.logBytes)
+      Self.apply(
+        update, sequence: sequence, round: origin?.round ?? 0, name: name, event: event,
+        to: &locked)
+      var last = event
+      if let perRound = uploadsPerRound, locked.uploadsInRound >= UInt64(perRound) {
+        do throws(DurabilityError) {
+          last = try appendDecay(&locked)
+        } catch {
+          // The upload is applied and logged but the round's decay is not: stop accepting
+          // anything (a restart recovers a consistent state from the log).
+          syncState.withLock { $0.failure = error }
+          throw error
+        }
+      }
+      syncState.withLock { $0.written = max($0.written, last) }
+      return UploadReceipt(
+        sequence: sequence, appliedEntries: update.count, duplicate: false, event: event)
+    }
+    return receipt
+  }
+
+  /// stat := β·stat, made durable first (the simulation's end of a round).
+  public func decayStatistics() throws(DurabilityError) {
+    let event = try locked.withLock { (locked) throws(DurabilityError) -> UInt64 in
+      let event = try appendDecay(&locked)
+      syncState.withLock { $0.written = max($0.written, event) }
+      return event
+    }
+    try syncNow(through: event)
+  }
+
+  /// Suspends until the log is durable through `event` (group commit: one fsync covers every
+  /// record written before it started).
+  ///
+  /// - Throws: ``DurabilityError`` if an fsync failed; the server then refuses all further
+  ///   uploads (fail-stop: restart it to recover from disk).
+  public func waitUntilDurable(_ event: UInt64) async throws {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+      enum Action { case resume, fail(DurabilityError), startFlusher, wait }
+      let action = syncState.withLock { sync -> Action in
+        if let failure = sync.failure { return .fail(failure) }
+        if event <= sync.synced { return .resume }
+        sync.waiters.append((event, continuation))
+        if sync.flushing { return .wait }
+        sync.flushing = true
+        return .startFlusher
+      }
+      switch action {
+      case .resume: continuation.resume()
+      case .fail(let failure): continuation.resume(throwing: failure)
+      case .wait: break
+      case .startFlusher: flushQueue.async { self.flushUntilIdle() }
+      }
     }
   }
 
-  /// stat := β·stat, made durable first.
-  public func decayStatistics() throws(DurabilityError) {
-    try locked.withLock { (locked) throws(DurabilityError) in
-      var payload: [UInt8] = [2]
-      Self.append(locked.events + 1, to: &payload)
-      try Self.appendRecord(payload, to: locked.log, path: logPath)
-      locked.state.decayStatistics()
-      locked.events += 1
+  /// The flusher: fsync what has been written, resume who waited for it, repeat while anyone
+  /// waits.
+  private func flushUntilIdle() {
+    while true {
+      let target: UInt64? = syncState.withLock { sync in
+        if sync.waiters.isEmpty || sync.written <= sync.synced {
+          // Nothing more to make durable (a snapshot may have covered it).
+          return nil
+        }
+        return sync.written
+      }
+      guard let target else {
+        let ready = syncState.withLock { sync -> [CheckedContinuation<Void, any Error>] in
+          let ready = sync.waiters.filter { $0.event <= sync.synced }.map(\.continuation)
+          sync.waiters.removeAll { $0.event <= sync.synced }
+          if sync.waiters.isEmpty { sync.flushing = false }
+          return ready
+        }
+        for continuation in ready { continuation.resume() }
+        if syncState.withLock({ !$0.flushing }) { return }
+        continue
+      }
+      let failed = fdatasync(log) < 0 ? errno : 0
+      let (ready, failure) = syncState.withLock {
+        sync -> ([CheckedContinuation<Void, any Error>], DurabilityError?) in
+        if failed != 0 {
+          let failure = DurabilityError.io(path: logPath, operation: "fsync", errno: failed)
+          sync.failure = failure
+          let all = sync.waiters.map(\.continuation)
+          sync.waiters.removeAll()
+          sync.flushing = false
+          return (all, failure)
+        }
+        sync.synced = max(sync.synced, target)
+        let ready = sync.waiters.filter { $0.event <= sync.synced }.map(\.continuation)
+        sync.waiters.removeAll { $0.event <= sync.synced }
+        if sync.waiters.isEmpty { sync.flushing = false }
+        return (ready, nil)
+      }
+      for continuation in ready {
+        if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+      }
+      if failure != nil || syncState.withLock({ !$0.flushing }) { return }
     }
+  }
+
+  /// fsync now, from the calling thread, unless the log is durable through `event` already.
+  private func syncNow(through event: UInt64) throws(DurabilityError) {
+    if let failure = syncState.withLock({ $0.failure }) { throw failure }
+    if syncState.withLock({ event <= $0.synced }) { return }
+    let target = syncState.withLock { $0.written }
+    if fdatasync(log) < 0 {
+      let failure = DurabilityError.io(path: logPath, operation: "fsync", errno: errno)
+      syncState.withLock { $0.failure = failure }
+      throw failure
+    }
+    syncState.withLock { $0.synced = max($0.synced, target) }
   }
 
   /// Writes the whole state atomically and empties the log.
   public func snapshot() throws(DurabilityError) {
     try locked.withLock { (locked) throws(DurabilityError) in
       try writeSnapshot(locked)
-      try DurableFile.check(ftruncate(locked.log, off_t(Self.logMagic.count)), "truncate", logPath)
-      try DurableFile.check(lseek(locked.log, 0, SEEK_END), "seek", logPath)
-      try DurableFile.check(fsync(locked.log), "fsync", logPath)
+      try DurableFile.check(ftruncate(log, off_t(Self.logMagic.count)), "truncate", logPath)
+      try DurableFile.check(lseek(log, 0, SEEK_END), "seek", logPath)
+      try DurableFile.check(fsync(log), "fsync", logPath)
+      locked.logBytes = Self.logMagic.count
+      // Everything applied so far is in the durable snapshot now.
+      let events = locked.events
+      syncState.withLock { $0.synced = max($0.synced, events) }
     }
   }
 
@@ -176,59 +386,132 @@ public final class DurableParameterServer: ParameterServerClient {
   public func beginTurn() throws {}
   public func endTurn() throws {}
 
+  // MARK: - Applying
+
+  private static func apply(
+    _ update: SparseVector, sequence: UInt64, round: UInt64, name: String, event: UInt64,
+    to locked: inout Locked
+  ) {
+    // Validated by the caller (stage) or by decoding (replay).
+    try! locked.state.apply(update)
+    locked.sequence = sequence
+    locked.events = event
+    locked.uploadsInRound += 1
+    guard !name.isEmpty else { return }
+    var record = locked.participants[name] ?? ParticipantRecord(name: name)
+    if round > 0 {
+      record.lastRound = round
+      record.lastSequence = sequence
+      record.lastAppliedEntries = UInt64(update.count)
+      record.lastEvent = event
+    }
+    record.uploads += 1
+    record.parametersUploaded += UInt64(update.count)
+    locked.participants[name] = record
+  }
+
+  private static func applyDecay(event: UInt64, to locked: inout Locked) {
+    locked.state.decayStatistics()
+    locked.events = event
+    locked.roundsCompleted += 1
+    locked.uploadsInRound = 0
+  }
+
+  private func appendDecay(_ locked: inout Locked) throws(DurabilityError) -> UInt64 {
+    let event = locked.events + 1
+    var payload = ByteWriter()
+    payload.bytes.append(2)
+    payload.append(event)
+    locked.logBytes += try Self.appendRecord(
+      payload.bytes, to: log, path: logPath, length: locked.logBytes)
+    Self.applyDecay(event: event, to: &locked)
+    return event
+  }
+
   // MARK: - Encoding
 
   private func writeSnapshot(_ locked: Locked) throws(DurabilityError) {
     let state = locked.state
-    var bytes = Self.snapshotMagic
-    bytes.reserveCapacity(64 + 8 * dimension)
-    Self.append(UInt64(dimension), to: &bytes)
-    Self.append(UInt64(state.statDecay.bitPattern), to: &bytes, bytes: 4)
-    Self.append(UInt64(state.uploadCount), to: &bytes)
-    Self.append(UInt64(state.updatedParameterCount), to: &bytes)
-    Self.append(locked.sequence, to: &bytes)
-    Self.append(locked.events, to: &bytes)
-    for value in state.parameters { Self.append(UInt64(value.bitPattern), to: &bytes, bytes: 4) }
-    for value in state.stat { Self.append(UInt64(value.bitPattern), to: &bytes, bytes: 4) }
-    Self.append(UInt64(Self.crc(bytes[...])), to: &bytes, bytes: 4)
-    try DurableFile.replace(snapshotPath, with: bytes, directory: directory)
+    var writer = ByteWriter(bytes: Self.snapshotMagic)
+    writer.bytes.reserveCapacity(128 + 8 * dimension + 64 * locked.participants.count)
+    writer.append(UInt64(dimension))
+    writer.append(UInt64(state.statDecay.bitPattern), bytes: 4)
+    for value in [
+      UInt64(state.uploadCount), UInt64(state.updatedParameterCount), locked.sequence,
+      locked.events, locked.roundsCompleted, locked.uploadsInRound,
+    ] {
+      writer.append(value)
+    }
+    writer.append(UInt64(locked.participants.count), bytes: 4)
+    for record in locked.participants.values.sorted(by: { $0.name < $1.name }) {
+      writer.append(name: record.name)
+      for value in [
+        record.lastRound, record.lastSequence, record.lastAppliedEntries, record.uploads,
+        record.parametersUploaded,
+      ] {
+        writer.append(value)
+      }
+    }
+    for value in state.parameters { writer.append(UInt64(value.bitPattern), bytes: 4) }
+    for value in state.stat { writer.append(UInt64(value.bitPattern), bytes: 4) }
+    writer.append(UInt64(Self.crc(writer.bytes[...])), bytes: 4)
+    try DurableFile.replace(snapshotPath, with: writer.bytes, directory: directory)
   }
 
-  private static func decodeSnapshot(_ bytes: [UInt8], path: String, expectedDimension: Int)
-    throws(DurabilityError) -> (ParameterServerState, UInt64, UInt64)
-  {
-    guard bytes.count >= 8 + 44 + 4, Array(bytes[0..<8]) == snapshotMagic else {
+  private static func decodeSnapshot(
+    _ bytes: [UInt8], path: String, expectedDimension: Int, into locked: inout Locked
+  ) throws(DurabilityError) {
+    guard bytes.count >= 8 + 8 + 4, Array(bytes[0..<8]) == snapshotMagic else {
       throw .notAStateFile(path: path)
     }
-    var reader = ByteReader(bytes: bytes, offset: 8)
-    let dimension = Int(reader.next(8))
+    var reader = ByteReader(bytes: bytes, offset: 8, end: bytes.count - 4)
+    guard let dimension = reader.next(8).map(Int.init) else { throw .corruptSnapshot(path: path) }
     guard dimension == expectedDimension else {
       throw .wrongDimension(path: path, onDisk: dimension, expected: expectedDimension)
     }
-    guard bytes.count == 8 + 44 + 8 * dimension + 4 else { throw .corruptSnapshot(path: path) }
     var trailer = ByteReader(bytes: bytes, offset: bytes.count - 4)
-    let stored = UInt32(trailer.next(4))
-    guard stored == crc(bytes[0..<(bytes.count - 4)]) else { throw .corruptSnapshot(path: path) }
-    let decay = Float(bitPattern: UInt32(reader.next(4)))
-    let uploads = Int(reader.next(8))
-    let updated = Int(reader.next(8))
-    let sequence = reader.next(8)
-    let events = reader.next(8)
-    let parameters = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4))) }
-    let stat = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4))) }
+    guard trailer.next(4).map(UInt32.init) == crc(bytes[0..<(bytes.count - 4)]) else {
+      throw .corruptSnapshot(path: path)
+    }
+    guard let decayBits = reader.next(4), let uploads = reader.next(8),
+      let updated = reader.next(8), let sequence = reader.next(8), let events = reader.next(8),
+      let rounds = reader.next(8), let inRound = reader.next(8),
+      let participantCount = reader.next(4)
+    else { throw .corruptSnapshot(path: path) }
+    var participants: [String: ParticipantRecord] = [:]
+    for _ in 0..<participantCount {
+      guard let name = reader.nextName(), let lastRound = reader.next(8),
+        let lastSequence = reader.next(8), let lastApplied = reader.next(8),
+        let uploadCount = reader.next(8), let uploaded = reader.next(8)
+      else { throw .corruptSnapshot(path: path) }
+      var record = ParticipantRecord(name: name)
+      record.lastRound = lastRound
+      record.lastSequence = lastSequence
+      record.lastAppliedEntries = lastApplied
+      record.uploads = uploadCount
+      record.parametersUploaded = uploaded
+      participants[name] = record
+    }
+    guard reader.end - reader.offset == 8 * dimension else { throw .corruptSnapshot(path: path) }
+    let parameters = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4)!)) }
+    let stat = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4)!)) }
+    let decay = Float(bitPattern: UInt32(decayBits))
     guard decay > 0, decay <= 1 else { throw .corruptSnapshot(path: path) }
-    let state = ParameterServerState(
-      parameters: parameters, stat: stat, statDecay: decay, uploadCount: uploads,
-      updatedParameterCount: updated)
-    return (state, sequence, events)
+    locked.state = ParameterServerState(
+      parameters: parameters, stat: stat, statDecay: decay, uploadCount: Int(uploads),
+      updatedParameterCount: Int(updated))
+    locked.sequence = sequence
+    locked.events = events
+    locked.roundsCompleted = rounds
+    locked.uploadsInRound = inRound
+    locked.participants = participants
   }
 
   /// Applies the log's complete records after the snapshot's events.
   /// - Returns: the length of the good prefix, and whether the file existed with a valid header.
-  private static func replay(
-    _ path: String, into state: inout ParameterServerState, sequence: inout UInt64,
-    events: inout UInt64
-  ) throws(DurabilityError) -> (Int, Bool) {
+  private static func replay(_ path: String, into locked: inout Locked) throws(DurabilityError)
+    -> (Int, Bool)
+  {
     guard let bytes = try DurableFile.read(path), bytes.count >= logMagic.count else {
       return (0, false)
     }
@@ -236,68 +519,60 @@ public final class DurableParameterServer: ParameterServerClient {
     var offset = logMagic.count
     while offset + 8 <= bytes.count {
       var header = ByteReader(bytes: bytes, offset: offset)
-      let length = Int(header.next(4))
-      let checksum = UInt32(header.next(4))
+      let length = Int(header.next(4)!)
+      let checksum = UInt32(header.next(4)!)
       let start = offset + 8
       guard length >= 9, start + length <= bytes.count,
         crc(bytes[start..<(start + length)]) == checksum
       else { break }  // a torn or damaged tail: never acknowledged
-      var reader = ByteReader(bytes: bytes, offset: start + 1)
-      let event = reader.next(8)
-      if event > events {
+      var reader = ByteReader(bytes: bytes, offset: start + 1, end: start + length)
+      let event = reader.next(8)!
+      if event > locked.events {
         switch bytes[start] {
         case 1:
-          let recordSequence = reader.next(8)
-          _ = reader.next(4)
-          let body = Array(bytes[reader.offset..<(start + length)])
-          guard let update = try? SparseCodec.decode(body, dimension: state.dimension),
-            (try? state.apply(update)) != nil
+          guard let sequence = reader.next(8), let round = reader.next(8),
+            let name = reader.nextName(),
+            let update = try? SparseCodec.decode(
+              Array(bytes[reader.offset..<(start + length)]), dimension: locked.state.dimension),
+            update.validate(dimension: locked.state.dimension) == nil
           else { throw .notAStateFile(path: path) }
-          sequence = recordSequence
+          apply(update, sequence: sequence, round: round, name: name, event: event, to: &locked)
         case 2:
-          state.decayStatistics()
+          applyDecay(event: event, to: &locked)
         default:
           throw .notAStateFile(path: path)
         }
-        events = event
       }
       offset = start + length
     }
+    // After a restart everything recovered is durable: retries wait for nothing.
+    for name in locked.participants.keys { locked.participants[name]?.lastEvent = 0 }
     return (offset, true)
   }
 
-  private static func appendRecord(_ payload: [UInt8], to fd: Int32, path: String) throws(
-    DurabilityError
-  ) {
-    var record: [UInt8] = []
-    record.reserveCapacity(payload.count + 8)
-    append(UInt64(payload.count), to: &record, bytes: 4)
-    append(UInt64(crc(payload[...])), to: &record, bytes: 4)
-    record += payload
-    try DurableFile.writeAll(fd, record, path: path)
-    try DurableFile.check(fdatasync(fd), "fsync", path)
-  }
-
-  private static func append(_ value: UInt64, to bytes: inout [UInt8], bytes count: Int = 8) {
-    for shift in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * shift))) }
+  /// Appends one record (without fsync) and returns its size. A failed write is cut off again
+  /// (back to `length`), so later records never follow a torn one.
+  private static func appendRecord(_ payload: [UInt8], to fd: Int32, path: String, length: Int)
+    throws(DurabilityError) -> Int
+  {
+    var record = ByteWriter()
+    record.bytes.reserveCapacity(payload.count + 8)
+    record.append(UInt64(payload.count), bytes: 4)
+    record.append(UInt64(crc(payload[...])), bytes: 4)
+    record.bytes += payload
+    do {
+      try DurableFile.writeAll(fd, record.bytes, path: path)
+    } catch {
+      try DurableFile.check(ftruncate(fd, off_t(length)), "truncate", path)
+      try DurableFile.check(lseek(fd, 0, SEEK_END), "seek", path)
+      throw error
+    }
+    return record.bytes.count
   }
 
   private static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     bytes.withUnsafeBufferPointer { buffer in
       UInt32(truncatingIfNeeded: crc32(0, buffer.baseAddress, uInt(buffer.count)))
     }
-  }
-}
-
-/// Little-endian reads from a byte array (bounds checked by the caller's length checks).
-private struct ByteReader {
-  let bytes: [UInt8]
-  var offset: Int
-
-  mutating func next(_ count: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for i in 0..<count { value |= UInt64(bytes[offset + i]) << (8 * i) }
-    offset += count
-    return value
   }
 }
