@@ -1,0 +1,375 @@
+import CoLearnDSSGD
+import CoLearnTensor
+import CoLearnWire
+import Dispatch
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// How a participant reaches the server.
+public struct RemoteServerConfiguration: Sendable {
+  /// Host name or IP address, and port.
+  public var host: String
+  public var port: Int
+  /// TLS (trusting `caCertificate`, a PEM file, or the system's roots when nil); nil connects
+  /// in plaintext (`--insecure`).
+  public var tls: (caCertificate: String?, serverName: String?)?
+  /// The participant's secret token.
+  public var token: String
+  /// The display name sent with Join.
+  public var participantName: String
+  /// The participant's model.
+  public var model: ModelIdentity
+  /// The lease asked for per turn.
+  public var leaseMilliseconds: UInt32
+  /// How long a call keeps retrying transient failures (server down, restarting, unreachable)
+  /// before giving up.
+  public var retryFor: Duration
+  /// Per-call deadline for Join, Download, Upload, Unlock and Status (Lock waits for the turn
+  /// without one).
+  public var callTimeout: Duration
+
+  public init(
+    host: String, port: Int, tls: (caCertificate: String?, serverName: String?)?, token: String,
+    participantName: String, model: ModelIdentity, leaseMilliseconds: UInt32 = 600_000,
+    retryFor: Duration = .seconds(300), callTimeout: Duration = .seconds(60)
+  ) {
+    self.host = host
+    self.port = port
+    self.tls = tls
+    self.token = token
+    self.participantName = participantName
+    self.model = model
+    self.leaseMilliseconds = leaseMilliseconds
+    self.retryFor = retryFor
+    self.callTimeout = callTimeout
+  }
+}
+
+/// Why a remote call failed for good.
+public enum RemoteServerError: Error, CustomStringConvertible {
+  /// The server refused the call (a status that retrying cannot fix).
+  case refused(operation: String, code: RPCError.Code, message: String)
+  /// Transient failures lasted longer than the retry window.
+  case gaveUp(operation: String, after: Duration, last: String)
+
+  public var description: String {
+    switch self {
+    case .refused(let operation, let code, let message):
+      return "the server refused \(operation) (\(code)): \(message)"
+    case .gaveUp(let operation, let after, let last):
+      return "\(operation) failed for \(after.components.seconds) s, giving up; last error: \(last)"
+    }
+  }
+
+  /// The gRPC status code, when the server refused.
+  public var code: RPCError.Code? {
+    if case .refused(_, let code, _) = self { return code }
+    return nil
+  }
+}
+
+/// A participant's ``ParameterServerClient`` for a remote server over gRPC (colearn.proto): the
+/// same DSSGD turn (``DSSGDTurnRunner``) runs against it as against the simulation's in-process
+/// server.
+///
+/// - Joins on creation, and again whenever the server has forgotten the participant (after a
+///   server restart);
+/// - ``beginTurn()`` takes the lease under `round-robin` / `random-order`, ``endTurn()`` gives it
+///   back;
+/// - every upload carries ``round`` as its idempotency key, so retrying after a lost
+///   acknowledgement never applies an update twice;
+/// - transient failures (UNAVAILABLE, a broken connection, a deadline, a failed persist) are
+///   retried with exponential backoff and jitter for up to `retryFor`; a lease lost to a server
+///   restart or expiry is taken again and the call repeated (an interrupted turn's upload is
+///   then applied under the new lease: its Δw was computed against the state before the
+///   interruption, like a stale download).
+///
+/// Calls block the calling thread: drive it from a thread of its own (a participant trains on
+/// one), never from a Swift concurrency executor.
+public final class RemoteParameterServerClient: ParameterServerClient, @unchecked Sendable {
+  public let configuration: RemoteServerConfiguration
+  /// |w|.
+  public let dimension: Int
+  /// The server's settings, from Join.
+  public private(set) var serverConfiguration = Colearn_V1_ServerConfiguration()
+  /// The round of this identity's last upload the server had applied when it (re-)joined.
+  public private(set) var lastAppliedRound: UInt64 = 0
+  /// The idempotency key of the next upload: one more than the last applied round after Join,
+  /// incremented after every acknowledged upload (a caller may also set it per round).
+  public var round: UInt64 = 1
+  /// Called with every acknowledgement (round, response), before ``upload(_:)`` returns.
+  public var onAcknowledgement: ((UInt64, Colearn_V1_UploadResponse) -> Void)?
+  /// Called with a line for each retried failure.
+  public var onRetry: ((String) -> Void)?
+  /// The last acknowledgement.
+  public private(set) var lastAcknowledgement: Colearn_V1_UploadResponse?
+
+  private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
+  private let connections: Task<Void, any Error>
+  private let metadata: Metadata
+  private var participantID = ""
+  private var leaseID = ""
+  private var sequential = true
+
+  /// Connects and joins.
+  ///
+  /// - Throws: ``RemoteServerError`` when Join is refused (wrong model, unknown token, …) or the
+  ///   server stays unreachable for `retryFor`.
+  public init(_ configuration: RemoteServerConfiguration) throws {
+    self.configuration = configuration
+    dimension = configuration.model.parameterCount
+    let security: HTTP2ClientTransport.Posix.TransportSecurity
+    if let tls = configuration.tls {
+      security = .tls { settings in
+        if let ca = tls.caCertificate {
+          settings.trustRoots = .certificates([.file(path: ca, format: .pem)])
+        }
+      }
+    } else {
+      security = .plaintext
+    }
+    let isAddress = configuration.host.allSatisfy { $0.isNumber || $0 == "." }
+    let serverName = configuration.tls?.serverName
+    let config = HTTP2ClientTransport.Posix.Config.defaults { config in
+      config.backoff = .init(initial: .milliseconds(100), max: .seconds(5), multiplier: 2, jitter: 0.2)
+      if let serverName { config.http2.authority = serverName }
+    }
+    let transport =
+      isAddress
+      ? try HTTP2ClientTransport.Posix(
+        target: .ipv4(address: configuration.host, port: configuration.port),
+        transportSecurity: security, config: config)
+      : try HTTP2ClientTransport.Posix(
+        target: .dns(host: configuration.host, port: configuration.port),
+        transportSecurity: security, config: config)
+    let grpc = GRPCClient(transport: transport)
+    self.grpc = grpc
+    connections = Task.detached { try await grpc.runConnections() }
+    metadata = ["authorization": .string(BearerToken.metadataValue(for: configuration.token))]
+    do {
+      try join()
+    } catch {
+      close()
+      throw error
+    }
+  }
+
+  deinit {
+    close()
+  }
+
+  /// Closes the connection (after in-flight calls).
+  public func close() {
+    grpc.beginGracefulShutdown()
+  }
+
+  private var client: Colearn_V1_ParameterServer.Client<HTTP2ClientTransport.Posix> {
+    Colearn_V1_ParameterServer.Client(wrapping: grpc)
+  }
+
+  private var options: CallOptions {
+    var options = CallOptions.defaults
+    options.timeout = configuration.callTimeout
+    options.maxResponseMessageBytes = 64 << 20
+    return options
+  }
+
+  // MARK: - Calls
+
+  private func join() throws {
+    var join = Colearn_V1_JoinRequest()
+    join.model = configuration.model.proto
+    join.participantName = configuration.participantName
+    let request = join
+    let response = try call("Join", rejoin: false) { client, metadata, options in
+      try await client.join(request, metadata: metadata, options: options)
+    }
+    participantID = response.participantID
+    serverConfiguration = response.configuration
+    lastAppliedRound = response.lastAppliedRound
+    round = max(round, response.lastAppliedRound + 1)
+    sequential = response.configuration.exchangeProtocol != .async
+    leaseID = ""
+  }
+
+  public func beginTurn() throws {
+    guard sequential else { return }
+    try lock()
+  }
+
+  private func lock() throws {
+    let duration = configuration.leaseMilliseconds
+    let response = try call("Lock", noTimeout: true) { [self] client, metadata, options in
+      var request = Colearn_V1_LockRequest()
+      request.leaseDurationMs = duration
+      request.participantID = participantID
+      return try await client.lock(request, metadata: metadata, options: options)
+    }
+    leaseID = response.leaseID
+  }
+
+  public func endTurn() throws {
+    guard sequential, !leaseID.isEmpty else { return }
+    let lease = leaseID
+    leaseID = ""
+    _ = try call("Unlock") { [self] client, metadata, options in
+      var request = Colearn_V1_UnlockRequest()
+      request.leaseID = lease
+      request.participantID = participantID
+      return try await client.unlock(request, metadata: metadata, options: options)
+    }
+  }
+
+  public func download(fraction: Double, into parameters: UnsafeMutableBufferPointer<Float>)
+    throws -> TransferSize
+  {
+    precondition(parameters.count == dimension, "|w| is \(dimension), got \(parameters.count)")
+    let response = try call("Download", relock: true) { [self] client, metadata, options in
+      var request = Colearn_V1_DownloadRequest()
+      request.fraction = fraction
+      request.participantID = participantID
+      request.leaseID = leaseID
+      return try await client.download(request, metadata: metadata, options: options)
+    }
+    let vector: SparseVector
+    do {
+      vector = try SparseVector(proto: response.parameters, dimension: dimension)
+    } catch {
+      throw RemoteServerError.refused(
+        operation: "Download", code: .dataLoss, message: "the server sent \(error)")
+    }
+    for (index, value) in zip(vector.indices, vector.values) { parameters[Int(index)] = value }
+    return TransferSize(parameters: vector.count, bytes: response.parameters.encoded.count)
+  }
+
+  public func upload(_ update: SparseVector) throws -> UInt64 {
+    let vector = update.proto(dimension: dimension)
+    let key = round
+    let response = try call("Upload", relock: true) { [self] client, metadata, options in
+      var request = Colearn_V1_UploadRequest()
+      request.update = vector
+      request.round = key
+      request.participantID = participantID
+      request.leaseID = leaseID
+      return try await client.upload(request, metadata: metadata, options: options)
+    }
+    lastAcknowledgement = response
+    onAcknowledgement?(key, response)
+    round = key + 1
+    return response.sequenceNumber
+  }
+
+  /// The server's status.
+  public func status() throws -> Colearn_V1_StatusResponse {
+    try call("Status") { client, metadata, options in
+      try await client.status(Colearn_V1_StatusRequest(), metadata: metadata, options: options)
+    }
+  }
+
+  /// w_global, whole (θ_d = 1), outside any turn (for evaluation; under a sequential protocol
+  /// this takes a turn of its own).
+  public func downloadAll() throws -> [Float] {
+    var parameters = [Float](repeating: 0, count: dimension)
+    try beginTurn()
+    defer { try? endTurn() }
+    _ = try parameters.withUnsafeMutableBufferPointer { try download(fraction: 1, into: $0) }
+    return parameters
+  }
+
+  /// Leaves the federation.
+  public func leave() throws {
+    var leave = Colearn_V1_LeaveRequest()
+    leave.participantID = participantID
+    let request = leave
+    _ = try call("Leave", rejoin: false) { client, metadata, options in
+      try await client.leave(request, metadata: metadata, options: options)
+    }
+  }
+
+  // MARK: - Retries
+
+  /// Runs `body` until it succeeds, retrying transient failures with backoff; re-joins when the
+  /// server forgot the participant, and takes the lease again when it was lost (`relock`).
+  private func call<Response: Sendable>(
+    _ operation: String, rejoin: Bool = true, relock: Bool = false,
+    noTimeout: Bool = false,
+    _ body:
+      @escaping @Sendable (
+        Colearn_V1_ParameterServer.Client<HTTP2ClientTransport.Posix>, Metadata, CallOptions
+      ) async throws -> Response
+  ) throws -> Response {
+    var options = self.options
+    if noTimeout { options.timeout = nil }
+    let clock = ContinuousClock()
+    let start = clock.now
+    var backoff = Duration.milliseconds(100)
+    while true {
+      let client = self.client
+      let metadata = self.metadata
+      let callOptions = options
+      let result = blocking { try await body(client, metadata, callOptions) }
+      let failure: RPCError
+      switch result {
+      case .success(let response): return response
+      case .failure(let error as RPCError): failure = error
+      case .failure(let error):
+        failure = RPCError(code: .unavailable, message: "\(error)")
+      }
+      switch failure.code {
+      case .unavailable, .deadlineExceeded, .internalError, .unknown, .cancelled:
+        break  // transient: back off and retry
+      case .notFound where rejoin:
+        onRetry?("\(operation): the server forgot this participant (\(failure.message)); joining again")
+        try join()
+        if relock, sequential { try lock() }
+        continue
+      case .aborted where relock, .failedPrecondition where relock && leaseID.isEmpty && sequential:
+        onRetry?("\(operation): \(failure.message); taking the turn again")
+        leaseID = ""
+        try lock()
+        continue
+      default:
+        throw RemoteServerError.refused(
+          operation: operation, code: failure.code, message: failure.message)
+      }
+      let elapsed = clock.now - start
+      guard elapsed < configuration.retryFor else {
+        throw RemoteServerError.gaveUp(
+          operation: operation, after: elapsed, last: "\(failure.code): \(failure.message)")
+      }
+      onRetry?("\(operation): \(failure.code): \(failure.message); retrying in \(backoff)")
+      let jitter = Double.random(in: 0.8...1.2)
+      blockingSleep(backoff * jitter)
+      backoff = min(backoff * 2, .seconds(5))
+    }
+  }
+
+  private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
+    -> Result<T, any Error>
+  {
+    let box = Mutex<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+      let result: Result<T, any Error>
+      do { result = .success(try await body()) } catch { result = .failure(error) }
+      box.withLock { $0 = result }
+      done.signal()
+    }
+    done.wait()
+    return box.withLock { $0! }
+  }
+
+  private func blockingSleep(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 { request = remaining }
+  }
+}

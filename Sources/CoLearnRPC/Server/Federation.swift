@@ -1,0 +1,716 @@
+import CoLearnDSSGD
+import CoLearnTensor
+import CoLearnWire
+import GRPCCore
+import Logging
+import Synchronization
+
+/// The federation's fixed settings: the model, θ_d, θ_u, β, the exchange protocol, N and the
+/// longest lease.
+public struct FederationSettings: Sendable, Equatable {
+  public var model: ModelIdentity
+  /// θ_d: the default download fraction.
+  public var downloadFraction: Double
+  /// θ_u: uploads carry at most ⌈θ_u·|w|⌉ entries.
+  public var uploadFraction: Double
+  /// β: stat decays by β after every N uploads.
+  public var statDecay: Float
+  public var order: ExchangeOrder
+  /// N: uploads per round.
+  public var participants: Int
+  /// The longest lease Lock grants.
+  public var maxLeaseMilliseconds: UInt32
+  /// The largest sparse vector (encoded bytes) or index list (4 bytes per index) accepted; a
+  /// larger one is refused with RESOURCE_EXHAUSTED (`--max-message-bytes`).
+  public var maxMessageBytes: Int
+
+  public init(
+    model: ModelIdentity, downloadFraction: Double, uploadFraction: Double, statDecay: Float,
+    order: ExchangeOrder, participants: Int, maxLeaseMilliseconds: UInt32 = 600_000,
+    maxMessageBytes: Int = 4 << 20
+  ) {
+    self.maxMessageBytes = maxMessageBytes
+    self.model = model
+    self.downloadFraction = downloadFraction
+    self.uploadFraction = uploadFraction
+    self.statDecay = statDecay
+    self.order = order
+    self.participants = participants
+    self.maxLeaseMilliseconds = maxLeaseMilliseconds
+  }
+
+  /// ⌈θ_u·|w|⌉.
+  public var maxUploadEntries: Int { fractionCount(uploadFraction, of: model.parameterCount) }
+
+  /// The settings as colearn.proto's `ServerConfiguration`.
+  public var proto: Colearn_V1_ServerConfiguration {
+    var message = Colearn_V1_ServerConfiguration()
+    message.model = model.proto
+    message.downloadFraction = downloadFraction
+    message.uploadFraction = uploadFraction
+    message.statDecay = Double(statDecay)
+    message.exchangeProtocol = order.proto
+    message.participants = UInt32(participants)
+    message.maxLeaseDurationMs = maxLeaseMilliseconds
+    return message
+  }
+}
+
+extension ExchangeOrder {
+  /// The protocol's wire value.
+  public var proto: Colearn_V1_ExchangeProtocol {
+    switch self {
+    case .roundRobin: .roundRobin
+    case .randomOrder: .randomOrder
+    case .async: .async
+    }
+  }
+
+  /// The domain value of a wire value (nil for unspecified or unknown).
+  public init?(proto: Colearn_V1_ExchangeProtocol) {
+    switch proto {
+    case .roundRobin: self = .roundRobin
+    case .randomOrder: self = .randomOrder
+    case .async: self = .async
+    default: return nil
+    }
+  }
+}
+
+/// Counters for the status view and the metrics log.
+public struct FederationMetrics: Sendable, Equatable {
+  public var participantsJoined = 0
+  public var sequence: UInt64 = 0
+  public var roundsCompleted: UInt64 = 0
+  public var parametersUpdated: UInt64 = 0
+  public var uploadsAccepted: UInt64 = 0
+  public var uploadBytes: UInt64 = 0
+  public var duplicateUploads: UInt64 = 0
+  public var refusedUploads: UInt64 = 0
+  public var downloads: UInt64 = 0
+  public var parametersDownloaded: UInt64 = 0
+  public var downloadBytes: UInt64 = 0
+  /// Upload latency (receipt of the request to the durable acknowledgement) over the last
+  /// uploads, in milliseconds.
+  public var uploadLatencyP50: Double = 0
+  public var uploadLatencyP99: Double = 0
+  public var leaseHolder = ""
+}
+
+/// The deployed parameter server's logic, independent of gRPC: who joined with which token
+/// identity, the turn leases of `round-robin` and `random-order`, request validation, and the
+/// durable state (``DurableParameterServer``, with group commit). ``ParameterServerService``
+/// maps the gRPC calls onto it.
+///
+/// Turns (SPEC §6): under `round-robin` the lease goes to the waiting participant next after the
+/// last holder in join order (cyclically; participants not waiting are skipped, so a vanished one
+/// never stalls the federation); under `random-order` to a waiting participant drawn uniformly.
+/// A lease that expires is taken back and its holder's later calls fail with ABORTED.
+///
+/// Threading: every method may be called from any task; state changes serialise on one lock,
+/// which is never held across a suspension or an fsync.
+public final class Federation: Sendable {
+  private struct Member {
+    var id: String
+    var identity: String
+    var displayName: String
+    var joinIndex: Int
+  }
+
+  private struct Lease {
+    var id: String
+    var holder: String
+    var expires: ContinuousClock.Instant
+    var milliseconds: UInt32
+    var sequence: UInt64
+    /// The Lock call it was granted to.
+    var ticket: UInt64
+  }
+
+  private struct Waiter {
+    var ticket: UInt64
+    var participantID: String
+    var joinIndex: Int
+    var milliseconds: UInt32
+    var continuation: CheckedContinuation<Lease, any Error>
+  }
+
+  private struct Registry {
+    var members: [String: Member] = [:]
+    var idByIdentity: [String: String] = [:]
+    var identityByDisplayName: [String: String] = [:]
+    var nextJoinIndex = 0
+    var lease: Lease?
+    var waiters: [Waiter] = []
+    var nextTicket: UInt64 = 0
+    /// Lock calls cancelled before they queued.
+    var cancelledTickets: Set<UInt64> = []
+    var lastHolderJoinIndex = -1
+    var random = SystemRandomNumberGenerator()
+    var metrics = FederationMetrics()
+    var latencies = [Double](repeating: 0, count: 8192)
+    var latencyCount = 0
+    var snapshotting = false
+  }
+
+  public let settings: FederationSettings
+  /// The durable state.
+  public let store: DurableParameterServer
+  private let registry = Mutex(Registry())
+  private let logger: Logger
+  private let clock = ContinuousClock()
+  private let started: ContinuousClock.Instant
+  /// The write-ahead log size that triggers a snapshot.
+  private let snapshotLogBytes: Int
+
+  /// A federation over `store` (whose |w| must be the model's).
+  public init(
+    settings: FederationSettings, store: DurableParameterServer, logger: Logger,
+    snapshotLogBytes: Int = 64 << 20
+  ) {
+    precondition(store.dimension == settings.model.parameterCount, "store of another model")
+    self.settings = settings
+    self.store = store
+    self.logger = logger
+    self.snapshotLogBytes = snapshotLogBytes
+    started = clock.now
+  }
+
+  private var sequential: Bool { settings.order != .async }
+
+  // MARK: - Join and Leave
+
+  /// Joins `identity` (the name its token was issued to) as `request.participantName`.
+  public func join(_ request: Colearn_V1_JoinRequest, identity: String) throws(FederationError)
+    -> Colearn_V1_JoinResponse
+  {
+    guard request.hasModel else {
+      throw FederationError(.invalidArgument, "the request has no `model`; send your model identity")
+    }
+    let model: ModelIdentity
+    do { model = try ModelIdentity(proto: request.model) } catch {
+      throw FederationError(.invalidArgument, error.description)
+    }
+    if let mismatch = settings.model.mismatch(participant: model) {
+      throw FederationError(.failedPrecondition, mismatch.description)
+    }
+    let name = request.participantName
+    guard !name.isEmpty, name.count <= 128, !name.contains(where: \.isNewline) else {
+      throw FederationError(
+        .invalidArgument, "participant_name must be 1 to 128 characters on one line")
+    }
+    let (id, isNew) = try registry.withLock { registry throws(FederationError) -> (String, Bool) in
+      if let owner = registry.identityByDisplayName[name], owner != identity {
+        throw FederationError(
+          .alreadyExists, "the name \"\(name)\" is taken by another participant; choose another")
+      }
+      if let id = registry.idByIdentity[identity] {
+        // Joining again (e.g. after a restart of the participant): same id, maybe a new name.
+        if let old = registry.members[id]?.displayName, old != name {
+          registry.identityByDisplayName[old] = nil
+          registry.members[id]?.displayName = name
+        }
+        registry.identityByDisplayName[name] = identity
+        return (id, false)
+      }
+      guard registry.members.count < settings.participants else {
+        throw FederationError(
+          .resourceExhausted,
+          "the federation is full (\(settings.participants) participants joined); "
+            + "ask the operator to raise --participants or to remove one")
+      }
+      let id = Self.randomID(using: &registry.random)
+      registry.members[id] = Member(
+        id: id, identity: identity, displayName: name, joinIndex: registry.nextJoinIndex)
+      registry.nextJoinIndex += 1
+      registry.idByIdentity[identity] = id
+      registry.identityByDisplayName[name] = identity
+      registry.metrics.participantsJoined = registry.members.count
+      return (id, true)
+    }
+    if isNew {
+      logger.info(
+        "participant joined",
+        metadata: ["participant": "\(identity)", "name": "\(name)", "id": "\(id)"])
+    }
+    var response = Colearn_V1_JoinResponse()
+    response.participantID = id
+    response.configuration = settings.proto
+    response.sequenceNumber = store.sequence
+    response.lastAppliedRound = store.participants[identity]?.lastRound ?? 0
+    return response
+  }
+
+  /// Forgets a participant: releases its lease and fails its waiting Lock calls.
+  public func leave(participantID: String, identity: String) throws(FederationError) {
+    let (mine, granted) = try registry.withLock {
+      registry throws(FederationError) -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
+      guard let member = registry.members[participantID] else { return ([], []) }
+      guard member.identity == identity else { throw Self.notYours(participantID) }
+      registry.members[participantID] = nil
+      registry.idByIdentity[identity] = nil
+      registry.identityByDisplayName[member.displayName] = nil
+      registry.metrics.participantsJoined = registry.members.count
+      let mine = registry.waiters.filter { $0.participantID == participantID }
+      registry.waiters.removeAll { $0.participantID == participantID }
+      if registry.lease?.holder == participantID { release(&registry) }
+      return (mine.map(\.continuation), grantIfFree(&registry))
+    }
+    for continuation in mine {
+      continuation.resume(throwing: FederationError.notJoined(participantID))
+    }
+    Self.resume(granted)
+    logger.info("participant left", metadata: ["participant": "\(identity)"])
+  }
+
+  // MARK: - Leases
+
+  /// Waits for the turn and returns the lease (or the caller's current one).
+  public func lock(_ request: Colearn_V1_LockRequest, identity: String) async throws
+    -> Colearn_V1_LockResponse
+  {
+    guard sequential else {
+      throw FederationError(
+        .failedPrecondition, "the server runs the async protocol, which has no turns: "
+          + "download and upload without Lock")
+    }
+    guard request.leaseDurationMs > 0 else {
+      throw FederationError(.invalidArgument, "lease_duration_ms must be positive")
+    }
+    let milliseconds = min(request.leaseDurationMs, settings.maxLeaseMilliseconds)
+    let participantID = request.participantID
+    let ticket: UInt64 = try registry.withLock { registry throws(FederationError) -> UInt64 in
+      _ = try Self.member(participantID, identity: identity, in: registry)
+      registry.nextTicket += 1
+      return registry.nextTicket
+    }
+    enum Queued { case own(Lease), gone, cancelled, waiting([Grant]) }
+    let lease = try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation {
+        (continuation: CheckedContinuation<Lease, any Error>) in
+        let queued = registry.withLock { registry -> Queued in
+          expireIfDue(&registry)
+          if registry.cancelledTickets.remove(ticket) != nil { return .cancelled }
+          if let lease = registry.lease, lease.holder == participantID { return .own(lease) }
+          guard let member = registry.members[participantID] else { return .gone }
+          registry.waiters.append(
+            Waiter(
+              ticket: ticket, participantID: participantID, joinIndex: member.joinIndex,
+              milliseconds: milliseconds, continuation: continuation))
+          return .waiting(grantIfFree(&registry))
+        }
+        switch queued {
+        case .own(let lease): continuation.resume(returning: lease)
+        case .gone: continuation.resume(throwing: FederationError.notJoined(participantID))
+        case .cancelled: continuation.resume(throwing: Self.lockCancelled)
+        case .waiting(let granted): Self.resume(granted)
+        }
+      }
+    } onCancel: {
+      let (cancelled, granted) = registry.withLock {
+        registry -> (CheckedContinuation<Lease, any Error>?, [Grant]) in
+        if let index = registry.waiters.firstIndex(where: { $0.ticket == ticket }) {
+          return (registry.waiters.remove(at: index).continuation, [])
+        }
+        if registry.lease?.ticket == ticket {
+          // Granted as the call was cancelled: its caller may never learn the lease.
+          release(&registry)
+          return (nil, grantIfFree(&registry))
+        }
+        registry.cancelledTickets.insert(ticket)
+        return (nil, [])
+      }
+      cancelled?.resume(throwing: Self.lockCancelled)
+      Self.resume(granted)
+    }
+    var response = Colearn_V1_LockResponse()
+    response.leaseID = lease.id
+    response.leaseDurationMs = lease.milliseconds
+    response.sequenceNumber = lease.sequence
+    return response
+  }
+
+  /// Releases the caller's lease; false if it was no longer current.
+  public func unlock(_ request: Colearn_V1_UnlockRequest, identity: String) throws(FederationError)
+    -> Bool
+  {
+    let (released, granted) = try registry.withLock {
+      registry throws(FederationError) -> (Bool, [Grant]) in
+      _ = try Self.member(request.participantID, identity: identity, in: registry)
+      guard let lease = registry.lease, lease.id == request.leaseID else { return (false, []) }
+      guard lease.holder == request.participantID else {
+        throw FederationError(.permissionDenied, "lease \(lease.id) belongs to another participant")
+      }
+      release(&registry)
+      return (true, grantIfFree(&registry))
+    }
+    Self.resume(granted)
+    return released
+  }
+
+  /// Grants the lease to the next waiter if nobody holds it. Called with the lock held; the
+  /// caller resumes the returned continuation after unlocking.
+  private func grantIfFree(_ registry: inout Registry) -> [Grant] {
+    guard registry.lease == nil, !registry.waiters.isEmpty else { return [] }
+    let index: Int
+    if settings.order == .randomOrder {
+      index = Int.random(in: 0..<registry.waiters.count, using: &registry.random)
+    } else {
+      let span = max(registry.nextJoinIndex, 1)
+      let last = registry.lastHolderJoinIndex
+      index = registry.waiters.indices.min { a, b in
+        let da = (registry.waiters[a].joinIndex - last - 1 + span) % span
+        let db = (registry.waiters[b].joinIndex - last - 1 + span) % span
+        return da < db
+      }!
+    }
+    let waiter = registry.waiters.remove(at: index)
+    let lease = Lease(
+      id: Self.randomID(using: &registry.random), holder: waiter.participantID,
+      expires: clock.now.advanced(by: .milliseconds(Int64(waiter.milliseconds))),
+      milliseconds: waiter.milliseconds, sequence: store.sequence, ticket: waiter.ticket)
+    registry.lease = lease
+    registry.lastHolderJoinIndex = waiter.joinIndex
+    registry.metrics.leaseHolder = registry.members[waiter.participantID]?.displayName ?? ""
+    scheduleExpiry(of: lease)
+    return [(waiter.continuation, lease)]
+  }
+
+  private typealias Grant = (CheckedContinuation<Lease, any Error>, Lease)
+
+  private static func resume(_ granted: [Grant]) {
+    for (waiter, lease) in granted { waiter.resume(returning: lease) }
+  }
+
+  private static let lockCancelled = FederationError(
+    .deadlineExceeded, "the turn did not come before the call's deadline (or it was cancelled)")
+
+  /// Takes the lease back.
+  private func release(_ registry: inout Registry) {
+    registry.lease = nil
+    registry.metrics.leaseHolder = ""
+  }
+
+  private func scheduleExpiry(of lease: Lease) {
+    Task { [weak self] in
+      try? await Task.sleep(until: lease.expires, clock: ContinuousClock())
+      self?.expire(leaseID: lease.id)
+    }
+  }
+
+  private func expire(leaseID: String) {
+    let (expired, granted) = registry.withLock { registry -> (String?, [Grant]) in
+      guard let lease = registry.lease, lease.id == leaseID else { return (nil, []) }
+      release(&registry)
+      let holder = registry.members[lease.holder]?.identity ?? lease.holder
+      return (holder, grantIfFree(&registry))
+    }
+    if let expired {
+      logger.notice(
+        "lease expired: the turn is taken back", metadata: ["participant": "\(expired)"])
+    }
+    Self.resume(granted)
+  }
+
+  /// Drops a lease past its expiry (when the expiry task has not run yet).
+  private func expireIfDue(_ registry: inout Registry) {
+    if let lease = registry.lease, lease.expires <= clock.now { release(&registry) }
+  }
+
+  /// Checks that `participantID` holds `leaseID` under a sequential protocol.
+  private func checkTurn(participantID: String, leaseID: String, identity: String)
+    throws(FederationError)
+  {
+    var granted: [Grant] = []
+    defer { Self.resume(granted) }
+    try registry.withLock { registry throws(FederationError) in
+      _ = try Self.member(participantID, identity: identity, in: registry)
+      guard sequential else { return }
+      guard !leaseID.isEmpty else {
+        throw FederationError(
+          .failedPrecondition,
+          "the server runs \(settings.order.rawValue): call Lock first and send its lease_id")
+      }
+      guard let lease = registry.lease, lease.id == leaseID else {
+        throw FederationError(
+          .aborted, "lease \(leaseID.prefix(64)) is no longer valid (expired or released); "
+            + "the turn is lost: Lock again and restart from Download")
+      }
+      guard lease.holder == participantID else {
+        throw FederationError(.permissionDenied, "lease \(leaseID) belongs to another participant")
+      }
+      guard lease.expires > clock.now else {
+        release(&registry)
+        granted = grantIfFree(&registry)
+        throw FederationError(
+          .aborted, "lease \(leaseID) expired; the turn is lost: Lock again and restart from "
+            + "Download")
+      }
+    }
+  }
+
+  // MARK: - Download and Upload
+
+  /// θ_d of w_global (or the requested fraction or indices).
+  public func download(_ request: Colearn_V1_DownloadRequest, identity: String)
+    throws(FederationError) -> Colearn_V1_DownloadResponse
+  {
+    try checkTurn(participantID: request.participantID, leaseID: request.leaseID, identity: identity)
+    let dimension = settings.model.parameterCount
+    let vector: SparseVector
+    let sequence: UInt64
+    switch request.selection {
+    case .fraction(let fraction):
+      guard fraction > 0, fraction <= 1 else {
+        throw FederationError(.invalidArgument, "fraction is \(fraction), expected a value in (0, 1]")
+      }
+      (vector, sequence) = store.download(fraction: fraction)
+    case .indices(let list):
+      let indices = list.indices
+      try checkSize(4 * indices.count, of: "index list")
+      guard indices.count <= dimension else {
+        throw FederationError(
+          .invalidArgument, "\(indices.count) indices requested, the model has |w| = \(dimension)")
+      }
+      var previous: Int64 = -1
+      for (position, index) in indices.enumerated() {
+        guard Int(index) < dimension else {
+          throw FederationError(
+            .invalidArgument,
+            "indices[\(position)] = \(index) is out of range: the model has |w| = \(dimension)")
+        }
+        guard Int64(index) > previous else {
+          throw FederationError(
+            .invalidArgument,
+            "indices[\(position)] = \(index) is not greater than the index before it "
+              + "(\(previous)); send strictly increasing indices without duplicates")
+        }
+        previous = Int64(index)
+      }
+      (vector, sequence) = store.read(indices: indices.map { Int32($0) })
+    case nil:
+      (vector, sequence) = store.download(fraction: settings.downloadFraction)
+    }
+    var response = Colearn_V1_DownloadResponse()
+    response.parameters = vector.proto(dimension: dimension)
+    response.sequenceNumber = sequence
+    let bytes = UInt64(response.parameters.encoded.count)
+    registry.withLock {
+      $0.metrics.downloads += 1
+      $0.metrics.parametersDownloaded += UInt64(vector.count)
+      $0.metrics.downloadBytes += bytes
+    }
+    return response
+  }
+
+  /// Validates, persists (group commit) and applies an upload, or answers a retry.
+  public func upload(_ request: Colearn_V1_UploadRequest, identity: String) async throws(
+    FederationError
+  ) -> Colearn_V1_UploadResponse {
+    let start = clock.now
+    do {
+      let response = try await acceptUpload(request, identity: identity)
+      let latency = (clock.now - start).milliseconds
+      let bytes = UInt64(request.update.encoded.count)
+      registry.withLock { registry in
+        if response.duplicate {
+          registry.metrics.duplicateUploads += 1
+        } else {
+          registry.metrics.uploadsAccepted += 1
+          registry.metrics.uploadBytes += bytes
+        }
+        registry.latencies[registry.latencyCount % registry.latencies.count] = latency
+        registry.latencyCount += 1
+      }
+      snapshotIfDue()
+      return response
+    } catch {
+      registry.withLock { $0.metrics.refusedUploads += 1 }
+      logger.notice(
+        "upload refused",
+        metadata: ["participant": "\(identity)", "code": "\(error.code)", "reason": "\(error.message)"])
+      throw error
+    }
+  }
+
+  private func acceptUpload(_ request: Colearn_V1_UploadRequest, identity: String) async throws(
+    FederationError
+  ) -> Colearn_V1_UploadResponse {
+    try checkTurn(participantID: request.participantID, leaseID: request.leaseID, identity: identity)
+    guard request.hasUpdate else {
+      throw FederationError(.invalidArgument, "the request has no `update`; send the sparse Δw")
+    }
+    try checkSize(request.update.encoded.count, of: "update")
+    let dimension = settings.model.parameterCount
+    let update: SparseVector
+    do { update = try SparseVector(proto: request.update, dimension: dimension) } catch {
+      throw FederationError(.invalidArgument, error.description)
+    }
+    guard update.count <= settings.maxUploadEntries else {
+      throw FederationError(
+        .invalidArgument,
+        "the update has \(update.count) entries, more than ⌈θ_u·|w|⌉ = \(settings.maxUploadEntries) "
+          + "(θ_u = \(settings.uploadFraction)); select fewer")
+    }
+    if request.hasRound, request.round == 0 {
+      throw FederationError(.invalidArgument, "round must be ≥ 1 (rounds count from 1)")
+    }
+    let origin = UploadOrigin(participant: identity, round: request.hasRound ? request.round : nil)
+    let receipt: UploadReceipt
+    do {
+      receipt = try store.stage(update, origin: origin)
+    } catch let refusal as UploadRefusal {
+      throw FederationError(.failedPrecondition, refusal.description)
+    } catch let problem as SparseVectorProblem {
+      throw FederationError(.invalidArgument, "\(problem)")
+    } catch {
+      logger.error("cannot persist an upload", metadata: ["error": "\(error)"])
+      throw FederationError(
+        .internalError, "the server could not persist the upload (\(error)); it was not "
+          + "acknowledged: retry later")
+    }
+    do {
+      try await store.waitUntilDurable(receipt.event)
+    } catch {
+      logger.critical(
+        "fsync of the write-ahead log failed: refusing all uploads until restarted",
+        metadata: ["error": "\(error)"])
+      throw FederationError(
+        .internalError, "the server could not make the upload durable; it was not "
+          + "acknowledged: retry after the server restarts")
+    }
+    var response = Colearn_V1_UploadResponse()
+    response.sequenceNumber = receipt.sequence
+    response.appliedEntries = UInt64(receipt.appliedEntries)
+    response.duplicate = receipt.duplicate
+    return response
+  }
+
+  /// Refuses a payload above `maxMessageBytes`. (The transport's own hard limit, far above,
+  /// protects memory but can only reset the stream; this answers with a status that says why.)
+  private func checkSize(_ bytes: Int, of what: String) throws(FederationError) {
+    guard bytes > settings.maxMessageBytes else { return }
+    throw FederationError(
+      .resourceExhausted,
+      "the \(what) is \(bytes.grouped) bytes, more than the server's limit of "
+        + "\(settings.maxMessageBytes.grouped) bytes (--max-message-bytes)")
+  }
+
+  /// Snapshots in the background once the log has grown past its limit.
+  private func snapshotIfDue() {
+    guard store.logBytes >= snapshotLogBytes else { return }
+    let start = registry.withLock { registry -> Bool in
+      if registry.snapshotting { return false }
+      registry.snapshotting = true
+      return true
+    }
+    guard start else { return }
+    Task.detached { [self] in
+      defer { registry.withLock { $0.snapshotting = false } }
+      do {
+        try store.snapshot()
+        logger.info("snapshot written", metadata: ["sequence": "\(store.sequence)"])
+      } catch {
+        logger.error("snapshot failed (the log keeps everything)", metadata: ["error": "\(error)"])
+      }
+    }
+  }
+
+  /// Fails the waiting Lock calls with UNAVAILABLE (the server is shutting down), so a graceful
+  /// shutdown does not wait for turns that will not come.
+  public func stopWaiting() {
+    let waiters = registry.withLock { registry -> [CheckedContinuation<Lease, any Error>] in
+      defer { registry.waiters.removeAll() }
+      return registry.waiters.map(\.continuation)
+    }
+    for waiter in waiters {
+      waiter.resume(
+        throwing: FederationError(.unavailable, "the server is shutting down; retry with backoff"))
+    }
+  }
+
+  // MARK: - Status
+
+  /// The counters now.
+  public var metrics: FederationMetrics {
+    var metrics = registry.withLock { registry -> FederationMetrics in
+      var metrics = registry.metrics
+      let count = min(registry.latencyCount, registry.latencies.count)
+      if count > 0 {
+        let sorted = registry.latencies[0..<count].sorted()
+        metrics.uploadLatencyP50 = sorted[(count - 1) / 2]
+        metrics.uploadLatencyP99 = sorted[min(count - 1, Int(Double(count) * 0.99))]
+      }
+      return metrics
+    }
+    metrics.sequence = store.sequence
+    metrics.roundsCompleted = store.roundsCompleted
+    metrics.parametersUpdated = UInt64(store.state.updatedParameterCount)
+    return metrics
+  }
+
+  /// colearn.proto's StatusResponse.
+  public func status() -> Colearn_V1_StatusResponse {
+    let metrics = self.metrics
+    var response = Colearn_V1_StatusResponse()
+    response.configuration = settings.proto
+    response.sequenceNumber = metrics.sequence
+    response.participantsJoined = UInt32(metrics.participantsJoined)
+    response.roundsCompleted = metrics.roundsCompleted
+    response.parametersUpdated = metrics.parametersUpdated
+    response.downloads = metrics.downloads
+    response.parametersDownloaded = metrics.parametersDownloaded
+    response.duplicateUploads = metrics.duplicateUploads
+    response.refusedUploads = metrics.refusedUploads
+    response.leaseHolder = metrics.leaseHolder
+    response.uptimeSeconds = UInt64((clock.now - started).components.seconds)
+    return response
+  }
+
+  // MARK: - Helpers
+
+  private static func member(_ id: String, identity: String, in registry: Registry)
+    throws(FederationError) -> Member
+  {
+    guard let member = registry.members[id] else { throw .notJoined(id) }
+    guard member.identity == identity else { throw notYours(id) }
+    return member
+  }
+
+  private static func notYours(_ id: String) -> FederationError {
+    FederationError(
+      .permissionDenied, "participant id \(id.prefix(64)) was joined with another token")
+  }
+
+  private static func randomID(using random: inout SystemRandomNumberGenerator) -> String {
+    let high = random.next() as UInt64
+    let low = random.next() as UInt64
+    return hex(high) + hex(low)
+  }
+
+  private static func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+  }
+}
+
+extension Int {
+  /// The number with commas between groups of three digits.
+  var grouped: String {
+    let digits = String(magnitude)
+    var out = ""
+    for (offset, digit) in digits.enumerated() {
+      if offset > 0, (digits.count - offset) % 3 == 0 { out.append(",") }
+      out.append(digit)
+    }
+    return self < 0 ? "-" + out : out
+  }
+}
+
+extension Duration {
+  /// The duration in milliseconds.
+  var milliseconds: Double {
+    let (seconds, attoseconds) = components
+    return Double(seconds) * 1e3 + Double(attoseconds) * 1e-15
+  }
+}

@@ -1,0 +1,126 @@
+import GRPCCore
+
+/// The authenticated identity of the call being served (set by ``TokenAuthentication``).
+public enum CallerIdentity {
+  @TaskLocal public static var current: String?
+}
+
+/// Refuses every call without a valid `authorization: Bearer <token>` entry (UNAUTHENTICATED,
+/// saying whether the token is missing, malformed, unknown or revoked), and runs the others with
+/// the token's identity in ``CallerIdentity/current``.
+public struct TokenAuthentication: ServerInterceptor {
+  let authenticator: TokenAuthenticator
+
+  public init(authenticator: TokenAuthenticator) {
+    self.authenticator = authenticator
+  }
+
+  public func intercept<Input: Sendable, Output: Sendable>(
+    request: StreamingServerRequest<Input>,
+    context: ServerContext,
+    next:
+      @Sendable (StreamingServerRequest<Input>, ServerContext) async throws
+      -> StreamingServerResponse<Output>
+  ) async throws -> StreamingServerResponse<Output> {
+    guard let token = BearerToken.token(in: request.metadata) else {
+      throw RPCError(
+        code: .unauthenticated,
+        message: "no valid credential: send the metadata entry 'authorization: Bearer <token>' "
+          + "with the token the operator issued you")
+    }
+    switch authenticator.authenticate(token) {
+    case .identity(let name):
+      return try await CallerIdentity.$current.withValue(name) {
+        try await next(request, context)
+      }
+    case .revoked(let name):
+      throw RPCError(
+        code: .unauthenticated,
+        message: "the token of \(name) was revoked; ask the operator for a new one")
+    case .unknown:
+      throw RPCError(
+        code: .unauthenticated, message: "unknown token; check --token-file (or COLEARN_TOKEN)")
+    }
+  }
+}
+
+/// colearn.proto's `ParameterServer` over a ``Federation``: each call is authenticated by
+/// ``TokenAuthentication`` and refused with the ``FederationError``'s status and message.
+public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServiceProtocol {
+  public let federation: Federation
+
+  public init(federation: Federation) {
+    self.federation = federation
+  }
+
+  private func identity() throws -> String {
+    guard let identity = CallerIdentity.current else {
+      throw RPCError(code: .unauthenticated, message: "the call carries no authenticated identity")
+    }
+    return identity
+  }
+
+  public func join(request: Colearn_V1_JoinRequest, context: ServerContext) async throws
+    -> Colearn_V1_JoinResponse
+  {
+    let identity = try identity()
+    do { return try federation.join(request, identity: identity) } catch { throw error.rpcError }
+  }
+
+  public func download(request: Colearn_V1_DownloadRequest, context: ServerContext) async throws
+    -> Colearn_V1_DownloadResponse
+  {
+    let identity = try identity()
+    do { return try federation.download(request, identity: identity) } catch {
+      throw error.rpcError
+    }
+  }
+
+  public func upload(request: Colearn_V1_UploadRequest, context: ServerContext) async throws
+    -> Colearn_V1_UploadResponse
+  {
+    let identity = try identity()
+    do { return try await federation.upload(request, identity: identity) } catch {
+      throw error.rpcError
+    }
+  }
+
+  public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
+    -> Colearn_V1_LockResponse
+  {
+    let identity = try identity()
+    do { return try await federation.lock(request, identity: identity) } catch let error
+      as FederationError
+    {
+      throw error.rpcError
+    }
+  }
+
+  public func unlock(request: Colearn_V1_UnlockRequest, context: ServerContext) async throws
+    -> Colearn_V1_UnlockResponse
+  {
+    let identity = try identity()
+    var response = Colearn_V1_UnlockResponse()
+    do { response.released = try federation.unlock(request, identity: identity) } catch {
+      throw error.rpcError
+    }
+    return response
+  }
+
+  public func status(request: Colearn_V1_StatusRequest, context: ServerContext) async throws
+    -> Colearn_V1_StatusResponse
+  {
+    _ = try identity()
+    return federation.status()
+  }
+
+  public func leave(request: Colearn_V1_LeaveRequest, context: ServerContext) async throws
+    -> Colearn_V1_LeaveResponse
+  {
+    let identity = try identity()
+    do { try federation.leave(participantID: request.participantID, identity: identity) } catch {
+      throw error.rpcError
+    }
+    return Colearn_V1_LeaveResponse()
+  }
+}

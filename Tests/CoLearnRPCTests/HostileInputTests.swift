@@ -1,0 +1,274 @@
+import CoLearnDSSGD
+import CoLearnRPC
+import CoLearnTensor
+import CoLearnWire
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Testing
+
+/// Every hostile or broken request the issue lists, against the real server over HTTP/2 on
+/// 127.0.0.1: each is refused with its gRPC status and a message saying what was wrong, and the
+/// server's state (w_global, sequence number, updated-parameter count) is unchanged.
+@Suite struct HostileInputTests {
+  typealias Client = Colearn_V1_ParameterServer.Client<HTTP2ClientTransport.Posix>
+
+  /// Joins alice, takes the lease, runs `attack`, and checks the refusal and the state.
+  private func expectRefusal(
+    _ code: RPCError.Code, containing fragments: [String], order: ExchangeOrder = .roundRobin,
+    maxRequestBytes: Int = 4 << 20,
+    attack: @escaping (Client, Metadata, _ id: String, _ lease: String) async throws -> Void
+  ) async throws {
+    try await ServerHarness.run(order: order, maxRequestBytes: maxRequestBytes) { server in
+      try await server.withClient(token: server.tokens["alice"]) { client, metadata in
+        let id = try await server.join(client, metadata, name: "alice")
+        var lease = ""
+        if order != .async {
+          var lock = Colearn_V1_LockRequest()
+          lock.participantID = id
+          lock.leaseDurationMs = 30_000
+          lease = try await client.lock(lock, metadata: metadata).leaseID
+        }
+        // One good upload first, so "unchanged" is checked against a non-trivial state.
+        var good = Colearn_V1_UploadRequest()
+        good.participantID = id
+        good.leaseID = lease
+        good.round = 5
+        good.update = SparseVector.make([(1, 0.5), (4, -1)]).proto(dimension: 10)
+        _ = try await client.upload(good, metadata: metadata)
+        let before = server.snapshot
+        let error = await #expect(throws: RPCError.self) {
+          try await attack(client, metadata, id, lease)
+        }
+        #expect(error?.code == code, "\(String(describing: error)) \(error?.message ?? "")")
+        for fragment in fragments {
+          #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "") lacks \(fragment)")
+        }
+        let after = server.snapshot
+        #expect(after.0 == before.0)
+        #expect(after.1 == before.1)
+        #expect(after.2 == before.2)
+      }
+    }
+  }
+
+  private func upload(
+    _ client: Client, _ metadata: Metadata, id: String, lease: String, round: UInt64 = 6,
+    encoded: [UInt8], dimension: UInt64 = 10
+  ) async throws {
+    var request = Colearn_V1_UploadRequest()
+    request.participantID = id
+    request.leaseID = lease
+    request.round = round
+    request.update.dimension = dimension
+    request.update.encoded = Data(encoded)
+    _ = try await client.upload(request, metadata: metadata)
+  }
+
+  @Test func anOversizedMessageIsRefused() async throws {
+    try await expectRefusal(
+      .resourceExhausted, containing: ["8", "more than the server's limit of 4,096 bytes"],
+      maxRequestBytes: 4096
+    ) {
+      client, metadata, id, lease in
+      // 10 pairs would be legal, but the message carries 8 KB of padding in a bytes field.
+      try await upload(
+        client, metadata, id: id, lease: lease,
+        encoded: SparseCodec.encode(.make([(0, 1)])) + [UInt8](repeating: 0, count: 8192))
+    }
+  }
+
+  @Test func anOutOfRangeIndexIsRefused() async throws {
+    try await expectRefusal(.invalidArgument, containing: ["entry 0", "outside 0..<10"]) { client, metadata, id, lease in
+      // count 1, gap 12 → index 12 ≥ |w| = 10, value 1.0
+      try await upload(client, metadata, id: id, lease: lease, encoded: [1, 12, 0, 0, 0x80, 0x3F])
+    }
+  }
+
+  /// The delta encoding cannot express a repeated or decreasing index directly; a gap so large
+  /// that the index would wrap around to a smaller one is the way to try, and is refused.
+  @Test func aWrappingGapThatWouldUnsortTheIndicesIsRefused() async throws {
+    try await expectRefusal(.invalidArgument, containing: ["entry 1", "index repeats or is outside"]) {
+      client, metadata, id, lease in
+      // count 2, gaps 3 and 2^64 − 2 (index 3 + 1 + 2^64 − 2 wraps to 2), values 1.0, 1.0
+      let huge: [UInt8] = [0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
+      try await upload(
+        client, metadata, id: id, lease: lease,
+        encoded: [2, 3] + huge + [0, 0, 0x80, 0x3F, 0, 0, 0x80, 0x3F])
+    }
+  }
+
+  @Test func duplicateDownloadIndicesAreRefused() async throws {
+    try await expectRefusal(.invalidArgument, containing: ["indices[1] = 3", "strictly increasing"]) {
+      client, metadata, id, lease in
+      var request = Colearn_V1_DownloadRequest()
+      request.participantID = id
+      request.leaseID = lease
+      request.indices.indices = [3, 3]
+      _ = try await client.download(request, metadata: metadata)
+    }
+  }
+
+  @Test func unsortedDownloadIndicesAreRefused() async throws {
+    try await expectRefusal(.invalidArgument, containing: ["indices[1] = 2", "strictly increasing"]) {
+      client, metadata, id, lease in
+      var request = Colearn_V1_DownloadRequest()
+      request.participantID = id
+      request.leaseID = lease
+      request.indices.indices = [5, 2]
+      _ = try await client.download(request, metadata: metadata)
+    }
+  }
+
+  @Test(arguments: [Float.nan, .infinity, -.infinity])
+  func nonFiniteValuesAreRefused(_ value: Float) async throws {
+    try await expectRefusal(.invalidArgument, containing: ["finite"]) { client, metadata, id, lease in
+      var bytes: [UInt8] = [1, 2]
+      withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 }
+      try await upload(client, metadata, id: id, lease: lease, encoded: bytes)
+    }
+  }
+
+  @Test func moreEntriesThanThetaUAllowsAreRefused() async throws {
+    try await expectRefusal(.invalidArgument, containing: ["6 entries", "⌈θ_u·|w|⌉ = 5"]) {
+      client, metadata, id, lease in
+      let vector = SparseVector.make((0..<6).map { (Int32($0), 0.1) })
+      try await upload(client, metadata, id: id, lease: lease, encoded: SparseCodec.encode(vector))
+    }
+  }
+
+  @Test func aWrongDimensionIsRefused() async throws {
+    try await expectRefusal(.invalidArgument, containing: ["dimension 11", "|w| = 10"]) {
+      client, metadata, id, lease in
+      try await upload(
+        client, metadata, id: id, lease: lease, encoded: SparseCodec.encode(.make([(0, 1)])),
+        dimension: 11)
+    }
+  }
+
+  @Test func aStaleRoundIsRefused() async throws {
+    try await expectRefusal(.failedPrecondition, containing: ["round 4", "last applied round 5"]) {
+      client, metadata, id, lease in
+      try await upload(
+        client, metadata, id: id, lease: lease, round: 4, encoded: SparseCodec.encode(.make([(0, 1)])))
+    }
+  }
+
+  @Test func aWrongModelIdentityIsRefusedAtJoin() async throws {
+    try await expectRefusal(.failedPrecondition, containing: ["server runs tiny", "you run other"]) {
+      client, metadata, _, _ in
+      var request = Colearn_V1_JoinRequest()
+      request.model = ModelIdentity(
+        architecture: "other", specificationHash: "0123456789abcdef", parameterCount: 10
+      ).proto
+      request.participantName = "alice"
+      _ = try await client.join(request, metadata: metadata)
+    }
+  }
+
+  @Test func callsBeforeJoinAreRefused() async throws {
+    try await ServerHarness.run { server in
+      try await server.withClient(token: server.tokens["bob"]) { client, metadata in
+        let before = server.snapshot
+        var request = Colearn_V1_UploadRequest()
+        request.participantID = "never-joined"
+        request.update = SparseVector.make([(0, 1)]).proto(dimension: 10)
+        let error = await #expect(throws: RPCError.self) {
+          _ = try await client.upload(request, metadata: metadata)
+        }
+        #expect(error?.code == .notFound)
+        #expect(error?.message.contains("call Join again") == true)
+        var download = Colearn_V1_DownloadRequest()
+        download.participantID = ""
+        let missing = await #expect(throws: RPCError.self) {
+          _ = try await client.download(download, metadata: metadata)
+        }
+        #expect(missing?.code == .notFound)
+        #expect(missing?.message.contains("call Join first") == true)
+        #expect(server.snapshot.1 == before.1)
+      }
+    }
+  }
+
+  @Test func anotherParticipantsIdIsRefused() async throws {
+    try await ServerHarness.run { server in
+      var aliceID = ""
+      try await server.withClient(token: server.tokens["alice"]) { client, metadata in
+        aliceID = try await server.join(client, metadata, name: "alice")
+      }
+      try await server.withClient(token: server.tokens["bob"]) { client, metadata in
+        var lock = Colearn_V1_LockRequest()
+        lock.participantID = aliceID
+        lock.leaseDurationMs = 1000
+        let error = await #expect(throws: RPCError.self) {
+          _ = try await client.lock(lock, metadata: metadata)
+        }
+        #expect(error?.code == .permissionDenied)
+        #expect(error?.message.contains("another token") == true)
+      }
+    }
+  }
+
+  @Test func unknownMissingAndRevokedTokensAreUnauthenticated() async throws {
+    try await ServerHarness.run { server in
+      for (token, fragment) in [
+        ("colearn_" + String(repeating: "0", count: 64), "unknown token"),
+        (server.tokens["dave"]!, "dave was revoked"),
+      ] as [(String?, String)] + [(nil, "authorization: Bearer")] {
+        try await server.withClient(token: token) { client, metadata in
+          let error = await #expect(throws: RPCError.self) {
+            _ = try await client.status(Colearn_V1_StatusRequest(), metadata: metadata)
+          }
+          #expect(error?.code == .unauthenticated)
+          #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "")")
+        }
+      }
+    }
+  }
+
+  /// A lease holder that vanishes loses the turn when its lease expires: the next participant
+  /// gets the lease, and the vanished one's late upload is ABORTED without effect.
+  @Test func aVanishedLeaseHolderLosesTheTurnWhenTheLeaseExpires() async throws {
+    try await ServerHarness.run { server in
+      try await server.withClient(token: server.tokens["alice"]) { alice, aliceMetadata in
+        try await server.withClient(token: server.tokens["bob"]) { bob, bobMetadata in
+          let aliceID = try await server.join(alice, aliceMetadata, name: "alice")
+          let bobID = try await server.join(bob, bobMetadata, name: "bob")
+          var lock = Colearn_V1_LockRequest()
+          lock.participantID = aliceID
+          lock.leaseDurationMs = 300
+          let aliceLease = try await alice.lock(lock, metadata: aliceMetadata).leaseID
+          // alice now "vanishes"; bob waits for the turn and gets it after the expiry.
+          lock.participantID = bobID
+          lock.leaseDurationMs = 10_000
+          let clock = ContinuousClock()
+          let start = clock.now
+          let bobLease = try await bob.lock(lock, metadata: bobMetadata).leaseID
+          #expect(clock.now - start >= .milliseconds(250))
+          #expect(bobLease != aliceLease)
+          let before = server.snapshot
+          var late = Colearn_V1_UploadRequest()
+          late.participantID = aliceID
+          late.leaseID = aliceLease
+          late.round = 1
+          late.update = SparseVector.make([(0, 1)]).proto(dimension: 10)
+          let error = await #expect(throws: RPCError.self) {
+            _ = try await alice.upload(late, metadata: aliceMetadata)
+          }
+          #expect(error?.code == .aborted)
+          #expect(error?.message.contains("no longer valid") == true)
+          #expect(server.snapshot.0 == before.0)
+          #expect(server.snapshot.1 == before.1)
+        }
+      }
+    }
+  }
+
+  @Test func aTurnWithoutALeaseIsRefusedUnderRoundRobin() async throws {
+    try await expectRefusal(.failedPrecondition, containing: ["call Lock first"]) {
+      client, metadata, id, _ in
+      try await upload(
+        client, metadata, id: id, lease: "", encoded: SparseCodec.encode(.make([(0, 1)])))
+    }
+  }
+}
