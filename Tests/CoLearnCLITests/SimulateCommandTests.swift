@@ -51,6 +51,37 @@ import Testing
     #expect(accuracy > 0.75, "global accuracy \(accuracy) (about 0.84 expected)")
   }
 
+  /// `--transport grpc` sends every turn through a real server on 127.0.0.1 (gRPC, tokens, the
+  /// write-ahead log) and, round-robin being deterministic, ends bit for bit where the
+  /// in-process simulation ends.
+  @Test(.enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with MNIST"))
+  func theGRPCTransportGivesTheInProcessResults() throws {
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    var columns: [[String]] = []
+    for transport in ["inprocess", "grpc"] {
+      let directory = out.appendingPathComponent(transport)
+      let result = try runProcess(
+        binary(),
+        [
+          "simulate", "--participants", "3", "--shard-size", "300", "--rounds", "2",
+          "--test-limit", "500", "--lr", "0.1", "--threads", "1", "--transport", transport,
+          "--out", directory.path,
+        ])
+      #expect(result.status == 0, "\(result.combined)")
+      if transport == "grpc" { #expect(result.standardOutput.contains("over gRPC on 127.0.0.1:")) }
+      let csv = try String(contentsOf: directory.appendingPathComponent("metrics.csv"), encoding: .utf8)
+      // mean, min, max, global accuracy and the parameter counts both ways.
+      columns.append(
+        csv.split(separator: "\n").dropFirst().map { row in
+          let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+          return ([6, 7, 8, 9, 10, 12].map { fields[$0] }).joined(separator: ",")
+        })
+    }
+    #expect(columns[0] == columns[1])
+    #expect(columns[0].count == 2)
+  }
+
   @Test func tooManyParticipantsForTheDataIsAClearError() throws {
     guard realDataDirectory() != nil else { return }
     let out = try makeTemporaryDirectory()

@@ -3,6 +3,7 @@ import CoLearnDSSGD
 import CoLearnData
 import CoLearnNN
 import CoLearnPrivacy
+import CoLearnRPC
 import CoLearnTensor
 import Foundation
 
@@ -111,6 +112,17 @@ struct SimulateCommand: ParsableCommand {
   @Option(help: "Output directory (default: runs/simulate-ALGORITHM-MODEL-N-SEED).")
   var out: String?
 
+  @Option(
+    help: """
+      inprocess, or grpc: the participants talk to a real `colearn serve` stack on 127.0.0.1 \
+      (one authenticated connection each; dssgd only).
+      """)
+  var transport: Transport = .inprocess
+
+  enum Transport: String, ExpressibleByArgument, Encodable {
+    case inprocess, grpc
+  }
+
   func dssgdConfiguration() throws -> DSSGDConfiguration {
     do {
       if dpEpsilon == nil, dpBudget != nil || insecureSeededNoise {
@@ -145,6 +157,9 @@ struct SimulateCommand: ParsableCommand {
     try requireAtLeast(1, evalEvery, flag: "eval-every")
     try requireAtLeast(1, shardSize, flag: "shard-size")
     try requireAtLeast(1, testLimit, flag: "test-limit")
+    if transport == .grpc, algorithm != .dssgd {
+      throw ValidationError("--transport grpc runs --algorithm dssgd only")
+    }
   }
 
   func run() throws {
@@ -176,12 +191,22 @@ struct SimulateCommand: ParsableCommand {
     var initial = [Float](repeating: 0, count: network.parameterCount)
     network.initialize(&initial, using: &generator)
     let federation: any FederatedAlgorithm
+    var local: LocalGRPCFederation?
+    defer { local?.stop() }
     switch algorithm {
     case .dssgd:
+      if transport == .grpc {
+        local = try LocalGRPCFederation(
+          settings: FederationSettings(
+            model: spec.identity(parameterCount: network.parameterCount),
+            downloadFraction: downloadFraction, uploadFraction: uploadFraction,
+            statDecay: statDecay, order: order, participants: participants),
+          initialParameters: initial)
+      }
       federation = DSSGDSimulation(
         makeNetwork: { spec.makeNetwork() }, training: sgd, configuration: dssgd,
         initialParameters: initial, shards: shardSamples, generator: generator,
-        concurrency: threads)
+        concurrency: threads, remote: local?.remoteServers)
     case .fedavg:
       federation = FedAvgSimulation(
         network: network, training: sgd, localEpochs: localEpochs, initialParameters: initial,
@@ -222,6 +247,7 @@ struct SimulateCommand: ParsableCommand {
       switch algorithm {
       case .dssgd:
         "θu = \(uploadFraction), θd = \(downloadFraction), \(selection.rawValue), \(order.rawValue)"
+          + (local.map { ", over gRPC on 127.0.0.1:\($0.port)" } ?? "")
       case .fedavg: "FedAvg, E = \(localEpochs)"
       case .standalone: "standalone"
       case .centralized: "centralized on the pooled shards"

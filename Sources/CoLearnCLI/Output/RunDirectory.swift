@@ -8,9 +8,10 @@ struct RunDirectory {
   let url: URL
   private let csv: FileHandle
 
-  /// Creates the directory (and parents) and a CSV file `metrics.csv` with `columns`.
+  /// Creates the directory (and parents) and a CSV file `metrics.csv` with `columns`; with
+  /// `resume`, an existing `metrics.csv` is kept and appended to.
   /// - Throws: `ValidationError`-style messages naming the path when it cannot be created.
-  init(path: String, columns: [String]) throws {
+  init(path: String, columns: [String], resume: Bool = false) throws {
     url = URL(fileURLWithPath: path)
     let manager = FileManager.default
     do {
@@ -19,7 +20,11 @@ struct RunDirectory {
       throw CLIError("cannot create output directory \(path): \(error.localizedDescription)")
     }
     let csvURL = url.appendingPathComponent("metrics.csv")
-    guard manager.createFile(atPath: csvURL.path, contents: Data((columns.joined(separator: ",") + "\n").utf8)),
+    let keep = resume && manager.fileExists(atPath: csvURL.path)
+    guard
+      keep
+        || manager.createFile(
+          atPath: csvURL.path, contents: Data((columns.joined(separator: ",") + "\n").utf8)),
       let handle = try? FileHandle(forWritingTo: csvURL)
     else {
       throw CLIError("cannot write \(csvURL.path): check that the directory is writable")

@@ -1,0 +1,363 @@
+import ArgumentParser
+import CoLearnDSSGD
+import CoLearnData
+import CoLearnNN
+import CoLearnPrivacy
+import CoLearnRPC
+import CoLearnTensor
+import Foundation
+
+/// `colearn participate`: one institution's participant in a real deployment. Its data never
+/// leaves the process: only the sparse uploads and the downloads of colearn.proto cross the
+/// network.
+struct ParticipateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "participate",
+    abstract: "Take part in a DSSGD federation served by `colearn serve`, training on local data.",
+    discussion: """
+      Trains on the training set in --data-dir (all of it, or with --shard I/N the IID shard a \
+      simulation with the same --seed would give participant I of N), and takes --rounds turns: \
+      download, one local epoch, select, upload. θ_u, θ_d and the exchange protocol come from \
+      the server. Transient failures are retried with backoff; after a restart with the same \
+      --out it resumes after its last acknowledged round (model, step count and privacy ledger \
+      are saved after every round). Writes metrics.csv (the columns of `colearn simulate`), \
+      acks.csv (every acknowledged upload: round, server sequence number) and summary.json.
+      """)
+
+  @OptionGroup var training: TrainingOptions
+  @OptionGroup var data: DataOptions
+
+  @Option(help: "The server, HOST:PORT.")
+  var server: String
+
+  @Option(name: .customLong("token-file"), help: "File holding this participant's token (or set COLEARN_TOKEN).")
+  var tokenFile: String?
+
+  @Option(name: .customLong("tls-ca"), help: "CA certificate (PEM) to trust for the server (default: the system's).")
+  var tlsCA: String?
+
+  @Option(name: .customLong("server-name"), help: "Name to verify in the server's certificate (default: the host).")
+  var serverName: String?
+
+  @Flag(help: "Connect without TLS (loopback or tests only).")
+  var insecure = false
+
+  @Option(help: "This participant's display name (default: the host name).")
+  var name: String?
+
+  @Option(help: "Use only the IID shard I/N of the training set (experiments), e.g. 3/30.")
+  var shard: String?
+
+  @Option(name: .customLong("shard-size"), help: "Samples per shard with --shard (default: 1% of the training set).")
+  var shardSize: Int?
+
+  @Option(help: "Rounds (turns) to take.")
+  var rounds: Int = 10
+
+  @Option(help: "Selection criterion: largest, threshold, svt or exponential.")
+  var selection: SelectionCriterion = .largest
+
+  @Option(help: "τ for --selection threshold and svt.")
+  var threshold: Float = 1e-4
+
+  @Option(help: "γ: bound every uploaded value to [−γ, γ].")
+  var bound: Float?
+
+  @Option(name: .customLong("dp-epsilon"), help: "ε per epoch, for --selection svt or exponential.")
+  var dpEpsilon: Double?
+
+  @Option(name: .customLong("dp-budget"), help: "Total ε over the run (basic composition).")
+  var dpBudget: Double?
+
+  @Option(help: "δ′ of the advanced-composition totals.")
+  var delta: Double = 1e-5
+
+  @Flag(name: .customLong("insecure-seeded-noise"), help: "Seeded privacy noise: NOT differentially private.")
+  var insecureSeededNoise = false
+
+  @Option(name: .customLong("eval-every"), help: "Evaluate the local model every this many rounds.")
+  var evalEvery: Int = 1
+
+  @Option(name: .customLong("test-limit"), help: "Evaluate on only the first N test samples.")
+  var testLimit: Int?
+
+  @Option(name: .customLong("lease-seconds"), help: "Lease asked for per turn.")
+  var leaseSeconds: Int = 600
+
+  @Option(name: .customLong("retry-seconds"), help: "How long to keep retrying an unreachable server.")
+  var retrySeconds: Int = 300
+
+  @Option(help: "Output and resume directory (default: runs/participate-NAME).")
+  var out: String?
+
+  func validate() throws {
+    _ = try HostPort(parsing: server, flag: "server")
+    if insecure, tlsCA != nil { throw ValidationError("--insecure contradicts --tls-ca: choose one") }
+    if let shard { _ = try ShardSpec(parsing: shard) }
+    if dpEpsilon == nil, dpBudget != nil || insecureSeededNoise {
+      throw ValidationError("--dp-budget and --insecure-seeded-noise need --dp-epsilon")
+    }
+    try requireAtLeast(1, rounds, flag: "rounds")
+    try requireAtLeast(1, evalEvery, flag: "eval-every")
+    try requireAtLeast(1, shardSize, flag: "shard-size")
+    try requireAtLeast(1, testLimit, flag: "test-limit")
+    try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
+    try requireAtLeast(0, retrySeconds, flag: "retry-seconds")
+  }
+
+  func run() throws {
+    let spec = training.model
+    let sgd = try training.sgdConfiguration()
+    BLAS.setThreadCount(training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    let token = try readToken()
+    let displayName = name ?? ProcessInfo.processInfo.hostName
+    let address = try HostPort(parsing: server, flag: "server")
+
+    let loaded = try data.load(for: spec, options: DatasetLoadOptions(testLimit: testLimit))
+    var generator = SeededGenerator(seed: training.seed)
+    let network = spec.makeNetwork()
+    var initial = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&initial, using: &generator)
+    let samples: LabeledSamples
+    var shardIndex = 0
+    if let shard {
+      let spec = try ShardSpec(parsing: shard)
+      shardIndex = spec.index
+      var partitionGenerator = generator.derived(stream: 0x5EED)
+      let size = shardSize ?? max(1, loaded.train.count / 100)
+      do {
+        let shards = try Partition.iid.shards(
+          labels: loaded.train.labels, classCount: loaded.train.classCount,
+          participants: spec.count, shardSize: size, using: &partitionGenerator)
+        samples = loaded.train.subset(shards[spec.index]).labeledSamples
+      } catch {
+        throw CLIError(error.description)
+      }
+    } else {
+      samples = loaded.train.labeledSamples
+    }
+    let test = loaded.test.labeledSamples
+
+    let client: RemoteParameterServerClient
+    do {
+      client = try RemoteParameterServerClient(
+        RemoteServerConfiguration(
+          host: address.host, port: address.port,
+          tls: insecure ? nil : (tlsCA, serverName), token: token, participantName: displayName,
+          model: spec.identity(parameterCount: network.parameterCount),
+          leaseMilliseconds: UInt32(min(leaseSeconds, 4_000_000) * 1000),
+          retryFor: .seconds(retrySeconds)))
+    } catch {
+      throw CLIError("cannot join \(server): \(error)")
+    }
+    defer { client.close() }
+    client.onRetry = { line in
+      FileHandle.standardError.write(Data("colearn participate: \(line)\n".utf8))
+    }
+    let settings = client.serverConfiguration
+    guard let order = ExchangeOrder(proto: settings.exchangeProtocol) else {
+      throw CLIError("the server announced an unknown exchange protocol")
+    }
+    let dssgd: DSSGDConfiguration
+    do {
+      let privacy = try dpEpsilon.map { epsilon throws(ConfigurationError) in
+        try PrivacySettings(
+          epsilon: epsilon, budget: dpBudget, delta: delta, insecureSeededNoise: insecureSeededNoise)
+      }
+      dssgd = try DSSGDConfiguration(
+        participants: max(1, Int(settings.participants)), uploadFraction: settings.uploadFraction,
+        downloadFraction: settings.downloadFraction, selection: selection, threshold: threshold,
+        bound: bound, statDecay: Float(settings.statDecay), order: order, staleProbability: 0,
+        privacy: privacy)
+    } catch {
+      throw CLIError("\(error)")
+    }
+
+    let outPath = out ?? "runs/participate-\(displayName)"
+    let saved = try ParticipantCheckpoint.load(from: outPath, parameterCount: initial.count)
+    let run = try RunDirectory(
+      path: outPath,
+      columns: [
+        "round", "seconds", "train_seconds", "select_seconds", "exchange_seconds",
+        "elapsed_seconds", "mean_accuracy", "min_accuracy", "max_accuracy", "global_accuracy",
+        "uploaded_parameters", "upload_bytes", "downloaded_parameters", "download_bytes",
+      ], resume: saved != nil)
+    defer { run.close() }
+    let acks = try AppendOnlyLog(path: run.url.appendingPathComponent("acks.csv").path,
+      header: "round,sequence,applied_entries,duplicate")
+    client.onAcknowledgement = { round, ack in
+      acks.append("\(round),\(ack.sequenceNumber),\(ack.appliedEntries),\(ack.duplicate)")
+    }
+
+    var noiseSeeds = generator.derived(stream: 0x5EC0_0000 + UInt64(shardIndex))
+    var participant = Participant(
+      id: shardIndex, model: LocalModel(parameters: saved?.parameters ?? initial), samples: samples,
+      generator: generator.derived(stream: UInt64(shardIndex) + 1),
+      privacy: dssgd.privacy.map { ParticipantPrivacy.make(for: $0, generator: &noiseSeeds) })
+    if let saved {
+      participant.model.stepCount = saved.stepCount
+      if let ledger = saved.ledger { participant.privacy?.ledger = ledger }
+    }
+    let firstRound = Int(max(UInt64(saved?.round ?? 0), client.lastAppliedRound)) + 1
+    let runner = DSSGDTurnRunner(network: network, training: sgd, configuration: dssgd)
+    let evaluator = spec.makeNetwork()
+    print(
+      "colearn participate: \(displayName) → \(server) (\(insecure ? "plaintext" : "TLS")), "
+        + "\(spec) (|w| = \(network.parameterCount)), \(samples.count) local samples, "
+        + "θu = \(settings.uploadFraction), θd = \(settings.downloadFraction), \(order.rawValue), "
+        + "M = \(sgd.batchSize), α = \(sgd.learningRate)"
+        + (firstRound > 1 ? ", resuming at round \(firstRound)" : ""))
+    print("output: \(run.url.path)")
+    fflush(nil)
+    guard firstRound <= rounds else {
+      print("done: all \(rounds) rounds were completed before")
+      return
+    }
+    let start = monotonicSeconds()
+    var lastAccuracy: Double?
+    for round in firstRound...rounds {
+      let roundStart = monotonicSeconds()
+      // A stream per round: a resumed participant shuffles as an uninterrupted one would.
+      participant.generator = generator.derived(stream: 0x0010_0000 + UInt64(round))
+      client.round = UInt64(round)
+      do {
+        try runner.takeTurn(&participant, server: client)
+      } catch {
+        throw CLIError("round \(round): \(error)")
+      }
+      let statistics = runner.takeStatistics()
+      try ParticipantCheckpoint(
+        round: round, stepCount: participant.model.stepCount,
+        parameters: participant.model.parameters, ledger: participant.privacy?.ledger
+      ).save(to: outPath)
+      var row = [
+        "\(round)", format(monotonicSeconds() - roundStart, 4),
+        format(statistics.trainSeconds, 4), format(statistics.selectSeconds, 4),
+        format(statistics.exchangeSeconds, 4), format(monotonicSeconds() - start, 3),
+      ]
+      if round % evalEvery == 0 || round == rounds {
+        let accuracy = evaluate(
+          evaluator, parameters: participant.model.parameters, on: test,
+          batchSize: spec.evaluationBatchSize
+        ).accuracy
+        lastAccuracy = accuracy
+        row += [format(accuracy, 5), format(accuracy, 5), format(accuracy, 5), ""]
+        print("round \(round)/\(rounds)  accuracy \(format(100 * accuracy, 2))%  "
+          + "(\(format(monotonicSeconds() - roundStart, 2)) s)")
+        fflush(nil)
+      } else {
+        row += ["", "", "", ""]
+      }
+      row += [
+        "\(statistics.uploadedParameters)", "\(statistics.uploadBytes)",
+        "\(statistics.downloadedParameters)", "\(statistics.downloadBytes)",
+      ]
+      run.append(row: row)
+    }
+    try? client.leave()
+    try run.writeJSON(
+      ParticipantSummary(
+        name: displayName, server: server, rounds: rounds, finalAccuracy: lastAccuracy,
+        wallSeconds: monotonicSeconds() - start,
+        lastSequence: client.lastAcknowledgement?.sequenceNumber,
+        privacyLedger: participant.privacy?.ledger),
+      to: "summary.json")
+    print(
+      "done: accuracy \(lastAccuracy.map { format(100 * $0, 2) + "%" } ?? "not evaluated"), "
+        + "\(format(monotonicSeconds() - start, 1)) s")
+  }
+
+  private func readToken() throws -> String {
+    if let tokenFile {
+      guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+        throw CLIError("cannot read --token-file \(tokenFile)")
+      }
+      let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+      guard !token.isEmpty else { throw CLIError("--token-file \(tokenFile) is empty") }
+      return token
+    }
+    if let token = ProcessInfo.processInfo.environment["COLEARN_TOKEN"], !token.isEmpty {
+      return token
+    }
+    throw CLIError("give --token-file FILE or set COLEARN_TOKEN to the token the operator issued")
+  }
+}
+
+/// `I/N`: shard I (0-based) of N.
+struct ShardSpec {
+  var index: Int
+  var count: Int
+
+  init(parsing text: String) throws {
+    let parts = text.split(separator: "/")
+    guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
+      (0..<count).contains(index)
+    else {
+      throw ValidationError("invalid --shard \"\(text)\": expected I/N with 0 ≤ I < N, e.g. 3/30")
+    }
+    self.index = index
+    self.count = count
+  }
+}
+
+/// What a participant saves after every round to resume after a restart.
+struct ParticipantCheckpoint: Codable {
+  var round: Int
+  var stepCount: Int
+  var parameters: [Float]
+  var ledger: PrivacyLedger?
+
+  static let fileName = "participant-state.json"
+
+  func save(to directory: String) throws {
+    let url = URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName)
+    do {
+      try JSONEncoder().encode(self).write(to: url, options: .atomic)
+    } catch {
+      throw CLIError("cannot save the participant state to \(url.path): \(error.localizedDescription)")
+    }
+  }
+
+  static func load(from directory: String, parameterCount: Int) throws -> ParticipantCheckpoint? {
+    let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
+    guard let data = try? Data(contentsOf: url) else { return nil }
+    guard let checkpoint = try? JSONDecoder().decode(ParticipantCheckpoint.self, from: data),
+      checkpoint.parameters.count == parameterCount
+    else {
+      throw CLIError(
+        "\(url.path) is damaged or of another model; move it away to start afresh (the server "
+          + "keeps what was uploaded)")
+    }
+    return checkpoint
+  }
+}
+
+struct ParticipantSummary: Encodable {
+  var name: String
+  var server: String
+  var rounds: Int
+  var finalAccuracy: Double?
+  var wallSeconds: Double
+  var lastSequence: UInt64?
+  var privacyLedger: PrivacyLedger?
+}
+
+/// A text file appended line by line, each line written through at once.
+final class AppendOnlyLog: @unchecked Sendable {
+  private let handle: FileHandle
+
+  init(path: String, header: String) throws {
+    if !FileManager.default.fileExists(atPath: path) {
+      guard FileManager.default.createFile(atPath: path, contents: Data((header + "\n").utf8)) else {
+        throw CLIError("cannot create \(path)")
+      }
+    }
+    guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot open \(path)") }
+    handle.seekToEndOfFile()
+    self.handle = handle
+  }
+
+  func append(_ line: String) {
+    handle.write(Data((line + "\n").utf8))
+  }
+}

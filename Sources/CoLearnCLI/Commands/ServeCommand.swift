@@ -1,0 +1,202 @@
+import ArgumentParser
+import CoLearnDSSGD
+import CoLearnNN
+import CoLearnRPC
+import CoLearnTensor
+import CoLearnWire
+import Foundation
+import Logging
+
+/// `colearn serve`: the parameter server of a real deployment, over gRPC (colearn.proto).
+struct ServeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Run the parameter server of a DSSGD federation over gRPC (TLS, tokens, crash-safe).",
+    discussion: """
+      Participants (`colearn participate`) join with a token issued by `colearn token add` and \
+      kept in --tokens as a salted hash. Every acknowledged upload is in the write-ahead log of \
+      --state-dir first (fsync'ed, batched across concurrent uploads), and the state is \
+      snapshotted as the log grows; restarting with the same --state-dir recovers it, even \
+      after kill -9. SIGTERM or SIGINT stops gracefully: in-flight uploads finish, a final \
+      snapshot is written, the exit status is 0. Logs are logfmt lines on standard error, \
+      with a metrics line every --metrics-every seconds.
+
+      Settings can also come from --config FILE (keys are the flag names without dashes).
+      """)
+
+  @Option(help: "Model: mnist-mlp, svhn-mlp, mnist-cnn or svhn-cnn.")
+  var model: ModelSpec = .mnistMLP
+
+  @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
+  var listen: String = "127.0.0.1:7443"
+
+  @Option(name: .customLong("tls-cert"), help: "TLS certificate chain (PEM).")
+  var tlsCert: String?
+
+  @Option(name: .customLong("tls-key"), help: "TLS private key (PEM).")
+  var tlsKey: String?
+
+  @Flag(help: "Serve without TLS (tokens then cross the network in the clear: loopback or tests only).")
+  var insecure = false
+
+  @Option(help: "The token file (salted hashes; `colearn token add NAME --tokens FILE`).")
+  var tokens: String
+
+  @Option(name: .customLong("state-dir"), help: "Directory of the durable server state.")
+  var stateDir: String
+
+  @Option(help: "Number of participants N (a round is N uploads; at most N may join).")
+  var participants: Int = 30
+
+  @Option(name: .customLong("upload-fraction"), help: "θ_u: uploads carry at most ⌈θ_u·|w|⌉ entries.")
+  var uploadFraction: Double = 0.1
+
+  @Option(name: .customLong("download-fraction"), help: "θ_d: the default download fraction.")
+  var downloadFraction: Double = 1
+
+  @Option(name: .customLong("stat-decay"), help: "β: decay of the update counts once per round.")
+  var statDecay: Float = 0.8
+
+  @Option(name: .customLong("protocol"), help: "Exchange protocol: round-robin, random-order or async.")
+  var order: ExchangeOrder = .roundRobin
+
+  @Option(help: "Seed of the initial global parameters (participants use the same --seed).")
+  var seed: UInt64 = 1
+
+  @Option(name: .customLong("lease-seconds"), help: "The longest turn lease granted.")
+  var leaseSeconds: Int = 600
+
+  @Option(
+    name: .customLong("max-message-bytes"),
+    help: "Largest update or index list accepted (the default covers every colearn model).")
+  var maxMessageBytes: Int = 4 << 20
+
+  @Option(name: .customLong("snapshot-mb"), help: "Snapshot once the write-ahead log exceeds this size.")
+  var snapshotMB: Int = 64
+
+  @Option(name: .customLong("metrics-every"), help: "Seconds between metrics log lines.")
+  var metricsEvery: Int = 30
+
+  @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+  var logLevel: Logger.Level = .info
+
+  func validate() throws {
+    do {
+      _ = try DSSGDConfiguration(
+        participants: participants, uploadFraction: uploadFraction,
+        downloadFraction: downloadFraction, selection: .largest, threshold: 0, bound: nil,
+        statDecay: statDecay, order: order, staleProbability: 0, privacy: nil)
+    } catch {
+      throw ValidationError("\(error)")
+    }
+    _ = try HostPort(parsing: listen, flag: "listen")
+    switch (tlsCert, tlsKey, insecure) {
+    case (nil, nil, false):
+      throw ValidationError(
+        "give --tls-cert and --tls-key, or --insecure to serve without TLS (loopback or tests only)")
+    case (.some, nil, _), (nil, .some, _):
+      throw ValidationError("--tls-cert and --tls-key go together")
+    case (.some, .some, true):
+      throw ValidationError("--insecure contradicts --tls-cert/--tls-key: choose one")
+    default: break
+    }
+    for (flag, path) in [("tls-cert", tlsCert), ("tls-key", tlsKey)] {
+      if let path, !FileManager.default.isReadableFile(atPath: path) {
+        throw ValidationError("--\(flag) \(path): no such readable file")
+      }
+    }
+    try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
+    try requireAtLeast(1024, maxMessageBytes, flag: "max-message-bytes")
+    try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
+    try requireAtLeast(1, metricsEvery, flag: "metrics-every")
+  }
+
+  func run() async throws {
+    let logger = makeLogger("colearn.serve", level: logLevel)
+    let network = model.makeNetwork()
+    var generator = SeededGenerator(seed: seed)
+    var initial = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&initial, using: &generator)
+    let settings = FederationSettings(
+      model: model.identity(parameterCount: network.parameterCount),
+      downloadFraction: downloadFraction, uploadFraction: uploadFraction, statDecay: statDecay,
+      order: order, participants: participants,
+      maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
+      maxMessageBytes: maxMessageBytes)
+    let authenticator: TokenAuthenticator
+    let store: DurableParameterServer
+    do {
+      authenticator = try TokenAuthenticator(path: tokens)
+      store = try DurableParameterServer(
+        directory: stateDir,
+        initial: ParameterServerState(parameters: initial, statDecay: statDecay),
+        uploadsPerRound: participants)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    if store.sequence > 0 {
+      logger.info(
+        "recovered state",
+        metadata: [
+          "state_dir": "\(stateDir)", "sequence": "\(store.sequence)",
+          "rounds": "\(store.roundsCompleted)",
+          "participants": .string(
+            store.participants.values.sorted { $0.name < $1.name }
+              .map { "\($0.name):\($0.lastRound)" }.joined(separator: ",")),
+        ])
+    }
+    let federation = Federation(
+      settings: settings, store: store, logger: logger, snapshotLogBytes: snapshotMB << 20)
+    let address = try HostPort(parsing: listen, flag: "listen")
+    let host = ParameterServerHost(
+      federation: federation, authenticator: authenticator,
+      listen: ListenConfiguration(
+        host: address.host, port: address.port,
+        tls: tlsCert.map { ($0, tlsKey!) },
+        maxRequestBytes: max(4 * maxMessageBytes, 16 << 20)),
+      logger: logger, metricsInterval: .seconds(metricsEvery))
+    do {
+      try await host.serve { port in
+        // One plain line on standard output for scripts waiting for the server.
+        print("listening on \(address.host):\(port)")
+        fflush(nil)
+      }
+    } catch let error as ServeError {
+      throw CLIError(error.description)
+    }
+  }
+}
+
+/// HOST:PORT (IPv6 in brackets: [::1]:7443).
+struct HostPort: Sendable, Equatable {
+  var host: String
+  var port: Int
+
+  init(parsing text: String, flag: String) throws {
+    let bad = ValidationError(
+      "invalid --\(flag) \"\(text)\": expected HOST:PORT, e.g. 127.0.0.1:7443 or [::1]:7443")
+    let host: Substring
+    let portText: Substring
+    if text.hasPrefix("[") {
+      guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":")
+      else { throw bad }
+      host = text[text.index(after: text.startIndex)..<close]
+      portText = text[text.index(close, offsetBy: 2)...]
+    } else {
+      guard let colon = text.lastIndex(of: ":") else { throw bad }
+      host = text[..<colon]
+      portText = text[text.index(after: colon)...]
+    }
+    guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { throw bad }
+    self.host = String(host)
+    self.port = port
+  }
+}
+
+extension ModelSpec {
+  /// What identifies this model on the wire (SPEC §10).
+  func identity(parameterCount: Int) -> ModelIdentity {
+    ModelIdentity(
+      architecture: rawValue, specificationHash: specificationHash, parameterCount: parameterCount)
+  }
+}
