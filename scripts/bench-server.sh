@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Load benchmark of `colearn serve` (issue 5): N concurrent participants (one load-generator
 # process, one connection and token each) against a server on 127.0.0.1, with TLS and without,
-# in three phases of SECONDS each:
-#   uploads    mnist-mlp-sized sparse updates (θ_u = 0.1) as fast as acknowledged (durable)
-#   downloads  θ_d = 1 (every parameter) as fast as served
-#   turns      download θ_d = 1 then upload, the DSSGD participant's loop
+# in four phases of SECONDS each:
+#   uploads-max   mnist-mlp-sized sparse updates (θ_u = 0.1) as fast as acknowledged (durable):
+#                 the saturation throughput (closed loop: latency = clients / throughput)
+#   uploads-RATE  the same at RATE uploads/s in all (open loop, default 1000): the latency at
+#                 that load, counted from when each upload was due
+#   downloads     θ_d = 1 (every parameter) as fast as served
+#   turns         download θ_d = 1 then upload, the DSSGD participant's loop, as fast as served
 # Prints uploads/s, download throughput, p50/p99 latencies and the server's peak memory, and
-# writes docs/results/server/loadgen-{tls,plaintext}-{uploads,downloads,turns}.json.
+# writes docs/results/server/loadgen-{tls,plaintext}-PHASE.json.
 #
-#   scripts/bench-server.sh [CLIENTS] [SECONDS]       # defaults 150 and 20
+#   scripts/bench-server.sh [CLIENTS] [SECONDS] [RATE]     # defaults 150, 15 and 1000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clients=${1:-150}
-seconds=${2:-20}
+seconds=${2:-15}
+rate=${3:-1000}
 swift build -c release --product colearn >/dev/null
 bin=.build/release/colearn
 work=$(mktemp -d)
@@ -51,9 +55,10 @@ run() { # $1 = tls|plaintext
   port=$(sed -nE 's/listening on 127\.0\.0\.1:([0-9]+)/\1/p' "$work/serve-$mode.out")
   echo "== $mode: $clients clients, $seconds s (server pid $pid, port $port)"
   local phase flags rss
-  for phase in uploads downloads turns; do
+  for phase in uploads-max "uploads-$rate" downloads turns; do
     case $phase in
-      uploads) flags=(--download-fraction 0) ;;
+      uploads-max) flags=(--download-fraction 0) ;;
+      uploads-*) flags=(--download-fraction 0 --rate "$rate") ;;
       downloads) flags=(--download-fraction 1 --no-uploads) ;;
       turns) flags=(--download-fraction 1) ;;
     esac

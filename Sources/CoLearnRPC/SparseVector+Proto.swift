@@ -19,12 +19,21 @@ extension SparseVector {
   /// - Throws: ``ProtoConversionError`` naming the first problem.
   /// - Complexity: O(`proto.encoded.count`). Any task may call it.
   public init(proto: Colearn_V1_SparseVector, dimension: Int) throws(ProtoConversionError) {
+    self = try Self.decodingWithBytes(proto: proto, dimension: dimension).0
+  }
+
+  /// ``init(proto:dimension:)``, also returning the encoded bytes it decoded (a server logs
+  /// them as they are instead of encoding the vector again).
+  public static func decodingWithBytes(proto: Colearn_V1_SparseVector, dimension: Int)
+    throws(ProtoConversionError) -> (SparseVector, [UInt8])
+  {
     guard proto.dimension == UInt64(dimension) else {
       throw .dimensionMismatch(declared: proto.dimension, expected: dimension)
     }
     guard !proto.encoded.isEmpty else { throw .emptySparseVector }
+    let bytes = [UInt8](proto.encoded)
     do {
-      self = try SparseCodec.decode([UInt8](proto.encoded), dimension: dimension)
+      return (try SparseCodec.decode(bytes, dimension: dimension), bytes)
     } catch {
       throw .malformedSparseVector(error)
     }

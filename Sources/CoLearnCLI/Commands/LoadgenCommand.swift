@@ -48,6 +48,13 @@ struct LoadgenCommand: AsyncParsableCommand {
   @Flag(help: "Connect without TLS.")
   var insecure = false
 
+  @Option(
+    help: """
+      Iterations per second over all clients (open loop: each client is due every \
+      clients/rate seconds, latency counted from when it was due); 0: as fast as answered.
+      """)
+  var rate: Double = 0
+
   @Flag(inversion: .prefixedNo, help: "Upload in every iteration (--no-uploads: download throughput alone).")
   var uploads = true
 
@@ -62,6 +69,7 @@ struct LoadgenCommand: AsyncParsableCommand {
       throw ValidationError("--download-fraction must be in [0, 1]")
     }
     if !insecure, tlsCA == nil { throw ValidationError("give --tls-ca FILE, or --insecure") }
+    if !(rate >= 0) { throw ValidationError("--rate must be ≥ 0") }
     if !uploads, downloadFraction == 0 {
       throw ValidationError("--no-uploads with --download-fraction 0 leaves nothing to do")
     }
@@ -80,14 +88,15 @@ struct LoadgenCommand: AsyncParsableCommand {
       }
       tokens.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
-    let (tlsCA, clients, downloadFraction, uploads) = (
-      self.tlsCA, self.clients, self.downloadFraction, self.uploads
+    let (tlsCA, clients, downloadFraction, uploads, rate) = (
+      self.tlsCA, self.clients, self.downloadFraction, self.uploads, self.rate
     )
     let recorder = LoadRecorder()
     let clock = ContinuousClock()
     let duration = Duration.milliseconds(Int64(seconds * 1000))
     print("loadgen: \(clients) clients → \(server) (\(insecure ? "plaintext" : "TLS")), \(model), "
-      + "θ_d = \(downloadFraction), \(seconds) s")
+      + "θ_d = \(downloadFraction), \(seconds) s, "
+      + (rate > 0 ? "open loop at \(rate)/s" : "closed loop (as fast as answered)"))
     try await withThrowingTaskGroup(of: Void.self) { group in
       for (index, token) in tokens.enumerated() {
         group.addTask {
@@ -124,7 +133,19 @@ struct LoadgenCommand: AsyncParsableCommand {
             // Everyone starts together once all have joined.
             let start = try await recorder.joinedAndReady(clients: clients)
             var round = joinedResponse.lastAppliedRound
+            // Open loop at --rate: this client's iterations are due every `interval`, staggered
+            // across clients, and latency counts from when an iteration was due (so a server
+            // that falls behind shows it, instead of hiding it by slowing the clients down).
+            let interval: Duration? =
+              rate > 0 ? .nanoseconds(Int64(Double(clients) / rate * 1e9)) : nil
+            var due = start + (interval.map { $0 * (Double(index) / Double(clients)) } ?? .zero)
             while clock.now - start < duration {
+              if let interval {
+                if due > clock.now { try await Task.sleep(until: due, clock: clock) }
+              } else {
+                due = clock.now
+              }
+              defer { if let interval { due = due + interval } }
               if downloadFraction > 0 {
                 var request = Colearn_V1_DownloadRequest()
                 request.participantID = id
@@ -141,7 +162,7 @@ struct LoadgenCommand: AsyncParsableCommand {
               upload.participantID = id
               upload.round = round
               upload.update = updates[Int(round) % updates.count]
-              let begin = clock.now
+              let begin = interval == nil || downloadFraction > 0 ? clock.now : due
               _ = try await client.upload(upload, metadata: metadata)
               recorder.upload(
                 milliseconds: (clock.now - begin).loadMilliseconds,
@@ -153,7 +174,8 @@ struct LoadgenCommand: AsyncParsableCommand {
       try await group.waitForAll()
     }
     let elapsed = (clock.now - (recorder.start ?? clock.now)).loadMilliseconds / 1000
-    let report = recorder.report(seconds: elapsed, clients: clients, tls: !insecure)
+    var report = recorder.report(seconds: elapsed, clients: clients, tls: !insecure)
+    report.targetRate = rate > 0 ? rate : nil
     print(report.text)
     if let json {
       let encoder = JSONEncoder()
@@ -206,6 +228,8 @@ final class LoadRecorder: Sendable {
   struct Report: Encodable {
     var clients: Int
     var tls: Bool
+    /// The open-loop rate asked for (nil: closed loop).
+    var targetRate: Double?
     var seconds: Double
     var uploads: Int
     var uploadsPerSecond: Double
@@ -238,7 +262,7 @@ final class LoadRecorder: Sendable {
       }
       let time = max(seconds, 1e-9)
       return Report(
-        clients: clients, tls: tls, seconds: seconds, uploads: samples.uploads.count,
+        clients: clients, tls: tls, targetRate: nil, seconds: seconds, uploads: samples.uploads.count,
         uploadsPerSecond: Double(samples.uploads.count) / time,
         uploadMegabytesPerSecond: Double(samples.uploadBytes) / time / 1e6,
         uploadP50Milliseconds: percentile(samples.uploads, 0.5),

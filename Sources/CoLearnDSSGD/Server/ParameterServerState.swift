@@ -54,6 +54,11 @@ public struct ParameterServerState: Sendable {
   /// - Complexity: O(update.count).
   public mutating func apply(_ update: SparseVector) throws(SparseVectorProblem) {
     if let problem = update.validate(dimension: dimension) { throw problem }
+    apply(validated: update)
+  }
+
+  /// ``apply(_:)`` for an update already validated against this |w|.
+  mutating func apply(validated update: SparseVector) {
     parameters.withUnsafeMutableBufferPointer { w in
       stat.withUnsafeMutableBufferPointer { s in
         for (index, value) in zip(update.indices, update.values) {

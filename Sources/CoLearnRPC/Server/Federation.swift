@@ -543,7 +543,10 @@ public final class Federation: Sendable {
     try checkSize(request.update.encoded.count, of: "update")
     let dimension = settings.model.parameterCount
     let update: SparseVector
-    do { update = try SparseVector(proto: request.update, dimension: dimension) } catch {
+    let bytes: [UInt8]
+    do {
+      (update, bytes) = try SparseVector.decodingWithBytes(proto: request.update, dimension: dimension)
+    } catch {
       throw FederationError(.invalidArgument, error.description)
     }
     guard update.count <= settings.maxUploadEntries else {
@@ -558,7 +561,7 @@ public final class Federation: Sendable {
     let origin = UploadOrigin(participant: identity, round: request.hasRound ? request.round : nil)
     let receipt: UploadReceipt
     do {
-      receipt = try store.stage(update, origin: origin)
+      receipt = try store.stage(update, encoded: bytes, origin: origin)
     } catch let refusal as UploadRefusal {
       throw FederationError(.failedPrecondition, refusal.description)
     } catch let problem as SparseVectorProblem {

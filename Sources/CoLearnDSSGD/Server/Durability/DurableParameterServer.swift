@@ -214,14 +214,19 @@ public final class DurableParameterServer: ParameterServerClient {
   ///
   /// - Throws: ``SparseVectorProblem``, ``UploadRefusal`` or ``DurabilityError``; then nothing
   ///   changed.
-  public func stage(_ update: SparseVector, origin: UploadOrigin?) throws -> UploadReceipt {
+  ///
+  /// - Parameter encoded: `update` as SPEC §10 bytes when the caller has them (a server decoded
+  ///   it from them), to spare encoding it again for the log.
+  public func stage(_ update: SparseVector, encoded: [UInt8]? = nil, origin: UploadOrigin?) throws
+    -> UploadReceipt
+  {
     if let problem = update.validate(dimension: dimension) { throw problem }
     if let failure = syncState.withLock({ $0.failure }) { throw failure }
     let name = origin?.participant ?? ""
     if origin != nil, name.isEmpty || name.utf8.count > 255 {
       throw UploadRefusal.badParticipantName(name)
     }
-    let encoded = SparseCodec.encode(update)
+    let encoded = encoded ?? SparseCodec.encode(update)
     let receipt = try locked.withLock { locked throws -> UploadReceipt in
       if let origin, let round = origin.round, let record = locked.participants[name],
         record.lastRound > 0
@@ -238,16 +243,17 @@ public final class DurableParameterServer: ParameterServerClient {
       }
       let sequence = locked.sequence + 1
       let event = locked.events + 1
-      var payload = ByteWriter()
-      payload.bytes.reserveCapacity(encoded.count + 32 + name.utf8.count)
-      payload.bytes.append(1)
-      payload.append(event)
-      payload.append(sequence)
-      payload.append(origin?.round ?? 0)
-      payload.append(name: name)
-      payload.bytes += encoded
+      var record = ByteWriter()
+      record.bytes.reserveCapacity(encoded.count + 48 + name.utf8.count)
+      record.append(0)  // the record header: length and CRC, filled in by appendRecord
+      record.bytes.append(1)
+      record.append(event)
+      record.append(sequence)
+      record.append(origin?.round ?? 0)
+      record.append(name: name)
+      record.bytes.append(contentsOf: encoded)
       locked.logBytes += try Self.appendRecord(
-        payload.bytes, to: log, path: logPath, length: locked.logBytes)
+        framing: &record.bytes, to: log, path: logPath, length: locked.logBytes)
       Self.apply(
         update, sequence: sequence, round: origin?.round ?? 0, name: name, event: event,
         to: &locked)
@@ -393,7 +399,7 @@ public final class DurableParameterServer: ParameterServerClient {
     to locked: inout Locked
   ) {
     // Validated by the caller (stage) or by decoding (replay).
-    try! locked.state.apply(update)
+    locked.state.apply(validated: update)
     locked.sequence = sequence
     locked.events = event
     locked.uploadsInRound += 1
@@ -419,11 +425,12 @@ public final class DurableParameterServer: ParameterServerClient {
 
   private func appendDecay(_ locked: inout Locked) throws(DurabilityError) -> UInt64 {
     let event = locked.events + 1
-    var payload = ByteWriter()
-    payload.bytes.append(2)
-    payload.append(event)
+    var record = ByteWriter()
+    record.append(0)  // header
+    record.bytes.append(2)
+    record.append(event)
     locked.logBytes += try Self.appendRecord(
-      payload.bytes, to: log, path: logPath, length: locked.logBytes)
+      framing: &record.bytes, to: log, path: logPath, length: locked.logBytes)
     Self.applyDecay(event: event, to: &locked)
     return event
   }
@@ -550,24 +557,27 @@ public final class DurableParameterServer: ParameterServerClient {
     return (offset, true)
   }
 
-  /// Appends one record (without fsync) and returns its size. A failed write is cut off again
-  /// (back to `length`), so later records never follow a torn one.
-  private static func appendRecord(_ payload: [UInt8], to fd: Int32, path: String, length: Int)
-    throws(DurabilityError) -> Int
-  {
-    var record = ByteWriter()
-    record.bytes.reserveCapacity(payload.count + 8)
-    record.append(UInt64(payload.count), bytes: 4)
-    record.append(UInt64(crc(payload[...])), bytes: 4)
-    record.bytes += payload
+  /// Appends one record (without fsync) and returns its size. `record` holds 8 placeholder
+  /// bytes, then the payload; the length and CRC-32 of the payload are written over the
+  /// placeholder. A failed write is cut off again (back to `length`), so later records never
+  /// follow a torn one.
+  private static func appendRecord(
+    framing record: inout [UInt8], to fd: Int32, path: String, length: Int
+  ) throws(DurabilityError) -> Int {
+    let payloadLength = record.count - 8
+    let checksum = crc(record[8...])
+    for shift in 0..<4 {
+      record[shift] = UInt8(truncatingIfNeeded: payloadLength >> (8 * shift))
+      record[4 + shift] = UInt8(truncatingIfNeeded: checksum >> (8 * shift))
+    }
     do {
-      try DurableFile.writeAll(fd, record.bytes, path: path)
+      try DurableFile.writeAll(fd, record, path: path)
     } catch {
       try DurableFile.check(ftruncate(fd, off_t(length)), "truncate", path)
       try DurableFile.check(lseek(fd, 0, SEEK_END), "seek", path)
       throw error
     }
-    return record.bytes.count
+    return record.count
   }
 
   private static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {

@@ -74,7 +74,7 @@ struct ByteWriter {
   var bytes: [UInt8] = []
 
   mutating func append(_ value: UInt64, bytes count: Int = 8) {
-    for shift in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * shift))) }
+    withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0.prefix(count)) }
   }
 
   mutating func append(name: String) {
