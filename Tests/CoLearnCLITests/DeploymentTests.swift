@@ -177,4 +177,40 @@ struct DeploymentTests {
     // Each of the 3 × 40 rounds was applied exactly once.
     #expect(second.standardError.contains("msg=stopped sequence=120"), "\(second.standardError)")
   }
+
+  /// A participant restarted with the same --out resumes after its last acknowledged round, with
+  /// its privacy ledger: the epochs it spent before the restart stay spent.
+  @Test func aRestartedParticipantResumesWithItsLedger() throws {
+    let directory = try makeTemporaryDirectory("colearn-resume")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tokens = try issueTokens(["solo"], in: directory)
+    let server = try BackgroundProcess(
+      binary(),
+      [
+        "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--insecure",
+        "--state-dir", directory.appendingPathComponent("state").path, "--participants", "1",
+      ])
+    let port = try #require(
+      server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(server.combined)")
+    let privacy = [
+      "--selection", "svt", "--bound", "0.001", "--dp-epsilon", "100", "--insecure-seeded-noise",
+    ]
+    for rounds in [2, 4] {
+      let participant = try participate(
+        "solo", shard: 0, of: 1, port: port, rounds: rounds, directory: directory, tls: nil,
+        extra: privacy)
+      #expect(participant.wait(timeout: 120) == 0, "\(participant.combined)")
+      if rounds == 4 { #expect(participant.standardOutput.contains("resuming at round 3")) }
+    }
+    #expect(try acknowledgements(directory, "solo").map(\.0) == [1, 2, 3, 4])
+    let summary = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: directory.appendingPathComponent("out-solo/summary.json")))
+      as? [String: Any]
+    let ledger = try #require(summary?["privacyLedger"] as? [String: Any])
+    let epochs = try #require(ledger["epochs"] as? [[String: Any]])
+    #expect(epochs.count == 4)
+    #expect(epochs.allSatisfy { ($0["epsilon"] as? Double) == 100 })
+    server.send(SIGTERM)
+    #expect(server.wait(timeout: 30) == 0)
+  }
 }
