@@ -28,13 +28,8 @@ names=()
 for ((i = 0; i < clients; i++)); do names+=("client-$i"); done
 "$bin" token add "${names[@]}" --tokens "$work/tokens" --write-to "$work/tokens.d" >/dev/null
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca-key.pem" \
-  -out "$work/ca.pem" -days 2 -subj "/CN=colearn bench CA" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/key.pem" \
-  -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
-echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$work/san.ext"
-openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" \
-  -CAcreateserial -out "$work/cert.pem" -days 2 -extfile "$work/san.ext" 2>/dev/null
+source scripts/lib/make-test-certs.sh
+make_test_certs "$work"
 
 run() { # $1 = tls|plaintext
   local mode=$1 security client_security

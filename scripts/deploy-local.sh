@@ -21,13 +21,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 names=()
 for ((i = 0; i < n; i++)); do names+=("participant-$i"); done
 "$bin" token add "${names[@]}" --tokens "$out/tokens" --write-to "$out/tokens.d" >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$out/ca-key.pem" \
-  -out "$out/ca.pem" -days 2 -subj "/CN=colearn local CA" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$out/key.pem" \
-  -out "$out/server.csr" -subj "/CN=localhost" 2>/dev/null
-echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$out/san.ext"
-openssl x509 -req -in "$out/server.csr" -CA "$out/ca.pem" -CAkey "$out/ca-key.pem" \
-  -CAcreateserial -out "$out/cert.pem" -days 2 -extfile "$out/san.ext" 2>/dev/null
+source scripts/lib/make-test-certs.sh
+make_test_certs "$out"
 
 "$bin" serve --listen 127.0.0.1:0 --tokens "$out/tokens" --state-dir "$out/state" \
   --tls-cert "$out/cert.pem" --tls-key "$out/key.pem" --participants "$n" \

@@ -59,8 +59,8 @@ public struct ModelMismatch: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 extension Int {
-  /// The number with commas between groups of three digits, e.g. "-1,234,567".
-  fileprivate var groupedByThousands: String {
+  /// The number with commas between groups of three digits, e.g. "-1,234,567" (for messages).
+  public var groupedByThousands: String {
     let digits = String(magnitude)
     var grouped = ""
     for (offset, digit) in digits.enumerated() {

@@ -595,8 +595,8 @@ public final class Federation: Sendable {
     guard bytes > settings.maxMessageBytes else { return }
     throw FederationError(
       .resourceExhausted,
-      "the \(what) is \(bytes.grouped) bytes, more than the server's limit of "
-        + "\(settings.maxMessageBytes.grouped) bytes (--max-message-bytes)")
+      "the \(what) is \(bytes.groupedByThousands) bytes, more than the server's limit of "
+        + "\(settings.maxMessageBytes.groupedByThousands) bytes (--max-message-bytes)")
   }
 
   /// Snapshots in the background once the log has grown past its limit.
@@ -694,19 +694,6 @@ public final class Federation: Sendable {
   private static func hex(_ value: UInt64) -> String {
     let digits = String(value, radix: 16)
     return String(repeating: "0", count: 16 - digits.count) + digits
-  }
-}
-
-extension Int {
-  /// The number with commas between groups of three digits.
-  var grouped: String {
-    let digits = String(magnitude)
-    var out = ""
-    for (offset, digit) in digits.enumerated() {
-      if offset > 0, (digits.count - offset) % 3 == 0 { out.append(",") }
-      out.append(digit)
-    }
-    return self < 0 ? "-" + out : out
   }
 }
 
