@@ -82,9 +82,14 @@ let package = Package(
       ],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
+      name: "CoLearnSplit",
+      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnPrivacy"],
+      exclude: ["README.md"], swiftSettings: numericSettings),
+    .target(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
+        "CoLearnSplit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       exclude: ["README.md"]
@@ -111,6 +116,9 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
+    .testTarget(
+      name: "CoLearnSplitTests",
+      dependencies: ["CoLearnSplit", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
   ],
