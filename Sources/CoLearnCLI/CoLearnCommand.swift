@@ -8,7 +8,10 @@ public struct CoLearnCommand: AsyncParsableCommand {
     commandName: "colearn",
     abstract: "Privacy-preserving collaborative deep learning (distributed selective SGD).",
     version: "0.1.0",
-    subcommands: [TrainCommand.self, SimulateCommand.self, BenchCommand.self, DataCommand.self]
+    subcommands: [
+      TrainCommand.self, SimulateCommand.self, SplitCommand.self, BenchCommand.self,
+      DataCommand.self,
+    ]
   )
 
   public init() {}
