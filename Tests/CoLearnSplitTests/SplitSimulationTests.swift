@@ -160,7 +160,9 @@ import Testing
     for record in records {
       let b = Double(record.batchSize)
       #expect(record.valueCount == record.batchSize * d && record.labelCount == record.batchSize)
-      #expect(record.sensitivity == 2 * (b - 1).squareRoot())
+      // γ is a Float: S = 2·Float(√(B−1)), within float precision of the exact value.
+      #expect(abs(record.sensitivity - 2 * (b - 1).squareRoot()) < 1e-6 * record.sensitivity)
+      #expect(record.sensitivity == 2 * Double(record.bound))
       #expect(abs(record.nominalScale - record.sensitivity / 2) < 1e-12)
       #expect(record.appliedScale >= record.nominalScale)
       #expect(record.epsilon == 2)
