@@ -209,8 +209,8 @@ public final class SplitSimulation {
     let release = mechanism(batchSize: size)
     let frontInput: UnsafePointer<Float>
     let sentCount: Int
-    var features: UnsafePointer<Float>
-    let noiseStart = monotonicSeconds()
+    let features: UnsafePointer<Float>
+    var noiseSeconds = 0.0
     switch configuration.boundary {
     case .features:
       // 1. front, 2. noise: the message is a copy of the BatchNorm output, then noised.
@@ -221,8 +221,10 @@ public final class SplitSimulation {
       sentCount = size * featureSize
       message.pointer.update(from: output, count: sentCount)
       if let release {
+        let start = monotonicSeconds()
         try release.release(
           UnsafeMutableBufferPointer(start: message.pointer, count: sentCount), using: &noise)
+        noiseSeconds = monotonicSeconds() - start
       }
       features = UnsafePointer(message.pointer)
     case .pixels:
@@ -230,15 +232,17 @@ public final class SplitSimulation {
       sentCount = size * inputSize
       message.pointer.update(from: input.pointer, count: sentCount)
       if let release {
+        let start = monotonicSeconds()
         try release.release(
           UnsafeMutableBufferPointer(start: message.pointer, count: sentCount), using: &noise)
+        noiseSeconds = monotonicSeconds() - start
       }
       frontInput = UnsafePointer(message.pointer)
       features = participants[p].front.withUnsafeBufferPointer { w in
         frontNetwork.forward(frontInput, batchSize: size, parameters: w.baseAddress!)
       }
     }
-    statistics.noiseSeconds += monotonicSeconds() - noiseStart
+    statistics.noiseSeconds += noiseSeconds
     if configuration.epsilon != nil { participants[p].ledger.chargeUpload() }
     let stepNumber = coordinator.stepCount + 1
     if let observer {
