@@ -86,10 +86,14 @@ let package = Package(
       ],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
+      name: "CoLearnSplit",
+      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnPrivacy"],
+      exclude: ["README.md"], swiftSettings: numericSettings),
+    .target(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
-        "CoLearnWire", "CoLearnRPC",
+        "CoLearnWire", "CoLearnRPC", "CoLearnSplit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -120,6 +124,9 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
+    .testTarget(
+      name: "CoLearnSplitTests",
+      dependencies: ["CoLearnSplit", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
   ],

@@ -9,8 +9,9 @@ public struct CoLearnCommand: AsyncParsableCommand {
     abstract: "Privacy-preserving collaborative deep learning (distributed selective SGD).",
     version: "0.1.0",
     subcommands: [
-      TrainCommand.self, SimulateCommand.self, ServeCommand.self, ParticipateCommand.self,
-      TokenCommand.self, BenchCommand.self, LoadgenCommand.self, DataCommand.self,
+      TrainCommand.self, SimulateCommand.self, SplitCommand.self, ServeCommand.self,
+      ParticipateCommand.self, TokenCommand.self, BenchCommand.self, LoadgenCommand.self,
+      DataCommand.self,
     ]
   )
 

@@ -110,15 +110,19 @@ public final class Network {
   ///   - batchSize: the batch size given to `forward`.
   ///   - parameters: the flat parameter vector given to `forward`.
   ///   - gradients: the flat gradient vector, of length ``parameterCount``.
+  ///   - inputGradient: where to write ∂L/∂input (`batchSize × inputShape.count` values), or
+  ///     `nil` (the default) when nobody needs it. Split learning (SPEC §9) needs it: the
+  ///     coordinator's network returns ∂L/∂features to the participant that sent them.
   public func backward(
     input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
-    parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>
+    parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+    inputGradient: UnsafeMutablePointer<Float>? = nil
   ) {
     var upstream = outputGradient
     for index in layers.indices.reversed() {
       let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
       let downstream: UnsafeMutablePointer<Float>? =
-        index == 0 ? nil : gradientBuffers[index % 2].pointer
+        index == 0 ? inputGradient : gradientBuffers[index % 2].pointer
       let offset = layout.layerRanges[index].lowerBound
       layers[index].backward(
         input: layerInput, output: activations[index].pointer, outputGradient: upstream,
@@ -133,15 +137,17 @@ public final class Network {
   /// a gradient vector (see ``Layer/backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``).
   ///
   /// The result equals `backward` followed by w −= rate · g, up to floating-point rounding.
+  /// `inputGradient`, when given, receives ∂L/∂input computed with the old parameters.
   public func backwardApplyingSGD(
     input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
-    parameters: UnsafeMutablePointer<Float>, rate: Float
+    parameters: UnsafeMutablePointer<Float>, rate: Float,
+    inputGradient: UnsafeMutablePointer<Float>? = nil
   ) {
     var upstream = outputGradient
     for index in layers.indices.reversed() {
       let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
       let downstream: UnsafeMutablePointer<Float>? =
-        index == 0 ? nil : gradientBuffers[index % 2].pointer
+        index == 0 ? inputGradient : gradientBuffers[index % 2].pointer
       layers[index].backwardApplyingSGD(
         input: layerInput, output: activations[index].pointer, outputGradient: upstream,
         inputGradient: downstream, batchSize: batchSize,

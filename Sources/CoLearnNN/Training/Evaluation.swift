@@ -6,6 +6,14 @@ public struct EvaluationResult: Sendable, Hashable, Codable {
   public var meanLoss: Double
   /// The number of samples evaluated.
   public var samples: Int
+
+  /// A result from its parts (for evaluations composed outside this target, such as a split
+  /// network's front and back).
+  public init(accuracy: Double, meanLoss: Double, samples: Int) {
+    self.accuracy = accuracy
+    self.meanLoss = meanLoss
+    self.samples = samples
+  }
 }
 
 /// Evaluates `parameters` on `samples` in batches of `batchSize` (the network's workspaces grow

@@ -1,0 +1,51 @@
+import CoLearnNN
+
+/// The test accuracy and loss of a front and a back run one after the other, locally, with
+/// nothing noised (after training the coordinator sends the back to the participants, which
+/// then classify on their own; Jiang et al. §1).
+///
+/// Batches have `batchSize` samples, because the front's BatchNorm has no running statistics:
+/// test features are normalised over their batch, as training features were over theirs. A
+/// remainder of a single sample joins the previous batch (alone, BatchNorm would zero it).
+///
+/// - Complexity: one forward pass of both networks over the samples.
+public func splitEvaluate(
+  front: Network, frontParameters: [Float], back: Network, backParameters: [Float],
+  on samples: LabeledSamples, batchSize: Int
+) -> EvaluationResult {
+  precondition(samples.sampleSize == front.inputShape.count, "sample size mismatch")
+  precondition(batchSize >= 2, "evaluation batches need at least two samples")
+  let capacity = min(batchSize + 1, max(samples.count, 1))
+  front.reserve(batchSize: capacity)
+  back.reserve(batchSize: capacity)
+  let classes = back.outputShape.count
+  var totalLoss = 0.0
+  var correct = 0
+  frontParameters.withUnsafeBufferPointer { wf in
+    backParameters.withUnsafeBufferPointer { wb in
+      samples.features.withUnsafeBufferPointer { features in
+        samples.labels.withUnsafeBufferPointer { labels in
+          var start = 0
+          while start < samples.count {
+            var size = min(batchSize, samples.count - start)
+            if samples.count - start - size == 1 { size += 1 }
+            let featuresOut = front.forward(
+              features.baseAddress! + start * samples.sampleSize, batchSize: size,
+              parameters: wf.baseAddress!)
+            let output = back.forward(featuresOut, batchSize: size, parameters: wb.baseAddress!)
+            let result = negativeLogLikelihood(
+              logProbabilities: output, labels: labels.baseAddress! + start, batchSize: size,
+              classes: classes, gradient: nil)
+            totalLoss += Double(result.loss) * Double(size)
+            correct += result.correct
+            start += size
+          }
+        }
+      }
+    }
+  }
+  let count = max(samples.count, 1)
+  return EvaluationResult(
+    accuracy: Double(correct) / Double(count), meanLoss: totalLoss / Double(count),
+    samples: samples.count)
+}
