@@ -19,33 +19,14 @@ public func splitEvaluate(
   front.reserve(batchSize: capacity)
   back.reserve(batchSize: capacity)
   let classes = back.outputShape.count
-  var totalLoss = 0.0
-  var correct = 0
-  frontParameters.withUnsafeBufferPointer { wf in
+  return frontParameters.withUnsafeBufferPointer { wf in
     backParameters.withUnsafeBufferPointer { wb in
-      samples.features.withUnsafeBufferPointer { features in
-        samples.labels.withUnsafeBufferPointer { labels in
-          var start = 0
-          while start < samples.count {
-            var size = min(batchSize, samples.count - start)
-            if samples.count - start - size == 1 { size += 1 }
-            let featuresOut = front.forward(
-              features.baseAddress! + start * samples.sampleSize, batchSize: size,
-              parameters: wf.baseAddress!)
-            let output = back.forward(featuresOut, batchSize: size, parameters: wb.baseAddress!)
-            let result = negativeLogLikelihood(
-              logProbabilities: output, labels: labels.baseAddress! + start, batchSize: size,
-              classes: classes, gradient: nil)
-            totalLoss += Double(result.loss) * Double(size)
-            correct += result.correct
-            start += size
-          }
-        }
+      evaluateBatches(
+        of: samples, batchSize: batchSize, classes: classes, mergeSingletonRemainder: true
+      ) { input, size in
+        let features = front.forward(input, batchSize: size, parameters: wf.baseAddress!)
+        return back.forward(features, batchSize: size, parameters: wb.baseAddress!)
       }
     }
   }
-  let count = max(samples.count, 1)
-  return EvaluationResult(
-    accuracy: Double(correct) / Double(count), meanLoss: totalLoss / Double(count),
-    samples: samples.count)
 }

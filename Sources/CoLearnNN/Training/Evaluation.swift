@@ -27,24 +27,40 @@ public func evaluate(
   let batch = max(1, min(batchSize, samples.count))
   network.reserve(batchSize: batch)
   let classes = network.outputShape.count
+  return parameters.withUnsafeBufferPointer { w in
+    evaluateBatches(of: samples, batchSize: batch, classes: classes) { input, size in
+      network.forward(input, batchSize: size, parameters: w.baseAddress!)
+    }
+  }
+}
+
+/// The batch loop of an evaluation: runs `forward` (features of `size` samples → their log
+/// probabilities over `classes`) on consecutive batches of `samples` and accumulates the
+/// negative log-likelihood and the correct predictions.
+///
+/// - Parameter mergeSingletonRemainder: a last batch of one sample joins the batch before it
+///   (for networks with batch statistics, which would zero a lone sample); the caller's
+///   workspaces must then hold `batchSize + 1` samples.
+public func evaluateBatches(
+  of samples: LabeledSamples, batchSize: Int, classes: Int,
+  mergeSingletonRemainder: Bool = false,
+  forward: (_ input: UnsafePointer<Float>, _ size: Int) -> UnsafePointer<Float>
+) -> EvaluationResult {
   var totalLoss = 0.0
   var correct = 0
-  parameters.withUnsafeBufferPointer { w in
-    samples.features.withUnsafeBufferPointer { features in
-      samples.labels.withUnsafeBufferPointer { labels in
-        var start = 0
-        while start < samples.count {
-          let size = min(batch, samples.count - start)
-          let output = network.forward(
-            features.baseAddress! + start * samples.sampleSize, batchSize: size,
-            parameters: w.baseAddress!)
-          let result = negativeLogLikelihood(
-            logProbabilities: output, labels: labels.baseAddress! + start, batchSize: size,
-            classes: classes, gradient: nil)
-          totalLoss += Double(result.loss) * Double(size)
-          correct += result.correct
-          start += size
-        }
+  samples.features.withUnsafeBufferPointer { features in
+    samples.labels.withUnsafeBufferPointer { labels in
+      var start = 0
+      while start < samples.count {
+        var size = min(batchSize, samples.count - start)
+        if mergeSingletonRemainder, samples.count - start - size == 1 { size += 1 }
+        let output = forward(features.baseAddress! + start * samples.sampleSize, size)
+        let result = negativeLogLikelihood(
+          logProbabilities: output, labels: labels.baseAddress! + start, batchSize: size,
+          classes: classes, gradient: nil)
+        totalLoss += Double(result.loss) * Double(size)
+        correct += result.correct
+        start += size
       }
     }
   }
