@@ -1,5 +1,6 @@
 import CoLearnNN
 import CoLearnTestSupport
+import CoLearnTensor
 import Testing
 
 @Suite struct LinearTests {
@@ -20,5 +21,135 @@ import Testing
       layer.forward(input, into: out.baseAddress!, batchSize: 1, parameters: parameters)
     }
     #expect(output == [9, 19])
+  }
+}
+
+/// The varying-columns path (``VaryingInputColumns``): batches whose columns are mostly constant
+/// across the samples give the dense products' results.
+@Suite struct LinearVaryingColumnsTests {
+  /// A [batch, inputs] batch that holds `background` everywhere except in the `varying` columns
+  /// (which also hold it in about 30% of the samples, as pixels of a digit do).
+  static func backgroundBatch(
+    batch: Int, inputs: Int, varying: [Int], background: Float, seed: UInt64
+  ) -> [Float] {
+    var generator = SeededGenerator(seed: seed)
+    var x = [Float](repeating: background, count: batch * inputs)
+    for b in 0..<batch {
+      for i in varying where Float.random(in: 0..<1, using: &generator) < 0.7 {
+        x[b * inputs + i] = Float.random(in: -2...2, using: &generator)
+      }
+    }
+    for i in varying { x[i] = background + 1 }  // every varying column really varies
+    return x
+  }
+
+  /// y and ∂L/∂(W, b) from the definitions, in Double.
+  static func reference(
+    x: [Float], w: [Float], dy: [Float], batch: Int, inputs: Int, outputs: Int
+  ) -> (y: [Double], gradient: [Double]) {
+    var y = [Double](repeating: 0, count: batch * outputs)
+    var gradient = [Double](repeating: 0, count: outputs * inputs + outputs)
+    for b in 0..<batch {
+      for o in 0..<outputs {
+        var sum = Double(w[outputs * inputs + o])
+        for i in 0..<inputs { sum += Double(w[o * inputs + i]) * Double(x[b * inputs + i]) }
+        y[b * outputs + o] = sum
+        for i in 0..<inputs {
+          gradient[o * inputs + i] += Double(dy[b * outputs + o]) * Double(x[b * inputs + i])
+        }
+        gradient[outputs * inputs + o] += Double(dy[b * outputs + o])
+      }
+    }
+    return (y, gradient)
+  }
+
+  @Test(arguments: [(2, 40, 0), (32, 96, 0), (32, 96, -0.4242), (100, 96, 1.5)] as [(Int, Int, Float)])
+  func backgroundBatchesMatchTheDefinition(batch: Int, inputs: Int, background: Float) {
+    let outputs = 7
+    // A quarter of the columns vary, scattered (including the first and the last).
+    let varying = [0] + stride(from: 5, to: inputs - 1, by: 4).map { $0 } + [inputs - 1]
+    let x = Self.backgroundBatch(
+      batch: batch, inputs: inputs, varying: varying, background: background, seed: 3)
+    let layer = Linear(inputs: inputs, outputs: outputs)
+    layer.reserve(batchSize: batch)
+    var generator = SeededGenerator(seed: 4)
+    var w = [Float](repeating: 0, count: layer.parameterCount)
+    w.withUnsafeMutableBufferPointer { layer.initialize($0, using: &generator) }
+    let dy = (0..<batch * outputs).map { _ in Float.random(in: -1...1, using: &generator) }
+    let expected = Self.reference(
+      x: x, w: w, dy: dy, batch: batch, inputs: inputs, outputs: outputs)
+
+    var y = [Float](repeating: .nan, count: batch * outputs)
+    var gradient = [Float](repeating: .nan, count: layer.parameterCount)
+    var dx = [Float](repeating: .nan, count: batch * inputs)
+    y.withUnsafeMutableBufferPointer { out in
+      layer.forward(x, into: out.baseAddress!, batchSize: batch, parameters: w)
+    }
+    gradient.withUnsafeMutableBufferPointer { g in
+      dx.withUnsafeMutableBufferPointer { dxBuffer in
+        layer.backward(
+          input: x, output: y, outputGradient: dy, inputGradient: dxBuffer.baseAddress!,
+          batchSize: batch, parameters: w, parameterGradients: g.baseAddress!)
+      }
+    }
+    for i in y.indices { #expect(abs(Double(y[i]) - expected.y[i]) < 1e-4, "y[\(i)]") }
+    for i in gradient.indices {
+      #expect(abs(Double(gradient[i]) - expected.gradient[i]) < 1e-4, "∂w[\(i)]")
+    }
+    if background == 0 {
+      // Constant-zero columns get exactly zero gradient (not the NaN of the initial fill).
+      #expect(gradient[1] == 0 && gradient[inputs + 2] == 0)
+    }
+    // ∂x = ∂y·W over every column, constant ones included.
+    for b in [0, batch - 1] {
+      for i in [1, inputs - 2] {
+        var sum = 0.0
+        for o in 0..<outputs { sum += Double(dy[b * outputs + o]) * Double(w[o * inputs + i]) }
+        #expect(abs(Double(dx[b * inputs + i]) - sum) < 1e-4)
+      }
+    }
+
+    let rate: Float = 0.5
+    var updated = w
+    updated.withUnsafeMutableBufferPointer { p in
+      layer.backwardApplyingSGD(
+        input: x, output: y, outputGradient: dy, inputGradient: nil, batchSize: batch,
+        parameters: p.baseAddress!, rate: rate)
+    }
+    for i in updated.indices {
+      let want = Double(w[i]) - Double(rate) * expected.gradient[i]
+      #expect(abs(Double(updated[i]) - want) < 1e-4, "w[\(i)]")
+    }
+    if background == 0 {
+      // Weights of constant-zero columns are untouched, bit for bit.
+      #expect(updated[1] == w[1] && updated[2 * inputs + 3] == w[2 * inputs + 3])
+    }
+  }
+
+  @Test func backgroundGradientsMatchFiniteDifferences() {
+    let inputs = 48
+    let varying = Array(stride(from: 2, to: inputs, by: 6))
+    let x = Self.backgroundBatch(
+      batch: 4, inputs: inputs, varying: varying, background: -0.5, seed: 9)
+    let report = checkGradients(of: Linear(inputs: inputs, outputs: 5), batchSize: 4, input: x)
+    #expect(report.passed, "\(report)")
+  }
+
+  /// NaN and ∞ stay in the sums, whether their column varies or is constant.
+  @Test func nonFiniteInputsStayVisible() {
+    let inputs = 32
+    var x = [Float](repeating: 0, count: 3 * inputs)
+    x[3] = .nan  // varies (NaN, 0, 0)
+    for b in 0..<3 { x[b * inputs + 9] = .infinity }  // a constant +∞ column
+    x[inputs + 8] = -0.0
+    let layer = Linear(inputs: inputs, outputs: 3)
+    layer.reserve(batchSize: 3)
+    let w = [Float](repeating: 0.25, count: layer.parameterCount)
+    var y = [Float](repeating: 0, count: 9)
+    y.withUnsafeMutableBufferPointer { out in
+      layer.forward(x, into: out.baseAddress!, batchSize: 3, parameters: w)
+    }
+    #expect(y[0..<3].allSatisfy { $0.isNaN })
+    #expect(y[3..<9].allSatisfy { $0 == .infinity })
   }
 }

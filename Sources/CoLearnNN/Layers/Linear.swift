@@ -7,7 +7,8 @@ import CoLearnTensor
 /// needed after a channels-last pooling layer.
 ///
 /// Shapes: x [B, in] → y [B, out]. Forward: y = x·Wᵀ + b (one GEMM, a GEMV at B = 1).
-/// Backward: ∂W = ∂yᵀ·x, ∂b = Σ_b ∂y, ∂x = ∂y·W.
+/// Backward: ∂W = ∂yᵀ·x, ∂b = Σ_b ∂y, ∂x = ∂y·W. Mini-batches in which most input columns hold
+/// one value in every sample multiply only the other columns (``VaryingInputColumns``).
 public final class Linear: Layer {
   public let inputShape: TensorShape
   public let outputShape: TensorShape
@@ -41,6 +42,10 @@ public final class Linear: Layer {
 
   public var forwardMultiplyAdds: Int { inputCount * outputCount }
 
+  /// The workspace for mini-batches whose columns are mostly constant across the samples
+  /// (image backgrounds): only the varying columns go through the GEMMs (``VaryingInputColumns``).
+  private lazy var varyingColumns = VaryingInputColumns(inputs: inputCount, outputs: outputCount)
+
   /// y transposed ([out, B]) for the small-batch forward pass; grows to the largest such batch.
   private var transposedOutput: [Float] = []
 
@@ -51,6 +56,7 @@ public final class Linear: Layer {
   static let transposedForwardMaximumBatch = 64
 
   public func reserve(batchSize: Int) {
+    if batchSize > 1 { varyingColumns.reserve(batchSize: batchSize) }
     if batchSize > 1, batchSize <= Self.transposedForwardMaximumBatch,
       transposedOutput.count < batchSize * outputCount
     {
@@ -72,38 +78,58 @@ public final class Linear: Layer {
   ) {
     let weight = parameters
     let bias = parameters + outputCount * inputCount
-    if batchSize > 1, batchSize <= Self.transposedForwardMaximumBatch {
-      forwardTransposed(input, into: output, batchSize: batchSize, weight: weight, bias: bias)
+    if batchSize > 1, varyingColumns.split(input, batchSize: batchSize) {
+      let shiftedBias = varyingColumns.prepareForward(weight: weight, bias: bias)
+      forwardProduct(
+        varyingColumns.gatheredInput, columns: varyingColumns.count,
+        weight: varyingColumns.compactWeight, bias: shiftedBias, into: output,
+        batchSize: batchSize)
       return
     }
-    for b in 0..<batchSize {
-      (output + b * outputCount).update(from: bias, count: outputCount)
-    }
     if batchSize == 1 {
+      output.update(from: bias, count: outputCount)
       forEachRowBlock { rows in
         BLAS.gemv(
           .none, m: rows.count, n: inputCount, a: weight + rows.lowerBound * inputCount,
           lda: inputCount, x: input, beta: 1, y: output + rows.lowerBound)
       }
-    } else {
-      BLAS.gemm(
-        .none, .transposed, m: batchSize, n: outputCount, k: inputCount,
-        a: input, lda: inputCount, b: weight, ldb: inputCount, beta: 1, c: output, ldc: outputCount)
+      return
     }
+    forwardProduct(
+      input, columns: inputCount, weight: weight, bias: bias, into: output, batchSize: batchSize)
+  }
+
+  /// y = x·Wᵀ + b for a batch of more than one sample whose rows hold `columns` inputs and a
+  /// weight matrix [outputs, columns]: the whole input, or its varying columns gathered.
+  private func forwardProduct(
+    _ input: UnsafePointer<Float>, columns: Int, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int
+  ) {
+    if batchSize <= Self.transposedForwardMaximumBatch {
+      forwardTransposed(
+        input, columns: columns, into: output, batchSize: batchSize, weight: weight, bias: bias)
+      return
+    }
+    for b in 0..<batchSize {
+      (output + b * outputCount).update(from: bias, count: outputCount)
+    }
+    BLAS.gemm(
+      .none, .transposed, m: batchSize, n: outputCount, k: columns,
+      a: input, lda: columns, b: weight, ldb: columns, beta: 1, c: output, ldc: outputCount)
   }
 
   /// yᵀ = W·xᵀ into the scratch buffer, then y = (yᵀ)ᵀ + b.
   private func forwardTransposed(
-    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
-    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    _ input: UnsafePointer<Float>, columns: Int, into output: UnsafeMutablePointer<Float>,
+    batchSize: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
   ) {
     reserve(batchSize: batchSize)
     let outputs = outputCount
     transposedOutput.withUnsafeMutableBufferPointer { scratch in
       let yT = scratch.baseAddress!
       BLAS.gemm(
-        .none, .transposed, m: outputs, n: batchSize, k: inputCount, a: weight, lda: inputCount,
-        b: input, ldb: inputCount, c: yT, ldc: batchSize)
+        .none, .transposed, m: outputs, n: batchSize, k: columns, a: weight, lda: columns,
+        b: input, ldb: columns, c: yT, ldc: batchSize)
       for b in 0..<batchSize {
         let row = output + b * outputs
         for o in 0..<outputs { row[o] = yT[o * batchSize + b] + bias[o] }
@@ -121,7 +147,10 @@ public final class Linear: Layer {
       outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
     // ∂W = ∂yᵀ · x   [out, B]·[B, in]; at B = 1 a rank-1 update of zeros (GER is 2–3× faster
     // than a GEMM with k = 1).
-    if batchSize == 1 {
+    if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {
+      varyingColumns.weightProduct(outputGradient, batchSize: batchSize, alpha: 1)
+      varyingColumns.writeGradient(into: parameterGradients)
+    } else if batchSize == 1 {
       parameterGradients.update(repeating: 0, count: outputCount * inputCount)
       BLAS.ger(
         m: outputCount, n: inputCount, alpha: 1, x: outputGradient, y: input,
@@ -149,7 +178,10 @@ public final class Linear: Layer {
   ) {
     propagateInputGradient(
       outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
-    if batchSize == 1 {
+    if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {
+      varyingColumns.weightProduct(outputGradient, batchSize: batchSize, alpha: -rate)
+      varyingColumns.addUpdate(into: parameters, alpha: -rate)
+    } else if batchSize == 1 {
       forEachRowBlock { rows in
         BLAS.ger(
           m: rows.count, n: inputCount, alpha: -rate, x: outputGradient + rows.lowerBound,
