@@ -133,3 +133,63 @@ extension SimulateCommandTests {
     #expect(ledger?["secureNoise"] as? Bool == false)
   }
 }
+
+extension SimulateCommandTests {
+  /// A run stopped after 2 rounds and resumed to 4 gives, row for row, the run that never
+  /// stopped (round-robin, every algorithm); changed settings and a finished checkpoint are
+  /// refused with the reason.
+  @Test(
+    .enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with MNIST"),
+    arguments: ["dssgd", "fedavg", "standalone", "centralized"])
+  func aResumedRunEqualsTheUninterruptedOne(algorithm: String) throws {
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let common = [
+      "simulate", "--algorithm", algorithm, "--participants", "3", "--shard-size", "200",
+      "--test-limit", "300", "--lr", "0.1", "--threads", "1",
+    ]
+    let whole = out.appendingPathComponent("whole").path
+    let parts = out.appendingPathComponent("parts").path
+    let straight = try runProcess(binary(), common + ["--rounds", "4", "--out", whole])
+    #expect(straight.status == 0, "\(straight.combined)")
+    let first = try runProcess(binary(), common + ["--rounds", "2", "--out", parts])
+    #expect(first.status == 0, "\(first.combined)")
+    let second = try runProcess(binary(), common + ["--rounds", "4", "--out", parts, "--resume"])
+    #expect(second.status == 0, "\(second.combined)")
+    #expect(second.standardOutput.contains("resuming after round 2"))
+
+    func accuracies(_ directory: String) throws -> [String] {
+      let csv = try String(contentsOfFile: directory + "/metrics.csv", encoding: .utf8)
+      return csv.split(separator: "\n").dropFirst().map { row in
+        let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        return ([0, 6, 7, 8, 9, 10, 12].map { fields[$0] }).joined(separator: ",")
+      }
+    }
+    let expected = try accuracies(whole)
+    #expect(expected.count == 4)
+    #expect(try accuracies(parts) == expected)
+
+    let finished = try runProcess(binary(), common + ["--rounds", "4", "--out", parts, "--resume"])
+    #expect(finished.status != 0)
+    #expect(finished.standardError.contains("give --rounds larger"), "\(finished.standardError)")
+    let changed = try runProcess(
+      binary(), common + ["--rounds", "6", "--out", parts, "--resume", "--batch-size", "16"])
+    #expect(changed.status != 0)
+    #expect(
+      changed.standardError.contains("sgd.batchSize: saved 32, now 16"), "\(changed.standardError)")
+  }
+
+  @Test func resumeWithoutACheckpointIsAClearError() throws {
+    guard realDataDirectory() != nil else { return }
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProcess(
+      binary(),
+      ["simulate", "--participants", "2", "--shard-size", "50", "--rounds", "2", "--out", out.path, "--resume"])
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("nothing to resume"), "\(result.standardError)")
+    let noOut = try runProcess(binary(), ["simulate", "--resume"])
+    #expect(noOut.status != 0)
+    #expect(noOut.standardError.contains("--resume needs --out"), "\(noOut.standardError)")
+  }
+}

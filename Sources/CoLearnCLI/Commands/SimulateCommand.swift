@@ -119,6 +119,21 @@ struct SimulateCommand: ParsableCommand {
       """)
   var transport: Transport = .inprocess
 
+  @Option(
+    name: .customLong("checkpoint-minutes"),
+    help: """
+      Save the whole simulation state to checkpoint.bin in --out after the first round that \
+      ends this many minutes after the last save, and after the last round (0: never).
+      """)
+  var checkpointMinutes: Double = 5
+
+  @Flag(
+    help: """
+      Continue the run in --out from its checkpoint.bin: the same settings (--rounds may be \
+      larger, --threads and --eval-every may differ); rounds after the checkpoint are redone.
+      """)
+  var resume = false
+
   enum Transport: String, ExpressibleByArgument, Encodable {
     case inprocess, grpc
   }
@@ -159,6 +174,15 @@ struct SimulateCommand: ParsableCommand {
     try requireAtLeast(1, testLimit, flag: "test-limit")
     if transport == .grpc, algorithm != .dssgd {
       throw ValidationError("--transport grpc runs --algorithm dssgd only")
+    }
+    guard checkpointMinutes >= 0, checkpointMinutes.isFinite else {
+      throw ValidationError("--checkpoint-minutes must be 0 or more, got \(checkpointMinutes)")
+    }
+    if resume, out == nil {
+      throw ValidationError("--resume needs --out: the directory of the run to continue")
+    }
+    if resume, transport == .grpc {
+      throw ValidationError("--resume works with --transport inprocess only")
     }
   }
 
@@ -224,6 +248,21 @@ struct SimulateCommand: ParsableCommand {
 
     let outPath =
       out ?? "runs/simulate-\(algorithm.rawValue)-\(spec.rawValue)-N\(participants)-\(training.seed)"
+    let record = SimulationRecord.Configuration(
+      command: "simulate", algorithm: algorithm.rawValue, localEpochs: localEpochs,
+      model: spec.rawValue, parameterCount: network.parameterCount,
+      modelHash: spec.specificationHash, dataset: datasetName.rawValue,
+      dataDirectory: directory.path, partition: partitionScheme.description, shardSize: size,
+      testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: rounds, evalEvery: evalEvery,
+      seed: training.seed, threads: threads, blas: BLAS.configuration)
+    let checkpointPath = URL(fileURLWithPath: outPath).appendingPathComponent("checkpoint.bin").path
+    let checkpointable = local == nil ? federation as? any CheckpointableSimulation : nil
+    var progressSoFar = SimulationRecord.Progress(settings: record.resumeKey)
+    if resume {
+      progressSoFar = try restoreCheckpoint(
+        at: checkpointPath, into: checkpointable, settings: record.resumeKey)
+    }
+    let firstRound = progressSoFar.rounds + 1
     let run = try RunDirectory(
       path: outPath,
       columns: [
@@ -231,17 +270,9 @@ struct SimulateCommand: ParsableCommand {
         "elapsed_seconds", "mean_accuracy", "min_accuracy",
         "max_accuracy", "global_accuracy", "uploaded_parameters", "upload_bytes",
         "downloaded_parameters", "download_bytes",
-      ])
+      ], resume: resume, keepingRowsThrough: resume ? progressSoFar.rounds : nil)
     defer { run.close() }
-    try run.writeJSON(
-      SimulationRecord.Configuration(
-        command: "simulate", algorithm: algorithm.rawValue, localEpochs: localEpochs,
-        model: spec.rawValue, parameterCount: network.parameterCount,
-        modelHash: spec.specificationHash, dataset: datasetName.rawValue,
-        dataDirectory: directory.path, partition: partitionScheme.description, shardSize: size,
-        testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: rounds, evalEvery: evalEvery,
-        seed: training.seed, threads: threads, blas: BLAS.configuration),
-      to: "config.json")
+    try run.writeJSON(record, to: "config.json")
 
     let exchange =
       switch algorithm {
@@ -257,21 +288,23 @@ struct SimulateCommand: ParsableCommand {
         + "\(size) samples (\(partitionScheme)), \(exchange), M = \(sgd.batchSize), "
         + "α = \(sgd.learningRate)")
     print("output: \(run.url.path)")
+    if resume { print("resuming after round \(progressSoFar.rounds) from \(checkpointPath)") }
     let simulation = federation as? DSSGDSimulation
     var privacyReport = dssgd.privacy.map {
       PrivacyReport(settings: $0, selection: dssgd.selection)
     }
     if algorithm == .dssgd, let privacyReport { print(privacyReport.banner) }
     fflush(nil)
-    let progress = ProgressDisplay(total: rounds, unit: "rounds")
-    let start = monotonicSeconds()
-    var best = 0.0
+    let progress = ProgressDisplay(total: rounds - progressSoFar.rounds, unit: "rounds")
+    let start = monotonicSeconds() - progressSoFar.wallSeconds
+    var best = progressSoFar.bestMeanAccuracy
     var last: FederationEvaluation?
-    var turnSeconds = 0.0
-    var trainSeconds = 0.0
-    var selectSeconds = 0.0
-    var exchangeSeconds = 0.0
-    for round in 1...rounds {
+    var turnSeconds = progressSoFar.roundSeconds
+    var trainSeconds = progressSoFar.trainSeconds
+    var selectSeconds = progressSoFar.selectSeconds
+    var exchangeSeconds = progressSoFar.exchangeSeconds
+    var lastCheckpoint = monotonicSeconds()
+    for round in firstRound...rounds {
       let statistics = try federation.runRound()
       if let simulation, privacyReport != nil {
         for line in privacyReport!.newStops(in: simulation.participants, round: round) {
@@ -304,13 +337,24 @@ struct SimulateCommand: ParsableCommand {
             + "(\(format(statistics.seconds, 2)) s/round)")
       } else {
         row += ["", "", "", ""]
-        progress.update(done: round, label: "round \(round)/\(rounds)")
+        progress.update(done: round - progressSoFar.rounds, label: "round \(round)/\(rounds)")
       }
       row += [
         "\(statistics.uploadedParameters)", "\(statistics.uploadBytes)",
         "\(statistics.downloadedParameters)", "\(statistics.downloadBytes)",
       ]
       run.append(row: row)
+      let now = monotonicSeconds()
+      if let checkpointable, checkpointMinutes > 0,
+        round == rounds || now - lastCheckpoint >= 60 * checkpointMinutes
+      {
+        let soFar = SimulationRecord.Progress(
+          settings: record.resumeKey, rounds: round, wallSeconds: now - start,
+          roundSeconds: turnSeconds, trainSeconds: trainSeconds, selectSeconds: selectSeconds,
+          exchangeSeconds: exchangeSeconds, bestMeanAccuracy: best)
+        try saveCheckpoint(of: checkpointable, progress: soFar, to: checkpointPath)
+        lastCheckpoint = monotonicSeconds()
+      }
     }
     let wall = monotonicSeconds() - start
     // Worker-seconds: with `async` the turns of several workers overlap.
@@ -344,8 +388,101 @@ struct SimulateCommand: ParsableCommand {
   }
 }
 
+extension SimulateCommand {
+  /// Writes `simulation`'s state with `progress` as its annotation; a simulation that cannot be
+  /// checkpointed (seeded privacy noise) says so once and the run goes on.
+  func saveCheckpoint(
+    of simulation: any CheckpointableSimulation, progress: SimulationRecord.Progress,
+    to path: String
+  ) throws {
+    do {
+      var checkpoint = try simulation.checkpoint()
+      checkpoint.annotation = try JSONEncoder().encode(progress)
+      try checkpoint.write(to: path)
+    } catch let error as CheckpointError {
+      if case .unsupported = error { return }
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// Reads the checkpoint at `path` into `simulation` and returns the progress saved with it.
+  func restoreCheckpoint(
+    at path: String, into simulation: (any CheckpointableSimulation)?, settings: String
+  ) throws -> SimulationRecord.Progress {
+    guard let simulation else {
+      throw CLIError("this simulation cannot be resumed (--transport grpc keeps no checkpoint)")
+    }
+    do {
+      guard let checkpoint = try SimulationCheckpoint.read(from: path) else {
+        throw CLIError(
+          "no checkpoint at \(path): nothing to resume; run without --resume to start afresh")
+      }
+      guard
+        let progress = try? JSONDecoder().decode(
+          SimulationRecord.Progress.self, from: checkpoint.annotation)
+      else {
+        throw CLIError("\(path) was not written by colearn simulate; run without --resume")
+      }
+      guard progress.settings == settings else {
+        throw CLIError(
+          "the run in \((path as NSString).deletingLastPathComponent) was made with other "
+            + "settings than these flags (only --rounds, --threads and --eval-every may "
+            + "change): \(settingDifferences(saved: progress.settings, now: settings))")
+      }
+      guard progress.rounds < rounds, checkpoint.roundsCompleted == progress.rounds else {
+        throw CLIError(
+          "the checkpoint is at round \(checkpoint.roundsCompleted): give --rounds larger than "
+            + "that to continue the run")
+      }
+      try simulation.restore(from: checkpoint)
+      return progress
+    } catch let error as CheckpointError {
+      throw CLIError("\(error)")
+    }
+  }
+}
+
+/// The settings that differ between two ``SimulationRecord/Configuration/resumeKey`` strings, as
+/// "key: saved X, now Y" (nested keys joined with dots).
+func settingDifferences(saved: String, now: String) -> String {
+  func flatten(_ json: String) -> [String: String] {
+    var result: [String: String] = [:]
+    func walk(_ value: Any, _ prefix: String) {
+      if let object = value as? [String: Any] {
+        for (key, inner) in object { walk(inner, prefix.isEmpty ? key : prefix + "." + key) }
+      } else {
+        result[prefix] = "\(value)"
+      }
+    }
+    if let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) { walk(object, "") }
+    return result
+  }
+  let before = flatten(saved)
+  let after = flatten(now)
+  let keys = Set(before.keys).union(after.keys).sorted()
+  let differences = keys.compactMap { key -> String? in
+    let old = before[key] ?? "none"
+    let new = after[key] ?? "none"
+    return old == new ? nil : "\(key): saved \(old), now \(new)"
+  }
+  return differences.isEmpty ? "unreadable saved settings" : differences.joined(separator: "; ")
+}
+
 /// The JSON records `colearn simulate` writes.
 enum SimulationRecord {
+  /// What a checkpoint carries besides the simulation's state: the settings it belongs to and
+  /// the running totals of the summary.
+  struct Progress: Codable {
+    var settings: String
+    var rounds = 0
+    var wallSeconds = 0.0
+    var roundSeconds = 0.0
+    var trainSeconds = 0.0
+    var selectSeconds = 0.0
+    var exchangeSeconds = 0.0
+    var bestMeanAccuracy = 0.0
+  }
+
   struct Configuration: Encodable {
     var command: String
     var algorithm: String
@@ -365,6 +502,20 @@ enum SimulationRecord {
     var seed: UInt64
     var threads: Int
     var blas: String
+
+    /// The settings that must not change when a run is resumed: everything but the number of
+    /// rounds, the evaluation period, the thread count, the BLAS build and where the data is.
+    var resumeKey: String {
+      var fixed = self
+      fixed.rounds = 0
+      fixed.evalEvery = 0
+      fixed.threads = 0
+      fixed.blas = ""
+      fixed.dataDirectory = ""
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      return (try? encoder.encode(fixed)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
   }
 
   struct Summary: Encodable {

@@ -9,9 +9,12 @@ struct RunDirectory {
   private let csv: FileHandle
 
   /// Creates the directory (and parents) and a CSV file `metrics.csv` with `columns`; with
-  /// `resume`, an existing `metrics.csv` is kept and appended to.
+  /// `resume`, an existing `metrics.csv` is kept and appended to — with `keepingRowsThrough`,
+  /// only its rows up to that round (first column), those after it being redone.
   /// - Throws: `ValidationError`-style messages naming the path when it cannot be created.
-  init(path: String, columns: [String], resume: Bool = false) throws {
+  init(
+    path: String, columns: [String], resume: Bool = false, keepingRowsThrough lastRow: Int? = nil
+  ) throws {
     url = URL(fileURLWithPath: path)
     let manager = FileManager.default
     do {
@@ -21,6 +24,9 @@ struct RunDirectory {
     }
     let csvURL = url.appendingPathComponent("metrics.csv")
     let keep = resume && manager.fileExists(atPath: csvURL.path)
+    if keep, let lastRow {
+      try Self.truncateRows(of: csvURL, through: lastRow)
+    }
     guard
       keep
         || manager.createFile(
@@ -31,6 +37,25 @@ struct RunDirectory {
     }
     handle.seekToEndOfFile()
     csv = handle
+  }
+
+  /// Rewrites `url` with its header and the rows whose first field is at most `lastRow`.
+  private static func truncateRows(of url: URL, through lastRow: Int) throws {
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+      throw CLIError("cannot read \(url.path) to resume: check that it is a colearn metrics file")
+    }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+    guard !lines.isEmpty else { return }
+    let header = lines.removeFirst()
+    let kept = lines.filter { line in
+      line.split(separator: ",", maxSplits: 1).first.flatMap { Int($0) }.map { $0 <= lastRow }
+        ?? false
+    }
+    do {
+      try Data(([header] + kept).map { $0 + "\n" }.joined().utf8).write(to: url, options: .atomic)
+    } catch {
+      throw CLIError("cannot rewrite \(url.path) to resume: \(error.localizedDescription)")
+    }
   }
 
   /// Appends one CSV row.

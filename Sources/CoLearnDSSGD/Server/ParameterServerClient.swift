@@ -77,6 +77,15 @@ public final class InProcessParameterServer: ParameterServerClient {
   /// The number of uploads accepted so far (the last sequence number handed out).
   public var sequence: UInt64 { locked.withLock { $0.sequence } }
 
+  /// Replaces the state (a simulation resumed from a checkpoint); the sequence continues from
+  /// the restored upload count.
+  func restore(_ state: ParameterServerState) {
+    locked.withLock {
+      $0.state = state
+      $0.sequence = UInt64(state.uploadCount)
+    }
+  }
+
   /// stat := β·stat (the simulation calls this once per round).
   public func decayStatistics() {
     locked.withLock { $0.state.decayStatistics() }

@@ -6,11 +6,11 @@ import CoLearnTensor
 /// global model and as the single "participant".
 public final class CentralizedSimulation: FederatedAlgorithm {
   /// The model.
-  public private(set) var model: LocalModel
-  public private(set) var roundsCompleted = 0
+  public internal(set) var model: LocalModel
+  public internal(set) var roundsCompleted = 0
   private let pooled: LabeledSamples
   private let trainer: Trainer
-  private var generator: SeededGenerator
+  var generator: SeededGenerator
 
   public init(
     network: Network, training: SGDConfiguration, initialParameters: [Float],

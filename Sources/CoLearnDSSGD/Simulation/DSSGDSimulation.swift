@@ -23,15 +23,15 @@ public final class DSSGDSimulation: FederatedAlgorithm {
   /// The DSSGD settings.
   public let configuration: DSSGDConfiguration
   /// The participants.
-  public private(set) var participants: [Participant]
+  public internal(set) var participants: [Participant]
   /// Rounds completed.
-  public private(set) var roundsCompleted = 0
+  public internal(set) var roundsCompleted = 0
   /// The parameter server, which the participants reach through ``ParameterServerClient``.
   public let parameterServer: InProcessParameterServer
 
   private let runners: [DSSGDTurnRunner]
-  private var orderGenerator: SeededGenerator
-  private let remote: RemoteServers?
+  var orderGenerator: SeededGenerator
+  let remote: RemoteServers?
 
   /// A simulation whose server starts from `initialParameters`, as does every participant.
   ///

@@ -11,12 +11,12 @@ import CoLearnWire
 /// sparse wire encoding of every index, as DSSGD's θ = 1 would be).
 public final class FedAvgSimulation: FederatedAlgorithm {
   /// The global model.
-  public private(set) var global: [Float]
+  public internal(set) var global: [Float]
   /// The participants (their models hold their last local training result).
-  public private(set) var participants: [Participant]
+  public internal(set) var participants: [Participant]
   /// E, local epochs per round.
   public let localEpochs: Int
-  public private(set) var roundsCompleted = 0
+  public internal(set) var roundsCompleted = 0
 
   private let trainer: Trainer
   private var sum: [Double]

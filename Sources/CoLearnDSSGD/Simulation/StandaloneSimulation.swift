@@ -5,8 +5,8 @@ import CoLearnTensor
 /// epoch per round, and nothing is exchanged. There is no global model.
 public final class StandaloneSimulation: FederatedAlgorithm {
   /// The participants.
-  public private(set) var participants: [Participant]
-  public private(set) var roundsCompleted = 0
+  public internal(set) var participants: [Participant]
+  public internal(set) var roundsCompleted = 0
   private let trainer: Trainer
 
   public init(

@@ -2,7 +2,7 @@ import CoLearnTensor
 
 /// The state of one model under local training: its flat parameter vector and the number of
 /// mini-batch steps it has taken (t in the Torch7 learning-rate decay, SPEC §4).
-public struct LocalModel: Sendable {
+public struct LocalModel: Sendable, Equatable {
   /// The flat parameter vector w.
   public var parameters: [Float]
   /// t: mini-batch steps taken so far.

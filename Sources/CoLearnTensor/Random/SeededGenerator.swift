@@ -2,7 +2,7 @@
 /// simulations and tests: the same seed gives the same stream on every platform.
 ///
 /// Not for privacy noise: differential-privacy noise comes from a secure generator only.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
   private var s0: UInt64
   private var s1: UInt64
   private var s2: UInt64
@@ -28,6 +28,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   /// seed and `stream` without disturbing this generator.
   public func derived(stream: UInt64) -> SeededGenerator {
     SeededGenerator(seed: s0 ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ s3.rotatedLeft(by: 17))
+  }
+
+  /// The four state words, to save a stream and continue it later (simulation checkpoints).
+  public var stateWords: [UInt64] { [s0, s1, s2, s3] }
+
+  /// The stream whose state is `stateWords`, as saved by ``stateWords``; nil unless there are
+  /// exactly four words, not all zero (xoshiro's one invalid state).
+  public init?(stateWords words: [UInt64]) {
+    guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+    (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
   }
 
   public mutating func next() -> UInt64 {
