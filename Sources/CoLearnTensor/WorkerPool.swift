@@ -19,6 +19,13 @@ public final class WorkerPool: @unchecked Sendable {
   public static let shared = WorkerPool(
     workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
+  /// Polls of the job counter (about a nanosecond each) before an idle worker blocks: a few
+  /// hundred microseconds, longer than the serial stretch between two parallel regions of one
+  /// training step (the small layers, the loss), so that a worker is still awake for the next
+  /// region — waking a blocked thread costs tens of microseconds in a VM. OpenMP runtimes spin
+  /// for a similar time by default.
+  static let spinLimit = 200_000
+
   /// 1 + the number of worker threads.
   public let maximumWidth: Int
 
@@ -108,7 +115,7 @@ public final class WorkerPool: @unchecked Sendable {
       var current = generation.load(ordering: .acquiring)
       while current == seen {
         spins += 1
-        if spins < 20_000 {
+        if spins < Self.spinLimit {
           current = generation.load(ordering: .acquiring)
           continue
         }

@@ -79,11 +79,7 @@ public final class Linear: Layer {
     let weight = parameters
     let bias = parameters + outputCount * inputCount
     if batchSize > 1, varyingColumns.split(input, batchSize: batchSize) {
-      let shiftedBias = varyingColumns.prepareForward(weight: weight, bias: bias)
-      forwardProduct(
-        varyingColumns.gatheredInput, columns: varyingColumns.count,
-        weight: varyingColumns.compactWeight, bias: shiftedBias, into: output,
-        batchSize: batchSize)
+      forwardVarying(into: output, batchSize: batchSize, weight: weight, bias: bias)
       return
     }
     if batchSize == 1 {
@@ -118,6 +114,59 @@ public final class Linear: Layer {
       a: input, lda: columns, b: weight, ldb: columns, beta: 1, c: output, ldc: outputCount)
   }
 
+  /// y = x_V·W_Vᵀ + (b + W·c) for a batch split by ``VaryingInputColumns``: each block of
+  /// output rows gathers its rows of W_V and computes its outputs, on its own core when the
+  /// layer is large enough, so that each core touches only its own rows of W.
+  private func forwardVarying(
+    into output: UnsafeMutablePointer<Float>, batchSize: Int, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>
+  ) {
+    reserve(batchSize: batchSize)
+    let columns = varyingColumns
+    let k = columns.count
+    let x = columns.gatheredInput
+    let outputs = outputCount
+    let transposed = batchSize <= Self.transposedForwardMaximumBatch
+    transposedOutput.withUnsafeMutableBufferPointer { scratch in
+      let yT = scratch.baseAddress
+      forEachOutputBlock(costPerRow: 2 * k * batchSize) { rows in
+        columns.prepareForward(rows: rows, weight: weight, bias: bias)
+        let w = UnsafePointer(columns.compactWeight + rows.lowerBound * k)
+        if transposed, let yT {
+          BLAS.gemm(
+            .none, .transposed, m: rows.count, n: batchSize, k: k, a: w, lda: k, b: x, ldb: k,
+            c: yT + rows.lowerBound * batchSize, ldc: batchSize)
+        } else {
+          for b in 0..<batchSize {
+            (output + b * outputs + rows.lowerBound).update(
+              from: columns.outputScratch + rows.lowerBound, count: rows.count)
+          }
+          BLAS.gemm(
+            .none, .transposed, m: batchSize, n: rows.count, k: k, a: x, lda: k, b: w, ldb: k,
+            beta: 1, c: output + rows.lowerBound, ldc: outputs)
+        }
+      }
+      guard transposed, let yT else { return }
+      let shiftedBias = columns.outputScratch
+      for b in 0..<batchSize {
+        let row = output + b * outputs
+        for o in 0..<outputs { row[o] = yT[o * batchSize + b] + shiftedBias[o] }
+      }
+    }
+  }
+
+  /// Runs `body` on blocks of output rows: one block, or one per core (``BLAS/threadCount``)
+  /// when the rows' work (`costPerRow` each, plus a pass over the row of W) pays for the hand-off.
+  private func forEachOutputBlock(costPerRow: Int, _ body: (Range<Int>) -> Void) {
+    guard outputCount >= 32 else {
+      body(0..<outputCount)
+      return
+    }
+    parallelChunks(count: outputCount, costPerItem: costPerRow + inputCount) { _, rows in
+      body(rows)
+    }
+  }
+
   /// yᵀ = W·xᵀ into the scratch buffer, then y = (yᵀ)ᵀ + b.
   private func forwardTransposed(
     _ input: UnsafePointer<Float>, columns: Int, into output: UnsafeMutablePointer<Float>,
@@ -148,8 +197,12 @@ public final class Linear: Layer {
     // ∂W = ∂yᵀ · x   [out, B]·[B, in]; at B = 1 a rank-1 update of zeros (GER is 2–3× faster
     // than a GEMM with k = 1).
     if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {
-      varyingColumns.weightProduct(outputGradient, batchSize: batchSize, alpha: 1)
-      varyingColumns.writeGradient(into: parameterGradients)
+      let columns = varyingColumns
+      forEachOutputBlock(costPerRow: 2 * columns.count * batchSize) { rows in
+        columns.weightProduct(
+          rows: rows, outputGradient: outputGradient, batchSize: batchSize, alpha: 1)
+        columns.writeGradient(rows: rows, into: parameterGradients)
+      }
     } else if batchSize == 1 {
       parameterGradients.update(repeating: 0, count: outputCount * inputCount)
       BLAS.ger(
@@ -179,8 +232,12 @@ public final class Linear: Layer {
     propagateInputGradient(
       outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
     if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {
-      varyingColumns.weightProduct(outputGradient, batchSize: batchSize, alpha: -rate)
-      varyingColumns.addUpdate(into: parameters, alpha: -rate)
+      let columns = varyingColumns
+      forEachOutputBlock(costPerRow: 2 * columns.count * batchSize) { rows in
+        columns.weightProduct(
+          rows: rows, outputGradient: outputGradient, batchSize: batchSize, alpha: -rate)
+        columns.addUpdate(rows: rows, into: parameters, alpha: -rate)
+      }
     } else if batchSize == 1 {
       forEachRowBlock { rows in
         BLAS.ger(

@@ -173,39 +173,39 @@ final class VaryingInputColumns {
   /// The batch gathered by the last successful ``split(_:batchSize:reuse:)``: [batch, count].
   var gatheredInput: UnsafePointer<Float> { UnsafePointer(compactInput) }
 
-  /// Gathers W_V ([outputs, inputs] → ``compactWeight``) and returns b + W·c (in
-  /// ``outputScratch``, or `bias` itself when c = 0), in one pass over W.
+  /// For the output rows `rows`: gathers W_V ([outputs, inputs] → ``compactWeight``) and writes
+  /// b + W·c into ``outputScratch``, in one pass over those rows of W.
   func prepareForward(
-    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
-  ) -> UnsafePointer<Float> {
-    for o in 0..<outputs {
+    rows: Range<Int>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
+  ) {
+    for o in rows {
       gatherRuns(from: weight + o * inputs, into: compactWeight + o * count)
-      if hasNonzeroConstant {
-        outputScratch[o] = bias[o] + dot(weight + o * inputs, constants, count: inputs)
-      }
+      outputScratch[o] =
+        hasNonzeroConstant ? bias[o] + dot(weight + o * inputs, constants, count: inputs) : bias[o]
     }
-    return hasNonzeroConstant ? UnsafePointer(outputScratch) : bias
   }
 
-  /// ``compactWeight`` = alpha · ∂yᵀ·x_V [outputs, count], and ``outputScratch`` = Σ_b ∂y.
+  /// For the output rows `rows`: ``compactWeight`` = alpha · ∂yᵀ·x_V and ``outputScratch`` =
+  /// Σ_b ∂y.
   func weightProduct(
-    _ outputGradient: UnsafePointer<Float>, batchSize: Int, alpha: Float
+    rows: Range<Int>, outputGradient: UnsafePointer<Float>, batchSize: Int, alpha: Float
   ) {
     BLAS.gemm(
-      .transposed, .none, m: outputs, n: count, k: batchSize, alpha: alpha,
-      a: outputGradient, lda: outputs, b: gatheredInput, ldb: count,
-      c: compactWeight, ldc: count)
-    outputScratch.update(repeating: 0, count: outputs)
+      .transposed, .none, m: rows.count, n: count, k: batchSize, alpha: alpha,
+      a: outputGradient + rows.lowerBound, lda: outputs, b: gatheredInput, ldb: count,
+      c: compactWeight + rows.lowerBound * count, ldc: count)
+    for o in rows { outputScratch[o] = 0 }
     for b in 0..<batchSize {
       let row = outputGradient + b * outputs
-      for o in 0..<outputs { outputScratch[o] += row[o] }
+      for o in rows { outputScratch[o] += row[o] }
     }
   }
 
-  /// weight += ``compactWeight`` on V + alpha · (Σ_b ∂y) ⊗ c, in one pass over W: the SGD
-  /// update (alpha = −rate, after ``weightProduct(_:batchSize:alpha:)`` at the same alpha).
-  func addUpdate(into weight: UnsafeMutablePointer<Float>, alpha: Float) {
-    for o in 0..<outputs {
+  /// For the output rows `rows`: weight += ``compactWeight`` on V + alpha · (Σ_b ∂y) ⊗ c, in one
+  /// pass over those rows of W — the SGD update (alpha = −rate, after
+  /// ``weightProduct(rows:outputGradient:batchSize:alpha:)`` at the same alpha).
+  func addUpdate(rows: Range<Int>, into weight: UnsafeMutablePointer<Float>, alpha: Float) {
+    for o in rows {
       let row = weight + o * inputs
       if hasNonzeroConstant {
         addScaled(constants, scale: alpha * outputScratch[o], to: row, count: inputs)
@@ -220,11 +220,11 @@ final class VaryingInputColumns {
     }
   }
 
-  /// gradient = ``compactWeight`` on V + (Σ_b ∂y) ⊗ c (after
-  /// ``weightProduct(_:batchSize:alpha:)`` with alpha = 1).
-  func writeGradient(into gradient: UnsafeMutablePointer<Float>) {
-    gradient.update(repeating: 0, count: outputs * inputs)
-    addUpdate(into: gradient, alpha: 1)
+  /// For the output rows `rows`: gradient = ``compactWeight`` on V + (Σ_b ∂y) ⊗ c (after
+  /// ``weightProduct(rows:outputGradient:batchSize:alpha:)`` with alpha = 1).
+  func writeGradient(rows: Range<Int>, into gradient: UnsafeMutablePointer<Float>) {
+    (gradient + rows.lowerBound * inputs).update(repeating: 0, count: rows.count * inputs)
+    addUpdate(rows: rows, into: gradient, alpha: 1)
   }
 }
 
