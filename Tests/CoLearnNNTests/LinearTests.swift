@@ -63,11 +63,19 @@ import Testing
     return (y, gradient)
   }
 
-  @Test(arguments: [(2, 40, 0), (32, 96, 0), (32, 96, -0.4242), (100, 96, 1.5)] as [(Int, Int, Float)])
-  func backgroundBatchesMatchTheDefinition(batch: Int, inputs: Int, background: Float) {
-    let outputs = 7
-    // A quarter of the columns vary, scattered (including the first and the last).
-    let varying = [0] + stride(from: 5, to: inputs - 1, by: 4).map { $0 } + [inputs - 1]
+  /// Image-like varying columns of a `rows × 16` input: a 6-wide block in the middle rows, plus
+  /// the first two and the last column (so that runs and gaps touch both ends).
+  static func imageLikeColumns(rows: Int) -> [Int] {
+    [0, 1] + (2..<(rows - 2)).flatMap { r in (4..<10).map { r * 16 + $0 } } + [rows * 16 - 1]
+  }
+
+  @Test(
+    arguments: [(2, 5, 0), (32, 10, 0), (32, 10, -0.4242), (100, 10, 1.5), (8, 10, .infinity)]
+      as [(Int, Int, Float)])
+  func backgroundBatchesMatchTheDefinition(batch: Int, imageRows: Int, background: Float) {
+    let outputs = 40
+    let inputs = imageRows * 16
+    let varying = Self.imageLikeColumns(rows: imageRows)
     let x = Self.backgroundBatch(
       batch: batch, inputs: inputs, varying: varying, background: background, seed: 3)
     let layer = Linear(inputs: inputs, outputs: outputs)
@@ -85,6 +93,13 @@ import Testing
     y.withUnsafeMutableBufferPointer { out in
       layer.forward(x, into: out.baseAddress!, batchSize: batch, parameters: w)
     }
+    // Only the varying columns went through the GEMM.
+    #expect(layer.lastMultipliedColumns == varying.count)
+    if !background.isFinite {
+      // An infinite background makes every output infinite or NaN, as the dense sum would.
+      #expect(y.allSatisfy { !$0.isFinite })
+      return
+    }
     gradient.withUnsafeMutableBufferPointer { g in
       dx.withUnsafeMutableBufferPointer { dxBuffer in
         layer.backward(
@@ -98,7 +113,7 @@ import Testing
     }
     if background == 0 {
       // Constant-zero columns get exactly zero gradient (not the NaN of the initial fill).
-      #expect(gradient[1] == 0 && gradient[inputs + 2] == 0)
+      #expect(gradient[2] == 0 && gradient[inputs + 3] == 0)
     }
     // ∂x = ∂y·W over every column, constant ones included.
     for b in [0, batch - 1] {
@@ -122,13 +137,13 @@ import Testing
     }
     if background == 0 {
       // Weights of constant-zero columns are untouched, bit for bit.
-      #expect(updated[1] == w[1] && updated[2 * inputs + 3] == w[2 * inputs + 3])
+      #expect(updated[2] == w[2] && updated[2 * inputs + 3] == w[2 * inputs + 3])
     }
   }
 
   @Test func backgroundGradientsMatchFiniteDifferences() {
-    let inputs = 48
-    let varying = Array(stride(from: 2, to: inputs, by: 6))
+    let inputs = 6 * 16
+    let varying = Self.imageLikeColumns(rows: 6)
     let x = Self.backgroundBatch(
       batch: 4, inputs: inputs, varying: varying, background: -0.5, seed: 9)
     let report = checkGradients(of: Linear(inputs: inputs, outputs: 5), batchSize: 4, input: x)

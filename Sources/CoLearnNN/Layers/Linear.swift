@@ -46,6 +46,10 @@ public final class Linear: Layer {
   /// (image backgrounds): only the varying columns go through the GEMMs (``VaryingInputColumns``).
   private lazy var varyingColumns = VaryingInputColumns(inputs: inputCount, outputs: outputCount)
 
+  /// The inner dimension of the last forward pass's product: ``inputCount``, or the number of
+  /// varying columns when the batch's constant columns were skipped (for profiles and tests).
+  public private(set) var lastMultipliedColumns = 0
+
   /// y transposed ([out, B]) for the small-batch forward pass; grows to the largest such batch.
   private var transposedOutput: [Float] = []
 
@@ -79,9 +83,11 @@ public final class Linear: Layer {
     let weight = parameters
     let bias = parameters + outputCount * inputCount
     if batchSize > 1, varyingColumns.split(input, batchSize: batchSize) {
+      lastMultipliedColumns = varyingColumns.count
       forwardVarying(into: output, batchSize: batchSize, weight: weight, bias: bias)
       return
     }
+    lastMultipliedColumns = inputCount
     if batchSize == 1 {
       output.update(from: bias, count: outputCount)
       forEachRowBlock { rows in

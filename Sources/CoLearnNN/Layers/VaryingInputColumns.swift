@@ -170,6 +170,18 @@ final class VaryingInputColumns {
     }
   }
 
+  /// Calls `body(start, length)` for each stretch of constant columns: before, between and
+  /// after the runs.
+  @inline(__always)
+  private func forEachGap(_ body: (_ start: Int, _ length: Int) -> Void) {
+    var next = 0
+    for r in 0..<runCount {
+      if runStarts[r] > next { body(next, runStarts[r] - next) }
+      next = runStarts[r] + runLengths[r]
+    }
+    if next < inputs { body(next, inputs - next) }
+  }
+
   /// The batch gathered by the last successful ``split(_:batchSize:reuse:)``: [batch, count].
   var gatheredInput: UnsafePointer<Float> { UnsafePointer(compactInput) }
 
@@ -179,9 +191,16 @@ final class VaryingInputColumns {
     rows: Range<Int>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>
   ) {
     for o in rows {
-      gatherRuns(from: weight + o * inputs, into: compactWeight + o * count)
-      outputScratch[o] =
-        hasNonzeroConstant ? bias[o] + dot(weight + o * inputs, constants, count: inputs) : bias[o]
+      let row = weight + o * inputs
+      gatherRuns(from: row, into: compactWeight + o * count)
+      var shift: Float = 0
+      if hasNonzeroConstant {
+        // W·c over the constant columns only (the gaps between runs), each read once.
+        forEachGap { start, length in
+          shift += dot(row + start, constants + start, count: length)
+        }
+      }
+      outputScratch[o] = bias[o] + shift
     }
   }
 
@@ -208,7 +227,10 @@ final class VaryingInputColumns {
     for o in rows {
       let row = weight + o * inputs
       if hasNonzeroConstant {
-        addScaled(constants, scale: alpha * outputScratch[o], to: row, count: inputs)
+        let scale = alpha * outputScratch[o]
+        forEachGap { start, length in
+          addScaled(constants + start, scale: scale, to: row + start, count: length)
+        }
       }
       var offset = 0
       let source = compactWeight + o * count
