@@ -19,7 +19,8 @@
 ///
 /// Threading: an instance owns its workspace and belongs to one thread at a time.
 public struct MagnitudeSelector {
-  private var histograms = [Int](repeating: 0, count: 4 * 2048)
+  /// 32-bit counters: the four top-digit histograms then take 32 KiB, one L1 cache.
+  private var histograms = [UInt32](repeating: 0, count: 4 * 2048)
   private var candidateIndices: [Int32] = []
   private var candidateBits: [UInt32] = []
   private var definite: [Int32] = []
@@ -49,17 +50,17 @@ public struct MagnitudeSelector {
       let base = h.baseAddress!
       var i = 0
       while i + 4 <= n {
-        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] += 1
-        base[2048 + Int((bits[i + 1] & 0x7FFF_FFFF) >> 20)] += 1
-        base[4096 + Int((bits[i + 2] & 0x7FFF_FFFF) >> 20)] += 1
-        base[6144 + Int((bits[i + 3] & 0x7FFF_FFFF) >> 20)] += 1
+        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] &+= 1
+        base[2048 + Int((bits[i + 1] & 0x7FFF_FFFF) >> 20)] &+= 1
+        base[4096 + Int((bits[i + 2] & 0x7FFF_FFFF) >> 20)] &+= 1
+        base[6144 + Int((bits[i + 3] & 0x7FFF_FFFF) >> 20)] &+= 1
         i += 4
       }
       while i < n {
-        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] += 1
+        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] &+= 1
         i += 1
       }
-      for b in 0..<2048 { base[b] += base[2048 + b] + base[4096 + b] + base[6144 + b] }
+      for b in 0..<2048 { base[b] &+= base[2048 + b] &+ base[4096 + b] &+ base[6144 + b] }
       return Self.descend(base, from: 2047, remaining: k)
     }
 
@@ -123,13 +124,13 @@ public struct MagnitudeSelector {
       candidateBits.withUnsafeBufferPointer { cb in
         let base = h.baseAddress!
         h.update(repeating: 0)
-        for j in 0..<count { base[Int((cb[j] >> 10) & 0x3FF)] += 1 }
+        for j in 0..<count { base[Int((cb[j] >> 10) & 0x3FF)] &+= 1 }
         let (second, left) = Self.descend(base, from: 1023, remaining: remaining)
         prefix = UInt32(second) << 10
         remaining = left
         for b in 0..<1024 { base[b] = 0 }
         for j in 0..<count where (cb[j] >> 10) & 0x3FF == UInt32(second) {
-          base[Int(cb[j] & 0x3FF)] += 1
+          base[Int(cb[j] & 0x3FF)] &+= 1
         }
         let (third, last) = Self.descend(base, from: 1023, remaining: remaining)
         prefix |= UInt32(third)
@@ -161,12 +162,12 @@ public struct MagnitudeSelector {
   /// entry.
   /// - Returns: that bucket and how many entries to take from inside it.
   private static func descend(
-    _ histogram: UnsafeMutablePointer<Int>, from top: Int, remaining: Int
+    _ histogram: UnsafeMutablePointer<UInt32>, from top: Int, remaining: Int
   ) -> (bucket: Int, remaining: Int) {
     var remaining = remaining
     var bucket = top
-    while histogram[bucket] < remaining {
-      remaining -= histogram[bucket]
+    while Int(histogram[bucket]) < remaining {
+      remaining -= Int(histogram[bucket])
       bucket -= 1
     }
     return (bucket, remaining)
