@@ -99,7 +99,11 @@ let package = Package(
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
       ],
-      exclude: ["README.md"]
+      exclude: ["README.md"],
+      // Unit tests of the suite parser, the runner and the chart writer import it @testable;
+      // the tests run release builds (numeric kernels), so testing is enabled there too. It
+      // costs the CLI nothing measurable (its hot paths are in the numeric targets).
+      swiftSettings: [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
     ),
     .executableTarget(name: "colearn", dependencies: ["CoLearnCLI"]),
     .target(name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),

@@ -187,6 +187,13 @@ struct SimulateCommand: ParsableCommand {
   }
 
   func run() throws {
+    try execute(observer: .console)
+  }
+
+  /// Runs the simulation into its output directory, reporting to `observer` (the console for
+  /// `colearn simulate`, a progress closure for `colearn reproduce`, which runs many in process).
+  func execute(observer: RunObserver) throws {
+    var console = RunConsole(observer: observer, total: rounds, unit: "rounds")
     let spec = training.model
     let sgd = try training.sgdConfiguration()
     let dssgd = try dssgdConfiguration()
@@ -283,19 +290,21 @@ struct SimulateCommand: ParsableCommand {
       case .standalone: "standalone"
       case .centralized: "centralized on the pooled shards"
       }
-    print(
+    console.say(
       "colearn simulate: \(spec) (|w| = \(network.parameterCount)), N = \(participants) × "
         + "\(size) samples (\(partitionScheme)), \(exchange), M = \(sgd.batchSize), "
         + "α = \(sgd.learningRate)")
-    print("output: \(run.url.path)")
-    if resume { print("resuming after round \(progressSoFar.rounds) from \(checkpointPath)") }
+    console.say("output: \(run.url.path)")
+    if resume {
+      console.say("resuming after round \(progressSoFar.rounds) from \(checkpointPath)")
+      // Progress and ETA over the rounds this process runs.
+      console = RunConsole(observer: observer, total: rounds - progressSoFar.rounds, unit: "rounds")
+    }
     let simulation = federation as? DSSGDSimulation
     var privacyReport = dssgd.privacy.map {
       PrivacyReport(settings: $0, selection: dssgd.selection)
     }
-    if algorithm == .dssgd, let privacyReport { print(privacyReport.banner) }
-    fflush(nil)
-    let progress = ProgressDisplay(total: rounds - progressSoFar.rounds, unit: "rounds")
+    if algorithm == .dssgd, let privacyReport { console.say(privacyReport.banner) }
     let start = monotonicSeconds() - progressSoFar.wallSeconds
     var best = progressSoFar.bestMeanAccuracy
     var last: FederationEvaluation?
@@ -308,7 +317,7 @@ struct SimulateCommand: ParsableCommand {
       let statistics = try federation.runRound()
       if let simulation, privacyReport != nil {
         for line in privacyReport!.newStops(in: simulation.participants, round: round) {
-          progress.line(line)
+          console.line(line)
         }
       }
       turnSeconds += statistics.seconds
@@ -331,14 +340,14 @@ struct SimulateCommand: ParsableCommand {
           format(accuracies.max() ?? 0, 5), evaluation.globalAccuracy.map { format($0, 5) } ?? "",
         ]
         let global = evaluation.globalAccuracy.map { "global \(format(100 * $0, 2))%  " } ?? ""
-        progress.line(
+        console.line(
           "round \(round)/\(rounds)  mean acc \(format(100 * evaluation.meanAccuracy, 2))%  "
             + "max \(format(100 * (accuracies.max() ?? 0), 2))%  \(global)"
             + "(\(format(statistics.seconds, 2)) s/round)")
       } else {
         row += ["", "", "", ""]
-        progress.update(done: round - progressSoFar.rounds, label: "round \(round)/\(rounds)")
       }
+      console.update(done: round - progressSoFar.rounds, label: "round \(round)/\(rounds)")
       row += [
         "\(statistics.uploadedParameters)", "\(statistics.uploadBytes)",
         "\(statistics.downloadedParameters)", "\(statistics.downloadBytes)",
@@ -375,10 +384,10 @@ struct SimulateCommand: ParsableCommand {
         for: simulation.participants,
         capacity: fractionCount(dssgd.uploadFraction, of: network.parameterCount))
       try run.writeJSON(ledger, to: "privacy-ledger.json")
-      print(privacyReport.table(ledger))
+      console.say(privacyReport.table(ledger))
     }
     let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
-    print(
+    console.say(
       "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%"
         + "\(globalText), \(format(turnSeconds / Double(rounds), 3)) s per round "
         + "(\(format(100 * summary.trainingShareOfRounds, 1))% local training, "

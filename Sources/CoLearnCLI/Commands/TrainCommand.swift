@@ -60,6 +60,12 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
+    try execute(observer: .console)
+  }
+
+  /// Trains into the output directory, reporting to `observer` (the console for `colearn
+  /// train`, a progress closure for `colearn reproduce`, which runs many in process).
+  func execute(observer: RunObserver) throws {
     let spec = training.model
     let configuration = try training.sgdConfiguration(selectFraction: selectFraction)
     let threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -102,13 +108,12 @@ struct TrainCommand: ParsableCommand {
     let trainer = Trainer(network: network, configuration: configuration)
     let evaluator = spec.makeNetwork()
 
-    print(
+    let progress = RunConsole(observer: observer, total: epochs * train.count, unit: "samples")
+    progress.say(
       "colearn train: \(spec) (|w| = \(network.parameterCount)), \(train.count) training / "
         + "\(test.count) test samples, M = \(configuration.batchSize), α = \(configuration.learningRate)"
         + (selectFraction < 1 ? ", θ = \(selectFraction)" : "") + ", \(threads) thread(s)")
-    print("output: \(run.url.path)")
-    fflush(nil)
-    let progress = ProgressDisplay(total: epochs * train.count, unit: "samples")
+    progress.say("output: \(run.url.path)")
     let start = monotonicSeconds()
     var trainSeconds = 0.0
     var best: (accuracy: Double, epoch: Int) = (0, 0)
@@ -147,7 +152,7 @@ struct TrainCommand: ParsableCommand {
       steps: model.stepCount, wallSeconds: wall, trainSeconds: trainSeconds,
       trainSamplesPerSecond: Double(epochs * train.count) / max(trainSeconds, 1e-9))
     try run.writeJSON(summary, to: "summary.json")
-    print(
+    progress.say(
       "done: final test accuracy \(format(100 * summary.finalTestAccuracy, 2))%, best "
         + "\(format(100 * best.accuracy, 2))% (epoch \(best.epoch)), \(format(wall, 1)) s wall, "
         + "\(format(summary.trainSamplesPerSecond, 0)) training samples/s")

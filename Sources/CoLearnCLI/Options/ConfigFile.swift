@@ -73,7 +73,7 @@ struct ConfigFile {
   }
 
   /// `line` without a `#` comment (outside quotes).
-  private static func stripComment(_ line: String) -> String {
+  static func stripComment(_ line: String) -> String {
     var quote: Character?
     for (offset, character) in line.enumerated() {
       if let open = quote {
