@@ -69,7 +69,7 @@ let package = Package(
     .target(
       name: "CoLearnRPC",
       dependencies: [
-        "CoLearnTensor", "CoLearnWire", "CoLearnDSSGD",
+        "CoLearnTensor", "CoLearnNN", "CoLearnWire", "CoLearnDSSGD", "CoLearnSplit",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -87,7 +87,10 @@ let package = Package(
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
       name: "CoLearnSplit",
-      dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnPrivacy"],
+      dependencies: [
+        "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnPrivacy",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
       name: "CoLearnCLI",
@@ -121,7 +124,8 @@ let package = Package(
     .testTarget(
       name: "CoLearnRPCTests",
       dependencies: [
-        "CoLearnRPC", "CoLearnWire", "CoLearnTensor", "CoLearnDSSGD",
+        "CoLearnRPC", "CoLearnWire", "CoLearnTensor", "CoLearnNN", "CoLearnDSSGD",
+        "CoLearnSplit",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

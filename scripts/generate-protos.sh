@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the Swift code for Protos/colearn/v1/colearn.proto into
+# Regenerates the Swift code for Protos/colearn/v1/{colearn,split}.proto into
 # Sources/CoLearnRPC/Generated/ (messages from protoc-gen-swift, gRPC client and server stubs from
 # protoc-gen-grpc-swift-2). The generated files are committed, so neither a build nor CI runs this:
 # run it after editing the .proto and commit its output with the change.
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 proto_root="$root/Protos"
-protos=(colearn/v1/colearn.proto)
+protos=(colearn/v1/colearn.proto colearn/v1/split.proto)
 out="$root/Sources/CoLearnRPC/Generated"
 plugin_dir="${PLUGIN_BUILD_DIR:-/tmp/build-plugins}"
 

@@ -52,6 +52,31 @@ public struct BoundaryRecord: Sendable, Hashable, Codable {
   /// The number of front-gradient values the sender shared with the other participants so that
   /// every front takes the same step (not noised; never sent to the coordinator in this design).
   public var frontGradientValuesShared: Int
+
+  /// A record from its fields (the simulation's observer and `split participate` build them).
+  public init(
+    step: Int, epoch: Int, participant: Int, batchSize: Int, boundary: SplitBoundary,
+    valueCount: Int, labelCount: Int, epsilon: Double?, center: Float, bound: Float,
+    sensitivity: Double, nominalScale: Double, appliedScale: Double, gridStep: Double,
+    gradientValuesReturned: Int, frontGradientValuesShared: Int
+  ) {
+    self.step = step
+    self.epoch = epoch
+    self.participant = participant
+    self.batchSize = batchSize
+    self.boundary = boundary
+    self.valueCount = valueCount
+    self.labelCount = labelCount
+    self.epsilon = epsilon
+    self.center = center
+    self.bound = bound
+    self.sensitivity = sensitivity
+    self.nominalScale = nominalScale
+    self.appliedScale = appliedScale
+    self.gridStep = gridStep
+    self.gradientValuesReturned = gradientValuesReturned
+    self.frontGradientValuesShared = frontGradientValuesShared
+  }
 }
 
 /// A boundary crossing as the observer of ``SplitSimulation/runEpoch(observer:)`` sees it: the
@@ -63,4 +88,13 @@ public struct BoundaryCrossing {
   public let values: UnsafeBufferPointer<Float>
   /// The B labels, sent in the clear.
   public let labels: UnsafeBufferPointer<Int32>
+
+  /// A crossing of `values` and `labels` (valid while the record is used).
+  public init(
+    record: BoundaryRecord, values: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>
+  ) {
+    self.record = record
+    self.values = values
+    self.labels = labels
+  }
 }

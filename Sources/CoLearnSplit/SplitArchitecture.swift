@@ -121,3 +121,21 @@ public struct SplitArchitecture: Sendable, Hashable {
     return (front + back).joined(separator: "\n")
   }
 }
+
+extension SplitArchitecture {
+  /// The name the networked mode identifies the paper's network by (SPEC §10's architecture
+  /// name).
+  public static let paperName = "jiang-split-mnist"
+
+  /// A 64-bit FNV-1a hash of ``layerSpecification``, as 16 hex digits (as `ModelSpec`'s):
+  /// coordinator and participants must agree on it.
+  public var specificationHash: String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in layerSpecification.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x0000_0100_0000_01B3
+    }
+    let digits = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
+  }
+}

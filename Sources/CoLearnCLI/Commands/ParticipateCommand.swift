@@ -268,19 +268,24 @@ struct ParticipateCommand: ParsableCommand {
   }
 
   private func readToken() throws -> String {
-    if let tokenFile {
-      guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-        throw CLIError("cannot read --token-file \(tokenFile)")
-      }
-      let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-      guard !token.isEmpty else { throw CLIError("--token-file \(tokenFile) is empty") }
-      return token
-    }
-    if let token = ProcessInfo.processInfo.environment["COLEARN_TOKEN"], !token.isEmpty {
-      return token
-    }
-    throw CLIError("give --token-file FILE or set COLEARN_TOKEN to the token the operator issued")
+    try readParticipantToken(tokenFile: tokenFile)
   }
+}
+
+/// The participant's token: the content of `tokenFile`, or else $COLEARN_TOKEN.
+func readParticipantToken(tokenFile: String?) throws -> String {
+  if let tokenFile {
+    guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+      throw CLIError("cannot read --token-file \(tokenFile)")
+    }
+    let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !token.isEmpty else { throw CLIError("--token-file \(tokenFile) is empty") }
+    return token
+  }
+  if let token = ProcessInfo.processInfo.environment["COLEARN_TOKEN"], !token.isEmpty {
+    return token
+  }
+  throw CLIError("give --token-file FILE or set COLEARN_TOKEN to the token the operator issued")
 }
 
 /// `I/N`: shard I (0-based) of N.

@@ -90,21 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
       throw ValidationError("\(error)")
     }
     _ = try HostPort(parsing: listen, flag: "listen")
-    switch (tlsCert, tlsKey, insecure) {
-    case (nil, nil, false):
-      throw ValidationError(
-        "give --tls-cert and --tls-key, or --insecure to serve without TLS (loopback or tests only)")
-    case (.some, nil, _), (nil, .some, _):
-      throw ValidationError("--tls-cert and --tls-key go together")
-    case (.some, .some, true):
-      throw ValidationError("--insecure contradicts --tls-cert/--tls-key: choose one")
-    default: break
-    }
-    for (flag, path) in [("tls-cert", tlsCert), ("tls-key", tlsKey)] {
-      if let path, !FileManager.default.isReadableFile(atPath: path) {
-        throw ValidationError("--\(flag) \(path): no such readable file")
-      }
-    }
+    try validateServerTLS(tlsCert: tlsCert, tlsKey: tlsKey, insecure: insecure)
     try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
     try requireAtLeast(1024, maxMessageBytes, flag: "max-message-bytes")
     try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
@@ -163,6 +149,25 @@ struct ServeCommand: AsyncParsableCommand {
       }
     } catch let error as ServeError {
       throw CLIError(error.description)
+    }
+  }
+}
+
+/// Checks the TLS flags of a server: --tls-cert and --tls-key (readable files) or --insecure.
+func validateServerTLS(tlsCert: String?, tlsKey: String?, insecure: Bool) throws {
+  switch (tlsCert, tlsKey, insecure) {
+  case (nil, nil, false):
+    throw ValidationError(
+      "give --tls-cert and --tls-key, or --insecure to serve without TLS (loopback or tests only)")
+  case (.some, nil, _), (nil, .some, _):
+    throw ValidationError("--tls-cert and --tls-key go together")
+  case (.some, .some, true):
+    throw ValidationError("--insecure contradicts --tls-cert/--tls-key: choose one")
+  default: break
+  }
+  for (flag, path) in [("tls-cert", tlsCert), ("tls-key", tlsKey)] {
+    if let path, !FileManager.default.isReadableFile(atPath: path) {
+      throw ValidationError("--\(flag) \(path): no such readable file")
     }
   }
 }

@@ -132,7 +132,12 @@ final class SplitAudit {
   /// Rows written.
   private(set) var rows = 0
 
-  init(directory: URL, dumpValues: Bool) throws {
+  private let extraColumnCount: Int
+
+  /// `extraColumns` follow the standard ones (`split participate` adds the sealed front
+  /// update's size and relay sequence number).
+  init(directory: URL, dumpValues: Bool, extraColumns: [String] = []) throws {
+    extraColumnCount = extraColumns.count
     func create(_ name: String, _ contents: Data = Data()) throws -> FileHandle {
       let path = directory.appendingPathComponent(name).path
       guard FileManager.default.createFile(atPath: path, contents: contents),
@@ -143,13 +148,15 @@ final class SplitAudit {
       handle.seekToEndOfFile()
       return handle
     }
-    csv = try create("audit.csv", Data((Self.columns.joined(separator: ",") + "\n").utf8))
+    csv = try create(
+      "audit.csv", Data(((Self.columns + extraColumns).joined(separator: ",") + "\n").utf8))
     values = dumpValues ? try create("audit-values.f32") : nil
     labels = dumpValues ? try create("audit-labels.i32") : nil
   }
 
   /// Appends one crossing.
-  func record(_ crossing: BoundaryCrossing) throws {
+  func record(_ crossing: BoundaryCrossing, extra: [String] = []) throws {
+    precondition(extra.count == extraColumnCount, "audit row with the wrong number of columns")
     let r = crossing.record
     let row: [String] = [
       "\(r.step)", "\(r.epoch)", "\(r.participant)", "\(r.batchSize)", r.boundary.rawValue,
@@ -157,7 +164,7 @@ final class SplitAudit {
       "\(r.bound)", "\(r.sensitivity)", "\(r.nominalScale)", "\(r.appliedScale)",
       "\(r.gridStep)", "\(r.gradientValuesReturned)", "\(r.frontGradientValuesShared)",
       values == nil ? "" : "\(valueOffset)",
-    ]
+    ] + extra
     csv.write(Data((row.joined(separator: ",") + "\n").utf8))
     if let values, let labels {
       // Little-endian on every platform colearn builds for (x86-64, arm64).

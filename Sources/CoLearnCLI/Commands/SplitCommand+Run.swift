@@ -17,39 +17,51 @@ struct SplitData {
   var pixelInterval: ClosedRange<Float>
 }
 
+/// Loads MNIST, crops it to 28×28 and draws `participants` IID shards of `shardSize` samples
+/// (default: the training set split evenly) from the stream `seed` selects: `split simulate`
+/// and `split participate --shard I/N` with the same seed give participant I the same shard.
+func loadSplitData(
+  dataDir: String?, trainLimit: Int?, testLimit: Int?, participants: Int, shardSize: Int?,
+  seed: UInt64
+) throws -> SplitData {
+  let directory = DataDirectory.resolve(option: dataDir)
+  let train: Dataset
+  let test: Dataset
+  let normalization: Normalization
+  do {
+    let loaded = try loadDataset(
+      .mnist, dataDirectory: directory,
+      options: DatasetLoadOptions(trainLimit: trainLimit, testLimit: testLimit))
+    train = try loaded.train.croppedToMNISTSide()
+    test = try loaded.test.croppedToMNISTSide()
+    normalization = loaded.normalization
+  } catch {
+    throw CLIError("\(error)\n(data directory: \(directory.explanation))")
+  }
+  let size = shardSize ?? train.count / participants
+  var generator = SeededGenerator(seed: seed).derived(stream: 0x5EED)
+  let shards: [[Int]]
+  do {
+    shards = try Partition.iid.shards(
+      labels: train.labels, classCount: train.classCount, participants: participants,
+      shardSize: size, using: &generator)
+  } catch {
+    throw CLIError(error.description)
+  }
+  let mean = normalization.mean[0]
+  let deviation = normalization.standardDeviation[0]
+  return SplitData(
+    directory: directory, shards: shards.map { train.subset($0).labeledSamples },
+    shardSize: size, test: test.labeledSamples, normalization: normalization,
+    pixelInterval: ((0 - mean) / deviation)...((255 - mean) / deviation))
+}
+
 extension SplitSimulateCommand {
   /// Loads MNIST, crops it to 28×28 and draws the participants' IID shards.
   func loadSplitData() throws -> SplitData {
-    let directory = DataDirectory.resolve(option: data.dataDir)
-    let train: Dataset
-    let test: Dataset
-    let normalization: Normalization
-    do {
-      let loaded = try loadDataset(
-        .mnist, dataDirectory: directory,
-        options: DatasetLoadOptions(trainLimit: trainLimit, testLimit: testLimit))
-      train = try loaded.train.croppedToMNISTSide()
-      test = try loaded.test.croppedToMNISTSide()
-      normalization = loaded.normalization
-    } catch {
-      throw CLIError("\(error)\n(data directory: \(directory.explanation))")
-    }
-    let size = shardSize ?? train.count / participants
-    var generator = SeededGenerator(seed: seed).derived(stream: 0x5EED)
-    let shards: [[Int]]
-    do {
-      shards = try Partition.iid.shards(
-        labels: train.labels, classCount: train.classCount, participants: participants,
-        shardSize: size, using: &generator)
-    } catch {
-      throw CLIError(error.description)
-    }
-    let mean = normalization.mean[0]
-    let deviation = normalization.standardDeviation[0]
-    return SplitData(
-      directory: directory, shards: shards.map { train.subset($0).labeledSamples },
-      shardSize: size, test: test.labeledSamples, normalization: normalization,
-      pixelInterval: ((0 - mean) / deviation)...((255 - mean) / deviation))
+    try CoLearnCLI.loadSplitData(
+      dataDir: data.dataDir, trainLimit: trainLimit, testLimit: testLimit,
+      participants: participants, shardSize: shardSize, seed: seed)
   }
 
   /// One training run at one ε into `outPath`.

@@ -13,7 +13,10 @@ struct SplitCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "split",
     abstract: "Differentially private split learning (participants' CNN front, coordinator's dense back).",
-    subcommands: [SplitSimulateCommand.self])
+    subcommands: [
+      SplitSimulateCommand.self, SplitServeCommand.self, SplitParticipateCommand.self,
+      SplitKeygenCommand.self,
+    ])
 }
 
 /// `colearn split simulate`: N participants and one coordinator on one machine, for one ε or a

@@ -111,9 +111,7 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   /// The last acknowledgement.
   public private(set) var lastAcknowledgement: Colearn_V1_UploadResponse?
 
-  private let grpc: GRPCClient<HTTP2ClientTransport.Posix>
-  private let connections: Task<Void, any Error>
-  private let metadata: Metadata
+  private let connection: RPCConnection
   private var participantID = ""
   private var leaseID = ""
   private var sequential = true
@@ -125,34 +123,10 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   public init(_ configuration: RemoteServerConfiguration) throws {
     self.configuration = configuration
     dimension = configuration.model.parameterCount
-    let security: HTTP2ClientTransport.Posix.TransportSecurity
-    if let tls = configuration.tls {
-      security = .tls { settings in
-        if let ca = tls.caCertificate {
-          settings.trustRoots = .certificates([.file(path: ca, format: .pem)])
-        }
-      }
-    } else {
-      security = .plaintext
-    }
-    let isAddress = configuration.host.allSatisfy { $0.isNumber || $0 == "." }
-    let serverName = configuration.tls?.serverName
-    let config = HTTP2ClientTransport.Posix.Config.defaults { config in
-      config.backoff = .init(initial: .milliseconds(100), max: .seconds(5), multiplier: 2, jitter: 0.2)
-      if let serverName { config.http2.authority = serverName }
-    }
-    let transport =
-      isAddress
-      ? try HTTP2ClientTransport.Posix(
-        target: .ipv4(address: configuration.host, port: configuration.port),
-        transportSecurity: security, config: config)
-      : try HTTP2ClientTransport.Posix(
-        target: .dns(host: configuration.host, port: configuration.port),
-        transportSecurity: security, config: config)
-    let grpc = GRPCClient(transport: transport)
-    self.grpc = grpc
-    connections = Task.detached { try await grpc.runConnections() }
-    metadata = ["authorization": .string(BearerToken.metadataValue(for: configuration.token))]
+    connection = try RPCConnection(
+      RPCEndpoint(
+        host: configuration.host, port: configuration.port, tls: configuration.tls,
+        token: configuration.token))
     do {
       try join()
     } catch {
@@ -167,11 +141,7 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
 
   /// Closes the connection (after in-flight calls).
   public func close() {
-    grpc.beginGracefulShutdown()
-  }
-
-  private var client: Colearn_V1_ParameterServer.Client<HTTP2ClientTransport.Posix> {
-    Colearn_V1_ParameterServer.Client(wrapping: grpc)
+    connection.close()
   }
 
   private var options: CallOptions {
@@ -307,69 +277,28 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   ) throws -> Response {
     var options = self.options
     if noTimeout { options.timeout = nil }
-    let clock = ContinuousClock()
-    let start = clock.now
-    var backoff = Duration.milliseconds(100)
-    while true {
-      let client = self.client
-      let metadata = self.metadata
-      let callOptions = options
-      let result = blocking { try await body(client, metadata, callOptions) }
-      let failure: RPCError
-      switch result {
-      case .success(let response): return response
-      case .failure(let error as RPCError): failure = error
-      case .failure(let error):
-        failure = RPCError(code: .unavailable, message: "\(error)")
+    return try connection.call(
+      operation, options: options, retryFor: configuration.retryFor, onRetry: onRetry,
+      recover: { failure in
+        switch failure.code {
+        case .notFound where rejoin:
+          onRetry?(
+            "\(operation): the server forgot this participant (\(failure.message)); joining again")
+          try join()
+          if relock, sequential { try lock() }
+          return .retryNow
+        case .aborted where relock,
+          .failedPrecondition where relock && leaseID.isEmpty && sequential:
+          onRetry?("\(operation): \(failure.message); taking the turn again")
+          leaseID = ""
+          try lock()
+          return .retryNow
+        default:
+          return .refuse
+        }
       }
-      switch failure.code {
-      case .unavailable, .deadlineExceeded, .internalError, .unknown, .cancelled:
-        break  // transient: back off and retry
-      case .notFound where rejoin:
-        onRetry?("\(operation): the server forgot this participant (\(failure.message)); joining again")
-        try join()
-        if relock, sequential { try lock() }
-        continue
-      case .aborted where relock, .failedPrecondition where relock && leaseID.isEmpty && sequential:
-        onRetry?("\(operation): \(failure.message); taking the turn again")
-        leaseID = ""
-        try lock()
-        continue
-      default:
-        throw RemoteServerError.refused(
-          operation: operation, code: failure.code, message: failure.message)
-      }
-      let elapsed = clock.now - start
-      guard elapsed < configuration.retryFor else {
-        throw RemoteServerError.gaveUp(
-          operation: operation, after: elapsed, last: "\(failure.code): \(failure.message)")
-      }
-      onRetry?("\(operation): \(failure.code): \(failure.message); retrying in \(backoff)")
-      let jitter = Double.random(in: 0.8...1.2)
-      blockingSleep(backoff * jitter)
-      backoff = min(backoff * 2, .seconds(5))
+    ) { grpc, metadata, options in
+      try await body(Colearn_V1_ParameterServer.Client(wrapping: grpc), metadata, options)
     }
-  }
-
-  private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
-    -> Result<T, any Error>
-  {
-    let box = Mutex<Result<T, any Error>?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-      let result: Result<T, any Error>
-      do { result = .success(try await body()) } catch { result = .failure(error) }
-      box.withLock { $0 = result }
-      done.signal()
-    }
-    done.wait()
-    return box.withLock { $0! }
-  }
-
-  private func blockingSleep(_ duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 { request = remaining }
   }
 }

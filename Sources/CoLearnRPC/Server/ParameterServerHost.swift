@@ -48,7 +48,7 @@ public final class ParameterServerHost: Sendable {
   public let authenticator: TokenAuthenticator
   public let listen: ListenConfiguration
   private let logger: Logger
-  private let metricsInterval: Duration
+  private let host: RPCServerHost
 
   public init(
     federation: Federation, authenticator: TokenAuthenticator, listen: ListenConfiguration,
@@ -58,7 +58,25 @@ public final class ParameterServerHost: Sendable {
     self.authenticator = authenticator
     self.listen = listen
     self.logger = logger
-    self.metricsInterval = metricsInterval
+    host = RPCServerHost(
+      services: [ParameterServerService(federation: federation)], authenticator: authenticator,
+      listen: listen, logger: logger, metricsInterval: metricsInterval,
+      hooks: RPCServerHost.Hooks(
+        servingMetadata: {
+          [
+            "model": "\(federation.settings.model)",
+            "protocol": "\(federation.settings.order.rawValue)",
+            "participants": "\(federation.settings.participants)",
+            "sequence": "\(federation.store.sequence)",
+          ]
+        },
+        logMetrics: { Self.logMetrics(federation: federation, logger: logger) },
+        stopWaiting: { federation.stopWaiting() },
+        finish: {
+          try federation.store.snapshot()
+          Self.logMetrics(federation: federation, logger: logger)
+          logger.info("stopped", metadata: ["sequence": "\(federation.store.sequence)"])
+        }))
   }
 
   /// Serves until ``stop()``, or SIGTERM/SIGINT when `handleSignals`; then writes a final
@@ -70,89 +88,21 @@ public final class ParameterServerHost: Sendable {
   public func serve(
     handleSignals: Bool = true, onListening: @Sendable (Int) -> Void = { _ in }
   ) async throws {
-    let security: HTTP2ServerTransport.Posix.TransportSecurity
-    if let tls = listen.tls {
-      security = .tls(
-        certificateChain: [.file(path: tls.certificateChain, format: .pem)],
-        privateKey: .file(path: tls.privateKey, format: .pem))
-    } else {
-      security = .plaintext
-    }
-    let maxRequestBytes = listen.maxRequestBytes
-    let grace = listen.shutdownGrace
-    let transport = HTTP2ServerTransport.Posix(
-      address: listen.address, transportSecurity: security,
-      config: .defaults {
-        $0.rpc.maxRequestPayloadSize = maxRequestBytes
-        $0.connection.maxGraceTime = grace
-      })
-    let server = GRPCServer(
-      transport: transport, services: [ParameterServerService(federation: federation)],
-      interceptors: [TokenAuthentication(authenticator: authenticator)])
-    running.withLock { $0 = server }
-    let signals = handleSignals ? installSignalHandlers() : []
-    defer {
-      for source in signals { source.cancel() }
-      running.withLock { $0 = nil }
-    }
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await server.serve() }
-      let address: GRPCNIOTransportCore.SocketAddress?
-      do {
-        address = try await server.listeningAddress
-      } catch {
-        group.cancelAll()
-        throw ServeError.cannotListen(
-          address: "\(listen.host):\(listen.port)", tls: listen.tls != nil, underlying: "\(error)")
-      }
-      let port = address?.ipv4?.port ?? address?.ipv6?.port ?? listen.port
-      logger.info(
-        "serving",
-        metadata: [
-          "address": "\(listen.host):\(port)", "tls": "\(listen.tls != nil)",
-          "model": "\(federation.settings.model)",
-          "protocol": "\(federation.settings.order.rawValue)",
-          "participants": "\(federation.settings.participants)",
-          "sequence": "\(federation.store.sequence)",
-        ])
-      onListening(port)
-      group.addTask { [self] in
-        while true {
-          try await Task.sleep(for: metricsInterval)
-          logMetrics()
-        }
-      }
-      // serve() returns once a graceful shutdown has finished the in-flight calls.
-      try await group.next()
-      group.cancelAll()
-    }
-    try federation.store.snapshot()
-    logMetrics()
-    logger.info("stopped", metadata: ["sequence": "\(federation.store.sequence)"])
+    try await host.serve(handleSignals: handleSignals, onListening: onListening)
   }
-
-  private let running = Mutex<GRPCServer<HTTP2ServerTransport.Posix>?>(nil)
 
   /// Stops gracefully (what SIGTERM does): no new calls, waiting Lock calls fail with
   /// UNAVAILABLE, in-flight calls finish (for at most the shutdown grace).
   public func stop() {
-    logger.info("shutting down: finishing in-flight calls")
-    running.withLock { $0?.beginGracefulShutdown() }
-    federation.stopWaiting()
-  }
-
-  private func installSignalHandlers() -> [any DispatchSourceSignal] {
-    [SIGTERM, SIGINT].map { signalNumber in
-      signal(signalNumber, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: signalNumber)
-      source.setEventHandler { [self] in stop() }
-      source.resume()
-      return source
-    }
+    host.stop()
   }
 
   /// One line with the counters.
   public func logMetrics() {
+    Self.logMetrics(federation: federation, logger: logger)
+  }
+
+  private static func logMetrics(federation: Federation, logger: Logger) {
     let metrics = federation.metrics
     logger.info(
       "metrics",
@@ -169,7 +119,7 @@ public final class ParameterServerHost: Sendable {
       ])
   }
 
-  private func rounded(_ value: Double) -> String {
+  private static func rounded(_ value: Double) -> String {
     String(Double((value * 100).rounded()) / 100)
   }
 }

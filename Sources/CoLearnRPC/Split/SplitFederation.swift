@@ -1,0 +1,632 @@
+import CoLearnSplit
+import CoLearnWire
+import Logging
+import Synchronization
+
+#if canImport(FoundationEssentials)
+  import FoundationEssentials
+#else
+  import Foundation
+#endif
+
+/// The settings of a split-learning coordinator, fixed for its lifetime (split.proto's
+/// `SplitConfiguration`).
+public struct SplitFederationSettings: Sendable {
+  /// The whole split network (front + back).
+  public var model: ModelIdentity
+  /// N: no turn is granted before N participants joined.
+  public var participants: Int
+  /// Values per sample crossing the boundary, and the number of classes.
+  public var featureSize: Int
+  public var classCount: Int
+  /// The largest batch a Step may carry.
+  public var maxBatchSize: Int
+  /// α and the Torch7 decay d, by the coordinator's step count.
+  public var learningRate: Float
+  public var learningRateDecay: Float
+  /// The lengths of the front and back parameter vectors.
+  public var frontParameterCount: Int
+  public var backParameterCount: Int
+  /// The longest lease granted.
+  public var maxLeaseMilliseconds: UInt32
+
+  public init(
+    model: ModelIdentity, participants: Int, featureSize: Int, classCount: Int,
+    maxBatchSize: Int, learningRate: Float, learningRateDecay: Float, frontParameterCount: Int,
+    backParameterCount: Int, maxLeaseMilliseconds: UInt32 = 600_000
+  ) {
+    self.model = model
+    self.participants = participants
+    self.featureSize = featureSize
+    self.classCount = classCount
+    self.maxBatchSize = maxBatchSize
+    self.learningRate = learningRate
+    self.learningRateDecay = learningRateDecay
+    self.frontParameterCount = frontParameterCount
+    self.backParameterCount = backParameterCount
+    self.maxLeaseMilliseconds = maxLeaseMilliseconds
+  }
+
+  /// The largest sealed front update accepted: the sealed size of a whole front update
+  /// (8 + 4·|w_front| plaintext bytes, 12 nonce and 16 tag bytes).
+  public var maxSealedUpdateBytes: Int { 4 * frontParameterCount + 36 }
+
+  public var proto: Colearn_V1_SplitConfiguration {
+    var message = Colearn_V1_SplitConfiguration()
+    message.model = model.proto
+    message.participants = UInt32(participants)
+    message.featureSize = UInt32(featureSize)
+    message.classCount = UInt32(classCount)
+    message.maxBatchSize = UInt32(maxBatchSize)
+    message.learningRate = learningRate
+    message.learningRateDecay = learningRateDecay
+    message.frontParameterCount = UInt32(frontParameterCount)
+    message.backParameterCount = UInt32(backParameterCount)
+    message.maxLeaseDurationMs = maxLeaseMilliseconds
+    return message
+  }
+}
+
+/// What the coordinator received from one participant (logged; split.proto's audit promise).
+public struct SplitReceipt: Sendable {
+  public var name: String
+  public var steps = 0
+  public var samples = 0
+  public var featureValues = 0
+  public var labels = 0
+  /// The ε values declared with the features (0 = none, ε = ∞), and S.
+  public var epsilons: Set<Double> = []
+  public var sensitivities: Set<Double> = []
+  public var sealedUpdates = 0
+  public var sealedBytes = 0
+}
+
+/// The split-learning coordinator's logic, independent of gRPC (``SplitCoordinatorService``
+/// maps the calls onto it): joins bound to token identities, round-robin turns with leases, the
+/// dense back (``SplitCoordinator``) trained on the features participants send, and the relay
+/// of sealed front updates it cannot read.
+///
+/// Turns: the lease goes to the waiting participant next after the last holder in join order
+/// (cyclically; participants not waiting are skipped, so a vanished one never stalls the
+/// others), once N participants have joined. A turn is Lock → FetchUpdates → Step →
+/// PublishUpdate; a lease that expires is taken back and its holder's later calls fail with
+/// ABORTED.
+///
+/// Threading: every method may be called from any task. Registry changes serialise on one lock;
+/// the back's training step serialises on another (only the lease holder steps).
+public final class SplitFederation: Sendable {
+  private struct Member {
+    var id: String
+    var identity: String
+    var name: String
+    var joinIndex: Int
+    var acknowledged: UInt64 = 0
+    var finished = false
+    var waiting = 0
+    var lastSeen: ContinuousClock.Instant
+    var receipt: SplitReceipt
+  }
+
+  private struct Lease {
+    var id: String
+    var holder: String
+    var expires: ContinuousClock.Instant
+    var milliseconds: UInt32
+    var stepped = false
+  }
+
+  private struct Registry {
+    var members: [String: Member] = [:]
+    var order: [String] = []
+    var idByIdentity: [String: String] = [:]
+    var identityByName: [String: String] = [:]
+    var lease: Lease?
+    var lastHolderIndex = -1
+    /// Relayed updates with sequence numbers firstKept, firstKept + 1, …, lastSequence.
+    var relay: [[UInt8]] = []
+    var firstKept: UInt64 = 1
+    var lastSequence: UInt64 = 0
+    var refusedSteps: UInt64 = 0
+    var stopping = false
+  }
+
+  public let settings: SplitFederationSettings
+  private let registry = Mutex(Registry())
+  private let back: Mutex<SplitCoordinator>
+  private let logger: Logger
+  private let clock = ContinuousClock()
+  private let started: ContinuousClock.Instant
+
+  /// A coordinator training the back of `architecture` from `backParameters`.
+  public init(
+    settings: SplitFederationSettings, architecture: SplitArchitecture, backParameters: [Float],
+    logger: Logger
+  ) {
+    let backNetwork = architecture.makeBack()
+    precondition(backParameters.count == settings.backParameterCount, "back size mismatch")
+    precondition(backNetwork.inputShape.count == settings.featureSize, "feature size mismatch")
+    self.settings = settings
+    back = Mutex(
+      SplitCoordinator(
+        network: backNetwork, parameters: backParameters, capacity: settings.maxBatchSize))
+    self.logger = logger
+    started = clock.now
+  }
+
+  // MARK: - Join
+
+  public func join(_ request: Colearn_V1_SplitJoinRequest, identity: String)
+    throws(FederationError) -> Colearn_V1_SplitJoinResponse
+  {
+    guard request.hasModel else {
+      throw FederationError(.invalidArgument, "the request has no model identity")
+    }
+    let model: ModelIdentity
+    do {
+      model = try ModelIdentity(proto: request.model)
+    } catch {
+      throw FederationError(.invalidArgument, "model: \(error)")
+    }
+    if let mismatch = settings.model.mismatch(participant: model) {
+      throw FederationError(.failedPrecondition, mismatch.description)
+    }
+    let name = request.participantName
+    guard !name.isEmpty, name.utf8.count <= 256 else {
+      throw FederationError(
+        .invalidArgument, "participant_name must have 1 to 256 bytes (give --name)")
+    }
+    let now = clock.now
+    let (id, sequence, isNew) = try registry.withLock {
+      registry throws(FederationError) -> (String, UInt64, Bool) in
+      if let owner = registry.identityByName[name], owner != identity {
+        throw FederationError(
+          .alreadyExists, "another participant joined as \"\(name)\"; choose another --name")
+      }
+      if let id = registry.idByIdentity[identity], let member = registry.members[id] {
+        guard member.name == name else {
+          throw FederationError(
+            .alreadyExists, "this token already joined as \"\(member.name)\"")
+        }
+        guard member.acknowledged + 1 >= registry.firstKept else {
+          throw FederationError(
+            .failedPrecondition,
+            "front updates after \(member.acknowledged) were already discarded; this "
+              + "participant cannot catch up with the others")
+        }
+        registry.members[id]?.lastSeen = now
+        return (id, registry.lastSequence, false)
+      }
+      guard registry.order.count < settings.participants else {
+        throw FederationError(
+          .resourceExhausted, "the federation is full (\(settings.participants) participants)")
+      }
+      guard registry.firstKept == 1 else {
+        throw FederationError(
+          .failedPrecondition,
+          "training has progressed past updates a new participant would need; join before "
+            + "training starts")
+      }
+      let id = Self.randomID()
+      registry.members[id] = Member(
+        id: id, identity: identity, name: name, joinIndex: registry.order.count, lastSeen: now,
+        receipt: SplitReceipt(name: name))
+      registry.order.append(id)
+      registry.idByIdentity[identity] = id
+      registry.identityByName[name] = identity
+      return (id, registry.lastSequence, true)
+    }
+    if isNew {
+      logger.info("joined", metadata: ["participant": "\(name)", "identity": "\(identity)"])
+    }
+    var response = Colearn_V1_SplitJoinResponse()
+    response.participantID = id
+    response.configuration = settings.proto
+    response.sequenceNumber = sequence
+    return response
+  }
+
+  // MARK: - Turns
+
+  /// Waits for the caller's round-robin turn and grants the lease (or returns its own).
+  public func lock(_ request: Colearn_V1_LockRequest, identity: String) async throws
+    -> Colearn_V1_LockResponse
+  {
+    guard request.leaseDurationMs > 0 else {
+      throw FederationError(.invalidArgument, "lease_duration_ms must be positive").rpcError
+    }
+    let milliseconds = min(request.leaseDurationMs, settings.maxLeaseMilliseconds)
+    let id = request.participantID
+    try registry.withLock { registry throws(FederationError) in
+      try Self.member(id, identity: identity, in: registry)
+      registry.members[id]?.waiting += 1
+    }
+    defer { registry.withLock { $0.members[id]?.waiting -= 1 } }
+    while true {
+      let granted = try registry.withLock { registry throws(FederationError) -> Lease? in
+        guard !registry.stopping else {
+          throw FederationError(.unavailable, "the coordinator is shutting down")
+        }
+        try Self.member(id, identity: identity, in: registry)
+        let now = clock.now
+        registry.members[id]?.lastSeen = now
+        if let lease = registry.lease, lease.expires <= now { registry.lease = nil }
+        if let lease = registry.lease {
+          return lease.holder == id ? lease : nil
+        }
+        guard registry.order.count == settings.participants, nextWaiter(registry) == id else {
+          return nil
+        }
+        let lease = Lease(
+          id: Self.randomID(), holder: id,
+          expires: now + .milliseconds(Int(milliseconds)), milliseconds: milliseconds)
+        registry.lease = lease
+        return lease
+      }
+      if let granted {
+        var response = Colearn_V1_LockResponse()
+        response.leaseID = granted.id
+        response.leaseDurationMs = granted.milliseconds
+        response.sequenceNumber = registry.withLock { $0.lastSequence }
+        return response
+      }
+      try await Task.sleep(for: .milliseconds(2))
+    }
+  }
+
+  /// The waiting participant next after the last holder in join order.
+  private func nextWaiter(_ registry: Registry) -> String? {
+    let count = registry.order.count
+    for k in 1...max(count, 1) {
+      let id = registry.order[(registry.lastHolderIndex + k + count) % count]
+      if let member = registry.members[id], member.waiting > 0, !member.finished { return id }
+    }
+    return nil
+  }
+
+  /// Checks that `id` holds the unexpired lease `leaseID`.
+  private func checkTurn(
+    _ id: String, leaseID: String, identity: String, in registry: inout Registry
+  )
+    throws(FederationError)
+  {
+    try Self.member(id, identity: identity, in: registry)
+    registry.members[id]?.lastSeen = clock.now
+    guard !leaseID.isEmpty else {
+      throw FederationError(
+        .failedPrecondition, "no lease_id: call Lock first and send its lease_id")
+    }
+    guard let lease = registry.lease, lease.id == leaseID else {
+      throw FederationError(
+        .aborted, "lease \(leaseID.prefix(64)) is no longer valid (expired or released); Lock again"
+      )
+    }
+    guard lease.holder == id else {
+      throw FederationError(.permissionDenied, "lease \(leaseID) belongs to another participant")
+    }
+    guard lease.expires > clock.now else {
+      registry.lease = nil
+      throw FederationError(.aborted, "lease \(leaseID) expired; the turn is lost: Lock again")
+    }
+  }
+
+  // MARK: - Relay
+
+  /// The sealed updates after `request.afterSequence` (about 3 MiB at most), and the caller's
+  /// acknowledgement of everything up to it.
+  public func fetchUpdates(_ request: Colearn_V1_FetchUpdatesRequest, identity: String)
+    throws(FederationError) -> Colearn_V1_FetchUpdatesResponse
+  {
+    let id = request.participantID
+    return try registry.withLock {
+      registry throws(FederationError) -> Colearn_V1_FetchUpdatesResponse in
+      try Self.member(id, identity: identity, in: registry)
+      let after = request.afterSequence
+      guard after <= registry.lastSequence else {
+        throw FederationError(
+          .invalidArgument,
+          "after_sequence \(after) is beyond the last relayed update \(registry.lastSequence)")
+      }
+      guard after + 1 >= registry.firstKept else {
+        throw FederationError(
+          .failedPrecondition,
+          "updates \(after + 1)…\(registry.firstKept - 1) were discarded after every participant "
+            + "had fetched them; this participant's front cannot catch up")
+      }
+      registry.members[id]?.lastSeen = clock.now
+      let acknowledged = registry.members[id]?.acknowledged ?? 0
+      registry.members[id]?.acknowledged = max(acknowledged, after)
+      var response = Colearn_V1_FetchUpdatesResponse()
+      var bytes = 0
+      var sequence = after + 1
+      while sequence <= registry.lastSequence {
+        let sealed = registry.relay[Int(sequence - registry.firstKept)]
+        if !response.updates.isEmpty, bytes + sealed.count > 3 << 20 { break }
+        var update = Colearn_V1_SealedUpdate()
+        update.sequenceNumber = sequence
+        update.sealed = Data(sealed)
+        response.updates.append(update)
+        bytes += sealed.count
+        sequence += 1
+      }
+      response.more = sequence <= registry.lastSequence
+      response.sequenceNumber = registry.lastSequence
+      prune(&registry)
+      return response
+    }
+  }
+
+  /// Forgets the updates every participant has acknowledged, except participants that have
+  /// vanished (unfinished and unseen for longer than the longest lease), and only once all N
+  /// joined (a member yet to join needs them all). Finished participants still count: they
+  /// fetch the last updates once everyone is done.
+  private func prune(_ registry: inout Registry) {
+    guard registry.order.count == settings.participants else { return }
+    let horizon = clock.now - .milliseconds(Int(settings.maxLeaseMilliseconds))
+    let active = registry.members.values.filter { $0.finished || $0.lastSeen > horizon }
+    guard let minimum = active.map(\.acknowledged).min(), minimum >= registry.firstKept else {
+      return
+    }
+    let drop = Int(minimum - registry.firstKept + 1)
+    registry.relay.removeFirst(drop)
+    registry.firstKept = minimum + 1
+  }
+
+  // MARK: - Step
+
+  /// One step of the back on the caller's batch (see split.proto's Step for the checks).
+  public func step(_ request: Colearn_V1_StepRequest, identity: String)
+    throws(FederationError) -> Colearn_V1_StepResponse
+  {
+    let validated: ([Float], [Int32])
+    do throws(FederationError) {
+      validated = try validate(request)
+      try registry.withLock { registry throws(FederationError) in
+        try checkTurn(
+          request.participantID, leaseID: request.leaseID, identity: identity, in: &registry)
+        guard registry.lease?.stepped == false else {
+          throw FederationError(
+            .failedPrecondition, "this turn already has a step; PublishUpdate ends it")
+        }
+        guard request.frontSequence == registry.lastSequence else {
+          throw FederationError(
+            .failedPrecondition,
+            "the caller's front is at update \(request.frontSequence) but \(registry.lastSequence) "
+              + "were relayed: FetchUpdates and apply them first")
+        }
+        registry.lease?.stepped = true
+      }
+    } catch {
+      registry.withLock { $0.refusedSteps += 1 }
+      logger.notice(
+        "step refused",
+        metadata: [
+          "identity": "\(identity)", "code": "\(error.code)", "reason": "\(error.message)",
+        ])
+      throw error
+    }
+    let (features, labels) = validated
+    let size = labels.count
+    var gradient = [Float](repeating: 0, count: size * settings.featureSize)
+    let settings = settings
+    let (loss, correct, rate, step) = back.withLock { coordinator in
+      let rate =
+        settings.learningRate / (1 + Float(coordinator.stepCount) * settings.learningRateDecay)
+      let result = features.withUnsafeBufferPointer { f in
+        labels.withUnsafeBufferPointer { l in
+          gradient.withUnsafeMutableBufferPointer { g in
+            coordinator.train(
+              on: f.baseAddress!, labels: l.baseAddress!, batchSize: size, rate: rate,
+              featureGradient: g.baseAddress!)
+          }
+        }
+      }
+      return (result.loss, result.correct, rate, coordinator.stepCount)
+    }
+    let name = registry.withLock { registry -> String in
+      guard var member = registry.members[request.participantID] else { return "" }
+      member.receipt.steps += 1
+      member.receipt.samples += size
+      member.receipt.featureValues += features.count
+      member.receipt.labels += size
+      member.receipt.epsilons.insert(request.epsilon)
+      member.receipt.sensitivities.insert(request.sensitivity)
+      registry.members[request.participantID] = member
+      return member.name
+    }
+    logger.debug(
+      "step",
+      metadata: [
+        "participant": "\(name)", "step": "\(step)", "batch": "\(size)",
+        "values": "\(features.count)", "labels_in_clear": "\(size)",
+        "epsilon": "\(request.epsilon == 0 ? "inf" : "\(request.epsilon)")",
+        "sensitivity": "\(request.sensitivity)", "loss": "\(loss)",
+      ])
+    var response = Colearn_V1_StepResponse()
+    response.featureGradient = gradient.withUnsafeBytes { Data($0) }
+    response.learningRate = rate
+    response.step = UInt64(step)
+    response.loss = loss
+    response.correct = UInt32(correct)
+    return response
+  }
+
+  /// The checks that need no state: sizes, finiteness, label range, declared privacy values.
+  private func validate(_ request: Colearn_V1_StepRequest) throws(FederationError)
+    -> ([Float], [Int32])
+  {
+    let size = Int(request.batchSize)
+    guard size >= 2, size <= settings.maxBatchSize else {
+      throw FederationError(
+        .invalidArgument,
+        "batch_size \(request.batchSize) is outside [2, \(settings.maxBatchSize)] (the "
+          + "coordinator's --max-batch-size)")
+    }
+    let expected = size * settings.featureSize * 4
+    guard request.features.count == expected else {
+      throw FederationError(
+        .invalidArgument,
+        "features has \(request.features.count) bytes; batch_size \(size) × feature_size "
+          + "\(settings.featureSize) float32 values need \(expected)")
+    }
+    guard request.labels.count == size else {
+      throw FederationError(
+        .invalidArgument, "\(request.labels.count) labels for a batch of \(size)")
+    }
+    if let bad = request.labels.first(where: { $0 >= UInt32(settings.classCount) }) {
+      throw FederationError(
+        .invalidArgument, "label \(bad) is outside [0, \(settings.classCount))")
+    }
+    guard request.epsilon >= 0, request.epsilon.isFinite, request.sensitivity >= 0,
+      request.sensitivity.isFinite
+    else {
+      throw FederationError(
+        .invalidArgument,
+        "epsilon \(request.epsilon) and sensitivity \(request.sensitivity) must be finite and "
+          + "≥ 0 (epsilon 0 declares no noise)")
+    }
+    var features = [Float](repeating: 0, count: size * settings.featureSize)
+    features.withUnsafeMutableBytes { target in
+      request.features.withUnsafeBytes { source in target.copyMemory(from: source) }
+    }
+    if let bad = features.firstIndex(where: { !$0.isFinite }) {
+      throw FederationError(
+        .invalidArgument, "feature value \(bad) is \(features[bad]); every value must be finite")
+    }
+    return (features, request.labels.map { Int32($0) })
+  }
+
+  // MARK: - Publish, Finish, DownloadBack
+
+  /// Stores the turn's sealed front update under the next sequence number and ends the turn.
+  public func publishUpdate(_ request: Colearn_V1_PublishUpdateRequest, identity: String)
+    throws(FederationError) -> Colearn_V1_PublishUpdateResponse
+  {
+    guard !request.sealed.isEmpty, request.sealed.count <= settings.maxSealedUpdateBytes else {
+      throw FederationError(
+        .invalidArgument,
+        "a sealed front update has 1 to \(settings.maxSealedUpdateBytes) bytes, got "
+          + "\(request.sealed.count)")
+    }
+    let id = request.participantID
+    let sequence = try registry.withLock { registry throws(FederationError) -> UInt64 in
+      try checkTurn(id, leaseID: request.leaseID, identity: identity, in: &registry)
+      guard registry.lease?.stepped == true else {
+        throw FederationError(.failedPrecondition, "PublishUpdate needs a Step in this turn")
+      }
+      registry.relay.append([UInt8](request.sealed))
+      registry.lastSequence += 1
+      registry.members[id]?.receipt.sealedUpdates += 1
+      registry.members[id]?.receipt.sealedBytes += request.sealed.count
+      registry.lease = nil
+      registry.lastHolderIndex = registry.members[id]?.joinIndex ?? registry.lastHolderIndex
+      return registry.lastSequence
+    }
+    var response = Colearn_V1_PublishUpdateResponse()
+    response.sequenceNumber = sequence
+    return response
+  }
+
+  /// Marks the caller as done training (releasing a lease it holds). Idempotent.
+  public func finish(_ request: Colearn_V1_FinishRequest, identity: String)
+    throws(FederationError)
+  {
+    let id = request.participantID
+    let receipt = try registry.withLock { registry throws(FederationError) -> SplitReceipt? in
+      try Self.member(id, identity: identity, in: registry)
+      registry.members[id]?.lastSeen = clock.now
+      if registry.lease?.holder == id { registry.lease = nil }
+      guard registry.members[id]?.finished == false else { return nil }
+      registry.members[id]?.finished = true
+      return registry.members[id]?.receipt
+    }
+    if let receipt { log(receipt, message: "finished") }
+  }
+
+  /// The back's parameters now.
+  public func downloadBack(_ request: Colearn_V1_DownloadBackRequest, identity: String)
+    throws(FederationError) -> Colearn_V1_DownloadBackResponse
+  {
+    try registry.withLock { registry throws(FederationError) in
+      try Self.member(request.participantID, identity: identity, in: registry)
+      registry.members[request.participantID]?.lastSeen = clock.now
+    }
+    var response = Colearn_V1_DownloadBackResponse()
+    back.withLock { coordinator in
+      response.parameters = coordinator.parameters.withUnsafeBytes { Data($0) }
+      response.steps = UInt64(coordinator.stepCount)
+    }
+    return response
+  }
+
+  // MARK: - Status, logs, shutdown
+
+  public func status() -> Colearn_V1_SplitStatusResponse {
+    let steps = back.withLock { $0.stepCount }
+    let horizon = clock.now - .milliseconds(Int(settings.maxLeaseMilliseconds))
+    return registry.withLock { registry in
+      var response = Colearn_V1_SplitStatusResponse()
+      response.configuration = settings.proto
+      response.participantsJoined = UInt32(registry.order.count)
+      let members = registry.members.values
+      response.participantsFinished = UInt32(members.filter(\.finished).count)
+      response.trainingComplete =
+        registry.order.count == settings.participants
+        && members.allSatisfy { $0.finished || ($0.lastSeen < horizon && $0.waiting == 0) }
+      response.steps = UInt64(steps)
+      response.sequenceNumber = registry.lastSequence
+      response.refusedSteps = registry.refusedSteps
+      response.leaseHolder = registry.lease.flatMap { registry.members[$0.holder]?.name } ?? ""
+      response.uptimeSeconds = UInt64((clock.now - started).components.seconds)
+      return response
+    }
+  }
+
+  /// What the coordinator received from each participant so far.
+  public var receipts: [SplitReceipt] {
+    registry.withLock { registry in registry.order.compactMap { registry.members[$0]?.receipt } }
+  }
+
+  /// One log line per participant with what the coordinator received from it.
+  public func logReceipts(message: String = "received") {
+    for receipt in receipts { log(receipt, message: message) }
+  }
+
+  private func log(_ receipt: SplitReceipt, message: String) {
+    logger.info(
+      "\(message)",
+      metadata: [
+        "participant": "\(receipt.name)", "steps": "\(receipt.steps)",
+        "samples": "\(receipt.samples)", "feature_values": "\(receipt.featureValues)",
+        "labels_in_clear": "\(receipt.labels)",
+        "epsilon":
+          "\(receipt.epsilons.sorted().map { $0 == 0 ? "inf" : "\($0)" }.joined(separator: "|"))",
+        "sensitivity": "\(receipt.sensitivities.sorted().map { "\($0)" }.joined(separator: "|"))",
+        "sealed_updates": "\(receipt.sealedUpdates)", "sealed_bytes": "\(receipt.sealedBytes)",
+      ])
+  }
+
+  /// Fails waiting Lock calls with UNAVAILABLE (the coordinator is shutting down).
+  public func stopWaiting() {
+    registry.withLock { $0.stopping = true }
+  }
+
+  @discardableResult
+  private static func member(_ id: String, identity: String, in registry: Registry)
+    throws(FederationError) -> Member
+  {
+    guard let member = registry.members[id] else { throw FederationError.notJoined(id) }
+    guard member.identity == identity else {
+      throw FederationError(
+        .permissionDenied, "participant id \(id.prefix(64)) belongs to another token")
+    }
+    return member
+  }
+
+  private static func randomID() -> String {
+    var random = SystemRandomNumberGenerator()
+    return (0..<2).map { _ in
+      let text = String(random.next() as UInt64, radix: 16)
+      return String(repeating: "0", count: 16 - text.count) + text
+    }.joined()
+  }
+}
