@@ -103,13 +103,18 @@ struct ReproduceCommand: ParsableCommand {
       leftOut: leftOut, threads: threads, machine: machineDescription(),
       commit: gitCommit(in: URL(fileURLWithPath: path).deletingLastPathComponent()),
       invocationSeconds: monotonicSeconds() - start, date: Self.now())
-    try Self.write(report, to: output, suitePath: path)
+    let figures = try Self.write(report, to: output, suitePath: path)
     print(
-      "wrote \(output.appendingPathComponent("REPORT.md").path) and \(suite.figures.count) figures")
+      "wrote \(output.appendingPathComponent("REPORT.md").path) and \(figures.count) figures "
+        + "(\(figures.joined(separator: ", ")))")
   }
 
   /// Writes each figure's CSV and SVG, REPORT.md and a copy of the suite file into `output`.
-  static func write(_ report: SuiteReport, to output: URL, suitePath: String) throws {
+  ///
+  /// - Returns: The identifiers of the figures written (those with at least one run).
+  @discardableResult
+  static func write(_ report: SuiteReport, to output: URL, suitePath: String) throws -> [String] {
+    var written: [String] = []
     func write(_ text: String, _ name: String) throws {
       let url = output.appendingPathComponent(name)
       do {
@@ -123,11 +128,13 @@ struct ReproduceCommand: ParsableCommand {
       guard !entries.isEmpty else { continue }
       try write(figure.csv(entries), "\(figure.id).csv")
       try write(figure.chart(entries).svg(), "\(figure.id).svg")
+      written.append(figure.id)
     }
     try write(report.markdown(), "REPORT.md")
     if let text = try? String(contentsOfFile: suitePath, encoding: .utf8) {
       try write(text, "suite.yaml")
     }
+    return written
   }
 
   // MARK: - Finding suites
