@@ -3,6 +3,15 @@ import GRPCCore
 /// The authenticated identity of the call being served (set by ``TokenAuthentication``).
 public enum CallerIdentity {
   @TaskLocal public static var current: String?
+
+  /// ``current``, or UNAUTHENTICATED when the call carries none (a service reached without the
+  /// ``TokenAuthentication`` interceptor).
+  static func required() throws -> String {
+    guard let identity = current else {
+      throw RPCError(code: .unauthenticated, message: "the call carries no authenticated identity")
+    }
+    return identity
+  }
 }
 
 /// Refuses every call without a valid `authorization: Bearer <token>` entry (UNAUTHENTICATED,
@@ -53,24 +62,17 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
     self.federation = federation
   }
 
-  private func identity() throws -> String {
-    guard let identity = CallerIdentity.current else {
-      throw RPCError(code: .unauthenticated, message: "the call carries no authenticated identity")
-    }
-    return identity
-  }
-
   public func join(request: Colearn_V1_JoinRequest, context: ServerContext) async throws
     -> Colearn_V1_JoinResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.join(request, identity: identity) } catch { throw error.rpcError }
   }
 
   public func download(request: Colearn_V1_DownloadRequest, context: ServerContext) async throws
     -> Colearn_V1_DownloadResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.download(request, identity: identity) } catch {
       throw error.rpcError
     }
@@ -79,7 +81,7 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
   public func upload(request: Colearn_V1_UploadRequest, context: ServerContext) async throws
     -> Colearn_V1_UploadResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try await federation.upload(request, identity: identity) } catch {
       throw error.rpcError
     }
@@ -88,7 +90,7 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
   public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
     -> Colearn_V1_LockResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try await federation.lock(request, identity: identity) } catch let error
       as FederationError
     {
@@ -99,7 +101,7 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
   public func unlock(request: Colearn_V1_UnlockRequest, context: ServerContext) async throws
     -> Colearn_V1_UnlockResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     var response = Colearn_V1_UnlockResponse()
     do { response.released = try federation.unlock(request, identity: identity) } catch {
       throw error.rpcError
@@ -110,14 +112,14 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
   public func status(request: Colearn_V1_StatusRequest, context: ServerContext) async throws
     -> Colearn_V1_StatusResponse
   {
-    _ = try identity()
+    _ = try CallerIdentity.required()
     return federation.status()
   }
 
   public func leave(request: Colearn_V1_LeaveRequest, context: ServerContext) async throws
     -> Colearn_V1_LeaveResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { try federation.leave(participantID: request.participantID, identity: identity) } catch {
       throw error.rpcError
     }

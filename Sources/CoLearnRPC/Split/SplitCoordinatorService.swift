@@ -10,24 +10,17 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
     self.federation = federation
   }
 
-  private func identity() throws -> String {
-    guard let identity = CallerIdentity.current else {
-      throw RPCError(code: .unauthenticated, message: "the call carries no authenticated identity")
-    }
-    return identity
-  }
-
   public func join(request: Colearn_V1_SplitJoinRequest, context: ServerContext) async throws
     -> Colearn_V1_SplitJoinResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.join(request, identity: identity) } catch { throw error.rpcError }
   }
 
   public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
     -> Colearn_V1_LockResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try await federation.lock(request, identity: identity) } catch let error
       as FederationError
     {
@@ -38,7 +31,7 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
   public func fetchUpdates(request: Colearn_V1_FetchUpdatesRequest, context: ServerContext)
     async throws -> Colearn_V1_FetchUpdatesResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.fetchUpdates(request, identity: identity) } catch {
       throw error.rpcError
     }
@@ -47,14 +40,14 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
   public func step(request: Colearn_V1_StepRequest, context: ServerContext) async throws
     -> Colearn_V1_StepResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.step(request, identity: identity) } catch { throw error.rpcError }
   }
 
   public func publishUpdate(request: Colearn_V1_PublishUpdateRequest, context: ServerContext)
     async throws -> Colearn_V1_PublishUpdateResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.publishUpdate(request, identity: identity) } catch {
       throw error.rpcError
     }
@@ -63,7 +56,7 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
   public func finish(request: Colearn_V1_FinishRequest, context: ServerContext) async throws
     -> Colearn_V1_FinishResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { try federation.finish(request, identity: identity) } catch { throw error.rpcError }
     return Colearn_V1_FinishResponse()
   }
@@ -71,7 +64,7 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
   public func downloadBack(request: Colearn_V1_DownloadBackRequest, context: ServerContext)
     async throws -> Colearn_V1_DownloadBackResponse
   {
-    let identity = try identity()
+    let identity = try CallerIdentity.required()
     do { return try federation.downloadBack(request, identity: identity) } catch {
       throw error.rpcError
     }
@@ -80,7 +73,7 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
   public func status(request: Colearn_V1_StatusRequest, context: ServerContext) async throws
     -> Colearn_V1_SplitStatusResponse
   {
-    _ = try identity()
+    _ = try CallerIdentity.required()
     return federation.status()
   }
 }
