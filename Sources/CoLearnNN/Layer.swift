@@ -90,9 +90,24 @@ public protocol Layer: AnyObject {
     input: UnsafePointer<Float>, output: UnsafePointer<Float>,
     outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
     batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float)
+
+  /// Opens an epoch of plain SGD on the first layer of a network: until
+  /// ``endSGDEpoch()``, the only calls on `parameters` will be
+  /// ``forward(_:into:batchSize:parameters:)`` and
+  /// ``backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``
+  /// with no input gradient, so the layer may keep its parameters in a form of its own and write
+  /// them back at the end (``Linear`` does, for sparse inputs). The default does nothing.
+  func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>)
+
+  /// Closes the epoch opened by ``beginSGDEpoch(parameters:)``; the parameters are then
+  /// up to date in the flat vector.
+  func endSGDEpoch()
 }
 
 extension Layer {
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>) {}
+  public func endSGDEpoch() {}
+
   /// The number of parameters of the layer.
   public var parameterCount: Int {
     parameterShapes.reduce(0) { $0 + $1.count }

@@ -132,6 +132,20 @@ public final class Network {
     }
   }
 
+  /// Opens an epoch of plain SGD on `parameters`: until ``endSGDEpoch()`` only
+  /// ``forward(_:batchSize:parameters:)`` and
+  /// ``backwardApplyingSGD(input:outputGradient:batchSize:parameters:rate:inputGradient:)``
+  /// without an input gradient may run on them, and the flat vector may be stale in between
+  /// (see ``Layer/beginSGDEpoch(parameters:)``).
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>) {
+    layers[0].beginSGDEpoch(parameters: parameters + layout.layerRanges[0].lowerBound)
+  }
+
+  /// Closes the epoch opened by ``beginSGDEpoch(parameters:)``: the flat vector is current.
+  public func endSGDEpoch() {
+    layers[0].endSGDEpoch()
+  }
+
   /// Back-propagates like ``backward(input:outputGradient:batchSize:parameters:gradients:)`` but
   /// applies the plain SGD update w −= rate · ∂L/∂w in place, layer by layer, instead of writing
   /// a gradient vector (see ``Layer/backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``).

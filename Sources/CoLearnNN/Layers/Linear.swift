@@ -46,9 +46,17 @@ public final class Linear: Layer {
   /// (image backgrounds): only the varying columns go through the GEMMs (``VaryingInputColumns``).
   private lazy var varyingColumns = VaryingInputColumns(inputs: inputCount, outputs: outputCount)
 
+  /// The first layer's workspace for an epoch of plain SGD on mostly-background inputs: only
+  /// each sample's entries off the background are multiplied (``SparseInputEpoch``).
+  private lazy var sparseEpoch = SparseInputEpoch(inputs: inputCount, outputs: outputCount)
+
   /// The inner dimension of the last forward pass's product: ``inputCount``, or the number of
   /// varying columns when the batch's constant columns were skipped (for profiles and tests).
   public private(set) var lastMultipliedColumns = 0
+
+  /// The number of entries off the background the last forward pass multiplied when it ran
+  /// on the sparse path of an SGD epoch, else nil (for profiles and tests).
+  public private(set) var lastSparseEntries: Int?
 
   /// y transposed ([out, B]) for the small-batch forward pass; grows to the largest such batch.
   private var transposedOutput: [Float] = []
@@ -58,6 +66,14 @@ public final class Linear: Layer {
   /// faster for B = 32 (32×1024 · 1024×128: 119 µs instead of 144 µs on one core, and 958
   /// instead of 1209 µs for mnist-cnn's 5120→200 layer); from B ≈ 100 on the direct form wins.
   static let transposedForwardMaximumBatch = 64
+
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>) {
+    sparseEpoch.open(parameters: parameters)
+  }
+
+  public func endSGDEpoch() {
+    sparseEpoch.close()
+  }
 
   public func reserve(batchSize: Int) {
     if batchSize > 1 { varyingColumns.reserve(batchSize: batchSize) }
@@ -82,6 +98,13 @@ public final class Linear: Layer {
   ) {
     let weight = parameters
     let bias = parameters + outputCount * inputCount
+    lastSparseEntries = nil
+    if sparseEpoch.serves(parameters),
+      sparseEpoch.forward(input, into: output, batchSize: batchSize, bias: bias)
+    {
+      lastSparseEntries = sparseEpoch.entryCount
+      return
+    }
     if batchSize > 1, varyingColumns.split(input, batchSize: batchSize) {
       lastMultipliedColumns = varyingColumns.count
       forwardVarying(into: output, batchSize: batchSize, weight: weight, bias: bias)
@@ -198,6 +221,9 @@ public final class Linear: Layer {
     batchSize: Int, parameters: UnsafePointer<Float>,
     parameterGradients: UnsafeMutablePointer<Float>
   ) {
+    precondition(
+      !sparseEpoch.holdsWeights(of: parameters),
+      "Linear.backward inside an SGD epoch: only backwardApplyingSGD may run until endSGDEpoch")
     propagateInputGradient(
       outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
     // ∂W = ∂yᵀ · x   [out, B]·[B, in]; at B = 1 a rank-1 update of zeros (GER is 2–3× faster
@@ -235,6 +261,16 @@ public final class Linear: Layer {
     outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
     batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float
   ) {
+    if sparseEpoch.holdsWeights(of: parameters) {
+      precondition(
+        inputGradient == nil, "an SGD epoch is only opened on a network's first layer")
+      sparseEpoch.applySGD(
+        input: input, outputGradient: outputGradient, batchSize: batchSize, rate: rate)
+      addColumnSums(
+        of: outputGradient, rows: batchSize, columns: outputCount, scale: -rate,
+        into: parameters + outputCount * inputCount)
+      return
+    }
     propagateInputGradient(
       outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
     if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {

@@ -88,39 +88,50 @@ public final class Trainer {
     shufflePermutation(&order, count: samples.count, using: &generator)
     let batch = configuration.batchSize
     let sampleSize = samples.sampleSize
+    let firstStep = model.stepCount
     var totalLoss = 0.0
     var correct = 0
     var steps = 0
-    samples.features.withUnsafeBufferPointer { features in
-      samples.labels.withUnsafeBufferPointer { labels in
-        var start = 0
-        while start < order.count {
-          let size = min(batch, order.count - start)
-          let input: UnsafePointer<Float>
-          let batchLabelPointer: UnsafePointer<Int32>
-          if size == 1 {
-            // A single sample is read in place: no gather.
-            let index = order[start]
-            input = features.baseAddress! + index * sampleSize
-            batchLabelPointer = labels.baseAddress! + index
-          } else {
-            for (slot, index) in order[start..<(start + size)].enumerated() {
-              (batchFeatures.pointer + slot * sampleSize).update(
-                from: features.baseAddress! + index * sampleSize, count: sampleSize)
-              batchLabels[slot] = labels[index]
+    let fused = configuration.selectFraction >= 1
+    model.parameters.withUnsafeMutableBufferPointer { w in
+      let parameters = w.baseAddress!
+      // Plain SGD: the first layer may hold its weights in its own form for the epoch.
+      if fused { network.beginSGDEpoch(parameters: parameters) }
+      defer { if fused { network.endSGDEpoch() } }
+      samples.features.withUnsafeBufferPointer { features in
+        samples.labels.withUnsafeBufferPointer { labels in
+          var start = 0
+          while start < order.count {
+            let size = min(batch, order.count - start)
+            let input: UnsafePointer<Float>
+            let batchLabelPointer: UnsafePointer<Int32>
+            if size == 1 {
+              // A single sample is read in place: no gather.
+              let index = order[start]
+              input = features.baseAddress! + index * sampleSize
+              batchLabelPointer = labels.baseAddress! + index
+            } else {
+              for (slot, index) in order[start..<(start + size)].enumerated() {
+                (batchFeatures.pointer + slot * sampleSize).update(
+                  from: features.baseAddress! + index * sampleSize, count: sampleSize)
+                batchLabels[slot] = labels[index]
+              }
+              input = UnsafePointer(batchFeatures.pointer)
+              batchLabelPointer = UnsafePointer(batchLabels)
             }
-            input = UnsafePointer(batchFeatures.pointer)
-            batchLabelPointer = UnsafePointer(batchLabels)
+            let result = step(
+              parameters, stepCount: firstStep + steps, input: input, labels: batchLabelPointer,
+              batchSize: size)
+            totalLoss += Double(result.loss) * Double(size)
+            correct += result.correct
+            steps += 1
+            start += size
+            if let progress, steps % 256 == 0 { progress(start) }
           }
-          let result = step(&model, input: input, labels: batchLabelPointer, batchSize: size)
-          totalLoss += Double(result.loss) * Double(size)
-          correct += result.correct
-          steps += 1
-          start += size
-          if let progress, steps % 256 == 0 { progress(start) }
         }
       }
     }
+    model.stepCount += steps
     let count = max(samples.count, 1)
     return EpochStatistics(
       meanLoss: totalLoss / Double(count), trainingAccuracy: Double(correct) / Double(count),
@@ -137,27 +148,37 @@ public final class Trainer {
     _ model: inout LocalModel, input: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
     batchSize: Int
   ) -> (loss: Float, correct: Int) {
-    let rate = configuration.learningRate(atStep: model.stepCount)
     let result = model.parameters.withUnsafeMutableBufferPointer { w in
-      let parameters = UnsafePointer(w.baseAddress!)
-      let output = network.forward(input, batchSize: batchSize, parameters: parameters)
-      let result = negativeLogLikelihood(
-        logProbabilities: output, labels: labels, batchSize: batchSize, classes: classes,
-        gradient: lossGradient.pointer)
-      if configuration.selectFraction >= 1 {
-        // Plain SGD: the update is fused into each layer's weight-gradient computation.
-        network.backwardApplyingSGD(
-          input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
-          parameters: w.baseAddress!, rate: rate)
-      } else {
-        network.backward(
-          input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
-          parameters: parameters, gradients: gradients.pointer)
-        applySelectedUpdate(to: w.baseAddress!, rate: rate)
-      }
-      return result
+      step(
+        w.baseAddress!, stepCount: model.stepCount, input: input, labels: labels,
+        batchSize: batchSize)
     }
     model.stepCount += 1
+    return result
+  }
+
+  /// One step on the flat parameter vector `w` of a model that has taken `stepCount` steps.
+  private func step(
+    _ w: UnsafeMutablePointer<Float>, stepCount: Int, input: UnsafePointer<Float>,
+    labels: UnsafePointer<Int32>, batchSize: Int
+  ) -> (loss: Float, correct: Int) {
+    let rate = configuration.learningRate(atStep: stepCount)
+    let parameters = UnsafePointer(w)
+    let output = network.forward(input, batchSize: batchSize, parameters: parameters)
+    let result = negativeLogLikelihood(
+      logProbabilities: output, labels: labels, batchSize: batchSize, classes: classes,
+      gradient: lossGradient.pointer)
+    if configuration.selectFraction >= 1 {
+      // Plain SGD: the update is fused into each layer's weight-gradient computation.
+      network.backwardApplyingSGD(
+        input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
+        parameters: w, rate: rate)
+    } else {
+      network.backward(
+        input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
+        parameters: parameters, gradients: gradients.pointer)
+      applySelectedUpdate(to: w, rate: rate)
+    }
     return result
   }
 

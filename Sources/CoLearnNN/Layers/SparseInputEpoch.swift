@@ -1,0 +1,491 @@
+import CoLearnTensor
+
+/// ``Linear``'s path for an epoch of plain SGD as the first layer of a network whose inputs are
+/// mostly one background value (the padded, standardised digits of MNIST): each sample is kept
+/// as the list of its entries that differ from the background, and only those are multiplied.
+///
+/// Write a batch's sample as x = c·1 + x′, with c the background value of the batch and x′ sparse
+/// (about 150 of 1,024 entries for a digit). With W = S + u·1ᵀ (S the stored matrix, u a vector
+/// of the outputs that holds every update shared by all inputs) and σ = Σ_i S[:, i], exactly:
+///
+///     y       = b + c·σ + (n·c + Σ x′)·u + S·x′          — S·x′ over x′'s entries only
+///     W − α·∂W: u −= α·c·Σ_b ∂y,  S −= α·∂yᵀ·x′,  σ −= α·∂yᵀ·(Σ x′ per sample)
+///
+/// because ∂W = ∂yᵀ·x = c·(Σ_b ∂y)·1ᵀ + ∂yᵀ·x′. The dense rank-1 term that every background input
+/// adds to its column of W goes into u, once per step, instead of into every column; the
+/// products and updates touch only the rows of S (the columns of W) that the batch's digits
+/// cover. S is stored transposed ([inputs, outputs]) so that the entry of input i reads and
+/// updates one contiguous row; W is transposed into S when the first batch of the epoch turns
+/// out sparse enough, and W = (S + u·1ᵀ) is written back when the epoch ends.
+///
+/// The sums are the dense layer's regrouped, so results agree to rounding, not bit for bit (and a
+/// non-finite input gives non-finite outputs of its sample, but an ∞ may come out as NaN); runs
+/// stay reproducible, as every sum has a fixed order.
+///
+/// Only ``Linear/forward(_:into:batchSize:parameters:)`` and
+/// ``Linear/backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``
+/// with no input gradient may touch the parameters while an epoch is open: the flat vector's
+/// weights are stale until ``close()``.
+final class SparseInputEpoch {
+  /// Engage when the epoch's first batch has at most this share of entries off the background;
+  /// above it the dense GEMMs are faster.
+  static let maximumDensity = 0.3
+
+  private enum State {
+    /// No epoch is open.
+    case closed
+    /// Open; the first batch decides.
+    case undecided
+    /// Open, and the weights live in `stored` and `shift`.
+    case engaged
+    /// Open, but the inputs are too dense: the dense path runs and the flat vector stays valid.
+    case declined
+  }
+
+  private let inputs: Int
+  private let outputs: Int
+  private var state = State.closed
+  /// The parameters of the open epoch (the layer's range of the flat vector).
+  private var parameters: UnsafeMutablePointer<Float>?
+  /// S, transposed: [inputs, outputs]; allocated when an epoch first engages.
+  private var stored: UnsafeMutablePointer<Float>
+  /// u: [outputs].
+  private let shift: UnsafeMutablePointer<Float>
+  /// σ = Σ_i S[i, :]: [outputs].
+  private let columnSums: UnsafeMutablePointer<Float>
+
+  private var hasStorage = false
+  private var capacityBatch = 0
+  /// The batch's entries off the background, sample by sample (input index and x′ value):
+  /// sample b's are `rowStarts[b]..<rowStarts[b + 1]`.
+  private var rowInputs: UnsafeMutablePointer<Int32>
+  private var rowValues: UnsafeMutablePointer<Float>
+  private var rowStarts: UnsafeMutablePointer<Int>
+  /// The same entries input by input (sample number and x′ value): input i's are
+  /// `columnStarts[i]..<columnStarts[i + 1]`, in sample order.
+  private var entrySamples: UnsafeMutablePointer<Int32>
+  private var entryValues: UnsafeMutablePointer<Float>
+  private let columnStarts: UnsafeMutablePointer<Int>
+  /// Per input: its number of entries, then the next free slot while the columns are filled.
+  private let columnCursors: UnsafeMutablePointer<Int>
+  /// The inputs with at least one entry, ascending: `activeColumns[0..<activeCount]`.
+  private let activeColumns: UnsafeMutablePointer<Int32>
+  private var activeCount = 0
+  /// Σ x′ of each sample.
+  private var entrySums: UnsafeMutablePointer<Float>
+  /// −α·∂y of the batch: [batch, outputs].
+  private var scaledGradient: UnsafeMutablePointer<Float>
+  /// c of the batch.
+  private var background: Float = 0
+  /// The number of entries of the last batch taken (for profiles and tests).
+  private(set) var entryCount = 0
+  /// The batch the entries were taken from (address and size), for the backward pass.
+  private var entriesInput: UnsafePointer<Float>?
+  private var entriesBatchSize = 0
+
+  init(inputs: Int, outputs: Int) {
+    self.inputs = inputs
+    self.outputs = outputs
+    stored = .allocate(capacity: 0)
+    shift = .allocate(capacity: outputs)
+    columnSums = .allocate(capacity: outputs)
+    columnStarts = .allocate(capacity: inputs + 1)
+    columnCursors = .allocate(capacity: inputs)
+    activeColumns = .allocate(capacity: inputs)
+    rowInputs = .allocate(capacity: 0)
+    rowValues = .allocate(capacity: 0)
+    rowStarts = .allocate(capacity: 1)
+    entrySamples = .allocate(capacity: 0)
+    entryValues = .allocate(capacity: 0)
+    entrySums = .allocate(capacity: 0)
+    scaledGradient = .allocate(capacity: 0)
+  }
+
+  deinit {
+    stored.deallocate()
+    shift.deallocate()
+    columnSums.deallocate()
+    columnStarts.deallocate()
+    columnCursors.deallocate()
+    activeColumns.deallocate()
+    rowInputs.deallocate()
+    rowValues.deallocate()
+    rowStarts.deallocate()
+    entrySamples.deallocate()
+    entryValues.deallocate()
+    entrySums.deallocate()
+    scaledGradient.deallocate()
+  }
+
+  /// Makes room for batches of up to `batchSize` samples.
+  func reserve(batchSize: Int) {
+    guard batchSize > capacityBatch else { return }
+    rowInputs.deallocate()
+    rowValues.deallocate()
+    rowStarts.deallocate()
+    entrySamples.deallocate()
+    entryValues.deallocate()
+    entrySums.deallocate()
+    scaledGradient.deallocate()
+    rowInputs = .allocate(capacity: batchSize * inputs)
+    rowValues = .allocate(capacity: batchSize * inputs)
+    rowStarts = .allocate(capacity: batchSize + 1)
+    entrySamples = .allocate(capacity: batchSize * inputs)
+    entryValues = .allocate(capacity: batchSize * inputs)
+    entrySums = .allocate(capacity: batchSize)
+    scaledGradient = .allocate(capacity: batchSize * outputs)
+    capacityBatch = batchSize
+    entriesInput = nil
+    entriesBatchSize = 0
+  }
+
+  /// Opens an epoch on `parameters` (weight [outputs, inputs] then bias [outputs]).
+  func open(parameters: UnsafeMutablePointer<Float>) {
+    precondition(state == .closed, "an epoch is already open on this layer")
+    self.parameters = parameters
+    state = .undecided
+  }
+
+  /// Ends the epoch: writes W = S + u·1ᵀ back when the epoch engaged.
+  func close() {
+    defer {
+      state = .closed
+      parameters = nil
+    }
+    guard state == .engaged, let weight = parameters else { return }
+    let (inputs, outputs, stored, shift) = (inputs, outputs, stored, shift)
+    let block = 16
+    var start = 0
+    while start < inputs {
+      let end = min(start + block, inputs)
+      for o in 0..<outputs {
+        let row = weight + o &* inputs
+        let u = shift[o]
+        for i in start..<end { row[i] = stored[i &* outputs &+ o] + u }
+      }
+      start = end
+    }
+  }
+
+  /// Whether the layer's weights currently live here, for `parameters`.
+  func holdsWeights(of parameters: UnsafePointer<Float>) -> Bool {
+    state == .engaged && UnsafeRawPointer(parameters) == UnsafeRawPointer(self.parameters)
+  }
+
+  /// Whether a batch run on `parameters` goes through this path: the epoch is open on them and
+  /// has not declined.
+  func serves(_ parameters: UnsafePointer<Float>) -> Bool {
+    (state == .engaged || state == .undecided)
+      && UnsafeRawPointer(parameters) == UnsafeRawPointer(self.parameters)
+  }
+
+  /// y = b + c·σ + (n·c + Σ x′)·u + S·x′ for a batch of the open epoch. On the epoch's first
+  /// batch, engages (transposes W) or declines; returns false when declined, and the caller
+  /// runs the dense path.
+  func forward(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    bias: UnsafePointer<Float>
+  ) -> Bool {
+    reserve(batchSize: batchSize)
+    takeEntries(input, batchSize: batchSize)
+    if state == .undecided {
+      guard Double(entryCount) <= Self.maximumDensity * Double(batchSize * inputs) else {
+        state = .declined
+        return false
+      }
+      engage()
+    }
+    let c = background
+    let n = Float(inputs)
+    forEachOutputBlock { lower, upper in
+      for b in 0..<batchSize {
+        let row = output + b * outputs
+        let scale = n * c + entrySums[b]
+        for o in lower..<upper { row[o] = bias[o] + c * columnSums[o] + scale * shift[o] }
+      }
+      multiplyEntries(into: output, lower: lower, upper: upper)
+    }
+    return true
+  }
+
+  /// The SGD step of the batch last passed forward: u −= α·c·Σ_b ∂y, S −= α·∂yᵀ·x′ and the
+  /// matching σ; the caller updates the bias.
+  func applySGD(
+    input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
+    rate: Float
+  ) {
+    precondition(state == .engaged, "no engaged sparse epoch")
+    if entriesInput != input || entriesBatchSize != batchSize {
+      takeEntries(input, batchSize: batchSize)
+    }
+    let c = background
+    forEachOutputBlock { lower, upper in
+      for o in lower..<upper {
+        var gradientSum: Float = 0
+        var weightedSum: Float = 0
+        for b in 0..<batchSize {
+          let g = outputGradient[b * outputs + o]
+          scaledGradient[b * outputs + o] = -rate * g
+          gradientSum += g
+          weightedSum += entrySums[b] * g
+        }
+        shift[o] -= rate * c * gradientSum
+        columnSums[o] -= rate * weightedSum
+      }
+      updateEntries(lower: lower, upper: upper)
+    }
+  }
+
+  /// Runs `body(lower, upper)` over all outputs on the calling thread. Splitting the outputs
+  /// between cores did not pay: the per-entry work (index, value, address) is repeated by every
+  /// core and the hand-off costs about what a half of the products saves (measured at
+  /// mnist-mlp's 1024→128, batch 32: one core 0.14–0.18 s per DSSGD round, two 0.24–0.25 s).
+  @inline(__always)
+  private func forEachOutputBlock(_ body: (Int, Int) -> Void) {
+    body(0, outputs)
+  }
+
+  /// Lists the batch's entries off its background c, sample by sample and then input by input:
+  /// c is the first input of the first sample (0 when that is not finite); inputs are compared
+  /// bit for bit, so NaN and ±∞ are entries.
+  private func takeEntries(_ input: UnsafePointer<Float>, batchSize: Int) {
+    let first = input[0]
+    background = first.isFinite ? first : 0
+    let c = background
+    let backgroundBits = c.bitPattern
+    let blockBackground = SIMD16<UInt32>(repeating: backgroundBits)
+    let inputs = inputs
+    let counts = columnCursors
+    let indices = rowInputs
+    let values = rowValues
+    counts.update(repeating: 0, count: inputs)
+    let lanes = 16
+    let vectorEnd = inputs - inputs % lanes
+    // 1. Sample by sample: each block of 16 inputs gives a bit mask of its entries, and only the
+    //    set bits are visited (a digit covers ~150 of 1,024 inputs).
+    var laneBits = SIMD16<UInt32>()
+    for lane in 0..<lanes { laneBits[lane] = 1 << UInt32(lane) }
+    let none = SIMD16<UInt32>(repeating: 0)
+    var n = 0
+    rowStarts[0] = 0
+    for b in 0..<batchSize {
+      let row = input + b * inputs
+      let raw = UnsafeRawPointer(row)
+      var i = 0
+      while i < vectorEnd {
+        let bits = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
+        let differs = bits .!= blockBackground
+        if any(differs) {
+          var mask = none.replacing(with: laneBits, where: differs).wrappedSum()
+          while mask != 0 {
+            let j = i &+ mask.trailingZeroBitCount
+            indices[n] = Int32(truncatingIfNeeded: j)
+            values[n] = row[j] - c
+            counts[j] &+= 1
+            n &+= 1
+            mask &= mask &- 1
+          }
+        }
+        i += lanes
+      }
+      while i < inputs {
+        let value = row[i]
+        if value.bitPattern != backgroundBits {
+          indices[n] = Int32(truncatingIfNeeded: i)
+          values[n] = value - c
+          counts[i] &+= 1
+          n &+= 1
+        }
+        i += 1
+      }
+      entrySums[b] = sum(values + rowStarts[b], count: n - rowStarts[b])
+      rowStarts[b + 1] = n
+    }
+    // 2. Input by input (a counting sort on the input index, stable in the sample).
+    var active = 0
+    var offset = 0
+    for i in 0..<inputs {
+      let count = counts[i]
+      columnStarts[i] = offset
+      counts[i] = offset
+      if count > 0 {
+        activeColumns[active] = Int32(truncatingIfNeeded: i)
+        active += 1
+        offset += count
+      }
+    }
+    columnStarts[inputs] = offset
+    let samples = entrySamples
+    let columnValues = entryValues
+    for b in 0..<batchSize {
+      let sample = Int32(truncatingIfNeeded: b)
+      for e in rowStarts[b]..<rowStarts[b + 1] {
+        let i = Int(indices[e])
+        let slot = counts[i]
+        samples[slot] = sample
+        columnValues[slot] = values[e]
+        counts[i] = slot &+ 1
+      }
+    }
+    activeCount = active
+    entryCount = n
+    entriesInput = input
+    entriesBatchSize = batchSize
+  }
+
+  /// S = Wᵀ (in blocks of 16 inputs, so that both sides are read and written a cache line at a
+  /// time), u = 0, σ = Σ_i S[i, :].
+  private func engage() {
+    guard let weight = parameters else { preconditionFailure("no open epoch") }
+    if !hasStorage {
+      stored.deallocate()
+      stored = .allocate(capacity: inputs * outputs)
+      hasStorage = true
+    }
+    let (inputs, outputs, stored) = (inputs, outputs, stored)
+    let block = 16
+    var start = 0
+    while start < inputs {
+      let end = min(start + block, inputs)
+      for o in 0..<outputs {
+        let row = weight + o &* inputs
+        for i in start..<end { stored[i &* outputs &+ o] = row[i] }
+      }
+      start = end
+    }
+    shift.update(repeating: 0, count: outputs)
+    columnSums.update(repeating: 0, count: outputs)
+    for i in 0..<inputs {
+      let row = stored + i * outputs
+      for o in 0..<outputs { columnSums[o] += row[o] }
+    }
+    state = .engaged
+  }
+
+  /// y[b, lower..<upper] += x′_{b,i} · S[i, lower..<upper] for every entry, input by input:
+  /// each row of S is read once (into registers, 64 outputs at a time) and the batch's outputs,
+  /// which stay in L1, take the adds.
+  private func multiplyEntries(into output: UnsafeMutablePointer<Float>, lower: Int, upper: Int) {
+    let lanes = 16
+    let (outputs, stored, entrySamples, entryValues) = (outputs, stored, entrySamples, entryValues)
+    for a in 0..<activeCount {
+      let i = Int(activeColumns[a])
+      let first = columnStarts[i]
+      let last = columnStarts[i + 1]
+      let source = stored + i &* outputs
+      var o = lower
+      while o + 4 * lanes <= upper {
+        let w0 = load(source + o)
+        let w1 = load(source + o + lanes)
+        let w2 = load(source + o + 2 * lanes)
+        let w3 = load(source + o + 3 * lanes)
+        for e in first..<last {
+          let row = output + (Int(entrySamples[e]) &* outputs &+ o)
+          let value = entryValues[e]
+          store(load(row).addingProduct(value, w0), row)
+          store(load(row + lanes).addingProduct(value, w1), row + lanes)
+          store(load(row + 2 * lanes).addingProduct(value, w2), row + 2 * lanes)
+          store(load(row + 3 * lanes).addingProduct(value, w3), row + 3 * lanes)
+        }
+        o += 4 * lanes
+      }
+      while o + lanes <= upper {
+        let w = load(source + o)
+        for e in first..<last {
+          let row = output + Int(entrySamples[e]) * outputs + o
+          store(load(row).addingProduct(entryValues[e], w), row)
+        }
+        o += lanes
+      }
+      while o < upper {
+        let w = source[o]
+        for e in first..<last {
+          output[Int(entrySamples[e]) * outputs + o] += entryValues[e] * w
+        }
+        o += 1
+      }
+    }
+  }
+
+  /// S[i, lower..<upper] += Σ_b x′_{b,i} · (−α·∂y_b[lower..<upper]) for every input with entries:
+  /// each row of S is read and written once, the batch's scaled gradients stay in L1.
+  private func updateEntries(lower: Int, upper: Int) {
+    let lanes = 16
+    let gradient = scaledGradient
+    let (outputs, stored, entrySamples, entryValues) = (outputs, stored, entrySamples, entryValues)
+    for a in 0..<activeCount {
+      let i = Int(activeColumns[a])
+      let first = columnStarts[i]
+      let last = columnStarts[i + 1]
+      let target = stored + i &* outputs
+      var o = lower
+      while o + 4 * lanes <= upper {
+        var s0 = load(target + o)
+        var s1 = load(target + o + lanes)
+        var s2 = load(target + o + 2 * lanes)
+        var s3 = load(target + o + 3 * lanes)
+        for e in first..<last {
+          let row = gradient + (Int(entrySamples[e]) &* outputs &+ o)
+          let value = entryValues[e]
+          s0 = s0.addingProduct(value, load(row))
+          s1 = s1.addingProduct(value, load(row + lanes))
+          s2 = s2.addingProduct(value, load(row + 2 * lanes))
+          s3 = s3.addingProduct(value, load(row + 3 * lanes))
+        }
+        store(s0, target + o)
+        store(s1, target + o + lanes)
+        store(s2, target + o + 2 * lanes)
+        store(s3, target + o + 3 * lanes)
+        o += 4 * lanes
+      }
+      while o + lanes <= upper {
+        var sum = load(target + o)
+        for e in first..<last {
+          sum = sum.addingProduct(entryValues[e], load(gradient + Int(entrySamples[e]) * outputs + o))
+        }
+        store(sum, target + o)
+        o += lanes
+      }
+      while o < upper {
+        var sum = target[o]
+        for e in first..<last {
+          sum += entryValues[e] * gradient[Int(entrySamples[e]) * outputs + o]
+        }
+        target[o] = sum
+        o += 1
+      }
+    }
+  }
+}
+
+/// Σ values[0..<count], 16 lanes at a time.
+@inline(__always)
+private func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+  var lanes = SIMD16<Float>(repeating: 0)
+  var i = 0
+  while i + 16 <= count {
+    lanes += load(values + i)
+    i += 16
+  }
+  var total = lanes.sum()
+  while i < count {
+    total += values[i]
+    i += 1
+  }
+  return total
+}
+
+@inline(__always)
+private func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+private func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+private func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
+}
