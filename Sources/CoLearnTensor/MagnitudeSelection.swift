@@ -9,7 +9,8 @@
 ///    histograms, so that runs of values in the same bucket do not serialise on one counter),
 ///    which fixes the bucket B holding the k-th largest.
 /// 2. One pass writes the indices of every value above B straight to the output (they
-///    are all selected) and copies the (index, bits) pairs inside B aside.
+///    are all selected) and copies the (index, bits) pairs inside B aside; blocks of 16 values
+///    all below B are skipped, and the stores are branch-free.
 /// 3. The two lower digits are resolved on those candidates only; the chosen candidates (all
 ///    above the final threshold, then the lowest-indexed ties) are merged into the output, which
 ///    stays in increasing index order.
@@ -71,21 +72,34 @@ public struct MagnitudeSelector {
     definite.withUnsafeMutableBufferPointer { out in
       candidateIndices.withUnsafeMutableBufferPointer { ci in
         candidateBits.withUnsafeMutableBufferPointer { cb in
-          // Branches, not branch-free stores: at most k of n values (θ of them) pass, so
-          // the branch is well predicted and most iterations store nothing.
-          for i in 0..<n {
+          // Blocks of 16 with no member at or above the bucket are skipped (most of them at a
+          // small θ); inside the others the stores are branch-free: a value passes with
+          // probability ~θ, at random, so a branch would mispredict on most passing values.
+          let lanes = 16
+          let topDigits = SIMD16<UInt32>(repeating: top)
+          let magnitude = SIMD16<UInt32>(repeating: 0x7FFF_FFFF)
+          let raw = UnsafeRawPointer(bits.baseAddress!)
+          @inline(__always) func visit(_ i: Int) {
             let m = bits[i] & 0x7FFF_FFFF
             let digit = m >> 20
-            if digit >= top {
-              if digit > top {
-                out[definiteCount] = Int32(truncatingIfNeeded: i)
-                definiteCount &+= 1
-              } else {
-                ci[candidateCount] = Int32(truncatingIfNeeded: i)
-                cb[candidateCount] = m
-                candidateCount &+= 1
-              }
+            let index = Int32(truncatingIfNeeded: i)
+            out[definiteCount] = index
+            definiteCount &+= digit > top ? 1 : 0
+            ci[candidateCount] = index
+            cb[candidateCount] = m
+            candidateCount &+= digit == top ? 1 : 0
+          }
+          var i = 0
+          while i + lanes <= n {
+            let block = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
+            if any((block & magnitude) &>> 20 .>= topDigits) {
+              for j in i..<(i + lanes) { visit(j) }
             }
+            i += lanes
+          }
+          while i < n {
+            visit(i)
+            i += 1
           }
         }
       }
