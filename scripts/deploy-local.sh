@@ -22,6 +22,7 @@ names=()
 for ((i = 0; i < n; i++)); do names+=("participant-$i"); done
 "$bin" token add "${names[@]}" --tokens "$out/tokens" --write-to "$out/tokens.d" >/dev/null
 source scripts/lib/make-test-certs.sh
+source scripts/lib/local-federation.sh
 make_test_certs "$out"
 
 "$bin" serve --listen 127.0.0.1:0 --tokens "$out/tokens" --state-dir "$out/state" \
@@ -29,8 +30,7 @@ make_test_certs "$out"
   --upload-fraction 0.1 --download-fraction 1 --protocol round-robin \
   >"$out/serve.out" 2>"$out/serve.log" &
 server=$!
-for _ in $(seq 100); do grep -q "listening on" "$out/serve.out" && break; sleep 0.1; done
-port=$(sed -nE 's/listening on 127\.0\.0\.1:([0-9]+)/\1/p' "$out/serve.out")
+port=$(server_port "$out/serve.out")
 start=$(date +%s)
 pids=()
 for ((i = 0; i < n; i++)); do
@@ -40,10 +40,8 @@ for ((i = 0; i < n; i++)); do
     >"$out/participant-$i.out" 2>"$out/participant-$i.err" &
   pids+=($!)
 done
-for pid in "${pids[@]}"; do wait "$pid"; done
+finish_federation "$server" "${pids[@]}"
 wall=$(($(date +%s) - start))
-kill -TERM "$server"
-wait "$server" || true
 python3 - "$out" "$n" "$wall" <<'PY'
 import json, sys
 out, n, wall = sys.argv[1], int(sys.argv[2]), sys.argv[3]
