@@ -12,6 +12,22 @@ public enum CallerIdentity {
     }
     return identity
   }
+
+  /// Runs a service method's `body` with the caller's identity (UNAUTHENTICATED without one),
+  /// turning a ``FederationError`` into its RPC status and message: the frame every method of
+  /// ``ParameterServerService`` and ``SplitCoordinatorService`` shares.
+  static func serve<Response>(_ body: (String) throws -> Response) throws -> Response {
+    let identity = try required()
+    do { return try body(identity) } catch let error as FederationError { throw error.rpcError }
+  }
+
+  /// ``serve(_:)`` for an asynchronous `body`.
+  static func serve<Response>(_ body: (String) async throws -> Response) async throws -> Response {
+    let identity = try required()
+    do { return try await body(identity) } catch let error as FederationError {
+      throw error.rpcError
+    }
+  }
 }
 
 /// Refuses every call without a valid `authorization: Bearer <token>` entry (UNAUTHENTICATED,
@@ -65,47 +81,32 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
   public func join(request: Colearn_V1_JoinRequest, context: ServerContext) async throws
     -> Colearn_V1_JoinResponse
   {
-    let identity = try CallerIdentity.required()
-    do { return try federation.join(request, identity: identity) } catch { throw error.rpcError }
+    try CallerIdentity.serve { try federation.join(request, identity: $0) }
   }
 
   public func download(request: Colearn_V1_DownloadRequest, context: ServerContext) async throws
     -> Colearn_V1_DownloadResponse
   {
-    let identity = try CallerIdentity.required()
-    do { return try federation.download(request, identity: identity) } catch {
-      throw error.rpcError
-    }
+    try CallerIdentity.serve { try federation.download(request, identity: $0) }
   }
 
   public func upload(request: Colearn_V1_UploadRequest, context: ServerContext) async throws
     -> Colearn_V1_UploadResponse
   {
-    let identity = try CallerIdentity.required()
-    do { return try await federation.upload(request, identity: identity) } catch {
-      throw error.rpcError
-    }
+    try await CallerIdentity.serve { try await federation.upload(request, identity: $0) }
   }
 
   public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
     -> Colearn_V1_LockResponse
   {
-    let identity = try CallerIdentity.required()
-    do { return try await federation.lock(request, identity: identity) } catch let error
-      as FederationError
-    {
-      throw error.rpcError
-    }
+    try await CallerIdentity.serve { try await federation.lock(request, identity: $0) }
   }
 
   public func unlock(request: Colearn_V1_UnlockRequest, context: ServerContext) async throws
     -> Colearn_V1_UnlockResponse
   {
-    let identity = try CallerIdentity.required()
     var response = Colearn_V1_UnlockResponse()
-    do { response.released = try federation.unlock(request, identity: identity) } catch {
-      throw error.rpcError
-    }
+    response.released = try CallerIdentity.serve { try federation.unlock(request, identity: $0) }
     return response
   }
 
@@ -119,9 +120,8 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
   public func leave(request: Colearn_V1_LeaveRequest, context: ServerContext) async throws
     -> Colearn_V1_LeaveResponse
   {
-    let identity = try CallerIdentity.required()
-    do { try federation.leave(participantID: request.participantID, identity: identity) } catch {
-      throw error.rpcError
+    try CallerIdentity.serve {
+      try federation.leave(participantID: request.participantID, identity: $0)
     }
     return Colearn_V1_LeaveResponse()
   }
