@@ -27,20 +27,7 @@ struct ParticipateCommand: ParsableCommand {
   @OptionGroup var training: TrainingOptions
   @OptionGroup var data: DataOptions
 
-  @Option(help: "The server, HOST:PORT.")
-  var server: String
-
-  @Option(name: .customLong("token-file"), help: "File holding this participant's token (or set COLEARN_TOKEN).")
-  var tokenFile: String?
-
-  @Option(name: .customLong("tls-ca"), help: "CA certificate (PEM) to trust for the server (default: the system's).")
-  var tlsCA: String?
-
-  @Option(name: .customLong("server-name"), help: "Name to verify in the server's certificate (default: the host).")
-  var serverName: String?
-
-  @Flag(help: "Connect without TLS (loopback or tests only).")
-  var insecure = false
+  @OptionGroup var connection: ServerConnectionOptions
 
   @Option(help: "This participant's display name (default: the host name).")
   var name: String?
@@ -91,8 +78,6 @@ struct ParticipateCommand: ParsableCommand {
   var out: String?
 
   func validate() throws {
-    _ = try HostPort(parsing: server, flag: "server")
-    if insecure, tlsCA != nil { throw ValidationError("--insecure contradicts --tls-ca: choose one") }
     if let shard { _ = try ShardSpec(parsing: shard) }
     if dpEpsilon == nil, dpBudget != nil || insecureSeededNoise {
       throw ValidationError("--dp-budget and --insecure-seeded-noise need --dp-epsilon")
@@ -109,9 +94,9 @@ struct ParticipateCommand: ParsableCommand {
     let spec = training.model
     let sgd = try training.sgdConfiguration()
     BLAS.setThreadCount(training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
-    let token = try readToken()
+    let token = try connection.token()
     let displayName = name ?? ProcessInfo.processInfo.hostName
-    let address = try HostPort(parsing: server, flag: "server")
+    let address = try connection.address()
 
     let loaded = try data.load(for: spec, options: DatasetLoadOptions(testLimit: testLimit))
     var generator = SeededGenerator(seed: training.seed)
@@ -143,12 +128,12 @@ struct ParticipateCommand: ParsableCommand {
       client = try RemoteParameterServerClient(
         RemoteServerConfiguration(
           host: address.host, port: address.port,
-          tls: insecure ? nil : (tlsCA, serverName), token: token, participantName: displayName,
+          tls: connection.tls, token: token, participantName: displayName,
           model: spec.identity(parameterCount: network.parameterCount),
           leaseMilliseconds: UInt32(min(leaseSeconds, 4_000_000) * 1000),
           retryFor: .seconds(retrySeconds)))
     } catch {
-      throw CLIError("cannot join \(server): \(error)")
+      throw CLIError("cannot join \(connection.server): \(error)")
     }
     defer { client.close() }
     client.onRetry = { line in
@@ -202,7 +187,7 @@ struct ParticipateCommand: ParsableCommand {
     let runner = DSSGDTurnRunner(network: network, training: sgd, configuration: dssgd)
     let evaluator = spec.makeNetwork()
     print(
-      "colearn participate: \(displayName) → \(server) (\(insecure ? "plaintext" : "TLS")), "
+      "colearn participate: \(displayName) → \(connection.server) (\(connection.insecure ? "plaintext" : "TLS")), "
         + "\(spec) (|w| = \(network.parameterCount)), \(samples.count) local samples, "
         + "θu = \(settings.uploadFraction), θd = \(settings.downloadFraction), \(order.rawValue), "
         + "M = \(sgd.batchSize), α = \(sgd.learningRate)"
@@ -257,7 +242,7 @@ struct ParticipateCommand: ParsableCommand {
     try? client.leave()
     try run.writeJSON(
       ParticipantSummary(
-        name: displayName, server: server, rounds: rounds, finalAccuracy: lastAccuracy,
+        name: displayName, server: connection.server, rounds: rounds, finalAccuracy: lastAccuracy,
         wallSeconds: monotonicSeconds() - start,
         lastSequence: client.lastAcknowledgement?.sequenceNumber,
         privacyLedger: participant.privacy?.ledger),
@@ -267,9 +252,6 @@ struct ParticipateCommand: ParsableCommand {
         + "\(format(monotonicSeconds() - start, 1)) s")
   }
 
-  private func readToken() throws -> String {
-    try readParticipantToken(tokenFile: tokenFile)
-  }
 }
 
 /// The participant's token: the content of `tokenFile`, or else $COLEARN_TOKEN.

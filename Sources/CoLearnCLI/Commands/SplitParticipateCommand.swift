@@ -29,26 +29,7 @@ struct SplitParticipateCommand: ParsableCommand {
 
   @OptionGroup var data: DataOptions
 
-  @Option(help: "The coordinator, HOST:PORT.")
-  var server: String
-
-  @Option(
-    name: .customLong("token-file"),
-    help: "File holding this participant's token (or set COLEARN_TOKEN).")
-  var tokenFile: String?
-
-  @Option(
-    name: .customLong("tls-ca"),
-    help: "CA certificate (PEM) to trust for the coordinator (default: the system's).")
-  var tlsCA: String?
-
-  @Option(
-    name: .customLong("server-name"),
-    help: "Name to verify in the coordinator's certificate (default: the host).")
-  var serverName: String?
-
-  @Flag(help: "Connect without TLS (loopback or tests only).")
-  var insecure = false
+  @OptionGroup var connection: ServerConnectionOptions
 
   @Option(
     help: "The federation key file (`colearn split keygen`), shared by the participants only.")
@@ -120,10 +101,6 @@ struct SplitParticipateCommand: ParsableCommand {
   }
 
   func validate() throws {
-    _ = try HostPort(parsing: server, flag: "server")
-    if insecure, tlsCA != nil {
-      throw ValidationError("--insecure contradicts --tls-ca: choose one")
-    }
     if let shard { _ = try ShardSpec(parsing: shard) }
     let value = try parsedEpsilon()
     if insecureSeededNoise, value == nil {
@@ -145,10 +122,10 @@ struct SplitParticipateCommand: ParsableCommand {
     let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.setThreadCount(threads)
     let epsilon = try parsedEpsilon()
-    let token = try readParticipantToken(tokenFile: tokenFile)
+    let token = try connection.token()
     let federationKey = try readKey()
     let displayName = name ?? ProcessInfo.processInfo.hostName
-    let address = try HostPort(parsing: server, flag: "server")
+    let address = try connection.address()
     let shardSpec = try shard.map { try ShardSpec(parsing: $0) }
     let splitData = try loadSplitData(
       dataDir: data.dataDir, trainLimit: trainLimit, testLimit: testLimit,
@@ -164,7 +141,7 @@ struct SplitParticipateCommand: ParsableCommand {
       client = try RemoteSplitCoordinatorClient(
         endpoint: RPCEndpoint(
           host: address.host, port: address.port,
-          tls: insecure ? nil : (tlsCA, serverName), token: token),
+          tls: connection.tls, token: token),
         participantName: displayName, model: architecture.identity,
         leaseMilliseconds: UInt32(min(leaseSeconds, 4_000_000) * 1000),
         retryFor: .seconds(retrySeconds))
@@ -199,7 +176,7 @@ struct SplitParticipateCommand: ParsableCommand {
     let noise: NoiseSource = insecureSeededNoise ? .insecureSeeded(seed ^ 0x4E01_5E) : .secure
     try run.writeJSON(
       SplitParticipantRecord.Configuration(
-        command: "split participate", server: server, tls: !insecure, name: displayName,
+        command: "split participate", server: connection.server, tls: !connection.insecure, name: displayName,
         epsilon: SplitSimulateCommand.name(epsilon), batchSize: batchSize, epochs: epochs,
         seed: seed, shard: shard ?? "all", samples: samples.count,
         testSamples: splitData.test.count,
