@@ -219,18 +219,21 @@ final class SparseInputEpoch {
       takeEntries(input, batchSize: batchSize)
     }
     let c = background
+    let (outputs, shift, columnSums, scaledGradient) = (outputs, shift, columnSums, scaledGradient)
     forEachOutputBlock { lower, upper in
-      for o in lower..<upper {
-        var gradientSum: Float = 0
-        var weightedSum: Float = 0
-        for b in 0..<batchSize {
-          let g = outputGradient[b * outputs + o]
-          scaledGradient[b * outputs + o] = -rate * g
-          gradientSum += g
-          weightedSum += entrySums[b] * g
+      // Sample by sample, so that the loops over the outputs are contiguous (and vectorise):
+      // u −= α·c·∂y_b and σ −= α·(Σ x′_b)·∂y_b for each sample b.
+      for b in 0..<batchSize {
+        let gradient = outputGradient + b * outputs
+        let scaled = scaledGradient + b * outputs
+        let shiftScale = -rate * c
+        let sumScale = -rate * entrySums[b]
+        for o in lower..<upper {
+          let g = gradient[o]
+          scaled[o] = -rate * g
+          shift[o] += shiftScale * g
+          columnSums[o] += sumScale * g
         }
-        shift[o] -= rate * c * gradientSum
-        columnSums[o] -= rate * weightedSum
       }
       updateEntries(lower: lower, upper: upper)
     }
