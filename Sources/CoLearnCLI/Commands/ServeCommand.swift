@@ -30,17 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
   var listen: String = "127.0.0.1:7443"
 
-  @Option(name: .customLong("tls-cert"), help: "TLS certificate chain (PEM).")
-  var tlsCert: String?
-
-  @Option(name: .customLong("tls-key"), help: "TLS private key (PEM).")
-  var tlsKey: String?
-
-  @Flag(help: "Serve without TLS (tokens then cross the network in the clear: loopback or tests only).")
-  var insecure = false
-
-  @Option(help: "The token file (salted hashes; `colearn token add NAME --tokens FILE`).")
-  var tokens: String
+  @OptionGroup var security: ServerSecurityOptions
 
   @Option(name: .customLong("state-dir"), help: "Directory of the durable server state.")
   var stateDir: String
@@ -90,7 +80,6 @@ struct ServeCommand: AsyncParsableCommand {
       throw ValidationError("\(error)")
     }
     _ = try HostPort(parsing: listen, flag: "listen")
-    try validateServerTLS(tlsCert: tlsCert, tlsKey: tlsKey, insecure: insecure)
     try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
     try requireAtLeast(1024, maxMessageBytes, flag: "max-message-bytes")
     try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
@@ -112,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
     let authenticator: TokenAuthenticator
     let store: DurableParameterServer
     do {
-      authenticator = try TokenAuthenticator(path: tokens)
+      authenticator = try TokenAuthenticator(path: security.tokens)
       store = try DurableParameterServer(
         directory: stateDir,
         initial: ParameterServerState(parameters: initial, statDecay: statDecay),
@@ -138,7 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
       federation: federation, authenticator: authenticator,
       listen: ListenConfiguration(
         host: address.host, port: address.port,
-        tls: tlsCert.map { ($0, tlsKey!) },
+        tls: security.tls,
         maxRequestBytes: max(4 * maxMessageBytes, 16 << 20)),
       logger: logger, metricsInterval: .seconds(metricsEvery))
     do {
@@ -149,25 +138,6 @@ struct ServeCommand: AsyncParsableCommand {
       }
     } catch let error as ServeError {
       throw CLIError(error.description)
-    }
-  }
-}
-
-/// Checks the TLS flags of a server: --tls-cert and --tls-key (readable files) or --insecure.
-func validateServerTLS(tlsCert: String?, tlsKey: String?, insecure: Bool) throws {
-  switch (tlsCert, tlsKey, insecure) {
-  case (nil, nil, false):
-    throw ValidationError(
-      "give --tls-cert and --tls-key, or --insecure to serve without TLS (loopback or tests only)")
-  case (.some, nil, _), (nil, .some, _):
-    throw ValidationError("--tls-cert and --tls-key go together")
-  case (.some, .some, true):
-    throw ValidationError("--insecure contradicts --tls-cert/--tls-key: choose one")
-  default: break
-  }
-  for (flag, path) in [("tls-cert", tlsCert), ("tls-key", tlsKey)] {
-    if let path, !FileManager.default.isReadableFile(atPath: path) {
-      throw ValidationError("--\(flag) \(path): no such readable file")
     }
   }
 }

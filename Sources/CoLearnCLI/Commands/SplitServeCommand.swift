@@ -28,18 +28,7 @@ struct SplitServeCommand: AsyncParsableCommand {
   @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
   var listen: String = "127.0.0.1:7444"
 
-  @Option(name: .customLong("tls-cert"), help: "TLS certificate chain (PEM).")
-  var tlsCert: String?
-
-  @Option(name: .customLong("tls-key"), help: "TLS private key (PEM).")
-  var tlsKey: String?
-
-  @Flag(
-    help: "Serve without TLS (tokens then cross the network in the clear: loopback or tests only).")
-  var insecure = false
-
-  @Option(help: "The token file (salted hashes; `colearn token add NAME --tokens FILE`).")
-  var tokens: String
+  @OptionGroup var security: ServerSecurityOptions
 
   @Option(help: "Number of participants N (turns start once N have joined; at most N may join).")
   var participants: Int = 3
@@ -75,7 +64,6 @@ struct SplitServeCommand: AsyncParsableCommand {
 
   func validate() throws {
     _ = try HostPort(parsing: listen, flag: "listen")
-    try validateServerTLS(tlsCert: tlsCert, tlsKey: tlsKey, insecure: insecure)
     do {
       _ = try SplitConfiguration(
         participants: participants, batchSize: batchSize, learningRate: lr,
@@ -105,7 +93,7 @@ struct SplitServeCommand: AsyncParsableCommand {
       maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000))
     let authenticator: TokenAuthenticator
     do {
-      authenticator = try TokenAuthenticator(path: tokens)
+      authenticator = try TokenAuthenticator(path: security.tokens)
     } catch {
       throw CLIError("\(error)")
     }
@@ -113,7 +101,7 @@ struct SplitServeCommand: AsyncParsableCommand {
       settings: settings, architecture: architecture, backParameters: back, logger: logger)
     let address = try HostPort(parsing: listen, flag: "listen")
     let listenConfiguration = ListenConfiguration(
-      host: address.host, port: address.port, tls: tlsCert.map { ($0, tlsKey!) },
+      host: address.host, port: address.port, tls: security.tls,
       maxRequestBytes: 16 << 20)
     let host = RPCServerHost(
       services: [SplitCoordinatorService(federation: federation)], authenticator: authenticator,
