@@ -20,7 +20,10 @@ import CoLearnTensor
 ///
 /// The sums are the dense layer's regrouped, so results agree to rounding, not bit for bit (and a
 /// non-finite input gives non-finite outputs of its sample, but an ∞ may come out as NaN); runs
-/// stay reproducible, as every sum has a fixed order.
+/// stay reproducible, as every sum has a fixed order. It runs on the calling thread: splitting
+/// the outputs or the samples between two cores gave no gain on the 2-vCPU machine it was
+/// measured on (the per-entry work is repeated by every core, and the hand-off costs about what
+/// half the products save).
 ///
 /// Only ``Linear/forward(_:into:batchSize:parameters:)`` and
 /// ``Linear/backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``
@@ -197,14 +200,12 @@ final class SparseInputEpoch {
     }
     let c = background
     let n = Float(inputs)
-    forEachOutputBlock { lower, upper in
-      for b in 0..<batchSize {
-        let row = output + b * outputs
-        let scale = n * c + entrySums[b]
-        for o in lower..<upper { row[o] = bias[o] + c * columnSums[o] + scale * shift[o] }
-      }
-      multiplyEntries(into: output, lower: lower, upper: upper)
+    for b in 0..<batchSize {
+      let row = output + b * outputs
+      let scale = n * c + entrySums[b]
+      for o in 0..<outputs { row[o] = bias[o] + c * columnSums[o] + scale * shift[o] }
     }
+    multiplyEntries(into: output)
     return true
   }
 
@@ -220,32 +221,21 @@ final class SparseInputEpoch {
     }
     let c = background
     let (outputs, shift, columnSums, scaledGradient) = (outputs, shift, columnSums, scaledGradient)
-    forEachOutputBlock { lower, upper in
-      // Sample by sample, so that the loops over the outputs are contiguous (and vectorise):
-      // u −= α·c·∂y_b and σ −= α·(Σ x′_b)·∂y_b for each sample b.
-      for b in 0..<batchSize {
-        let gradient = outputGradient + b * outputs
-        let scaled = scaledGradient + b * outputs
-        let shiftScale = -rate * c
-        let sumScale = -rate * entrySums[b]
-        for o in lower..<upper {
-          let g = gradient[o]
-          scaled[o] = -rate * g
-          shift[o] += shiftScale * g
-          columnSums[o] += sumScale * g
-        }
+    // Sample by sample, so that the loops over the outputs are contiguous (and vectorise):
+    // u −= α·c·∂y_b and σ −= α·(Σ x′_b)·∂y_b for each sample b.
+    for b in 0..<batchSize {
+      let gradient = outputGradient + b * outputs
+      let scaled = scaledGradient + b * outputs
+      let shiftScale = -rate * c
+      let sumScale = -rate * entrySums[b]
+      for o in 0..<outputs {
+        let g = gradient[o]
+        scaled[o] = -rate * g
+        shift[o] += shiftScale * g
+        columnSums[o] += sumScale * g
       }
-      updateEntries(lower: lower, upper: upper)
     }
-  }
-
-  /// Runs `body(lower, upper)` over all outputs on the calling thread. Splitting the outputs
-  /// between cores did not pay: the per-entry work (index, value, address) is repeated by every
-  /// core and the hand-off costs about what a half of the products saves (measured at
-  /// mnist-mlp's 1024→128, batch 32: one core 0.14–0.18 s per DSSGD round, two 0.24–0.25 s).
-  @inline(__always)
-  private func forEachOutputBlock(_ body: (Int, Int) -> Void) {
-    body(0, outputs)
+    updateEntries()
   }
 
   /// Lists the batch's entries off its background c, sample by sample and then input by input:
@@ -365,10 +355,10 @@ final class SparseInputEpoch {
     state = .engaged
   }
 
-  /// y[b, lower..<upper] += x′_{b,i} · S[i, lower..<upper] for every entry, input by input:
+  /// y[b, :] += x′_{b,i} · S[i, :] for every entry, input by input:
   /// each row of S is read once (into registers, 64 outputs at a time) and the batch's outputs,
   /// which stay in L1, take the adds.
-  private func multiplyEntries(into output: UnsafeMutablePointer<Float>, lower: Int, upper: Int) {
+  private func multiplyEntries(into output: UnsafeMutablePointer<Float>) {
     let lanes = 16
     let (outputs, stored, entrySamples, entryValues) = (outputs, stored, entrySamples, entryValues)
     for a in 0..<activeCount {
@@ -376,8 +366,8 @@ final class SparseInputEpoch {
       let first = columnStarts[i]
       let last = columnStarts[i + 1]
       let source = stored + i &* outputs
-      var o = lower
-      while o + 4 * lanes <= upper {
+      var o = 0
+      while o + 4 * lanes <= outputs {
         let w0 = load(source + o)
         let w1 = load(source + o + lanes)
         let w2 = load(source + o + 2 * lanes)
@@ -392,7 +382,7 @@ final class SparseInputEpoch {
         }
         o += 4 * lanes
       }
-      while o + lanes <= upper {
+      while o + lanes <= outputs {
         let w = load(source + o)
         for e in first..<last {
           let row = output + Int(entrySamples[e]) * outputs + o
@@ -400,7 +390,7 @@ final class SparseInputEpoch {
         }
         o += lanes
       }
-      while o < upper {
+      while o < outputs {
         let w = source[o]
         for e in first..<last {
           output[Int(entrySamples[e]) * outputs + o] += entryValues[e] * w
@@ -410,9 +400,9 @@ final class SparseInputEpoch {
     }
   }
 
-  /// S[i, lower..<upper] += Σ_b x′_{b,i} · (−α·∂y_b[lower..<upper]) for every input with entries:
+  /// S[i, :] += Σ_b x′_{b,i} · (−α·∂y_b) for every input with entries:
   /// each row of S is read and written once, the batch's scaled gradients stay in L1.
-  private func updateEntries(lower: Int, upper: Int) {
+  private func updateEntries() {
     let lanes = 16
     let gradient = scaledGradient
     let (outputs, stored, entrySamples, entryValues) = (outputs, stored, entrySamples, entryValues)
@@ -421,8 +411,8 @@ final class SparseInputEpoch {
       let first = columnStarts[i]
       let last = columnStarts[i + 1]
       let target = stored + i &* outputs
-      var o = lower
-      while o + 4 * lanes <= upper {
+      var o = 0
+      while o + 4 * lanes <= outputs {
         var s0 = load(target + o)
         var s1 = load(target + o + lanes)
         var s2 = load(target + o + 2 * lanes)
@@ -441,7 +431,7 @@ final class SparseInputEpoch {
         store(s3, target + o + 3 * lanes)
         o += 4 * lanes
       }
-      while o + lanes <= upper {
+      while o + lanes <= outputs {
         var sum = load(target + o)
         for e in first..<last {
           sum = sum.addingProduct(entryValues[e], load(gradient + Int(entrySamples[e]) * outputs + o))
@@ -449,7 +439,7 @@ final class SparseInputEpoch {
         store(sum, target + o)
         o += lanes
       }
-      while o < upper {
+      while o < outputs {
         var sum = target[o]
         for e in first..<last {
           sum += entryValues[e] * gradient[Int(entrySamples[e]) * outputs + o]
