@@ -97,15 +97,28 @@ public protocol Layer: AnyObject {
   /// ``backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``
   /// with no input gradient, so the layer may keep its parameters in a form of its own and write
   /// them back at the end (``Linear`` does, for sparse inputs). The default does nothing.
-  func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>)
+  ///
+  /// With `rows`, the listed entries of the epoch's training samples, the layer may read each
+  /// batch from them: it then returns true, and ``selectSGDEpochBatch(_:)`` names the samples
+  /// of every batch before it is passed forward, whose input the layer then does not read.
+  @discardableResult
+  func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool
 
-  /// Closes the epoch opened by ``beginSGDEpoch(parameters:)``; the parameters are then
+  /// The samples (positions in the epoch's `rows`) of the next batch, when
+  /// ``beginSGDEpoch(parameters:rows:)`` returned true.
+  func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>)
+
+  /// Closes the epoch opened by ``beginSGDEpoch(parameters:rows:)``; the parameters are then
   /// up to date in the flat vector.
   func endSGDEpoch()
 }
 
 extension Layer {
-  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>) {}
+  @discardableResult
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool {
+    false
+  }
+  public func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>) {}
   public func endSGDEpoch() {}
 
   /// The number of parameters of the layer.

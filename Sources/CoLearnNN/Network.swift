@@ -136,12 +136,24 @@ public final class Network {
   /// ``forward(_:batchSize:parameters:)`` and
   /// ``backwardApplyingSGD(input:outputGradient:batchSize:parameters:rate:inputGradient:)``
   /// without an input gradient may run on them, and the flat vector may be stale in between
-  /// (see ``Layer/beginSGDEpoch(parameters:)``).
-  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>) {
-    layers[0].beginSGDEpoch(parameters: parameters + layout.layerRanges[0].lowerBound)
+  /// (see ``Layer/beginSGDEpoch(parameters:rows:)``).
+  ///
+  /// - Returns: whether the first layer reads every batch from `rows`: then
+  ///   ``selectSGDEpochBatch(_:)`` names each batch's samples, and the input passed forward and
+  ///   backward is not read.
+  @discardableResult
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows? = nil)
+    -> Bool
+  {
+    layers[0].beginSGDEpoch(parameters: parameters + layout.layerRanges[0].lowerBound, rows: rows)
   }
 
-  /// Closes the epoch opened by ``beginSGDEpoch(parameters:)``: the flat vector is current.
+  /// The samples (positions in the epoch's rows) of the next batch.
+  public func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>) {
+    layers[0].selectSGDEpochBatch(samples)
+  }
+
+  /// Closes the epoch opened by ``beginSGDEpoch(parameters:rows:)``: the flat vector is current.
   public func endSGDEpoch() {
     layers[0].endSGDEpoch()
   }

@@ -3,7 +3,7 @@ import CoLearnTestSupport
 import CoLearnTensor
 import Testing
 
-/// The first layer's sparse path for an epoch of plain SGD (``Linear/beginSGDEpoch(parameters:)``,
+/// The first layer's sparse path for an epoch of plain SGD (``Linear/beginSGDEpoch(parameters:rows:)``,
 /// `SparseInputEpoch`): batches of mostly-background inputs give the dense layer's outputs and
 /// SGD updates, step after step, and the flat vector holds the right weights when the epoch ends.
 @Suite struct LinearSparseEpochTests {
@@ -61,7 +61,7 @@ import Testing
 
     w.withUnsafeMutableBufferPointer { p in
       let parameters = p.baseAddress!
-      layer.beginSGDEpoch(parameters: parameters)
+      layer.beginSGDEpoch(parameters: parameters, rows: nil)
       for (step, batch) in batches.enumerated() {
         let x = Self.sparseBatch(
           batch: batch, inputs: inputs, background: background, density: 0.15,
@@ -113,7 +113,7 @@ import Testing
         w: &expected[m], x: x, dy: dy, batch: 4, inputs: inputs, outputs: outputs, rate: 0.1)
       models[m].withUnsafeMutableBufferPointer { p in
         var y = [Float](repeating: 0, count: 4 * outputs)
-        layer.beginSGDEpoch(parameters: p.baseAddress!)
+        layer.beginSGDEpoch(parameters: p.baseAddress!, rows: nil)
         y.withUnsafeMutableBufferPointer { out in
           layer.forward(x, into: out.baseAddress!, batchSize: 4, parameters: p.baseAddress!)
         }
@@ -147,7 +147,7 @@ import Testing
     _ = Self.referenceStep(
       w: &expected, x: x, dy: dy, batch: 4, inputs: inputs, outputs: outputs, rate: 0.2)
     w.withUnsafeMutableBufferPointer { p in
-      layer.beginSGDEpoch(parameters: p.baseAddress!)
+      layer.beginSGDEpoch(parameters: p.baseAddress!, rows: nil)
       var y = [Float](repeating: 0, count: 4 * outputs)
       y.withUnsafeMutableBufferPointer { out in
         layer.forward(x, into: out.baseAddress!, batchSize: 4, parameters: p.baseAddress!)
@@ -177,7 +177,7 @@ import Testing
     var w = [Float](repeating: 0.25, count: layer.parameterCount)
     var y = [Float](repeating: 0, count: 12)
     w.withUnsafeMutableBufferPointer { p in
-      layer.beginSGDEpoch(parameters: p.baseAddress!)
+      layer.beginSGDEpoch(parameters: p.baseAddress!, rows: nil)
       y.withUnsafeMutableBufferPointer { out in
         layer.forward(x, into: out.baseAddress!, batchSize: 3, parameters: p.baseAddress!)
       }

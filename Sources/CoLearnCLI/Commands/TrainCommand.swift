@@ -106,6 +106,8 @@ struct TrainCommand: ParsableCommand {
     network.initialize(&parameters, using: &generator)
     var model = LocalModel(parameters: parameters)
     let trainer = Trainer(network: network, configuration: configuration)
+    // A first Linear layer reads each batch from the samples' listed entries (when sparse).
+    let trainingSamples = network.layers.first is Linear ? train.indexingSparseRows() : train
     let evaluator = spec.makeNetwork()
 
     let progress = RunConsole(observer: observer, total: epochs * train.count, unit: "samples")
@@ -120,7 +122,7 @@ struct TrainCommand: ParsableCommand {
     var last: EvaluationResult?
     for epoch in 1...epochs {
       let epochStart = monotonicSeconds()
-      let statistics = trainer.trainEpoch(&model, on: train, using: &generator) { done in
+      let statistics = trainer.trainEpoch(&model, on: trainingSamples, using: &generator) { done in
         progress.update(done: (epoch - 1) * train.count + done, label: "epoch \(epoch)/\(epochs)")
       }
       trainSeconds += monotonicSeconds() - epochStart

@@ -9,7 +9,8 @@ public struct Participant: Sendable {
   public let id: Int
   /// The local model and its step count (for the learning-rate decay).
   public var model: LocalModel
-  /// The participant's private training shard.
+  /// The participant's private training shard (with its entries listed, when sparse:
+  /// ``LabeledSamples/indexingSparseRows()``).
   public let samples: LabeledSamples
   /// The participant's random stream.
   public var generator: SeededGenerator
@@ -23,7 +24,7 @@ public struct Participant: Sendable {
   ) {
     self.id = id
     self.model = model
-    self.samples = samples
+    self.samples = samples.indexingSparseRows()
     self.generator = generator
     self.privacy = privacy
   }

@@ -20,7 +20,8 @@ public final class CentralizedSimulation: FederatedAlgorithm {
     let sampleSize = shards.first?.sampleSize ?? network.inputShape.count
     pooled = LabeledSamples(
       features: shards.flatMap(\.features), labels: shards.flatMap(\.labels),
-      sampleSize: sampleSize)
+      sampleSize: sampleSize
+    ).indexingSparseRows()
     trainer = Trainer(network: network, configuration: training)
     self.generator = generator.derived(stream: 1)
   }

@@ -67,8 +67,13 @@ public final class Linear: Layer {
   /// instead of 1209 µs for mnist-cnn's 5120→200 layer); from B ≈ 100 on the direct form wins.
   static let transposedForwardMaximumBatch = 64
 
-  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>) {
-    sparseEpoch.open(parameters: parameters)
+  @discardableResult
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool {
+    sparseEpoch.open(parameters: parameters, rows: rows)
+  }
+
+  public func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>) {
+    sparseEpoch.selectBatch(samples)
   }
 
   public func endSGDEpoch() {

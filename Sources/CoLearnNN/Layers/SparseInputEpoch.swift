@@ -78,8 +78,12 @@ final class SparseInputEpoch {
   private var entrySums: UnsafeMutablePointer<Float>
   /// −α·∂y of the batch: [batch, outputs].
   private var scaledGradient: UnsafeMutablePointer<Float>
-  /// c of the batch.
+  /// c of the batch (of every batch, with `rows`).
   private var background: Float = 0
+  /// The listed entries of the epoch's samples, when the trainer gave them.
+  private var rows: SparseRows?
+  /// The samples of the next batch, from ``selectBatch(_:)``.
+  private var batchSamples: UnsafeBufferPointer<Int>?
   /// The number of entries of the last batch taken (for profiles and tests).
   private(set) var entryCount = 0
   /// The batch the entries were taken from (address and size), for the backward pass.
@@ -143,10 +147,26 @@ final class SparseInputEpoch {
   }
 
   /// Opens an epoch on `parameters` (weight [outputs, inputs] then bias [outputs]).
-  func open(parameters: UnsafeMutablePointer<Float>) {
+  ///
+  /// With `rows` (the training samples' entries, listed once), the epoch engages at once and
+  /// every batch's entries come from `rows`, for the samples named by ``selectBatch(_:)``:
+  /// the batch passed to ``forward(_:into:batchSize:bias:)`` is not read. Returns whether it
+  /// does so.
+  func open(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool {
     precondition(state == .closed, "an epoch is already open on this layer")
     self.parameters = parameters
     state = .undecided
+    guard let rows, rows.sampleSize == inputs else { return false }
+    self.rows = rows
+    background = rows.background
+    engage()
+    return true
+  }
+
+  /// Names the samples (positions in the epoch's `rows`) of the next batch passed forward.
+  func selectBatch(_ samples: UnsafeBufferPointer<Int>) {
+    precondition(rows != nil, "selectBatch without the rows of an open epoch")
+    batchSamples = samples
   }
 
   /// Ends the epoch: writes W = S + u·1ᵀ back when the epoch engaged.
@@ -154,6 +174,8 @@ final class SparseInputEpoch {
     defer {
       state = .closed
       parameters = nil
+      rows = nil
+      batchSamples = nil
     }
     guard state == .engaged, let weight = parameters else { return }
     let (inputs, outputs, stored, shift) = (inputs, outputs, stored, shift)
@@ -190,7 +212,16 @@ final class SparseInputEpoch {
     bias: UnsafePointer<Float>
   ) -> Bool {
     reserve(batchSize: batchSize)
-    takeEntries(input, batchSize: batchSize)
+    if let rows {
+      guard let samples = batchSamples, samples.count == batchSize else {
+        preconditionFailure("a batch of \(batchSize) samples without selectBatch of as many")
+      }
+      takeEntries(rows, samples: samples)
+      entriesInput = input
+      batchSamples = nil
+    } else {
+      takeEntries(input, batchSize: batchSize)
+    }
     if state == .undecided {
       guard Double(entryCount) <= Self.maximumDensity * Double(batchSize * inputs) else {
         state = .declined
@@ -217,6 +248,7 @@ final class SparseInputEpoch {
   ) {
     precondition(state == .engaged, "no engaged sparse epoch")
     if entriesInput != input || entriesBatchSize != batchSize {
+      precondition(rows == nil, "applySGD for a batch other than the one last passed forward")
       takeEntries(input, batchSize: batchSize)
     }
     let c = background
@@ -291,7 +323,7 @@ final class SparseInputEpoch {
         }
         i += 1
       }
-      entrySums[b] = sum(values + rowStarts[b], count: n - rowStarts[b])
+      entrySums[b] = laneSum(values + rowStarts[b], count: n - rowStarts[b])
       rowStarts[b + 1] = n
     }
     // 2. Input by input (a counting sort on the input index, stable in the sample).
@@ -324,6 +356,57 @@ final class SparseInputEpoch {
     entryCount = n
     entriesInput = input
     entriesBatchSize = batchSize
+  }
+
+  /// Lists the entries of the batch of `samples` from their listing in `rows` (x′ relative to
+  /// the rows' background), input by input: the counting sort of
+  /// ``takeEntries(_:batchSize:)``, without the scan.
+  private func takeEntries(_ rows: SparseRows, samples: UnsafeBufferPointer<Int>) {
+    let inputs = inputs
+    let counts = columnCursors
+    counts.update(repeating: 0, count: inputs)
+    var n = 0
+    let sums = rows.sums
+    rows.starts.withUnsafeBufferPointer { starts in
+      rows.inputs.withUnsafeBufferPointer { indices in
+        rows.values.withUnsafeBufferPointer { values in
+          for (b, s) in samples.enumerated() {
+            let first = starts[s]
+            let last = starts[s + 1]
+            for e in first..<last { counts[Int(indices[e])] &+= 1 }
+            entrySums[b] = sums[s]
+            n &+= last &- first
+          }
+          var active = 0
+          var offset = 0
+          for i in 0..<inputs {
+            let count = counts[i]
+            columnStarts[i] = offset
+            counts[i] = offset
+            if count > 0 {
+              activeColumns[active] = Int32(truncatingIfNeeded: i)
+              active += 1
+              offset += count
+            }
+          }
+          columnStarts[inputs] = offset
+          activeCount = active
+          let (entrySamples, entryValues) = (entrySamples, entryValues)
+          for (b, s) in samples.enumerated() {
+            let sample = Int32(truncatingIfNeeded: b)
+            for e in starts[s]..<starts[s + 1] {
+              let i = Int(indices[e])
+              let slot = counts[i]
+              entrySamples[slot] = sample
+              entryValues[slot] = values[e]
+              counts[i] = slot &+ 1
+            }
+          }
+        }
+      }
+    }
+    entryCount = n
+    entriesBatchSize = samples.count
   }
 
   /// S = Wᵀ (in blocks of 16 inputs, so that both sides are read and written a cache line at a
@@ -451,9 +534,9 @@ final class SparseInputEpoch {
   }
 }
 
-/// Σ values[0..<count], 16 lanes at a time.
+/// Σ values[0..<count], 16 lanes at a time (in this order wherever sums must agree bit for bit).
 @inline(__always)
-private func sum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+func laneSum(_ values: UnsafePointer<Float>, count: Int) -> Float {
   var lanes = SIMD16<Float>(repeating: 0)
   var i = 0
   while i + 16 <= count {

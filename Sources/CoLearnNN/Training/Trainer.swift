@@ -95,38 +95,50 @@ public final class Trainer {
     let fused = configuration.selectFraction >= 1
     model.parameters.withUnsafeMutableBufferPointer { w in
       let parameters = w.baseAddress!
-      // Plain SGD: the first layer may hold its weights in its own form for the epoch.
-      if fused { network.beginSGDEpoch(parameters: parameters) }
+      // Plain SGD: the first layer may hold its weights in its own form for the epoch, and
+      // read each batch from the samples' listed entries instead of the gathered features.
+      let readsRows =
+        fused && network.beginSGDEpoch(parameters: parameters, rows: samples.sparseRows)
       defer { if fused { network.endSGDEpoch() } }
       samples.features.withUnsafeBufferPointer { features in
         samples.labels.withUnsafeBufferPointer { labels in
-          var start = 0
-          while start < order.count {
-            let size = min(batch, order.count - start)
-            let input: UnsafePointer<Float>
-            let batchLabelPointer: UnsafePointer<Int32>
-            if size == 1 {
-              // A single sample is read in place: no gather.
-              let index = order[start]
-              input = features.baseAddress! + index * sampleSize
-              batchLabelPointer = labels.baseAddress! + index
-            } else {
-              for (slot, index) in order[start..<(start + size)].enumerated() {
-                (batchFeatures.pointer + slot * sampleSize).update(
-                  from: features.baseAddress! + index * sampleSize, count: sampleSize)
-                batchLabels[slot] = labels[index]
+          // Held for the whole epoch: the layer keeps each batch's slice until its step ran.
+          order.withUnsafeBufferPointer { order in
+            var start = 0
+            while start < order.count {
+              let size = min(batch, order.count - start)
+              let input: UnsafePointer<Float>
+              let batchLabelPointer: UnsafePointer<Int32>
+              if readsRows {
+                // Only the labels are gathered; the features are not read.
+                let slice = UnsafeBufferPointer(rebasing: order[start..<(start + size)])
+                network.selectSGDEpochBatch(slice)
+                for slot in 0..<size { batchLabels[slot] = labels[order[start + slot]] }
+                input = UnsafePointer(batchFeatures.pointer)
+                batchLabelPointer = UnsafePointer(batchLabels)
+              } else if size == 1 {
+                // A single sample is read in place: no gather.
+                let index = order[start]
+                input = features.baseAddress! + index * sampleSize
+                batchLabelPointer = labels.baseAddress! + index
+              } else {
+                for (slot, index) in order[start..<(start + size)].enumerated() {
+                  (batchFeatures.pointer + slot * sampleSize).update(
+                    from: features.baseAddress! + index * sampleSize, count: sampleSize)
+                  batchLabels[slot] = labels[index]
+                }
+                input = UnsafePointer(batchFeatures.pointer)
+                batchLabelPointer = UnsafePointer(batchLabels)
               }
-              input = UnsafePointer(batchFeatures.pointer)
-              batchLabelPointer = UnsafePointer(batchLabels)
+              let result = step(
+                parameters, stepCount: firstStep + steps, input: input, labels: batchLabelPointer,
+                batchSize: size)
+              totalLoss += Double(result.loss) * Double(size)
+              correct += result.correct
+              steps += 1
+              start += size
+              if let progress, steps % 256 == 0 { progress(start) }
             }
-            let result = step(
-              parameters, stepCount: firstStep + steps, input: input, labels: batchLabelPointer,
-              batchSize: size)
-            totalLoss += Double(result.loss) * Double(size)
-            correct += result.correct
-            steps += 1
-            start += size
-            if let progress, steps % 256 == 0 { progress(start) }
           }
         }
       }
