@@ -92,34 +92,55 @@ public protocol Layer: AnyObject {
     batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float)
 
   /// Opens an epoch of plain SGD on the first layer of a network: until
-  /// ``endSGDEpoch()``, the only calls on `parameters` will be
+  /// ``endSGDEpoch(changes:)``, the only calls on `parameters` will be
   /// ``forward(_:into:batchSize:parameters:)`` and
   /// ``backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``
   /// with no input gradient, so the layer may keep its parameters in a form of its own and write
   /// them back at the end (``Linear`` does, for sparse inputs). The default does nothing.
   ///
   /// With `rows`, the listed entries of the epoch's training samples, the layer may read each
-  /// batch from them: it then returns true, and ``selectSGDEpochBatch(_:)`` names the samples
-  /// of every batch before it is passed forward, whose input the layer then does not read.
+  /// batch from them, and may produce the changes of some of its parameters over the epoch when
+  /// it writes them back: the returned plan says which it does.
   @discardableResult
-  func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool
+  func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> SGDEpochPlan
 
-  /// The samples (positions in the epoch's `rows`) of the next batch, when
-  /// ``beginSGDEpoch(parameters:rows:)`` returned true.
+  /// The samples (positions in the epoch's `rows`) of the next batch, when the plan reads rows.
   func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>)
 
   /// Closes the epoch opened by ``beginSGDEpoch(parameters:rows:)``; the parameters are then
-  /// up to date in the flat vector.
-  func endSGDEpoch()
+  /// up to date in the flat vector. With `changes`, writes w_new − w_old of the layer's first
+  /// ``SGDEpochPlan/changesWritten`` parameters into it (w_old: the values when the epoch
+  /// opened).
+  func endSGDEpoch(changes: UnsafeMutablePointer<Float>?)
+}
+
+/// What the first layer does in an epoch of plain SGD (``Layer/beginSGDEpoch(parameters:rows:)``).
+public struct SGDEpochPlan: Sendable, Equatable {
+  /// Every batch is read from the epoch's rows: ``Layer/selectSGDEpochBatch(_:)`` names its
+  /// samples before it is passed forward, and the input passed forward and backward is not read.
+  public var readsRows: Bool
+  /// ``Layer/endSGDEpoch(changes:)`` writes w_new − w_old of the layer's first this many
+  /// parameters (those it holds in a form of its own during the epoch).
+  public var changesWritten: Int
+
+  public init(readsRows: Bool, changesWritten: Int) {
+    self.readsRows = readsRows
+    self.changesWritten = changesWritten
+  }
+
+  /// Nothing: the dense path, on the flat vector.
+  public static let none = SGDEpochPlan(readsRows: false, changesWritten: 0)
 }
 
 extension Layer {
   @discardableResult
-  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool {
-    false
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?)
+    -> SGDEpochPlan
+  {
+    .none
   }
   public func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>) {}
-  public func endSGDEpoch() {}
+  public func endSGDEpoch(changes: UnsafeMutablePointer<Float>?) {}
 
   /// The number of parameters of the layer.
   public var parameterCount: Int {

@@ -132,18 +132,17 @@ public final class Network {
     }
   }
 
-  /// Opens an epoch of plain SGD on `parameters`: until ``endSGDEpoch()`` only
+  /// Opens an epoch of plain SGD on `parameters`: until ``endSGDEpoch(changes:)`` only
   /// ``forward(_:batchSize:parameters:)`` and
   /// ``backwardApplyingSGD(input:outputGradient:batchSize:parameters:rate:inputGradient:)``
   /// without an input gradient may run on them, and the flat vector may be stale in between
   /// (see ``Layer/beginSGDEpoch(parameters:rows:)``).
   ///
-  /// - Returns: whether the first layer reads every batch from `rows`: then
-  ///   ``selectSGDEpochBatch(_:)`` names each batch's samples, and the input passed forward and
-  ///   backward is not read.
+  /// - Returns: the first layer's plan. Its parameters come first in the flat vector, so
+  ///   ``SGDEpochPlan/changesWritten`` counts from the start of `parameters`.
   @discardableResult
   public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows? = nil)
-    -> Bool
+    -> SGDEpochPlan
   {
     layers[0].beginSGDEpoch(parameters: parameters + layout.layerRanges[0].lowerBound, rows: rows)
   }
@@ -154,8 +153,10 @@ public final class Network {
   }
 
   /// Closes the epoch opened by ``beginSGDEpoch(parameters:rows:)``: the flat vector is current.
-  public func endSGDEpoch() {
-    layers[0].endSGDEpoch()
+  /// With `changes` (as long as the flat vector), the first layer writes the changes of the
+  /// plan's first ``SGDEpochPlan/changesWritten`` parameters into it.
+  public func endSGDEpoch(changes: UnsafeMutablePointer<Float>? = nil) {
+    layers[0].endSGDEpoch(changes: changes.map { $0 + layout.layerRanges[0].lowerBound })
   }
 
   /// Back-propagates like ``backward(input:outputGradient:batchSize:parameters:gradients:)`` but

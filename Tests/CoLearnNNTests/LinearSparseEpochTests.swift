@@ -85,7 +85,7 @@ import Testing
           input: x, output: y, outputGradient: dy, inputGradient: nil, batchSize: batch,
           parameters: parameters, rate: rate)
       }
-      layer.endSGDEpoch()
+      layer.endSGDEpoch(changes: nil)
     }
     for i in w.indices {
       #expect(
@@ -121,7 +121,7 @@ import Testing
         layer.backwardApplyingSGD(
           input: x, output: y, outputGradient: dy, inputGradient: nil, batchSize: 4,
           parameters: p.baseAddress!, rate: 0.1)
-        layer.endSGDEpoch()
+        layer.endSGDEpoch(changes: nil)
       }
       #expect(maximumAbsoluteDifference(models[m], expected[m].map(Float.init)) < 1e-5)
     }
@@ -158,7 +158,7 @@ import Testing
         parameters: p.baseAddress!, rate: 0.2)
       // Current before the epoch ends: the dense update went straight into the vector.
       #expect(abs(Double(p[3]) - expected[3]) < 1e-5)
-      layer.endSGDEpoch()
+      layer.endSGDEpoch(changes: nil)
     }
     #expect(maximumAbsoluteDifference(w, expected.map(Float.init)) < 1e-5)
   }
@@ -181,7 +181,7 @@ import Testing
       y.withUnsafeMutableBufferPointer { out in
         layer.forward(x, into: out.baseAddress!, batchSize: 3, parameters: p.baseAddress!)
       }
-      layer.endSGDEpoch()
+      layer.endSGDEpoch(changes: nil)
     }
     #expect(layer.lastSparseEntries == 3)
     #expect(y[0..<4].allSatisfy { !$0.isFinite })

@@ -87,4 +87,48 @@ import Testing
     #expect(listed == scanned, "bit for bit")
     #expect(maximumAbsoluteDifference(listed.parameters, w) > 1e-2, "training moved the weights")
   }
+
+  /// `trainEpoch(changes:)` gives w_new − w_old exactly (Float subtraction of the two vectors),
+  /// and trains exactly as without it: the sparse first layer's fused write-back (listed rows),
+  /// the scanned sparse epoch, the dense path and selective SGD (no epoch).
+  @Test(arguments: [(true, 1.0), (false, 1.0), (false, 0.5)] as [(Bool, Double)])
+  func changesAreTheDifferenceOfTheEpoch(listed: Bool, selectFraction: Double) throws {
+    let inputs = 80
+    let first = Linear(inputs: inputs, outputs: 70)
+    let relu = ReLU(input: first.outputShape)
+    let last = Linear(input: relu.outputShape, outputs: 3)
+    let network = Network(layers: [first, relu, last, LogSoftmax(input: last.outputShape)])
+    let count = 12
+    var generator = SeededGenerator(seed: 29)
+    var features = [Float](repeating: 0.3, count: count * inputs)
+    for index in 1..<features.count where Double.random(in: 0..<1, using: &generator) < 0.2 {
+      features[index] = Float.random(in: -1...2.8, using: &generator)
+    }
+    let labels = (0..<count).map { Int32($0 % 3) }
+    var w = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&w, using: &generator)
+    let configuration = try SGDConfiguration(
+      learningRate: 0.2, batchSize: 5, selectFraction: selectFraction)
+    let plain = LabeledSamples(features: features, labels: labels, sampleSize: inputs)
+    let samples = listed ? plain.indexingSparseRows() : plain
+    #expect((samples.sparseRows != nil) == listed)
+
+    let trainer = Trainer(network: network, configuration: configuration)
+    var tracked = LocalModel(parameters: w)
+    var untracked = LocalModel(parameters: w)
+    var trackedOrder = SeededGenerator(seed: 4)
+    var untrackedOrder = SeededGenerator(seed: 4)
+    var changes = [Float](repeating: .nan, count: w.count)
+    for _ in 0..<2 {
+      let before = tracked.parameters
+      changes.withUnsafeMutableBufferPointer {
+        _ = trainer.trainEpoch(&tracked, on: samples, using: &trackedOrder, changes: $0)
+      }
+      _ = trainer.trainEpoch(&untracked, on: samples, using: &untrackedOrder)
+      let expected = zip(tracked.parameters, before).map { $0 - $1 }
+      #expect(changes == expected, "Δw bit for bit")
+      #expect(tracked == untracked, "tracking the changes does not change the training")
+    }
+    #expect(changes.contains { abs($0) > 1e-3 }, "the epoch changed the weights")
+  }
 }

@@ -7,8 +7,7 @@ import CoLearnWire
 /// ``ParameterServerClient``: download θ_d of w_global over the local model → one local epoch →
 /// Δw = w_new − w_old → select at most k = ⌈θ_u·|w|⌉ entries → bound by γ → upload.
 ///
-/// A runner owns the workspaces of a turn (network, trainer, w_old and Δw buffers, selection
-/// state) and can run the turns of any number of participants one after the other, so a
+/// A runner owns the workspaces of a turn (network, trainer, the Δw buffer, selection state) and can run the turns of any number of participants one after the other, so a
 /// simulation needs one runner per worker, not per participant.
 ///
 /// Threading: one thread at a time.
@@ -19,7 +18,7 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
   private var selector: any UpdateSelector
   private var sparseVector = SparseVectorTechnique()
   private var exponential = ExponentialMechanism()
-  private var previous: [Float]
+  /// Δw of the turn: the trainer writes the change of every parameter over the epoch.
   private var delta: [Float]
   /// Counts of the turns since the last ``takeStatistics()``.
   private var statistics = RoundStatistics(round: 0)
@@ -33,12 +32,11 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     case .threshold: selector = ThresholdSelector(threshold: configuration.threshold)
     case .svt, .exponential: selector = LargestSelector()  // unused: see privateSelection
     }
-    previous = [Float](repeating: 0, count: network.parameterCount)
     delta = [Float](repeating: 0, count: network.parameterCount)
   }
 
   /// |w|.
-  public var dimension: Int { previous.count }
+  public var dimension: Int { delta.count }
 
   /// Runs one turn of `participant`.
   ///
@@ -85,24 +83,17 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     }
     statistics.downloadedParameters += received.parameters
     statistics.downloadBytes += received.bytes
-    // 2. w_old, then one local epoch.
-    previous.withUnsafeMutableBufferPointer { old in
-      participant.model.parameters.withUnsafeBufferPointer { _ = old.update(from: $0) }
-    }
+    // 2–3. One local epoch, and Δw = w_new − w_old for every parameter (w_old: the local
+    // model after the download), which the trainer produces with the epoch's write-back.
     let trainStart = monotonicSeconds()
     statistics.exchangeSeconds += trainStart - downloadStart
-    _ = trainer.trainEpoch(
-      &participant.model, on: participant.samples, using: &participant.generator)
+    delta.withUnsafeMutableBufferPointer { changes in
+      _ = trainer.trainEpoch(
+        &participant.model, on: participant.samples, using: &participant.generator,
+        changes: changes)
+    }
     let selectStart = monotonicSeconds()
     statistics.trainSeconds += selectStart - trainStart
-    // 3. Δw = w_new − w_old.
-    delta.withUnsafeMutableBufferPointer { d in
-      participant.model.parameters.withUnsafeBufferPointer { w in
-        previous.withUnsafeBufferPointer { old in
-          for j in d.indices { d[j] = w[j] - old[j] }
-        }
-      }
-    }
     // 4–5. Select, bound, upload.
     let upload: SparseVector
     if configuration.selection.isPrivate {

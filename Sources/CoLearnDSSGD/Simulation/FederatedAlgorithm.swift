@@ -49,9 +49,10 @@ public struct RoundStatistics: Sendable, Codable {
   /// evaluation.
   public var seconds: Double
   /// Seconds spent in local training, summed over the workers (so with `async` on several cores
-  /// it can exceed ``seconds``).
+  /// it can exceed ``seconds``). Includes forming Δw, which the epoch's write-back produces
+  /// (``Trainer/trainEpoch(_:on:using:changes:progress:)``).
   public var trainSeconds: Double
-  /// Seconds spent choosing the entries to upload (Δw, selection, bounding), summed over the
+  /// Seconds spent choosing the entries to upload (selection, bounding, noise), summed over the
   /// workers.
   public var selectSeconds: Double
   /// Seconds spent in downloads and uploads (the server's side included), summed over the

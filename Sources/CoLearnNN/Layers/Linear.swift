@@ -67,17 +67,22 @@ public final class Linear: Layer {
   /// instead of 1209 µs for mnist-cnn's 5120→200 layer); from B ≈ 100 on the direct form wins.
   static let transposedForwardMaximumBatch = 64
 
+  /// With sparse enough `rows`, the weights live in ``SparseInputEpoch``'s form from the start,
+  /// every batch is read from `rows`, and the weights' changes come with the write-back.
   @discardableResult
-  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?) -> Bool {
+  public func beginSGDEpoch(parameters: UnsafeMutablePointer<Float>, rows: SparseRows?)
+    -> SGDEpochPlan
+  {
     sparseEpoch.open(parameters: parameters, rows: rows)
+      ? SGDEpochPlan(readsRows: true, changesWritten: outputCount * inputCount) : .none
   }
 
   public func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>) {
     sparseEpoch.selectBatch(samples)
   }
 
-  public func endSGDEpoch() {
-    sparseEpoch.close()
+  public func endSGDEpoch(changes: UnsafeMutablePointer<Float>?) {
+    sparseEpoch.close(changes: changes)
   }
 
   public func reserve(batchSize: Int) {

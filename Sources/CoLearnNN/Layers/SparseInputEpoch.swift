@@ -169,14 +169,19 @@ final class SparseInputEpoch {
     batchSamples = samples
   }
 
-  /// Ends the epoch: writes W = S + u·1ᵀ back when the epoch engaged.
-  func close() {
+  /// Ends the epoch: writes W = S + u·1ᵀ back when the epoch engaged. With `changes` (the
+  /// weights' part of a vector laid out like the parameters), also writes W_new − W_old there
+  /// in the same pass, W_old being the flat vector's weights, untouched since the epoch opened.
+  ///
+  /// - Precondition: with `changes`, the epoch engaged (as it does at once with rows).
+  func close(changes: UnsafeMutablePointer<Float>? = nil) {
     defer {
       state = .closed
       parameters = nil
       rows = nil
       batchSamples = nil
     }
+    precondition(changes == nil || state == .engaged, "the changes of an epoch that did not engage")
     guard state == .engaged, let weight = parameters else { return }
     let (inputs, outputs, stored, shift) = (inputs, outputs, stored, shift)
     let block = 16
@@ -186,7 +191,16 @@ final class SparseInputEpoch {
       for o in 0..<outputs {
         let row = weight + o &* inputs
         let u = shift[o]
-        for i in start..<end { row[i] = stored[i &* outputs &+ o] + u }
+        if let changes {
+          let change = changes + o &* inputs
+          for i in start..<end {
+            let value = stored[i &* outputs &+ o] + u
+            change[i] = value - row[i]
+            row[i] = value
+          }
+        } else {
+          for i in start..<end { row[i] = stored[i &* outputs &+ o] + u }
+        }
       }
       start = end
     }

@@ -76,15 +76,20 @@ public final class Trainer {
   /// One epoch: a pass over `samples` in a fresh random order drawn from `generator`, in
   /// mini-batches of ``SGDConfiguration/batchSize`` (the last one may be smaller).
   ///
-  /// - Parameter progress: called now and then (every 256 steps) with the samples done so far.
+  /// - Parameters:
+  ///   - changes: when given (|w| values), receives w_new − w_old, the change of every parameter
+  ///     over the epoch (DSSGD's Δw). A sparse first layer computes most of it while writing its
+  ///     weights back, so this is cheaper than keeping w_old and subtracting afterwards.
+  ///   - progress: called now and then (every 256 steps) with the samples done so far.
   public func trainEpoch<G: RandomNumberGenerator>(
     _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G,
-    progress: ((Int) -> Void)? = nil
+    changes: UnsafeMutableBufferPointer<Float>? = nil, progress: ((Int) -> Void)? = nil
   ) -> EpochStatistics {
     precondition(
       samples.sampleSize == network.inputShape.count,
       "samples have \(samples.sampleSize) values, the model expects \(network.inputShape.count)")
     precondition(model.parameters.count == network.parameterCount, "wrong parameter count")
+    precondition(changes.map { $0.count == network.parameterCount } ?? true, "changes: |w| values")
     shufflePermutation(&order, count: samples.count, using: &generator)
     let batch = configuration.batchSize
     let sampleSize = samples.sampleSize
@@ -97,9 +102,15 @@ public final class Trainer {
       let parameters = w.baseAddress!
       // Plain SGD: the first layer may hold its weights in its own form for the epoch, and
       // read each batch from the samples' listed entries instead of the gathered features.
-      let readsRows =
-        fused && network.beginSGDEpoch(parameters: parameters, rows: samples.sparseRows)
-      defer { if fused { network.endSGDEpoch() } }
+      let plan =
+        fused ? network.beginSGDEpoch(parameters: parameters, rows: samples.sparseRows) : .none
+      let readsRows = plan.readsRows
+      // w_old of the parameters whose changes the first layer does not produce.
+      let produced = changes == nil ? 0 : plan.changesWritten
+      if let changes {
+        (changes.baseAddress! + produced).update(
+          from: parameters + produced, count: changes.count - produced)
+      }
       samples.features.withUnsafeBufferPointer { features in
         samples.labels.withUnsafeBufferPointer { labels in
           // Held for the whole epoch: the layer keeps each batch's slice until its step ran.
@@ -141,6 +152,10 @@ public final class Trainer {
             }
           }
         }
+      }
+      if fused { network.endSGDEpoch(changes: produced > 0 ? changes?.baseAddress : nil) }
+      if let changes {
+        for j in produced..<changes.count { changes[j] = parameters[j] - changes[j] }
       }
     }
     model.stepCount += steps
