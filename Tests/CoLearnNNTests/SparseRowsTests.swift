@@ -49,26 +49,13 @@ import Testing
   /// entries in the same order, same background, same sums.
   @Test(arguments: [5, 1, 12])
   func epochsFromTheListingEqualScannedEpochs(batchSize: Int) throws {
-    let inputs = 80
-    let first = Linear(inputs: inputs, outputs: 70)
-    let relu = ReLU(input: first.outputShape)
-    let last = Linear(input: relu.outputShape, outputs: 3)
-    let network = Network(layers: [first, relu, last, LogSoftmax(input: last.outputShape)])
-    let count = 12
-    var generator = SeededGenerator(seed: 23)
-    let background: Float = -0.4242
-    var features = [Float](repeating: background, count: count * inputs)
     // Every sample's first input stays background (a padded image's corner), so a scanned batch
     // takes the same background as the listing.
-    for index in features.indices
-    where index % inputs != 0 && Double.random(in: 0..<1, using: &generator) < 0.15 {
-      features[index] = Float.random(in: 0...2.8, using: &generator)
-    }
-    let labels = (0..<count).map { Int32($0 % 3) }
-    var w = [Float](repeating: 0, count: network.parameterCount)
-    network.initialize(&w, using: &generator)
+    let fixture = SparseMLPFixture(
+      outputs: 70, background: -0.4242, density: 0.15, backgroundFirstInputs: true, seed: 23)
+    let (first, network, plain, w) = (fixture.first, fixture.network, fixture.samples, fixture.initial)
+    let count = plain.count
     let configuration = try SGDConfiguration(learningRate: 0.2, batchSize: batchSize)
-    let plain = LabeledSamples(features: features, labels: labels, sampleSize: inputs)
     let indexed = plain.indexingSparseRows()
     #expect(indexed.sparseRows?.count == count)
 
@@ -93,23 +80,11 @@ import Testing
   /// the scanned sparse epoch, the dense path and selective SGD (no epoch).
   @Test(arguments: [(true, 1.0), (false, 1.0), (false, 0.5)] as [(Bool, Double)])
   func changesAreTheDifferenceOfTheEpoch(listed: Bool, selectFraction: Double) throws {
-    let inputs = 80
-    let first = Linear(inputs: inputs, outputs: 70)
-    let relu = ReLU(input: first.outputShape)
-    let last = Linear(input: relu.outputShape, outputs: 3)
-    let network = Network(layers: [first, relu, last, LogSoftmax(input: last.outputShape)])
-    let count = 12
-    var generator = SeededGenerator(seed: 29)
-    var features = [Float](repeating: 0.3, count: count * inputs)
-    for index in 1..<features.count where Double.random(in: 0..<1, using: &generator) < 0.2 {
-      features[index] = Float.random(in: -1...2.8, using: &generator)
-    }
-    let labels = (0..<count).map { Int32($0 % 3) }
-    var w = [Float](repeating: 0, count: network.parameterCount)
-    network.initialize(&w, using: &generator)
+    let fixture = SparseMLPFixture(
+      outputs: 70, background: 0.3, density: 0.2, backgroundFirstInputs: false, seed: 29)
+    let (network, plain, w) = (fixture.network, fixture.samples, fixture.initial)
     let configuration = try SGDConfiguration(
       learningRate: 0.2, batchSize: 5, selectFraction: selectFraction)
-    let plain = LabeledSamples(features: features, labels: labels, sampleSize: inputs)
     let samples = listed ? plain.indexingSparseRows() : plain
     #expect((samples.sparseRows != nil) == listed)
 
@@ -130,5 +105,38 @@ import Testing
       #expect(tracked == untracked, "tracking the changes does not change the training")
     }
     #expect(changes.contains { abs($0) > 1e-3 }, "the epoch changed the weights")
+  }
+}
+
+/// An MLP (80 inputs → `outputs` → ReLU → 3, log-softmax) with seeded initial weights, and 12
+/// samples of 80 inputs that are `background` but for about `density` of them (0…2.8).
+struct SparseMLPFixture {
+  let first: Linear
+  let network: Network
+  let samples: LabeledSamples
+  let initial: [Float]
+
+  /// - Parameter backgroundFirstInputs: every sample's first input stays background (else only
+  ///   the first sample's is).
+  init(outputs: Int, background: Float, density: Double, backgroundFirstInputs: Bool, seed: UInt64) {
+    let inputs = 80
+    let count = 12
+    first = Linear(inputs: inputs, outputs: outputs)
+    let relu = ReLU(input: first.outputShape)
+    let last = Linear(input: relu.outputShape, outputs: 3)
+    network = Network(layers: [first, relu, last, LogSoftmax(input: last.outputShape)])
+    var generator = SeededGenerator(seed: seed)
+    var features = [Float](repeating: background, count: count * inputs)
+    for index in 1..<features.count
+    where !(backgroundFirstInputs && index % inputs == 0)
+      && Double.random(in: 0..<1, using: &generator) < density
+    {
+      features[index] = Float.random(in: 0...2.8, using: &generator)
+    }
+    samples = LabeledSamples(
+      features: features, labels: (0..<count).map { Int32($0 % 3) }, sampleSize: inputs)
+    var w = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&w, using: &generator)
+    initial = w
   }
 }

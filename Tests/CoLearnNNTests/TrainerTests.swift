@@ -149,27 +149,15 @@ import Testing
 /// one with ``Trainer/step(_:input:labels:batchSize:)``, which opens no epoch.
 @Suite struct TrainerSparseEpochTests {
   @Test func epochsOnSparseInputsEqualPlainSteps() throws {
-    let inputs = 80
-    let first = Linear(inputs: inputs, outputs: 24)
-    let relu = ReLU(input: first.outputShape)
-    let last = Linear(input: relu.outputShape, outputs: 3)
-    let network = Network(layers: [first, relu, last, LogSoftmax(input: last.outputShape)])
-    let count = 12
-    var generator = SeededGenerator(seed: 17)
-    let background: Float = -0.4242
-    var features = [Float](repeating: background, count: count * inputs)
-    for index in 1..<features.count where Double.random(in: 0..<1, using: &generator) < 0.15 {
-      features[index] = Float.random(in: 0...2.8, using: &generator)
-    }
-    let labels = (0..<count).map { Int32($0 % 3) }
-    var w = [Float](repeating: 0, count: network.parameterCount)
-    network.initialize(&w, using: &generator)
+    let fixture = SparseMLPFixture(
+      outputs: 24, background: -0.4242, density: 0.15, backgroundFirstInputs: false, seed: 17)
+    let (first, network, samples, w) = (fixture.first, fixture.network, fixture.samples, fixture.initial)
+    let (features, labels, count) = (samples.features, samples.labels, samples.count)
     let configuration = try SGDConfiguration(learningRate: 0.2, batchSize: count)
 
     var epochs = LocalModel(parameters: w)
     let epochTrainer = Trainer(network: network, configuration: configuration)
     var order = SeededGenerator(seed: 1)
-    let samples = LabeledSamples(features: features, labels: labels, sampleSize: inputs)
     var stepped = LocalModel(parameters: w)
     for _ in 0..<4 {
       _ = epochTrainer.trainEpoch(&epochs, on: samples, using: &order)

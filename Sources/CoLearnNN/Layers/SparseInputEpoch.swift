@@ -341,32 +341,12 @@ final class SparseInputEpoch {
       rowStarts[b + 1] = n
     }
     // 2. Input by input (a counting sort on the input index, stable in the sample).
-    var active = 0
-    var offset = 0
-    for i in 0..<inputs {
-      let count = counts[i]
-      columnStarts[i] = offset
-      counts[i] = offset
-      if count > 0 {
-        activeColumns[active] = Int32(truncatingIfNeeded: i)
-        active += 1
-        offset += count
-      }
-    }
-    columnStarts[inputs] = offset
-    let samples = entrySamples
-    let columnValues = entryValues
+    openColumns()
     for b in 0..<batchSize {
-      let sample = Int32(truncatingIfNeeded: b)
-      for e in rowStarts[b]..<rowStarts[b + 1] {
-        let i = Int(indices[e])
-        let slot = counts[i]
-        samples[slot] = sample
-        columnValues[slot] = values[e]
-        counts[i] = slot &+ 1
-      }
+      placeEntries(
+        of: b, indices: indices + rowStarts[b], values: values + rowStarts[b],
+        count: rowStarts[b + 1] - rowStarts[b])
     }
-    activeCount = active
     entryCount = n
     entriesInput = input
     entriesBatchSize = batchSize
@@ -391,36 +371,55 @@ final class SparseInputEpoch {
             entrySums[b] = sums[s]
             n &+= last &- first
           }
-          var active = 0
-          var offset = 0
-          for i in 0..<inputs {
-            let count = counts[i]
-            columnStarts[i] = offset
-            counts[i] = offset
-            if count > 0 {
-              activeColumns[active] = Int32(truncatingIfNeeded: i)
-              active += 1
-              offset += count
-            }
-          }
-          columnStarts[inputs] = offset
-          activeCount = active
-          let (entrySamples, entryValues) = (entrySamples, entryValues)
+          openColumns()
           for (b, s) in samples.enumerated() {
-            let sample = Int32(truncatingIfNeeded: b)
-            for e in starts[s]..<starts[s + 1] {
-              let i = Int(indices[e])
-              let slot = counts[i]
-              entrySamples[slot] = sample
-              entryValues[slot] = values[e]
-              counts[i] = slot &+ 1
-            }
+            let first = starts[s]
+            placeEntries(
+              of: b, indices: indices.baseAddress! + first, values: values.baseAddress! + first,
+              count: starts[s + 1] - first)
           }
         }
       }
     }
     entryCount = n
     entriesBatchSize = samples.count
+  }
+
+  /// Turns the per-input entry counts (in `columnCursors`) into the columns' starts, each
+  /// input's next free slot and the list of inputs with entries.
+  private func openColumns() {
+    let counts = columnCursors
+    var active = 0
+    var offset = 0
+    for i in 0..<inputs {
+      let count = counts[i]
+      columnStarts[i] = offset
+      counts[i] = offset
+      if count > 0 {
+        activeColumns[active] = Int32(truncatingIfNeeded: i)
+        active += 1
+        offset += count
+      }
+    }
+    columnStarts[inputs] = offset
+    activeCount = active
+  }
+
+  /// Puts sample `b`'s `count` entries (input indices and x′ values) into their columns, after
+  /// those of the samples placed before it.
+  @inline(__always)
+  private func placeEntries(
+    of b: Int, indices: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int
+  ) {
+    let (cursors, entrySamples, entryValues) = (columnCursors, entrySamples, entryValues)
+    let sample = Int32(truncatingIfNeeded: b)
+    for e in 0..<count {
+      let i = Int(indices[e])
+      let slot = cursors[i]
+      entrySamples[slot] = sample
+      entryValues[slot] = values[e]
+      cursors[i] = slot &+ 1
+    }
   }
 
   /// S = Wᵀ (in blocks of 16 inputs, so that both sides are read and written a cache line at a
