@@ -423,7 +423,7 @@ final class SparseInputEpoch {
   }
 
   /// S = Wᵀ (in blocks of 16 inputs, so that both sides are read and written a cache line at a
-  /// time), u = 0, σ = Σ_i S[i, :].
+  /// time), u = 0, σ = Σ_i S[i, :] in the same pass.
   private func engage() {
     guard let weight = parameters else { preconditionFailure("no open epoch") }
     if !hasStorage {
@@ -431,22 +431,26 @@ final class SparseInputEpoch {
       stored = .allocate(capacity: inputs * outputs)
       hasStorage = true
     }
-    let (inputs, outputs, stored) = (inputs, outputs, stored)
+    let (inputs, outputs, stored, columnSums) = (inputs, outputs, stored, columnSums)
+    shift.update(repeating: 0, count: outputs)
+    columnSums.update(repeating: 0, count: outputs)
+    // σ is summed while transposing (each output's inputs in ascending order, as a pass over
+    // S would), so S is not read again.
     let block = 16
     var start = 0
     while start < inputs {
       let end = min(start + block, inputs)
       for o in 0..<outputs {
         let row = weight + o &* inputs
-        for i in start..<end { stored[i &* outputs &+ o] = row[i] }
+        var sum = columnSums[o]
+        for i in start..<end {
+          let value = row[i]
+          stored[i &* outputs &+ o] = value
+          sum += value
+        }
+        columnSums[o] = sum
       }
       start = end
-    }
-    shift.update(repeating: 0, count: outputs)
-    columnSums.update(repeating: 0, count: outputs)
-    for i in 0..<inputs {
-      let row = stored + i * outputs
-      for o in 0..<outputs { columnSums[o] += row[o] }
     }
     state = .engaged
   }
