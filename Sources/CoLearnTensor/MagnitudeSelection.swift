@@ -26,80 +26,99 @@ public struct MagnitudeSelector {
   private var candidateBits: [UInt32] = []
   private var definite: [Int32] = []
   private var chosen: [Int32] = []
+  /// Per share of a parallel selection: its definite and candidate counts.
+  private var shareCounts: [Int] = []
 
   public init() {}
 
   /// Writes the indices of the `k` largest magnitudes of `values`, in increasing index order,
   /// into `indices` (which must hold k entries).
+  ///
+  /// - Parameters:
+  ///   - width: cores to use (through ``WorkerPool/shared``): the two passes over all n values
+  ///     split into contiguous ranges, each with its own histograms and output region, joined
+  ///     in index order; the result is the same whatever the width.
+  ///   - minimumPerShare: values per core below which fewer cores are used (a hand-off costs
+  ///     about as much as a pass over a few thousand values).
   public mutating func selectLargest(
-    _ values: UnsafeBufferPointer<Float>, k: Int, into indices: UnsafeMutablePointer<Int32>
+    _ values: UnsafeBufferPointer<Float>, k: Int, into indices: UnsafeMutablePointer<Int32>,
+    width: Int = 1, minimumPerShare: Int = 16_384
   ) {
     let n = values.count
     precondition(k >= 1 && k <= n, "k = \(k) outside 1...\(n)")
     precondition(n <= Int(Int32.max), "selection over more than 2³¹ values")
+    let shares = max(1, min(width, WorkerPool.shared.maximumWidth, n / max(minimumPerShare, 1)))
     if candidateIndices.count < n {
       candidateIndices = [Int32](repeating: 0, count: n)
       candidateBits = [UInt32](repeating: 0, count: n)
       definite = [Int32](repeating: 0, count: n)
       chosen = [Int32](repeating: 0, count: n)
     }
-    let bits = UnsafeRawBufferPointer(values).bindMemory(to: UInt32.self)
+    if histograms.count < shares * Self.histogramStride {
+      histograms = [UInt32](repeating: 0, count: shares * Self.histogramStride)
+    }
+    if shareCounts.count < 2 * shares {
+      shareCounts = [Int](repeating: 0, count: 2 * shares)
+    }
+    let bits = UnsafeRawBufferPointer(values).bindMemory(to: UInt32.self).baseAddress!
+    // Share s covers [bounds(s), bounds(s + 1)): whole blocks of 16 except the last share's tail.
+    let blocks = n / Self.lanes
+    func bounds(_ share: Int) -> Int {
+      share == shares ? n : blocks * share / shares * Self.lanes
+    }
 
-    // 1. Top digit (bits 30…20).
+    // 1. Top digit (bits 30…20), one set of histograms per share, summed into the first.
     let (bucket, remaining) = histograms.withUnsafeMutableBufferPointer { h in
-      h.update(repeating: 0)
       let base = h.baseAddress!
-      var i = 0
-      while i + 4 <= n {
-        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] &+= 1
-        base[2048 + Int((bits[i + 1] & 0x7FFF_FFFF) >> 20)] &+= 1
-        base[4096 + Int((bits[i + 2] & 0x7FFF_FFFF) >> 20)] &+= 1
-        base[6144 + Int((bits[i + 3] & 0x7FFF_FFFF) >> 20)] &+= 1
-        i += 4
+      WorkerPool.shared.run(width: shares) { share in
+        Self.countTopDigits(
+          bits, from: bounds(share), to: bounds(share + 1),
+          into: base + share * Self.histogramStride)
       }
-      while i < n {
-        base[Int((bits[i] & 0x7FFF_FFFF) >> 20)] &+= 1
-        i += 1
+      for share in 0..<shares {
+        let part = base + share * Self.histogramStride
+        let first = share == 0 ? 1 : 0
+        for copy in first..<4 {
+          let histogram = part + copy * 2048
+          for b in 0..<2048 { base[b] &+= histogram[b] }
+        }
       }
-      for b in 0..<2048 { base[b] &+= base[2048 + b] &+ base[4096 + b] &+ base[6144 + b] }
       return Self.descend(base, from: 2047, remaining: k)
     }
 
-    // 2. Everything above the bucket is selected; the bucket's members become candidates.
+    // 2. Everything above the bucket is selected; the bucket's members become candidates. Each
+    // share writes from its own start (it writes at most as many entries as it reads), then the
+    // shares' lists are moved together, in index order.
     let top = UInt32(bucket)
     var definiteCount = 0
     var candidateCount = 0
     definite.withUnsafeMutableBufferPointer { out in
       candidateIndices.withUnsafeMutableBufferPointer { ci in
         candidateBits.withUnsafeMutableBufferPointer { cb in
-          // Blocks of 16 with no member at or above the bucket are skipped (most of them at a
-          // small θ); inside the others the stores are branch-free: a value passes with
-          // probability ~θ, at random, so a branch would mispredict on most passing values.
-          let lanes = 16
-          let topDigits = SIMD16<UInt32>(repeating: top)
-          let magnitude = SIMD16<UInt32>(repeating: 0x7FFF_FFFF)
-          let raw = UnsafeRawPointer(bits.baseAddress!)
-          @inline(__always) func visit(_ i: Int) {
-            let m = bits[i] & 0x7FFF_FFFF
-            let digit = m >> 20
-            let index = Int32(truncatingIfNeeded: i)
-            out[definiteCount] = index
-            definiteCount &+= digit > top ? 1 : 0
-            ci[candidateCount] = index
-            cb[candidateCount] = m
-            candidateCount &+= digit == top ? 1 : 0
-          }
-          var i = 0
-          while i + lanes <= n {
-            let block = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
-            if any((block & magnitude) &>> 20 .>= topDigits) {
-              for j in i..<(i + lanes) { visit(j) }
+          shareCounts.withUnsafeMutableBufferPointer { counts in
+            let out = out.baseAddress!
+            let ci = ci.baseAddress!
+            let cb = cb.baseAddress!
+            let counts = counts.baseAddress!
+            WorkerPool.shared.run(width: shares) { share in
+              let start = bounds(share)
+              (counts[2 * share], counts[2 * share + 1]) = Self.collect(
+                bits, from: start, to: bounds(share + 1), top: top,
+                definite: out + start, candidates: ci + start, candidateBits: cb + start)
             }
-            i += lanes
-          }
-          while i < n {
-            visit(i)
-            i += 1
+            for share in 0..<shares {
+              let start = bounds(share)
+              let (d, c) = (counts[2 * share], counts[2 * share + 1])
+              if start != definiteCount {
+                (out + definiteCount).update(from: out + start, count: d)
+              }
+              if start != candidateCount {
+                (ci + candidateCount).update(from: ci + start, count: c)
+                (cb + candidateCount).update(from: cb + start, count: c)
+              }
+              definiteCount += d
+              candidateCount += c
+            }
           }
         }
       }
@@ -125,6 +144,75 @@ public struct MagnitudeSelector {
         assert(written == k, "selected \(written) of \(k)")
       }
     }
+  }
+
+  /// Values per SIMD block in the collecting pass.
+  private static let lanes = 16
+  /// One share's four top-digit histograms.
+  private static let histogramStride = 4 * 2048
+
+  /// Fills the four histograms at `histograms` (zeroing them first) with the top digits of
+  /// |values[start..<end]|: four interleaved histograms, so that runs of values in the same
+  /// bucket do not serialise on one counter.
+  private static func countTopDigits(
+    _ bits: UnsafePointer<UInt32>, from start: Int, to end: Int,
+    into histograms: UnsafeMutablePointer<UInt32>
+  ) {
+    histograms.update(repeating: 0, count: histogramStride)
+    var i = start
+    while i + 4 <= end {
+      histograms[Int((bits[i] & 0x7FFF_FFFF) >> 20)] &+= 1
+      histograms[2048 + Int((bits[i + 1] & 0x7FFF_FFFF) >> 20)] &+= 1
+      histograms[4096 + Int((bits[i + 2] & 0x7FFF_FFFF) >> 20)] &+= 1
+      histograms[6144 + Int((bits[i + 3] & 0x7FFF_FFFF) >> 20)] &+= 1
+      i += 4
+    }
+    while i < end {
+      histograms[Int((bits[i] & 0x7FFF_FFFF) >> 20)] &+= 1
+      i += 1
+    }
+  }
+
+  /// Writes the indices in start..<end whose top digit is above `top` to `definite`, and those
+  /// whose top digit equals it (index and magnitude bits) to `candidates`/`candidateBits`, in
+  /// index order.
+  /// - Returns: the number of each written.
+  private static func collect(
+    _ bits: UnsafePointer<UInt32>, from start: Int, to end: Int, top: UInt32,
+    definite out: UnsafeMutablePointer<Int32>, candidates ci: UnsafeMutablePointer<Int32>,
+    candidateBits cb: UnsafeMutablePointer<UInt32>
+  ) -> (definite: Int, candidates: Int) {
+    // Blocks of 16 with no member at or above the bucket are skipped (most of them at a small
+    // θ); inside the others the stores are branch-free: a value passes with probability ~θ, at
+    // random, so a branch would mispredict on most passing values.
+    var definiteCount = 0
+    var candidateCount = 0
+    let topDigits = SIMD16<UInt32>(repeating: top)
+    let magnitude = SIMD16<UInt32>(repeating: 0x7FFF_FFFF)
+    let raw = UnsafeRawPointer(bits)
+    @inline(__always) func visit(_ i: Int) {
+      let m = bits[i] & 0x7FFF_FFFF
+      let digit = m >> 20
+      let index = Int32(truncatingIfNeeded: i)
+      out[definiteCount] = index
+      definiteCount &+= digit > top ? 1 : 0
+      ci[candidateCount] = index
+      cb[candidateCount] = m
+      candidateCount &+= digit == top ? 1 : 0
+    }
+    var i = start
+    while i + lanes <= end {
+      let block = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<UInt32>.self)
+      if any((block & magnitude) &>> 20 .>= topDigits) {
+        for j in i..<(i + lanes) { visit(j) }
+      }
+      i += lanes
+    }
+    while i < end {
+      visit(i)
+      i += 1
+    }
+    return (definiteCount, candidateCount)
   }
 
   /// Picks `take` of the first `count` candidates (all sharing the top digit) by their lower 20

@@ -36,6 +36,9 @@ public final class WorkerPool: @unchecked Sendable {
   private let busy = Atomic<Bool>(false)
   private let condition = NSCondition()
   private var sleepers = 0
+  /// Bumped by ``wake()`` (under `condition`'s lock): a blocked worker that sees it change goes
+  /// back to spinning without a job.
+  private var alarms = 0
   // The current job; written by the caller before `generation` is bumped (release), read only
   // by the workers that take part, after they observe the bump (acquire), and cleared only after
   // all of them have finished.
@@ -81,6 +84,21 @@ public final class WorkerPool: @unchecked Sendable {
     }
   }
 
+  /// Wakes any blocked worker so that it spins again (for ``spinLimit`` polls): a job posted
+  /// within that window starts at once instead of paying a thread wake-up in the job's critical
+  /// path. For a caller that knows a parallel region is coming shortly after a long serial one
+  /// (DSSGD's selection after a local epoch); costs a lock and, if workers sleep, one futex
+  /// wake, on the calling thread.
+  public func wake() {
+    guard maximumWidth > 1 else { return }
+    condition.lock()
+    if sleepers > 0 {
+      alarms &+= 1
+      condition.broadcast()
+    }
+    condition.unlock()
+  }
+
   /// Splits 0..<count into up to `width` contiguous ranges and runs `body` on each in parallel.
   /// Counts below `minimumPerShare × 2` run on the caller alone.
   public func forEachChunk(
@@ -121,9 +139,13 @@ public final class WorkerPool: @unchecked Sendable {
         }
         condition.lock()
         sleepers += 1
-        while generation.load(ordering: .acquiring) == seen { condition.wait() }
+        let alarm = alarms
+        while generation.load(ordering: .acquiring) == seen && alarms == alarm {
+          condition.wait()
+        }
         sleepers -= 1
         condition.unlock()
+        spins = 0
         current = generation.load(ordering: .acquiring)
       }
       seen = current

@@ -50,3 +50,35 @@ import Testing
     }
   }
 }
+
+@Suite struct MagnitudeSelectionSharesTests {
+  /// Selections split over 2 and 3 shares (small shares, so that short vectors split) equal the
+  /// one-share selection, including ties across share boundaries and a tail that is not a whole
+  /// block of 16.
+  @Test(arguments: [2, 3])
+  func sharesGiveTheSameSelection(width: Int) {
+    var generator = SeededGenerator(seed: 7)
+    for trial in 0..<40 {
+      let n = 40 + Int(generator.next() % 5000)
+      let distinct = trial % 2 == 0 ? 7 : 1_000_000
+      let values = (0..<n).map { _ in
+        Float(Int(generator.next() % UInt64(distinct)) - distinct / 2) * 0.01
+      }
+      for k in [1, n / 10 + 1, n / 2, n] {
+        var one = MagnitudeSelector()
+        var split = MagnitudeSelector()
+        var expected = [Int32](repeating: -1, count: k)
+        var actual = [Int32](repeating: -2, count: k)
+        values.withUnsafeBufferPointer { v in
+          expected.withUnsafeMutableBufferPointer {
+            one.selectLargest(v, k: k, into: $0.baseAddress!)
+          }
+          actual.withUnsafeMutableBufferPointer {
+            split.selectLargest(v, k: k, into: $0.baseAddress!, width: width, minimumPerShare: 16)
+          }
+        }
+        #expect(actual == expected, "n=\(n) k=\(k) trial \(trial)")
+      }
+    }
+  }
+}
