@@ -108,8 +108,8 @@ import Testing
   }
 }
 
-/// An MLP (80 inputs → `outputs` → ReLU → 3, log-softmax) with seeded initial weights, and 12
-/// samples of 80 inputs that are `background` but for about `density` of them (0…2.8).
+/// An MLP (`inputs` (default 80) → `outputs` → ReLU → 3, log-softmax) with seeded initial
+/// weights, and 12 samples that are `background` but for about `density` of their inputs (0…2.8).
 struct SparseMLPFixture {
   let first: Linear
   let network: Network
@@ -118,8 +118,10 @@ struct SparseMLPFixture {
 
   /// - Parameter backgroundFirstInputs: every sample's first input stays background (else only
   ///   the first sample's is).
-  init(outputs: Int, background: Float, density: Double, backgroundFirstInputs: Bool, seed: UInt64) {
-    let inputs = 80
+  init(
+    inputs: Int = 80, outputs: Int, background: Float, density: Double,
+    backgroundFirstInputs: Bool, seed: UInt64
+  ) {
     let count = 12
     first = Linear(inputs: inputs, outputs: outputs)
     let relu = ReLU(input: first.outputShape)

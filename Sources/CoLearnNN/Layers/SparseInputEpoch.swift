@@ -20,10 +20,11 @@ import CoLearnTensor
 ///
 /// The sums are the dense layer's regrouped, so results agree to rounding, not bit for bit (and a
 /// non-finite input gives non-finite outputs of its sample, but an ∞ may come out as NaN); runs
-/// stay reproducible, as every sum has a fixed order. It runs on the calling thread: splitting
-/// the outputs or the samples between two cores gave no gain on the 2-vCPU machine it was
-/// measured on (the per-entry work is repeated by every core, and the hand-off costs about what
-/// half the products save).
+/// stay reproducible, as every sum has a fixed order. The steps run on the calling thread:
+/// splitting the outputs or the samples between two cores gave no gain on the 2-vCPU machine it
+/// was measured on (the per-entry work is repeated by every core, and the hand-off costs about
+/// what half the products save). Only the two passes over all of W, the transpose that opens
+/// the epoch and the write-back that closes it, split by outputs over `--threads` cores.
 ///
 /// Only ``Linear/forward(_:into:batchSize:parameters:)`` and
 /// ``Linear/backwardApplyingSGD(input:output:outputGradient:inputGradient:batchSize:parameters:rate:)``
@@ -184,27 +185,53 @@ final class SparseInputEpoch {
     precondition(changes == nil || state == .engaged, "the changes of an epoch that did not engage")
     guard state == .engaged, let weight = parameters else { return }
     let (inputs, outputs, stored, shift) = (inputs, outputs, stored, shift)
-    let block = 16
-    var start = 0
-    while start < inputs {
-      let end = min(start + block, inputs)
-      for o in 0..<outputs {
-        let row = weight + o &* inputs
-        let u = shift[o]
-        if let changes {
-          let change = changes + o &* inputs
-          for i in start..<end {
-            let value = stored[i &* outputs &+ o] + u
-            change[i] = value - row[i]
-            row[i] = value
+    forEachOutputRange { first, last in
+      let block = 16
+      var start = 0
+      while start < inputs {
+        let end = min(start + block, inputs)
+        for o in first..<last {
+          let row = weight + o &* inputs
+          let u = shift[o]
+          if let changes {
+            let change = changes + o &* inputs
+            for i in start..<end {
+              let value = stored[i &* outputs &+ o] + u
+              change[i] = value - row[i]
+              row[i] = value
+            }
+          } else {
+            for i in start..<end { row[i] = stored[i &* outputs &+ o] + u }
           }
-        } else {
-          for i in start..<end { row[i] = stored[i &* outputs &+ o] + u }
         }
+        start = end
       }
-      start = end
     }
   }
+
+  /// Runs `body(first, last)` over the outputs first..<last: all of them on the calling thread,
+  /// or, with several ``BLAS/threadCount``, in ranges of whole 16-output groups, one per core.
+  /// The transpose and the write-back of an epoch (a pass over all of W, memory-bound) split
+  /// this way: each output's values are visited in the same order whatever the split, so the
+  /// results are the same bits, and the ranges write disjoint rows of W and disjoint 16-value
+  /// runs of S's rows.
+  private func forEachOutputRange(_ body: (_ first: Int, _ last: Int) -> Void) {
+    let groups = outputs / 16
+    let shares = min(BLAS.threadCount, WorkerPool.shared.maximumWidth, groups)
+    guard shares > 1, inputs * outputs >= Self.minimumParallelWeights else {
+      body(0, outputs)
+      return
+    }
+    WorkerPool.shared.run(width: shares) { share in
+      let first = groups * share / shares * 16
+      let last = share == shares - 1 ? outputs : groups * (share + 1) / shares * 16
+      body(first, last)
+    }
+  }
+
+  /// Weights below which a pass over W stays on one core (a hand-off costs about as much as a
+  /// pass over a few thousand values).
+  static let minimumParallelWeights = 32_768
 
   /// Whether the layer's weights currently live here, for `parameters`.
   func holdsWeights(of parameters: UnsafePointer<Float>) -> Bool {
@@ -436,21 +463,23 @@ final class SparseInputEpoch {
     columnSums.update(repeating: 0, count: outputs)
     // σ is summed while transposing (each output's inputs in ascending order, as a pass over
     // S would), so S is not read again.
-    let block = 16
-    var start = 0
-    while start < inputs {
-      let end = min(start + block, inputs)
-      for o in 0..<outputs {
-        let row = weight + o &* inputs
-        var sum = columnSums[o]
-        for i in start..<end {
-          let value = row[i]
-          stored[i &* outputs &+ o] = value
-          sum += value
+    forEachOutputRange { first, last in
+      let block = 16
+      var start = 0
+      while start < inputs {
+        let end = min(start + block, inputs)
+        for o in first..<last {
+          let row = weight + o &* inputs
+          var sum = columnSums[o]
+          for i in start..<end {
+            let value = row[i]
+            stored[i &* outputs &+ o] = value
+            sum += value
+          }
+          columnSums[o] = sum
         }
-        columnSums[o] = sum
+        start = end
       }
-      start = end
     }
     state = .engaged
   }

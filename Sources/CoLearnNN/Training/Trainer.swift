@@ -105,6 +105,10 @@ public final class Trainer {
       let plan =
         fused ? network.beginSGDEpoch(parameters: parameters, rows: samples.sparseRows) : .none
       let readsRows = plan.readsRows
+      // The write-back that closes such an epoch runs on all --threads cores: the pool's
+      // workers, asleep through the epoch's serial steps, are woken one step ahead so that the
+      // hand-off does not wait for a thread wake-up.
+      let wakesWorkers = plan.changesWritten > 0 && BLAS.threadCount > 1
       // w_old of the parameters whose changes the first layer does not produce.
       let produced = changes == nil ? 0 : plan.changesWritten
       if let changes {
@@ -118,6 +122,7 @@ public final class Trainer {
             var start = 0
             while start < order.count {
               let size = min(batch, order.count - start)
+              if wakesWorkers && start + size == order.count { WorkerPool.shared.wake() }
               let input: UnsafePointer<Float>
               let batchLabelPointer: UnsafePointer<Int32>
               if readsRows {
