@@ -43,6 +43,14 @@ public final class Network {
   /// |w|: the length of the flat parameter vector this network reads.
   public var parameterCount: Int { layout.parameterCount }
 
+  /// `samples` as this network's plain-SGD epochs read them fastest: with each sample's entries
+  /// off the background listed (``LabeledSamples/indexingSparseRows()``) when the first layer is
+  /// a ``Linear``, whose sparse epoch reads the listing; unchanged otherwise (a convolution reads
+  /// the features, and a listing would only cost memory and a scan).
+  public func trainingSamples(_ samples: LabeledSamples) -> LabeledSamples {
+    layers.first is Linear ? samples.indexingSparseRows() : samples
+  }
+
   /// Forward multiply–adds of one sample.
   public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
 

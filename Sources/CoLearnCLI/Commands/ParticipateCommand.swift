@@ -176,7 +176,8 @@ struct ParticipateCommand: ParsableCommand {
 
     var noiseSeeds = generator.derived(stream: 0x5EC0_0000 + UInt64(shardIndex))
     var participant = Participant(
-      id: shardIndex, model: LocalModel(parameters: saved?.parameters ?? initial), samples: samples,
+      id: shardIndex, model: LocalModel(parameters: saved?.parameters ?? initial),
+      samples: network.trainingSamples(samples),
       generator: generator.derived(stream: UInt64(shardIndex) + 1),
       privacy: dssgd.privacy.map { ParticipantPrivacy.make(for: $0, generator: &noiseSeeds) })
     if let saved {

@@ -106,8 +106,7 @@ struct TrainCommand: ParsableCommand {
     network.initialize(&parameters, using: &generator)
     var model = LocalModel(parameters: parameters)
     let trainer = Trainer(network: network, configuration: configuration)
-    // A first Linear layer reads each batch from the samples' listed entries (when sparse).
-    let trainingSamples = network.layers.first is Linear ? train.indexingSparseRows() : train
+    let trainingSamples = network.trainingSamples(train)
     let evaluator = spec.makeNetwork()
 
     let progress = RunConsole(observer: observer, total: epochs * train.count, unit: "samples")

@@ -9,8 +9,8 @@ public struct Participant: Sendable {
   public let id: Int
   /// The local model and its step count (for the learning-rate decay).
   public var model: LocalModel
-  /// The participant's private training shard (with its entries listed, when sparse:
-  /// ``LabeledSamples/indexingSparseRows()``).
+  /// The participant's private training shard (as ``Network/trainingSamples(_:)`` gives it, for
+  /// speed).
   public let samples: LabeledSamples
   /// The participant's random stream.
   public var generator: SeededGenerator
@@ -24,7 +24,7 @@ public struct Participant: Sendable {
   ) {
     self.id = id
     self.model = model
-    self.samples = samples.indexingSparseRows()
+    self.samples = samples
     self.generator = generator
     self.privacy = privacy
   }
@@ -56,18 +56,20 @@ public struct ParticipantPrivacy: Sendable {
 
 extension Participant {
   /// One participant per shard, all starting from `initialParameters`; participant i draws from
-  /// stream i + 1 of `generator` (stream 0 and named streams are left to the simulation).
+  /// stream i + 1 of `generator` (stream 0 and named streams are left to the simulation). Each
+  /// keeps its shard as `network` trains fastest on it (``Network/trainingSamples(_:)``).
   ///
   /// With `privacy`, each participant also gets a ledger and a noise source (seeded ones from a
   /// stream of their own, so the training streams are the same with and without privacy).
   static func federation(
-    shards: [LabeledSamples], initialParameters: [Float], generator: SeededGenerator,
-    privacy: PrivacySettings? = nil
+    shards: [LabeledSamples], network: Network, initialParameters: [Float],
+    generator: SeededGenerator, privacy: PrivacySettings? = nil
   ) -> [Participant] {
     shards.enumerated().map { id, shard in
       var noiseSeeds = generator.derived(stream: 0x5EC0_0000 + UInt64(id))
       return Participant(
-        id: id, model: LocalModel(parameters: initialParameters), samples: shard,
+        id: id, model: LocalModel(parameters: initialParameters),
+        samples: network.trainingSamples(shard),
         generator: generator.derived(stream: UInt64(id) + 1),
         privacy: privacy.map { ParticipantPrivacy.make(for: $0, generator: &noiseSeeds) })
     }

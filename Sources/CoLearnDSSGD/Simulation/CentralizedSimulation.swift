@@ -18,10 +18,10 @@ public final class CentralizedSimulation: FederatedAlgorithm {
   ) {
     model = LocalModel(parameters: initialParameters)
     let sampleSize = shards.first?.sampleSize ?? network.inputShape.count
-    pooled = LabeledSamples(
-      features: shards.flatMap(\.features), labels: shards.flatMap(\.labels),
-      sampleSize: sampleSize
-    ).indexingSparseRows()
+    pooled = network.trainingSamples(
+      LabeledSamples(
+        features: shards.flatMap(\.features), labels: shards.flatMap(\.labels),
+        sampleSize: sampleSize))
     trainer = Trainer(network: network, configuration: training)
     self.generator = generator.derived(stream: 1)
   }

@@ -54,14 +54,14 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     parameterServer = InProcessParameterServer(
       state: ParameterServerState(
         parameters: initialParameters, statDecay: configuration.statDecay))
-    participants = Participant.federation(
-      shards: shards, initialParameters: initialParameters, generator: generator,
-      privacy: configuration.privacy)
     let workers =
       configuration.order == .async
       ? max(1, min(concurrency, shards.count, WorkerPool.shared.maximumWidth)) : 1
-    runners = (0..<workers).map { _ in
-      let network = makeNetwork()
+    let networks = (0..<workers).map { _ in makeNetwork() }
+    participants = Participant.federation(
+      shards: shards, network: networks[0], initialParameters: initialParameters,
+      generator: generator, privacy: configuration.privacy)
+    runners = networks.map { network in
       precondition(initialParameters.count == network.parameterCount, "wrong parameter count")
       return DSSGDTurnRunner(network: network, training: training, configuration: configuration)
     }

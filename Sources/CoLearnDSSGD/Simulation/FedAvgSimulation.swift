@@ -32,7 +32,8 @@ public final class FedAvgSimulation: FederatedAlgorithm {
     global = initialParameters
     self.localEpochs = localEpochs
     participants = Participant.federation(
-      shards: shards, initialParameters: initialParameters, generator: generator)
+      shards: shards, network: network, initialParameters: initialParameters,
+      generator: generator)
     trainer = Trainer(network: network, configuration: training)
     sum = [Double](repeating: 0, count: initialParameters.count)
   }

@@ -14,7 +14,8 @@ public final class StandaloneSimulation: FederatedAlgorithm {
     shards: [LabeledSamples], generator: SeededGenerator
   ) {
     participants = Participant.federation(
-      shards: shards, initialParameters: initialParameters, generator: generator)
+      shards: shards, network: network, initialParameters: initialParameters,
+      generator: generator)
     trainer = Trainer(network: network, configuration: training)
   }
 
