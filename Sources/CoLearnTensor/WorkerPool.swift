@@ -39,6 +39,8 @@ public final class WorkerPool: @unchecked Sendable {
   /// Bumped by ``wake()`` (under `condition`'s lock): a blocked worker that sees it change goes
   /// back to spinning without a job.
   private var alarms = 0
+  /// Bumped by ``rest()``: a spinning worker that sees it change blocks at once.
+  private let rests = Atomic<Int>(0)
   // The current job; written by the caller before `generation` is bumped (release), read only
   // by the workers that take part, after they observe the bump (acquire), and cleared only after
   // all of them have finished.
@@ -99,6 +101,15 @@ public final class WorkerPool: @unchecked Sendable {
     condition.unlock()
   }
 
+  /// Sends spinning workers to their blocking wait now rather than after ``spinLimit`` polls: for
+  /// a caller that knows a long serial stretch follows its last parallel region (a local epoch
+  /// after the transpose that opened it), so that no core spins beside it. A job posted later
+  /// wakes them as usual.
+  public func rest() {
+    guard maximumWidth > 1 else { return }
+    rests.add(1, ordering: .relaxed)
+  }
+
   /// Splits 0..<count into up to `width` contiguous ranges and runs `body` on each in parallel.
   /// Counts below `minimumPerShare × 2` run on the caller alone.
   public func forEachChunk(
@@ -127,13 +138,16 @@ public final class WorkerPool: @unchecked Sendable {
 
   private func workerLoop(share: Int) {
     var seen = 0
+    // The rests asked for before this worker last took a job (or was woken): a later one ends
+    // its spinning.
+    var restsSeen = rests.load(ordering: .relaxed)
     while true {
       // Spin briefly for the next job, then block.
       var spins = 0
       var current = generation.load(ordering: .acquiring)
       while current == seen {
         spins += 1
-        if spins < Self.spinLimit {
+        if spins < Self.spinLimit && rests.load(ordering: .relaxed) == restsSeen {
           current = generation.load(ordering: .acquiring)
           continue
         }
@@ -146,9 +160,11 @@ public final class WorkerPool: @unchecked Sendable {
         sleepers -= 1
         condition.unlock()
         spins = 0
+        restsSeen = rests.load(ordering: .relaxed)
         current = generation.load(ordering: .acquiring)
       }
       seen = current
+      restsSeen = rests.load(ordering: .relaxed)
       if share < current & 0xFF {
         execute(share: share)
         pending.subtract(1, ordering: .releasing)

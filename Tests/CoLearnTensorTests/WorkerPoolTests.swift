@@ -1,4 +1,5 @@
 import CoLearnTensor
+import Foundation
 import Synchronization
 import Testing
 
@@ -37,6 +38,30 @@ import Testing
     try await Task.sleep(for: .milliseconds(50))
     pool.run(width: 2) { _ in total.withLock { $0 += 1 } }
     #expect(total.withLock { $0 } == 4)
+  }
+
+  /// rest() sends the workers to sleep and wake() rouses them; either way the next jobs run every
+  /// share once, the second one on the worker thread (not inline on the caller).
+  @Test func restAndWakeKeepJobsRunning() {
+    let pool = WorkerPool(workers: 1)
+    for round in 0..<60 {
+      switch round % 3 {
+      case 0: pool.rest()
+      case 1: pool.wake()
+      default: break
+      }
+      if round % 10 == 0 { Thread.sleep(forTimeInterval: 0.005) }
+      let caller = pthread_self()
+      let ranOnCaller = Mutex([Bool](repeating: false, count: 2))
+      let runs = Mutex([Int](repeating: 0, count: 2))
+      pool.run(width: 2) { share in
+        let onCaller = pthread_equal(pthread_self(), caller) != 0
+        ranOnCaller.withLock { $0[share] = onCaller }
+        runs.withLock { $0[share] += 1 }
+      }
+      #expect(runs.withLock { $0 } == [1, 1], "round \(round)")
+      #expect(ranOnCaller.withLock { $0 } == [true, false], "round \(round)")
+    }
   }
 
   /// Callers on several threads at once: each job still runs every share exactly once.

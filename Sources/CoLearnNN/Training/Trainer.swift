@@ -105,10 +105,12 @@ public final class Trainer {
       let plan =
         fused ? network.beginSGDEpoch(parameters: parameters, rows: samples.sparseRows) : .none
       let readsRows = plan.readsRows
-      // The write-back that closes such an epoch runs on all --threads cores: the pool's
-      // workers, asleep through the epoch's serial steps, are woken one step ahead so that the
-      // hand-off does not wait for a thread wake-up.
+      // The transpose that opened such an epoch and the write-back that closes it run on all
+      // --threads cores; the steps between run on this one. The pool's workers are sent to
+      // sleep for the steps (so that no core spins beside them), and woken one step before the
+      // end so that the write-back's hand-off does not wait for a thread wake-up.
       let wakesWorkers = plan.changesWritten > 0 && BLAS.threadCount > 1
+      if wakesWorkers { WorkerPool.shared.rest() }
       // w_old of the parameters whose changes the first layer does not produce.
       let produced = changes == nil ? 0 : plan.changesWritten
       if let changes {
