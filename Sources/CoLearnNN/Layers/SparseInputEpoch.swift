@@ -185,47 +185,52 @@ final class SparseInputEpoch {
     precondition(changes == nil || state == .engaged, "the changes of an epoch that did not engage")
     guard state == .engaged, let weight = parameters else { return }
     let (inputs, outputs, stored, shift) = (inputs, outputs, stored, shift)
-    forEachOutputRange { first, last in
-      let block = 16
-      var start = 0
-      while start < inputs {
-        let end = min(start + block, inputs)
-        for o in first..<last {
-          let row = weight + o &* inputs
-          let u = shift[o]
-          if let changes {
-            let change = changes + o &* inputs
-            for i in start..<end {
-              let value = stored[i &* outputs &+ o] + u
-              change[i] = value - row[i]
-              row[i] = value
-            }
-          } else {
-            for i in start..<end { row[i] = stored[i &* outputs &+ o] + u }
+    forEachWeightBlock { range, block in
+      for o in range {
+        let row = weight + o &* inputs
+        let u = shift[o]
+        if let changes {
+          let change = changes + o &* inputs
+          for i in block {
+            let value = stored[i &* outputs &+ o] + u
+            change[i] = value - row[i]
+            row[i] = value
           }
+        } else {
+          for i in block { row[i] = stored[i &* outputs &+ o] + u }
         }
-        start = end
       }
     }
   }
 
-  /// Runs `body(first, last)` over the outputs first..<last: all of them on the calling thread,
-  /// or, with several ``BLAS/threadCount``, in ranges of whole 16-output groups, one per core.
-  /// The transpose and the write-back of an epoch (a pass over all of W, memory-bound) split
-  /// this way: each output's values are visited in the same order whatever the split, so the
-  /// results are the same bits, and the ranges write disjoint rows of W and disjoint 16-value
-  /// runs of S's rows.
-  private func forEachOutputRange(_ body: (_ first: Int, _ last: Int) -> Void) {
+  /// Runs `body(outputs, inputs)` over all of W = Sᵀ, one block of 16 inputs after the other,
+  /// each for a range of outputs that `body` visits output after output, so that W's rows and
+  /// S's rows are both read and written a cache line at a time. The transpose and the
+  /// write-back of an epoch (passes over all of W, memory-bound) go through here. On several
+  /// ``BLAS/threadCount`` the outputs split into ranges of whole 16-output groups, one per core:
+  /// each output's inputs are still visited in ascending order, so the results are the same
+  /// bits, and the ranges write disjoint rows of W and disjoint 16-value runs of S's rows.
+  private func forEachWeightBlock(_ body: (_ outputs: Range<Int>, _ inputs: Range<Int>) -> Void) {
+    let inputs = inputs
+    func visit(outputs range: Range<Int>) {
+      var start = 0
+      while start < inputs {
+        let end = min(start + 16, inputs)
+        body(range, start..<end)
+        start = end
+      }
+    }
     let groups = outputs / 16
     let shares = min(BLAS.threadCount, WorkerPool.shared.maximumWidth, groups)
     guard shares > 1, inputs * outputs >= Self.minimumParallelWeights else {
-      body(0, outputs)
+      visit(outputs: 0..<outputs)
       return
     }
+    let outputs = outputs
     WorkerPool.shared.run(width: shares) { share in
       let first = groups * share / shares * 16
       let last = share == shares - 1 ? outputs : groups * (share + 1) / shares * 16
-      body(first, last)
+      visit(outputs: first..<last)
     }
   }
 
@@ -449,8 +454,7 @@ final class SparseInputEpoch {
     }
   }
 
-  /// S = Wᵀ (in blocks of 16 inputs, so that both sides are read and written a cache line at a
-  /// time), u = 0, σ = Σ_i S[i, :] in the same pass.
+  /// S = Wᵀ, u = 0, σ = Σ_i S[i, :] in the same pass.
   private func engage() {
     guard let weight = parameters else { preconditionFailure("no open epoch") }
     if !hasStorage {
@@ -463,22 +467,16 @@ final class SparseInputEpoch {
     columnSums.update(repeating: 0, count: outputs)
     // σ is summed while transposing (each output's inputs in ascending order, as a pass over
     // S would), so S is not read again.
-    forEachOutputRange { first, last in
-      let block = 16
-      var start = 0
-      while start < inputs {
-        let end = min(start + block, inputs)
-        for o in first..<last {
-          let row = weight + o &* inputs
-          var sum = columnSums[o]
-          for i in start..<end {
-            let value = row[i]
-            stored[i &* outputs &+ o] = value
-            sum += value
-          }
-          columnSums[o] = sum
+    forEachWeightBlock { range, block in
+      for o in range {
+        let row = weight + o &* inputs
+        var sum = columnSums[o]
+        for i in block {
+          let value = row[i]
+          stored[i &* outputs &+ o] = value
+          sum += value
         }
-        start = end
+        columnSums[o] = sum
       }
     }
     state = .engaged
