@@ -2,6 +2,14 @@ import CoLearnTensor
 import CoLearnTestSupport
 import Testing
 
+/// `count` values drawn from `distinct` multiples of `step` around 0 (few distinct values force
+/// ties in every digit of the selection).
+private func steppedValues(
+  count: Int, distinct: Int, step: Float, using generator: inout SeededGenerator
+) -> [Float] {
+  (0..<count).map { _ in Float(Int(generator.next() % UInt64(distinct)) - distinct / 2) * step }
+}
+
 @Suite struct MagnitudeSelectionTests {
   /// The reference: a stable sort by decreasing magnitude, then the first k indices sorted.
   func reference(_ values: [Float], k: Int) -> [Int32] {
@@ -41,9 +49,7 @@ import Testing
       let n = 1 + Int(generator.next() % 3000)
       // Few distinct values in some trials, to force ties across all three digits.
       let distinct = trial % 3 == 0 ? 5 : 1_000_000
-      let values = (0..<n).map { _ in
-        Float(Int(generator.next() % UInt64(distinct)) - distinct / 2) * 0.001
-      }
+      let values = steppedValues(count: n, distinct: distinct, step: 0.001, using: &generator)
       for k in [1, n / 3 + 1, n] {
         #expect(select(values, k: k) == reference(values, k: k))
       }
@@ -61,9 +67,7 @@ import Testing
     for trial in 0..<40 {
       let n = 40 + Int(generator.next() % 5000)
       let distinct = trial % 2 == 0 ? 7 : 1_000_000
-      let values = (0..<n).map { _ in
-        Float(Int(generator.next() % UInt64(distinct)) - distinct / 2) * 0.01
-      }
+      let values = steppedValues(count: n, distinct: distinct, step: 0.01, using: &generator)
       for k in [1, n / 10 + 1, n / 2, n] {
         var one = MagnitudeSelector()
         var split = MagnitudeSelector()
