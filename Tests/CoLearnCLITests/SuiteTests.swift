@@ -152,6 +152,6 @@ import Testing
     #expect(try figure9.runs(at: .quick).count == 2 * 3 * 4 + 2)
     let table4 = try ExperimentSuite(
       path: directory.appendingPathComponent("paper-table4.yaml").path)
-    #expect(try table4.runs(at: .quick).filter { $0.model.datasetName == "mnist" }.count == 10)
+    #expect(try table4.runs(at: .quick).filter { $0.model.defaultData == "mnist" }.count == 10)
   }
 }

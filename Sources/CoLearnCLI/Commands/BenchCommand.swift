@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
       """)
 
   @Option(help: "Models to measure (comma-separated).")
-  var model: String = ModelSpec.allCases.map(\.rawValue).joined(separator: ",")
+  var model: String = ModelSpec.presets.map(\.name).joined(separator: ",")
 
   @Option(name: .customLong("batch-size"), help: "Mini-batch sizes (comma-separated).")
   var batchSizes: String = "1,32"
@@ -45,9 +45,9 @@ struct BenchCommand: ParsableCommand {
 
   func parsedModels() throws -> [ModelSpec] {
     try model.split(separator: ",").map { name in
-      guard let spec = ModelSpec(rawValue: String(name)) else {
+      guard let spec = ModelSpec.preset(named: String(name)) else {
         throw ValidationError(
-          "unknown model '\(name)'; choose from \(ModelSpec.allCases.map(\.rawValue).joined(separator: ", "))")
+          "unknown model '\(name)'; choose from \(ModelSpec.presets.map(\.name).joined(separator: ", "))")
       }
       return spec
     }
@@ -98,7 +98,7 @@ struct BenchCommand: ParsableCommand {
     // hits all configurations alike; each figure is then the median over passes.
     var samples: [String: [Double]] = [:]
     var stepTimes: [String: [Double]] = [:]
-    func key(_ spec: ModelSpec, _ batch: Int, _ t: Int) -> String { "\(spec.rawValue)/\(batch)/\(t)" }
+    func key(_ spec: ModelSpec, _ batch: Int, _ t: Int) -> String { "\(spec.name)/\(batch)/\(t)" }
     for pass in 1...passes {
       if passes > 1 { FileHandle.standardError.write(Data("pass \(pass)/\(passes)…\n".utf8)) }
       for spec in models {
@@ -121,7 +121,7 @@ struct BenchCommand: ParsableCommand {
           let rate = median(perPass)
           let gflops = rate * flops / 1e9
           let row = BenchmarkRow(
-            model: spec.rawValue, batchSize: batch, threads: t, samplesPerSecond: rate,
+            model: spec.name, batchSize: batch, threads: t, samplesPerSecond: rate,
             stepMicroseconds: median(stepTimes[key(spec, batch, t)] ?? [0]),
             trainFLOPsPerSample: flops, gigaFLOPsPerSecond: gflops,
             fractionOfGEMMPeak: gflops / (peak[t] ?? .infinity), samplesPerSecondByPass: perPass)
@@ -131,11 +131,11 @@ struct BenchCommand: ParsableCommand {
           }
         }
         guard let (bestRow, bestPass) = best else { continue }
-        let peer = peerFigures?.training[.init(model: spec.rawValue, batchSize: batch)]
+        let peer = peerFigures?.training[.init(model: spec.name, batchSize: batch)]
         let target = Self.target(for: spec, batchSize: batch)
         let ratio = peer.map { bestRow.samplesPerSecond / $0.samplesPerSecond }
         report.add([
-          spec.rawValue, "\(batch)", "\(bestRow.threads)", format(bestRow.samplesPerSecond, 0),
+          spec.name, "\(batch)", "\(bestRow.threads)", format(bestRow.samplesPerSecond, 0),
           format(bestPass, 0),
           peer.map { "\(format($0.samplesPerSecond, 0)) (\($0.threads) thr)" } ?? "—",
           ratio.map { format($0, 2) + "×" } ?? "—",
@@ -173,12 +173,12 @@ struct BenchCommand: ParsableCommand {
       var table = Table(headers: ["model", "eval batch", "colearn samples/s", "PyTorch b1000 samples/s"])
       for spec in models {
         let rate = bench.measureEvaluation(model: spec)
-        let peer = peerFigures?.evaluation[spec.rawValue]
+        let peer = peerFigures?.evaluation[spec.name]
         table.add([
-          spec.rawValue, "\(spec.evaluationBatchSize)", format(rate, 0), peer.map { format($0, 0) } ?? "—",
+          spec.name, "\(spec.evaluationBatchSize)", format(rate, 0), peer.map { format($0, 0) } ?? "—",
         ])
         evaluationRows.append([
-          "model": spec.rawValue, "batch": "\(spec.evaluationBatchSize)", "samples_per_s": format(rate, 1),
+          "model": spec.name, "batch": "\(spec.evaluationBatchSize)", "samples_per_s": format(rate, 1),
         ])
       }
       print()

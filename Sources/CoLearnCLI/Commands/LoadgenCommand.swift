@@ -36,7 +36,7 @@ struct LoadgenCommand: AsyncParsableCommand {
   @Option(help: "Seconds of load after all clients joined.")
   var seconds: Double = 20
 
-  @Option(help: "The server's model.")
+  @Option(help: "The server's model: a preset or a model file.", transform: ModelSpec.argument)
   var model: ModelSpec = .mnistMLP
 
   @Option(name: .customLong("download-fraction"), help: "θ_d of each download (0: no downloads).")

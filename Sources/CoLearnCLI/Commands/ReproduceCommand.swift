@@ -74,7 +74,7 @@ struct ReproduceCommand: ParsableCommand {
     var leftOut: [(run: String, reason: String)] = []
     runs = try runs.filter { run in
       guard !SuiteRunner.datasetIsPresent(for: run.model, in: dataDirectory) else { return true }
-      let dataset = run.model.datasetName
+      let dataset = run.model.defaultData ?? "mnist"
       if run.optional {
         leftOut.append(
           (run: run.name, reason: "no \(dataset) data in \(dataDirectory.explanation)"))

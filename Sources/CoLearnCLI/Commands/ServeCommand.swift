@@ -24,7 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
       Settings can also come from --config FILE (keys are the flag names without dashes).
       """)
 
-  @Option(help: "Model: mnist-mlp, svhn-mlp, mnist-cnn or svhn-cnn.")
+  @Option(
+    help: ArgumentHelp(
+      "Model: a preset (mnist-mlp, svhn-mlp, mnist-cnn, svhn-cnn) or a model file.",
+      valueName: "preset|file"),
+    transform: ModelSpec.argument)
   var model: ModelSpec = .mnistMLP
 
   @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
@@ -172,6 +176,6 @@ extension ModelSpec {
   /// What identifies this model on the wire (SPEC §10).
   func identity(parameterCount: Int) -> ModelIdentity {
     ModelIdentity(
-      architecture: rawValue, specificationHash: specificationHash, parameterCount: parameterCount)
+      architecture: name, specificationHash: specificationHash, parameterCount: parameterCount)
   }
 }

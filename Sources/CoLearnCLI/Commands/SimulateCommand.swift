@@ -254,10 +254,10 @@ struct SimulateCommand: ParsableCommand {
     let evaluator = spec.makeNetwork()
 
     let outPath =
-      out ?? "runs/simulate-\(algorithm.rawValue)-\(spec.rawValue)-N\(participants)-\(training.seed)"
+      out ?? "runs/simulate-\(algorithm.rawValue)-\(spec.name)-N\(participants)-\(training.seed)"
     let record = SimulationRecord.Configuration(
       command: "simulate", algorithm: algorithm.rawValue, localEpochs: localEpochs,
-      model: spec.rawValue, parameterCount: network.parameterCount,
+      model: spec.name, parameterCount: network.parameterCount,
       modelHash: spec.specificationHash, dataset: datasetName.rawValue,
       dataDirectory: directory.path, partition: partitionScheme.description, shardSize: size,
       testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: rounds, evalEvery: evalEvery,

@@ -81,7 +81,7 @@ struct TrainCommand: ParsableCommand {
     let directory = loaded.directory
     let datasetName = loaded.name
 
-    let outPath = out ?? "runs/train-\(spec.rawValue)-\(training.seed)"
+    let outPath = out ?? "runs/train-\(spec.name)-\(training.seed)"
     let run = try RunDirectory(
       path: outPath,
       columns: [
@@ -90,7 +90,7 @@ struct TrainCommand: ParsableCommand {
       ])
     defer { run.close() }
     let record = TrainRecord.Configuration(
-      command: "train", model: spec.rawValue, parameterCount: spec.expectedParameterCount,
+      command: "train", model: spec.name, parameterCount: spec.parameterCount,
       modelHash: spec.specificationHash, dataset: datasetName.rawValue,
       dataDirectory: directory.path, trainSamples: train.count, testSamples: test.count,
       normalizationMean: loaded.normalization.mean,

@@ -18,8 +18,8 @@ extension DataOptions {
   ///   where the data directory came from.
   func load(for spec: ModelSpec, options: DatasetLoadOptions) throws -> LoadedData {
     let directory = DataDirectory.resolve(option: dataDir)
-    guard let name = DatasetName(rawValue: spec.datasetName) else {
-      throw CLIError("no dataset named \(spec.datasetName)")
+    guard let name = spec.defaultData.flatMap(DatasetName.init(rawValue:)) else {
+      throw CLIError("model \(spec.name) names no dataset of its own: pass --data")
     }
     do {
       let loaded = try loadDataset(name, dataDirectory: directory, options: options)

@@ -1,11 +1,24 @@
 import ArgumentParser
 import CoLearnNN
 
-extension ModelSpec: ExpressibleByArgument {}
+extension ModelSpec {
+  /// `--model`'s parser: a preset name or a model file (whose errors name the file and layer).
+  static func argument(_ text: String) throws -> ModelSpec {
+    do {
+      return try ModelSpec.resolve(text)
+    } catch {
+      throw ValidationError(error.description)
+    }
+  }
+}
 
 /// The model and local-training flags shared by every command that trains (SPEC §11).
 struct TrainingOptions: ParsableArguments {
-  @Option(help: "Model: mnist-mlp, svhn-mlp, mnist-cnn or svhn-cnn.")
+  @Option(
+    help: ArgumentHelp(
+      "Model: a preset (mnist-mlp, svhn-mlp, mnist-cnn, svhn-cnn) or a model file "
+        + "(.toml or .json; `colearn model init` writes one).", valueName: "preset|file"),
+    transform: ModelSpec.argument)
   var model: ModelSpec = .mnistMLP
 
   @Option(name: .customLong("batch-size"), help: "Mini-batch size M.")

@@ -32,7 +32,7 @@ struct SuiteRun: Equatable {
 
   /// The model the run trains (the commands' default when unset).
   var model: ModelSpec {
-    value("model").flatMap(ModelSpec.init(rawValue:)) ?? .mnistMLP
+    value("model").flatMap { try? ModelSpec.resolve($0) } ?? .mnistMLP
   }
 
   /// The command-line arguments of the run, without `--out` and `--data-dir` (which the runner
@@ -45,7 +45,7 @@ struct SuiteRun: Equatable {
       if setting.key == "dp-epsilon-per-upload" {
         let perUpload = Double(setting.value) ?? 0
         let fraction = value("upload-fraction").flatMap(Double.init) ?? 0.1
-        let c = fractionCount(fraction, of: model.expectedParameterCount)
+        let c = fractionCount(fraction, of: model.parameterCount)
         return ["--dp-epsilon", String(format: "%.10g", perUpload * Double(c))]
       }
       switch setting.value.lowercased() {

@@ -167,7 +167,7 @@ struct SuiteRunner {
   static func estimatedCost(_ run: SuiteRun) -> Double {
     func number(_ key: String) -> Double? { run.value(key).flatMap(Double.init) }
     let model = run.model
-    let trainSize = model.datasetName == "svhn" ? 73_257.0 : 60_000
+    let trainSize = model.defaultData == "svhn" ? 73_257.0 : 60_000
     let samples: Double
     if run.command == "train" {
       samples = (number("epochs") ?? 10) * min(number("train-limit") ?? trainSize, trainSize)
@@ -180,11 +180,13 @@ struct SuiteRunner {
     let batch = number("batch-size") ?? 32
     let selective = (number("select-fraction") ?? 1) < 1
     var perSample: Double =
-      switch model {
-      case .mnistMLP: batch == 1 ? (selective ? 40 : 3.5) : 1
-      case .svhnMLP: batch == 1 ? (selective ? 100 : 6) : 2.5
-      case .mnistCNN: batch == 1 && selective ? 45 : 30
-      case .svhnCNN: batch == 1 && selective ? 150 : 130
+      switch model.name {
+      case "mnist-mlp": batch == 1 ? (selective ? 40 : 3.5) : 1
+      case "svhn-mlp": batch == 1 ? (selective ? 100 : 6) : 2.5
+      case "mnist-cnn": batch == 1 && selective ? 45 : 30
+      case "svhn-cnn": batch == 1 && selective ? 150 : 130
+      // Any other model: its forward multiply–adds against mnist-mlp's 139,904.
+      default: Double(model.makeNetwork().forwardMultiplyAdds) / 139_904
       }
     if run.value("selection") == "svt" { perSample *= 3 }
     return samples * perSample
@@ -193,9 +195,9 @@ struct SuiteRunner {
   /// Whether the files of `model`'s dataset are in `directory`.
   static func datasetIsPresent(for model: ModelSpec, in directory: DataDirectory) -> Bool {
     let names =
-      model.datasetName == "svhn"
+      model.defaultData == "svhn"
       ? ["train_32x32.mat", "test_32x32.mat"] : MNIST.fileNames
-    let folder = directory.path + "/" + model.datasetName + "/"
+    let folder = directory.path + "/" + (model.defaultData ?? "mnist") + "/"
     return names.allSatisfy {
       FileManager.default.fileExists(atPath: folder + $0)
         || FileManager.default.fileExists(atPath: folder + $0 + ".gz")
