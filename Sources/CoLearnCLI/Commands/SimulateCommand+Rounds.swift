@@ -1,0 +1,93 @@
+import CoLearnDSSGD
+import CoLearnNN
+import CoLearnTensor
+import Foundation
+
+extension SimulateCommand {
+  /// Runs the rounds after `progress.rounds` through `rounds`: one metrics row per round, an
+  /// evaluation every `--eval-every` rounds and after the last, a checkpoint every
+  /// `--checkpoint-minutes`. Returns the progress after the last round.
+  func runRounds(
+    _ setup: inout SimulationSetup, in run: RunDirectory, console: inout RunConsole,
+    from start: SimulationRecord.Progress, checkpointPath: String
+  ) throws -> SimulationRecord.Progress {
+    var progress = start
+    let startTime = monotonicSeconds() - start.wallSeconds
+    var lastCheckpoint = monotonicSeconds()
+    let evaluator = setup.spec.makeNetwork()
+    for round in (start.rounds + 1)...rounds {
+      let statistics = try setup.federation.runRound()
+      if let simulation = setup.dssgdSimulation, var report = setup.privacyReport {
+        for line in report.newStops(in: simulation.participants, round: round) {
+          console.line(line)
+        }
+        setup.privacyReport = report
+      }
+      progress.add(statistics)
+      var row = [
+        "\(round)", format(statistics.seconds, 4), format(statistics.trainSeconds, 4),
+        format(statistics.selectSeconds, 4), format(statistics.exchangeSeconds, 4),
+        format(monotonicSeconds() - startTime, 3),
+      ]
+      if round % evalEvery == 0 || round == rounds {
+        let evaluation = setup.federation.evaluate(
+          on: setup.test, with: evaluator, batchSize: setup.spec.evaluationBatchSize)
+        progress.last = evaluation
+        progress.bestMeanAccuracy = max(progress.bestMeanAccuracy, evaluation.meanAccuracy)
+        let accuracies = evaluation.participantAccuracies
+        row += [
+          format(evaluation.meanAccuracy, 5), format(accuracies.min() ?? 0, 5),
+          format(accuracies.max() ?? 0, 5), evaluation.globalAccuracy.map { format($0, 5) } ?? "",
+        ]
+        let global = evaluation.globalAccuracy.map { "global \(format(100 * $0, 2))%  " } ?? ""
+        console.line(
+          "round \(round)/\(rounds)  mean acc \(format(100 * evaluation.meanAccuracy, 2))%  "
+            + "max \(format(100 * (accuracies.max() ?? 0), 2))%  \(global)"
+            + "(\(format(statistics.seconds, 2)) s/round)")
+      } else {
+        row += ["", "", "", ""]
+      }
+      console.update(done: round - start.rounds, label: "round \(round)/\(rounds)")
+      row += [
+        "\(statistics.uploadedParameters)", "\(statistics.uploadBytes)",
+        "\(statistics.downloadedParameters)", "\(statistics.downloadBytes)",
+      ]
+      run.append(row: row)
+      progress.rounds = round
+      progress.wallSeconds = monotonicSeconds() - startTime
+      if let checkpointable = setup.checkpointable, checkpointMinutes > 0,
+        round == rounds || monotonicSeconds() - lastCheckpoint >= 60 * checkpointMinutes
+      {
+        try saveCheckpoint(of: checkpointable, progress: progress, to: checkpointPath)
+        lastCheckpoint = monotonicSeconds()
+      }
+    }
+    return progress
+  }
+
+  /// Writes summary.json (and privacy-ledger.json for a private DSSGD run) and prints the last
+  /// lines.
+  func writeSummary(
+    of setup: SimulationSetup, progress: SimulationRecord.Progress, in run: RunDirectory,
+    console: inout RunConsole
+  ) throws {
+    let summary = SimulationRecord.Summary(
+      progress: progress, workers: setup.federation.workerCount)
+    try run.writeJSON(summary, to: "summary.json")
+    if let simulation = setup.dssgdSimulation, let report = setup.privacyReport {
+      let ledger = report.ledger(
+        for: simulation.participants,
+        capacity: fractionCount(setup.dssgd.uploadFraction, of: setup.parameterCount))
+      try run.writeJSON(ledger, to: "privacy-ledger.json")
+      console.say(report.table(ledger))
+    }
+    let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
+    console.say(
+      "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%"
+        + "\(globalText), \(format(progress.roundSeconds / Double(rounds), 3)) s per round "
+        + "(\(format(100 * summary.trainingShareOfRounds, 1))% local training, "
+        + "\(format(100 * summary.selectionShareOfRounds, 1))% selection, "
+        + "\(format(100 * summary.exchangeShareOfRounds, 1))% server exchange), "
+        + "\(format(progress.wallSeconds, 1)) s wall")
+  }
+}
