@@ -52,7 +52,8 @@ import Testing
         batchSize: 1, parameters: input, parameterGradients: dx.baseAddress!)
     }
     for i in 0..<6 {
-      #expect(output[i].isFinite && output[i] >= 0 && output[i] <= 1, "σ(\(input[i])) = \(output[i])")
+      #expect(
+        output[i].isFinite && output[i] >= 0 && output[i] <= 1, "σ(\(input[i])) = \(output[i])")
       #expect(gradient[i].isFinite && abs(gradient[i]) < 1e-30, "σ′(\(input[i])) = \(gradient[i])")
     }
     #expect(output[0] < Float.leastNormalMagnitude && output[1] == 1)  // e^−100, subnormal

@@ -87,10 +87,20 @@ private func quarters(_ count: Int, seed: Int) -> [Float] {
   (0..<count).map { Float((($0 + seed) * 7 + seed * 3) % 9 - 4) / 4 }
 }
 
+/// What one batch through a layer produced.
+private struct LayerRun {
+  /// The forward output, and backward's ∂x and ∂w.
+  var y: [Float], dx: [Float], gradient: [Float]
+  /// The fused SGD step as a hidden layer: its ∂x and the updated parameters.
+  var fusedDx: [Float], fused: [Float]
+  /// The parameters after the fused SGD step as a first layer (no ∂x).
+  var fusedFirst: [Float]
+}
+
 /// Runs forward, backward and both fused SGD paths (with and without ∂x) of `layer`.
 private func runLayer(
   _ layer: Conv2D, batchSize: Int, x: [Float], parameters: [Float], dy: [Float], rate: Float
-) -> (y: [Float], dx: [Float], gradient: [Float], fusedDx: [Float], fused: [Float], fusedFirst: [Float]) {
+) -> LayerRun {
   layer.reserve(batchSize: batchSize)
   var y = [Float](repeating: .nan, count: dy.count)
   y.withUnsafeMutableBufferPointer { out in
@@ -120,15 +130,17 @@ private func runLayer(
       input: x, output: y, outputGradient: dy, inputGradient: nil, batchSize: batchSize,
       parameters: p.baseAddress!, rate: rate)
   }
-  return (y, dx, gradient, fusedDx, fused, fusedFirst)
+  return LayerRun(
+    y: y, dx: dx, gradient: gradient, fusedDx: fusedDx, fused: fused, fusedFirst: fusedFirst)
 }
 
 @Suite struct Conv2DStridePaddingTests {
   @Test(arguments: ConvolutionCase.stridedOrPadded)
   func gradientsMatchFiniteDifferences(geometry: ConvolutionCase) {
     let layer = geometry.layer()
-    #expect(layer.outputShape == .image(
-      height: geometry.outputHeight, width: geometry.outputWidth, channels: geometry.outputs))
+    let expected = TensorShape.image(
+      height: geometry.outputHeight, width: geometry.outputWidth, channels: geometry.outputs)
+    #expect(layer.outputShape == expected)
     let report = checkGradients(of: layer, batchSize: 2)
     #expect(report.passed, "\(report)")
   }
@@ -140,7 +152,9 @@ private func runLayer(
     let layer = geometry.layer()
     let batch = 3
     var generator = SeededGenerator(seed: 5)
-    let x = (0..<(batch * geometry.input.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let x = (0..<(batch * geometry.input.count)).map { _ in
+      Float.random(in: -1...1, using: &generator)
+    }
     let dy = (0..<(batch * layer.outputShape.count)).map { _ in
       Float.random(in: -1...1, using: &generator)
     }
@@ -155,11 +169,13 @@ private func runLayer(
 
   /// Forward, ∂x, ∂W, ∂b and the fused steps against the textbook loops, bit for bit: the data
   /// are quarters, so every sum is exact. Includes stride 1 without padding, the paper's path.
-  @Test(arguments: ConvolutionCase.stridedOrPadded + [
-    ConvolutionCase(height: 6, width: 5, channels: 2, outputs: 3, kernel: 3, stride: 1, padding: 0),
-    ConvolutionCase(
-      height: 7, width: 6, channels: 3, outputs: 2, kernel: 2, stride: 1, padding: 0, budget: 1),
-  ])
+  @Test(
+    arguments: ConvolutionCase.stridedOrPadded + [
+      ConvolutionCase(
+        height: 6, width: 5, channels: 2, outputs: 3, kernel: 3, stride: 1, padding: 0),
+      ConvolutionCase(
+        height: 7, width: 6, channels: 3, outputs: 2, kernel: 2, stride: 1, padding: 0, budget: 1),
+    ])
   func matchesNaiveLoopsExactly(geometry: ConvolutionCase) {
     let layer = geometry.layer()
     let batch = 2
@@ -205,10 +221,12 @@ private func runLayer(
     let explicit = Conv2D(input: shape, outputChannels: 32, kernelSize: 5, stride: 1, padding: 0)
     #expect(plain.description == "Conv2D(1→32, 5×5)")
     #expect(explicit.description == plain.description)
-    #expect(Conv2D(input: shape, outputChannels: 32, kernelSize: 5, stride: 2).description
-      == "Conv2D(1→32, 5×5, stride 2)")
-    #expect(Conv2D(input: shape, outputChannels: 32, kernelSize: 5, padding: 2).description
-      == "Conv2D(1→32, 5×5, padding 2)")
+    #expect(
+      Conv2D(input: shape, outputChannels: 32, kernelSize: 5, stride: 2).description
+        == "Conv2D(1→32, 5×5, stride 2)")
+    #expect(
+      Conv2D(input: shape, outputChannels: 32, kernelSize: 5, padding: 2).description
+        == "Conv2D(1→32, 5×5, padding 2)")
     let both = Conv2D(input: shape, outputChannels: 32, kernelSize: 5, stride: 2, padding: 2)
     #expect(both.description == "Conv2D(1→32, 5×5, stride 2, padding 2)")
     #expect(both.parameterShapes == plain.parameterShapes)

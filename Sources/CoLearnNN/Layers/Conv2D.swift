@@ -53,6 +53,9 @@ public final class Conv2D: Layer {
   /// `padding` ≥ 0; the kernel fits the padded input (k ≤ H + 2p and k ≤ W + 2p).
   ///
   /// - Parameters:
+  ///   - input: the per-sample image shape [H, W, C].
+  ///   - outputChannels: O, the number of filters.
+  ///   - kernelSize: k, the side of the square filters.
   ///   - stride: s; 1 by default.
   ///   - padding: p; 0 by default.
   ///   - columnBudgetBytes: the size the im2col rows of one chunk of samples may take
@@ -62,7 +65,8 @@ public final class Conv2D: Layer {
     columnBudgetBytes: Int = Conv2D.defaultColumnBudgetBytes
   ) {
     precondition(input.dimensions.count == 3, "Conv2D needs an image input, got \(input)")
-    precondition(outputChannels >= 1, "Conv2D needs at least one output channel, got \(outputChannels)")
+    precondition(
+      outputChannels >= 1, "Conv2D needs at least one output channel, got \(outputChannels)")
     precondition(kernelSize >= 1, "Conv2D kernel size must be at least 1, got \(kernelSize)")
     precondition(stride >= 1, "Conv2D stride must be at least 1, got \(stride)")
     precondition(padding >= 0, "Conv2D padding must be non-negative, got \(padding)")
