@@ -1,15 +1,22 @@
 import CoLearnTensor
 
-/// A 2-D convolution with stride 1 and no padding (Torch7 `nn.SpatialConvolution`), lowered to
-/// one GEMM per batch through im2col in the channels-last layout.
+/// A 2-D convolution (Torch7 `nn.SpatialConvolution`), with a stride and zero padding, lowered
+/// to one GEMM per batch through im2col in the channels-last layout.
 ///
 /// Parameters, in order: `weight` [outputChannels, kernel, kernel, inputChannels] (so that one
-/// weight row matches one im2col row), `bias` [outputChannels].
+/// weight row matches one im2col row), `bias` [outputChannels]. Stride and padding do not change
+/// them.
 ///
-/// Shapes: x [B, H, W, C] → y [B, H−k+1, W−k+1, O]. With P = (H−k+1)(W−k+1) output positions and
+/// Shapes: x [B, H, W, C] → y [B, H′, W′, O] with H′ = ⌊(H + 2p − k)/s⌋ + 1 and
+/// W′ = ⌊(W + 2p − k)/s⌋ + 1 (stride s, padding p: p zero rows and columns on every side; the
+/// paper's models use s = 1, p = 0, so H′ = H − k + 1). With P = H′·W′ output positions and
 /// K = k·k·C:
 /// - forward: col [B·P, K] = im2col(x); y [B·P, O] = col·Wᵀ + b;
 /// - backward: ∂W = ∂yᵀ·col; ∂b = Σ_rows ∂y; ∂col = ∂y·W; ∂x = col2im(∂col).
+///
+/// im2col writes zeros for the padded positions of a patch and col2im drops them. Stride 1
+/// without padding keeps its own copy loops (each patch is k contiguous runs of k·C values);
+/// any other stride or padding takes a general loop that clips each run to the image.
 ///
 /// The batch runs in chunks of samples whose im2col rows fit in a few megabytes (see
 /// `columnBudgetBytes`); the chunk's im2col rows are the one workspace, reused for ∂col.
@@ -20,6 +27,10 @@ public final class Conv2D: Layer {
   public let outputChannels: Int
   /// The kernel side k.
   public let kernelSize: Int
+  /// The step s between neighbouring output positions, in input pixels (≥ 1).
+  public let stride: Int
+  /// The zero rows and columns p added on each of the four sides of the input (≥ 0).
+  public let padding: Int
 
   private let inputHeight: Int
   private let inputWidth: Int
@@ -28,38 +39,65 @@ public final class Conv2D: Layer {
   private let outputWidth: Int
   /// K = k·k·C, the length of one im2col row.
   private let patchSize: Int
+  /// Stride 1 and no padding: the paper's convolutions, with their own im2col/col2im loops.
+  private let isDense: Bool
   private var columns = FloatBuffer(count: 0)
   /// ∂W staged by the fused SGD path of a layer that also propagates ∂x.
   private var weightScratch = FloatBuffer(count: 0)
 
-  /// A convolution of `input` ([H, W, C]) with `outputChannels` filters of side `kernelSize`.
+  /// A convolution of `input` ([H, W, C]) with `outputChannels` filters of side `kernelSize`,
+  /// moved `stride` pixels at a time over the input padded with `padding` zeros on each side.
   ///
-  /// - Parameter columnBudgetBytes: the size the im2col rows of one chunk of samples may take
-  ///   (at least one sample per chunk); see ``defaultColumnBudgetBytes``.
+  /// Preconditions (programmer errors; a model file is checked before its layers are built):
+  /// `input` is an image shape; `outputChannels` ≥ 1; `kernelSize` ≥ 1; `stride` ≥ 1;
+  /// `padding` ≥ 0; the kernel fits the padded input (k ≤ H + 2p and k ≤ W + 2p).
+  ///
+  /// - Parameters:
+  ///   - input: the per-sample image shape [H, W, C].
+  ///   - outputChannels: O, the number of filters.
+  ///   - kernelSize: k, the side of the square filters.
+  ///   - stride: s; 1 by default.
+  ///   - padding: p; 0 by default.
+  ///   - columnBudgetBytes: the size the im2col rows of one chunk of samples may take
+  ///     (at least one sample per chunk); see ``defaultColumnBudgetBytes``.
   public init(
-    input: TensorShape, outputChannels: Int, kernelSize: Int,
+    input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     columnBudgetBytes: Int = Conv2D.defaultColumnBudgetBytes
   ) {
     precondition(input.dimensions.count == 3, "Conv2D needs an image input, got \(input)")
     precondition(
-      kernelSize >= 1 && kernelSize <= input.height && kernelSize <= input.width,
-      "kernel \(kernelSize) does not fit input \(input)")
+      outputChannels >= 1, "Conv2D needs at least one output channel, got \(outputChannels)")
+    precondition(kernelSize >= 1, "Conv2D kernel size must be at least 1, got \(kernelSize)")
+    precondition(stride >= 1, "Conv2D stride must be at least 1, got \(stride)")
+    precondition(padding >= 0, "Conv2D padding must be non-negative, got \(padding)")
+    precondition(
+      kernelSize <= input.height + 2 * padding && kernelSize <= input.width + 2 * padding,
+      "kernel \(kernelSize) does not fit input \(input) with padding \(padding)")
     inputShape = input
     inputHeight = input.height
     inputWidth = input.width
     inputChannels = input.channels
     self.outputChannels = outputChannels
     self.kernelSize = kernelSize
-    outputHeight = input.height - kernelSize + 1
-    outputWidth = input.width - kernelSize + 1
+    self.stride = stride
+    self.padding = padding
+    isDense = stride == 1 && padding == 0
+    outputHeight = (input.height + 2 * padding - kernelSize) / stride + 1
+    outputWidth = (input.width + 2 * padding - kernelSize) / stride + 1
     patchSize = kernelSize * kernelSize * input.channels
     outputShape = .image(height: outputHeight, width: outputWidth, channels: outputChannels)
     let sampleBytes = outputHeight * outputWidth * patchSize * MemoryLayout<Float>.stride
     chunkSamples = max(1, columnBudgetBytes / sampleBytes)
   }
 
+  /// `Conv2D(C→O, k×k)`, followed by `, stride s` and `, padding p` when they are not 1 and 0
+  /// (so the descriptions of stride-1 unpadded layers, which the model hash reads, stay as they
+  /// were).
   public var description: String {
-    "Conv2D(\(inputChannels)→\(outputChannels), \(kernelSize)×\(kernelSize))"
+    var text = "Conv2D(\(inputChannels)→\(outputChannels), \(kernelSize)×\(kernelSize)"
+    if stride != 1 { text += ", stride \(stride)" }
+    if padding != 0 { text += ", padding \(padding)" }
+    return text + ")"
   }
 
   public var parameterShapes: [ParameterShape] {
@@ -204,15 +242,16 @@ public final class Conv2D: Layer {
     }
   }
 
-
-
   // MARK: - im2col / col2im
 
   /// Copies every k×k×C patch into one row of `col` [B·P, K]. In channels-last layout a patch
   /// row of k pixels is k·C contiguous values, so each patch is k contiguous copies.
+  ///
+  /// Strided or padded layers take ``clippedImageToColumns(_:batchSize:into:)`` instead.
   private func imageToColumns(
     _ x: UnsafePointer<Float>, batchSize: Int, into col: UnsafeMutablePointer<Float>
   ) {
+    guard isDense else { return clippedImageToColumns(x, batchSize: batchSize, into: col) }
     let rowStride = inputWidth * inputChannels
     let run = kernelSize * inputChannels
     let imageSize = inputHeight * rowStride
@@ -237,9 +276,12 @@ public final class Conv2D: Layer {
 
   /// The adjoint of ``imageToColumns(_:batchSize:into:)``: sums each row of `col` back into the
   /// k×k×C patch it came from.
+  ///
+  /// Strided or padded layers take ``clippedColumnsToImage(_:batchSize:into:)`` instead.
   private func columnsToImage(
     _ col: UnsafePointer<Float>, batchSize: Int, into x: UnsafeMutablePointer<Float>
   ) {
+    guard isDense else { return clippedColumnsToImage(col, batchSize: batchSize, into: x) }
     let rowStride = inputWidth * inputChannels
     let run = kernelSize * inputChannels
     let imageSize = inputHeight * rowStride
@@ -256,6 +298,89 @@ public final class Conv2D: Layer {
               for i in 0..<run { destination[i] += source[i] }
               source += run
               destination += rowStride
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // MARK: - Strided or padded im2col / col2im
+
+  /// The part of one patch row that lies inside the image, for the output column whose patch
+  /// starts at input column `left` (= ow·s − p, negative in the left padding): the kernel
+  /// columns `first..<end` are real pixels, those before and after are padding. Empty
+  /// (`first >= end`) when the whole row is padding.
+  private func insideColumns(left: Int) -> (first: Int, end: Int) {
+    (max(0, -left), min(kernelSize, inputWidth - left))
+  }
+
+  /// ``imageToColumns(_:batchSize:into:)`` for any stride and padding: output position (oh, ow)
+  /// reads the patch whose top-left corner is input pixel (oh·s − p, ow·s − p); each of its k
+  /// rows is clipped to the image and the padded values are written as zeros.
+  private func clippedImageToColumns(
+    _ x: UnsafePointer<Float>, batchSize: Int, into col: UnsafeMutablePointer<Float>
+  ) {
+    let channels = inputChannels
+    let run = kernelSize * channels
+    let imageSize = inputShape.count
+    let sampleColumns = positions * patchSize
+    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
+      var destination = col + samples.lowerBound * sampleColumns
+      for b in samples {
+        let image = x + b * imageSize
+        for oh in 0..<outputHeight {
+          let top = oh * stride - padding
+          for ow in 0..<outputWidth {
+            let left = ow * stride - padding
+            let (first, end) = insideColumns(left: left)
+            for kh in 0..<kernelSize {
+              let ih = top + kh
+              if ih < 0 || ih >= inputHeight || first >= end {
+                destination.update(repeating: 0, count: run)
+              } else {
+                let lead = first * channels
+                let copied = (end - first) * channels
+                destination.update(repeating: 0, count: lead)
+                (destination + lead).update(
+                  from: image + (ih * inputWidth + left + first) * channels, count: copied)
+                (destination + lead + copied).update(repeating: 0, count: run - lead - copied)
+              }
+              destination += run
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The adjoint of ``clippedImageToColumns(_:batchSize:into:)``: sums the in-image part of each
+  /// row of `col` back into its patch and drops the padded part.
+  private func clippedColumnsToImage(
+    _ col: UnsafePointer<Float>, batchSize: Int, into x: UnsafeMutablePointer<Float>
+  ) {
+    let channels = inputChannels
+    let run = kernelSize * channels
+    let imageSize = inputShape.count
+    let sampleColumns = positions * patchSize
+    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
+      (x + samples.lowerBound * imageSize).update(repeating: 0, count: samples.count * imageSize)
+      var source = col + samples.lowerBound * sampleColumns
+      for b in samples {
+        let image = x + b * imageSize
+        for oh in 0..<outputHeight {
+          let top = oh * stride - padding
+          for ow in 0..<outputWidth {
+            let left = ow * stride - padding
+            let (first, end) = insideColumns(left: left)
+            for kh in 0..<kernelSize {
+              let ih = top + kh
+              if ih >= 0 && ih < inputHeight && first < end {
+                let from = source + first * channels
+                let to = image + (ih * inputWidth + left + first) * channels
+                for i in 0..<((end - first) * channels) { to[i] += from[i] }
+              }
+              source += run
             }
           }
         }
