@@ -85,7 +85,8 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
       case .conv2d(let channels, let kernel, let stride, let padding):
         built.append(
           Conv2D(
-            input: shape, outputChannels: channels, kernelSize: kernel))  // TEMP-NN stride: stride, padding: padding
+            input: shape, outputChannels: channels, kernelSize: kernel, stride: stride,
+            padding: padding))
       case .maxPool(let size, let stride):
         built.append(MaxPool2D(input: shape, size: size, stride: stride))
       case .l2Pool(let size, let stride):
@@ -96,7 +97,7 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
         built.append(BatchNorm(input: shape, perChannel: perChannel))
       case .relu: built.append(ReLU(input: shape))
       case .tanh: built.append(Tanh(input: shape))
-      case .sigmoid: preconditionFailure("TEMP-NN")  // built.append(Sigmoid(input: shape))
+      case .sigmoid: built.append(Sigmoid(input: shape))
       case .flatten: break
       case .logSoftmax: built.append(LogSoftmax(input: shape))
       }
@@ -200,10 +201,6 @@ extension ModelSpec {
         try positive(stride, "stride")
         try positive(padding, "padding", atLeast: 0)
         let (h, w, _) = try image("a convolution")
-        // TEMP-NN: until Conv2D takes a stride and padding.
-        guard stride == 1, padding == 0 else {
-          throw refuse("stride and padding other than 1 and 0 are not supported yet")
-        }
         guard kernel <= h + 2 * padding, kernel <= w + 2 * padding else {
           throw refuse(
             "kernel \(kernel) does not fit the \(h)×\(w) input"
@@ -229,8 +226,7 @@ extension ModelSpec {
         _ = try image("subtractive normalisation")
       case .batchNorm(let perChannel):
         if perChannel { _ = try image("per-channel batch normalisation") }
-      case .relu, .tanh: break
-      case .sigmoid: throw refuse("sigmoid is not supported yet; use tanh")  // TEMP-NN
+      case .relu, .tanh, .sigmoid: break
       case .flatten: shape = TensorShape(shape.count)
       case .logSoftmax:
         guard offset == layers.count - 1 else {
