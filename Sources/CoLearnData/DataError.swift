@@ -91,7 +91,8 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
   case malformedArchive(path: String, reason: String)
 
   /// Data that does not match the dataset schema in force (a missing or extra column, an
-  /// unknown category or label, another sample shape). `path` is the data file.
+  /// unknown category or label, another sample shape). `path` is the data file; `reason`
+  /// names it and the difference.
   case schemaMismatch(path: String, reason: String)
 
   /// A schema file that cannot be decoded or is of an unknown format version.
@@ -170,9 +171,9 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
     case .malformedArchive(let path, let reason):
       return "\(path) is not a readable .npz (ZIP) archive: \(reason); write it again with "
         + "np.savez or np.savez_compressed"
-    case .schemaMismatch(let path, let reason):
-      return "\(path) does not match the dataset schema: \(reason); every participant must "
-        + "use data with the schema's columns, categories, classes and shape"
+    case .schemaMismatch(_, let reason):
+      return "\(reason); the data must match the federation's dataset schema (its columns, "
+        + "categories, classes and sample shape)"
     case .invalidSchema(let path, let reason):
       return "\(path) is not a usable dataset schema: \(reason); write it again with "
         + "`colearn data describe --out`"
