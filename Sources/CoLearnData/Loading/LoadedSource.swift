@@ -145,7 +145,7 @@ public struct LoadedSource: Sendable {
   static func loadBuiltIn(_ name: DatasetName, schema: DatasetSchema?, request: Request)
     throws(DataError) -> LoadedSource
   {
-    let raw = try loadRawDataset(
+    var raw = try loadRawDataset(
       name, dataDirectory: request.dataDirectory, options: request.options)
     let path = request.dataDirectory.directory(for: name)
     let schema =
@@ -153,9 +153,9 @@ public struct LoadedSource: Sendable {
         try DatasetSchema.describing(
           raw.train, kind: request.source.kind, normalization: Normalization.fit(to: raw.train))
       }
-    return LoadedSource(
-      source: request.source, train: try schema.apply(toIndexed: raw.train, path: path),
-      test: try schema.apply(toIndexed: raw.test, path: path), schema: schema)
+    try schema.apply(toIndexed: &raw.train, path: path)
+    try schema.apply(toIndexed: &raw.test, path: path)
+    return LoadedSource(source: request.source, train: raw.train, test: raw.test, schema: schema)
   }
 
   /// `csv:PATH`.
@@ -260,11 +260,11 @@ public struct LoadedSource: Sendable {
     let name = "\(source.shortName)-test"
     switch source {
     case .builtIn(let dataset):
-      let raw = try loadRawDataset(
-        dataset, dataDirectory: request.dataDirectory, options: request.options)
-      return try schema.apply(
-        toIndexed: raw.test, path: request.dataDirectory.directory(for: dataset)
-      ).renamed(name)
+      var test = try loadRawDataset(
+        dataset, dataDirectory: request.dataDirectory, options: request.options
+      ).test.renamed(name)
+      try schema.apply(toIndexed: &test, path: request.dataDirectory.directory(for: dataset))
+      return test
     case .csv(let path):
       return try schema.encode(CSVTable(contentsOfFile: path), name: name)
     case .npz, .npy, .idx:

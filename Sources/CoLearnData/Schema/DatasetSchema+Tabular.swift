@@ -58,7 +58,7 @@ extension DatasetSchema {
     let rows = statisticsRows ?? Array(table.rows.indices)
     var features: [FeatureColumn] = []
     var offset = 0
-    for (index, name) in table.columns.enumerated() where index != labelIndex {
+    for index in table.columns.indices where index != labelIndex {
       let column = try fitColumn(
         table: table, index: index, offset: offset, imputation: imputation, rows: rows)
       features.append(column)
