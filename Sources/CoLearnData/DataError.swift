@@ -57,6 +57,47 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
   /// request) do not fit together.
   case invalidDataset(name: String, reason: String)
 
+  // MARK: - Bring-your-own data (DataSource, CSV, NumPy, schema)
+
+  /// A `--data` / `--test-data` spelling that is not one of the accepted forms, or a load
+  /// request whose options contradict each other (`reason` names the options).
+  case invalidDataSource(spelling: String, reason: String)
+
+  /// A CSV file that cannot be read as a table: no header, no data rows, an unterminated quoted
+  /// field, a duplicate or empty column name, or an unknown label column. `line` is 1-based
+  /// (the header is line 1); 0 when the problem is not on one line.
+  case malformedCSV(path: String, line: Int, reason: String)
+
+  /// A CSV data row with more or fewer cells than the header has columns.
+  case raggedRow(path: String, line: Int, expected: Int, found: Int)
+
+  /// An empty cell (or a NaN in a numeric column) where a value is needed.
+  case missingValue(path: String, line: Int, column: String)
+
+  /// A cell of a numeric column that is not a finite number (text, or ±infinity).
+  case unparseableCell(path: String, line: Int, column: String, value: String)
+
+  /// A NumPy array whose header is malformed or that this reader does not decode (Fortran
+  /// order, big-endian, an unsupported dtype, a shape that is not samples × …).
+  case unsupportedArray(path: String, array: String, reason: String)
+
+  /// A NumPy array (or a ZIP entry) whose data is shorter than its header announces.
+  case truncatedArray(path: String, array: String, expectedBytes: Int, actualBytes: Int)
+
+  /// An `.npz` archive without an array the loader needs; `available` lists what it has.
+  case missingArray(path: String, array: String, available: [String])
+
+  /// A ZIP (`.npz`) archive whose directory or entries cannot be read.
+  case malformedArchive(path: String, reason: String)
+
+  /// Data that does not match the dataset schema in force (a missing or extra column, an
+  /// unknown category or label, another sample shape). `path` is the data file; `reason`
+  /// names it and the difference.
+  case schemaMismatch(path: String, reason: String)
+
+  /// A schema file that cannot be decoded or is of an unknown format version.
+  case invalidSchema(path: String, reason: String)
+
   public var description: String {
     switch self {
     case .missingFile(let path, let dataset):
@@ -103,6 +144,39 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible {
       return "downloading \(url) failed: \(reason); try again, or fetch with --from DIR"
     case .invalidDataset(let name, let reason):
       return "dataset '\(name)': \(reason)"
+    case .invalidDataSource(let spelling, let reason):
+      return "invalid data source '\(spelling)': \(reason)"
+    case .malformedCSV(let path, let line, let reason):
+      let place = line > 0 ? "\(path), line \(line)" : path
+      return "\(place): \(reason)"
+    case .raggedRow(let path, let line, let expected, let found):
+      return "\(path), line \(line): \(found) cells but the header has \(expected) columns; "
+        + "quote cells that contain commas (\"a,b\") and give every row one cell per column"
+    case .missingValue(let path, let line, let column):
+      return "\(path), line \(line), column '\(column)': missing value; fill it in, drop the "
+        + "row, or pass --impute mean to use the training mean of a numeric column"
+    case .unparseableCell(let path, let line, let column, let value):
+      return "\(path), line \(line), column '\(column)': '\(value)' is not a finite number, "
+        + "but other cells of this numeric column are numbers; fix the cell (a column is "
+        + "categorical only when none of its cells is a number)"
+    case .unsupportedArray(let path, let array, let reason):
+      return "\(path), array '\(array)': \(reason)"
+    case .truncatedArray(let path, let array, let expected, let actual):
+      return "\(path), array '\(array)' is truncated: its header announces \(expected) bytes "
+        + "of data, the file holds \(actual); write the array again (np.save / np.savez)"
+    case .missingArray(let path, let array, let available):
+      let list = available.isEmpty ? "no arrays" : available.joined(separator: ", ")
+      return "\(path) has no array '\(array)' (it holds \(list)); save the samples as "
+        + "x_train/y_train (optionally x_test/y_test) or x/y, e.g. np.savez(path, x=X, y=Y)"
+    case .malformedArchive(let path, let reason):
+      return "\(path) is not a readable .npz (ZIP) archive: \(reason); write it again with "
+        + "np.savez or np.savez_compressed"
+    case .schemaMismatch(_, let reason):
+      return "\(reason); the data must match the federation's dataset schema (its columns, "
+        + "categories, classes and sample shape)"
+    case .invalidSchema(let path, let reason):
+      return "\(path) is not a usable dataset schema: \(reason); write it again with "
+        + "`colearn data describe --out`"
     }
   }
 }

@@ -2,7 +2,9 @@
 /// sample-major, in one `[Float]`, and one `Int32` label per sample (SPEC §3).
 ///
 /// Samples are channels-last, `[height, width, channels]` (MNIST `[32, 32, 1]`, SVHN
-/// `[32, 32, 3]`): sample `i` occupies `features[i * sampleSize ..< (i + 1) * sampleSize]`.
+/// `[32, 32, 3]`, 8 × 8 digits from an `.npz` `[8, 8, 1]`), or `[features]` for tabular data
+/// (a CSV table's columns after one-hot encoding): sample `i` occupies
+/// `features[i * sampleSize ..< (i + 1) * sampleSize]`.
 /// Values are whatever the loader produced: raw 0…255 intensities before
 /// ``normalize(with:)``, standardised values after it.
 ///
@@ -16,7 +18,7 @@ public struct Dataset: Sendable {
   public private(set) var features: [Float]
   /// One label per sample, in `0..<classCount`.
   public private(set) var labels: [Int32]
-  /// The number of classes (10 for MNIST and SVHN).
+  /// The number of classes (10 for MNIST and SVHN; a ``DatasetSchema``'s class count otherwise).
   public let classCount: Int
 
   /// The number of samples.

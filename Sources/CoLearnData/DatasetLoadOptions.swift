@@ -36,6 +36,20 @@ public func loadDataset(
   _ name: DatasetName, dataDirectory: DataDirectory,
   options: DatasetLoadOptions = DatasetLoadOptions()
 ) throws(DataError) -> (train: Dataset, test: Dataset, normalization: Normalization) {
+  var (train, test) = try loadRawDataset(name, dataDirectory: dataDirectory, options: options)
+  let normalization = Normalization.fit(to: train)
+  train.normalize(with: normalization)
+  test.normalize(with: normalization)
+  return (train, test, normalization)
+}
+
+/// The training and test sets of a built-in dataset on their raw scale (0…255), with the
+/// options' limits applied: what ``loadDataset(_:dataDirectory:options:)`` standardises.
+///
+/// - Throws: ``DataError`` naming the file that is missing or damaged and what to do.
+func loadRawDataset(
+  _ name: DatasetName, dataDirectory: DataDirectory, options: DatasetLoadOptions
+) throws(DataError) -> (train: Dataset, test: Dataset) {
   let directory = dataDirectory.directory(for: name)
   var train: Dataset
   var test: Dataset
@@ -49,8 +63,5 @@ public func loadDataset(
   }
   if let limit = options.trainLimit { train = train.prefix(limit) }
   if let limit = options.testLimit { test = test.prefix(limit) }
-  let normalization = Normalization.fit(to: train)
-  train.normalize(with: normalization)
-  test.normalize(with: normalization)
-  return (train, test, normalization)
+  return (train, test)
 }

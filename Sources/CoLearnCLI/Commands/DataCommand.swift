@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoLearnData
+import Foundation
 
 /// `colearn data`: get the datasets onto this machine and check them (SPEC §3, §11).
 ///
@@ -8,14 +9,17 @@ import CoLearnData
 ///   atomically into `<data>/<dataset>/`.
 /// - `colearn data verify mnist|svhn [--data-dir DIR]` checks the files in place and prints the
 ///   sample counts and class histograms.
+/// - `colearn data describe --data SPEC [--label-column NAME] [--out schema.json]` loads any
+///   data source (``DataSource``), prints a summary and writes the fitted ``DatasetSchema``;
+///   with `--schema FILE` it checks the data against a shared schema instead.
 ///
 /// Errors are ``DataError`` values whose messages name the file and the remedy; they are
 /// printed as is and the command exits with status 1.
 public struct DataCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "data",
-    abstract: "Fetch and verify the MNIST and SVHN datasets.",
-    subcommands: [Fetch.self, Verify.self])
+    abstract: "Fetch and verify MNIST and SVHN; describe any dataset and write its schema.",
+    subcommands: [Fetch.self, Verify.self, Describe.self])
 
   public init() {}
 
@@ -100,4 +104,113 @@ public struct DataCommand: AsyncParsableCommand {
       print("\(dataset.displayName) OK")
     }
   }
+
+  /// `colearn data describe`.
+  public struct Describe: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+      abstract: "Summarise a dataset and write its schema (columns, statistics, classes).",
+      discussion: """
+        SPEC is one of: \(DataSource.acceptedForms). The schema records the sample shape, \
+        each CSV column (numeric with its training mean and deviation, or categorical with its \
+        sorted categories and one-hot positions), the label column and class list, and for \
+        array data the per-channel mean and deviation. Every institution of a federation \
+        standardises with the same schema; fitting it on one institution's data reveals \
+        aggregate statistics of that data. With --schema FILE the data is checked against a \
+        shared schema instead (a mismatch names the column, category, class or shape). \
+        With --test-fraction the statistics come from the training part only, as in `train`.
+        """)
+
+    @Option(
+      name: .customLong("data"),
+      help: ArgumentHelp("The data source (e.g. csv:hospital.csv, npz:digits.npz).", valueName: "spec"))
+    public var source: String
+
+    @Option(help: ArgumentHelp("The label column of a CSV source.", valueName: "name"))
+    public var labelColumn: String?
+
+    @Option(help: "Missing numeric CSV cells: none (an error) or mean (the training mean).")
+    public var impute: DatasetSchema.Imputation?
+
+    @Option(help: ArgumentHelp("A separate test source, checked against the schema.", valueName: "spec"))
+    public var testData: String?
+
+    @Option(help: ArgumentHelp("Hold out this share of each class as the test set.", valueName: "f"))
+    public var testFraction: Double?
+
+    @Option(help: "Seeds the --test-fraction split.")
+    public var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Check the data against this schema instead of fitting one.", valueName: "file"))
+    public var schema: String?
+
+    @Option(help: ArgumentHelp("Write the schema as JSON to this file (atomically).", valueName: "file"))
+    public var out: String?
+
+    @OptionGroup public var data: DataOptions
+
+    public init() {}
+
+    public func validate() throws {
+      if let testFraction, !(testFraction > 0 && testFraction < 1) {
+        throw ValidationError("--test-fraction must lie strictly between 0 and 1, got \(testFraction)")
+      }
+    }
+
+    public func run() throws {
+      let source = try DataSource(parsing: source)
+      let testSource = try testData.map(DataSource.init(parsing:))
+      let given = try schema.map(DatasetSchema.init(contentsOfFile:))
+      let loaded = try LoadedSource.load(
+        source, testSource: testSource, testFraction: testFraction, labelColumn: labelColumn,
+        imputation: impute, schema: given, seed: seed, dataDirectory: data.dataDirectory,
+        requiresTestSet: false)
+      for line in Self.summary(of: loaded) { print(line) }
+      if let schema { print("matches the schema in \(schema)") }
+      if let out {
+        try loaded.schema.write(toPath: out)
+        print("schema written to \(out)")
+      }
+    }
+
+    /// The human summary: source, sample counts, shape, features, classes with counts and the
+    /// schema fingerprint.
+    static func summary(of loaded: LoadedSource) -> [String] {
+      let schema = loaded.schema
+      var lines = [
+        "source: \(loaded.source) (\(schema.sourceKind.rawValue))",
+        "samples: \(loaded.train.count) training, \(loaded.test.count) test",
+        "input shape: \(schema.inputShape)",
+      ]
+      if schema.sourceKind.isTabular {
+        let categorical = schema.features.filter { $0.kind == .categorical }
+        lines.append(
+          "features: \(schema.features.count) columns → \(schema.sampleSize) values "
+            + "(\(schema.features.count - categorical.count) numeric, \(categorical.count) "
+            + "categorical)")
+        for column in categorical {
+          let categories = column.categories ?? []
+          lines.append(
+            "  \(column.name): \(categories.count) categories (\(categories.prefix(8).joined(separator: ", "))"
+              + (categories.count > 8 ? ", …)" : ")"))
+        }
+        lines.append("label: \(schema.labelColumn ?? "")")
+      } else if let normalization = schema.normalization {
+        let means = normalization.mean.map { String(format: "%.4g", $0) }.joined(separator: ", ")
+        let deviations = normalization.standardDeviation.map { String(format: "%.4g", $0) }
+          .joined(separator: ", ")
+        lines.append("per-channel mean [\(means)], standard deviation [\(deviations)]")
+      }
+      let train = loaded.train.classHistogram()
+      let test = loaded.test.classHistogram()
+      lines.append("classes: \(schema.classes.count)")
+      for (index, name) in schema.classes.enumerated() {
+        let testPart = loaded.test.count > 0 ? ", \(test[index]) test" : ""
+        lines.append("  \(index) \(name): \(train[index]) training\(testPart)")
+      }
+      lines.append("schema fingerprint: \(schema.fingerprint)")
+      return lines
+    }
+  }
 }
+
+extension DatasetSchema.Imputation: ExpressibleByArgument {}

@@ -1,7 +1,8 @@
 import CZlib
 
-/// Decompression of gzip and zlib streams with zlib's `inflate`, for IDX `.gz` files and the
-/// `miCOMPRESSED` elements of MATLAB files.
+/// Decompression of gzip, zlib and raw deflate streams with zlib's `inflate`, for IDX `.gz`
+/// files, the `miCOMPRESSED` elements of MATLAB files and the deflated entries of `.npz` (ZIP)
+/// archives.
 ///
 /// The output goes into one pre-sized array (the gzip trailer's size, or the caller's hint) that
 /// grows only if the hint was short, so inflating MNIST's 47 MB of training images costs one
@@ -33,18 +34,21 @@ enum Inflate {
   ///   - limit: Stop after this many output bytes and return them (for reading a prefix);
   ///     `nil` inflates to the end of the stream.
   ///   - path: The file, for messages.
+  ///   - raw: `true` for a raw deflate stream without header or trailer (a ZIP entry,
+  ///     zlib `windowBits` −15); `false` detects a gzip or zlib header.
   /// - Returns: The uncompressed bytes (at most `limit` of them).
   /// - Throws: ``DataError/corruptCompressedData(path:reason:)`` when the stream is damaged or
   ///   ends before its end marker.
   static func inflate(
-    _ input: UnsafeRawBufferPointer, sizeHint: Int, limit: Int? = nil, path: String
+    _ input: UnsafeRawBufferPointer, sizeHint: Int, limit: Int? = nil, path: String,
+    raw: Bool = false
   ) throws(DataError) -> [UInt8] {
     guard let inputBase = input.baseAddress, !input.isEmpty else {
       throw .corruptCompressedData(path: path, reason: "the compressed stream is empty")
     }
     var stream = z_stream()
     let initStatus = inflateInit2_(
-      &stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+      &stream, raw ? -15 : 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
     guard initStatus == Z_OK else {
       throw .corruptCompressedData(path: path, reason: "zlib could not start (code \(initStatus))")
     }
