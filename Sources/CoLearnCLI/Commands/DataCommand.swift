@@ -120,28 +120,10 @@ public struct DataCommand: AsyncParsableCommand {
         With --test-fraction the statistics come from the training part only, as in `train`.
         """)
 
-    @Option(
-      name: .customLong("data"),
-      help: ArgumentHelp("The data source (e.g. csv:hospital.csv, npz:digits.npz).", valueName: "spec"))
-    public var source: String
-
-    @Option(help: ArgumentHelp("The label column of a CSV source.", valueName: "name"))
-    public var labelColumn: String?
-
-    @Option(help: "Missing numeric CSV cells: none (an error) or mean (the training mean).")
-    public var impute: DatasetSchema.Imputation?
-
-    @Option(help: ArgumentHelp("A separate test source, checked against the schema.", valueName: "spec"))
-    public var testData: String?
-
-    @Option(help: ArgumentHelp("Hold out this share of each class as the test set.", valueName: "f"))
-    public var testFraction: Double?
+    @OptionGroup var source: DataSourceOptions
 
     @Option(help: "Seeds the --test-fraction split.")
     public var seed: UInt64 = 1
-
-    @Option(help: ArgumentHelp("Check the data against this schema instead of fitting one.", valueName: "file"))
-    public var schema: String?
 
     @Option(help: ArgumentHelp("Write the schema as JSON to this file (atomically).", valueName: "file"))
     public var out: String?
@@ -151,23 +133,22 @@ public struct DataCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-      if let testFraction, !(testFraction > 0 && testFraction < 1) {
-        throw ValidationError("--test-fraction must lie strictly between 0 and 1, got \(testFraction)")
+      guard source.source != nil else {
+        throw ValidationError("give the data to describe with --data SPEC (\(DataSource.acceptedForms))")
       }
     }
 
     public func run() throws {
-      let source = try DataSource(parsing: source)
-      let testSource = try testData.map(DataSource.init(parsing:))
-      let given = try schema.map(DatasetSchema.init(contentsOfFile:))
-      let loaded = try LoadedSource.load(
-        source, testSource: testSource, testFraction: testFraction, labelColumn: labelColumn,
-        imputation: impute, schema: given, seed: seed, dataDirectory: data.dataDirectory,
-        requiresTestSet: false)
+      let loaded = try source.loadUnchecked(
+        directory: data.dataDirectory, seed: seed, requiresTestSet: false)
       for line in Self.summary(of: loaded) { print(line) }
-      if let schema { print("matches the schema in \(schema)") }
+      if let schema = source.schema { print("matches the schema in \(schema)") }
       if let out {
-        try loaded.schema.write(toPath: out)
+        do {
+          try loaded.schema.write(toPath: out)
+        } catch {
+          throw CLIError("\(error)")
+        }
         print("schema written to \(out)")
       }
     }

@@ -24,6 +24,8 @@ struct SimulationSetup {
   var outPath: String
   var banner: String
   var privacyReport: PrivacyReport?
+  /// The schema the data was standardised with (written to the run directory).
+  var schema: DatasetSchema
 
   /// A simulation that can be checkpointed (not one over gRPC).
   var checkpointable: (any CheckpointableSimulation)? {
@@ -38,9 +40,16 @@ struct SimulationSetup {
     BLAS.setThreadCount(threads)
     let partition = try command.federation.partitionScheme()
 
-    let loaded = try command.data.load(
-      for: spec, options: DatasetLoadOptions(testLimit: command.testLimit))
-    let size = command.federation.shardSize ?? max(1, loaded.train.count / 100)
+    let loaded = try command.source.load(
+      for: spec, directory: command.data.dataDirectory, seed: command.training.seed,
+      options: DatasetLoadOptions(testLimit: command.testLimit))
+    schema = loaded.schema
+    // The paper's 1% of MNIST or SVHN per participant; a user's own (smaller) data is split
+    // among the participants whole.
+    let builtIn = loaded.source.kind == .mnist || loaded.source.kind == .svhn
+    let size =
+      command.federation.shardSize
+      ?? max(1, builtIn ? loaded.train.count / 100 : loaded.train.count / command.federation.participants)
     shardSize = size
     let participants = command.federation.participants
     var generator = SeededGenerator(seed: command.training.seed)
@@ -98,8 +107,8 @@ struct SimulationSetup {
     record = SimulationRecord.Configuration(
       command: "simulate", algorithm: algorithm.rawValue, localEpochs: command.localEpochs,
       model: spec.name, parameterCount: network.parameterCount,
-      modelHash: spec.specificationHash, dataset: loaded.name.rawValue,
-      dataDirectory: loaded.directory.path, partition: partition.description, shardSize: size,
+      modelHash: spec.specificationHash, dataset: loaded.source.description,
+      dataDirectory: command.data.dataDirectory.path, partition: partition.description, shardSize: size,
       testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: command.rounds,
       evalEvery: command.evalEvery, seed: command.training.seed, threads: threads,
       blas: BLAS.configuration)

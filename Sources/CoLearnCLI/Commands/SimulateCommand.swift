@@ -29,6 +29,7 @@ struct SimulateCommand: ParsableCommand {
 
   @OptionGroup var training: TrainingOptions
   @OptionGroup var data: DataOptions
+  @OptionGroup var source: DataSourceOptions
   @OptionGroup var federation: FederationOptions
   @OptionGroup var upload: UploadOptions
 
@@ -121,6 +122,7 @@ struct SimulateCommand: ParsableCommand {
       keepingRowsThrough: resume ? progress.rounds : nil)
     defer { run.close() }
     try run.writeJSON(setup.record, to: "config.json")
+    try run.writeSchema(setup.schema)
 
     var console = RunConsole(observer: observer, total: rounds - progress.rounds, unit: "rounds")
     console.say(setup.banner)

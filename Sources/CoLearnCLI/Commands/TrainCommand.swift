@@ -22,6 +22,7 @@ struct TrainCommand: ParsableCommand {
 
   @OptionGroup var training: TrainingOptions
   @OptionGroup var data: DataOptions
+  @OptionGroup var source: DataSourceOptions
 
   @Option(help: "Passes over the training set.")
   var epochs: Int = 10
@@ -71,15 +72,14 @@ struct TrainCommand: ParsableCommand {
     let threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
     BLAS.setThreadCount(threads)
 
-    let loaded = try data.load(
-      for: spec,
+    let directory = data.dataDirectory
+    let loaded = try source.load(
+      for: spec, directory: directory, seed: training.seed,
       options: DatasetLoadOptions(
         svhnTraining: svhnTrainSize.map { .trainAndExtra(count: $0) } ?? .train,
         trainLimit: trainLimit, testLimit: testLimit))
     let train = loaded.train.labeledSamples
     let test = loaded.test.labeledSamples
-    let directory = loaded.directory
-    let datasetName = loaded.name
 
     let outPath = out ?? "runs/train-\(spec.name)-\(training.seed)"
     let run = try RunDirectory(
@@ -91,14 +91,16 @@ struct TrainCommand: ParsableCommand {
     defer { run.close() }
     let record = TrainRecord.Configuration(
       command: "train", model: spec.name, parameterCount: spec.parameterCount,
-      modelHash: spec.specificationHash, dataset: datasetName.rawValue,
+      modelHash: spec.specificationHash, dataset: loaded.source.description,
       dataDirectory: directory.path, trainSamples: train.count, testSamples: test.count,
-      normalizationMean: loaded.normalization.mean,
-      normalizationStandardDeviation: loaded.normalization.standardDeviation,
+      normalizationMean: loaded.normalization?.mean,
+      normalizationStandardDeviation: loaded.normalization?.standardDeviation,
+      schemaFingerprint: loaded.schema.fingerprint,
       epochs: epochs, batchSize: configuration.batchSize, lr: configuration.learningRate,
       lrDecay: configuration.learningRateDecay, selectFraction: selectFraction,
       seed: training.seed, threads: threads, blas: BLAS.configuration)
     try run.writeJSON(record, to: "config.json")
+    try run.writeSchema(loaded.schema)
 
     var generator = SeededGenerator(seed: training.seed)
     let network = spec.makeNetwork()
@@ -171,8 +173,10 @@ enum TrainRecord {
     var dataDirectory: String
     var trainSamples: Int
     var testSamples: Int
-    var normalizationMean: [Float]
-    var normalizationStandardDeviation: [Float]
+    var normalizationMean: [Float]?
+    var normalizationStandardDeviation: [Float]?
+    /// The SHA-256 of the dataset schema (schema.json beside this file).
+    var schemaFingerprint: String
     var epochs: Int
     var batchSize: Int
     var lr: Float

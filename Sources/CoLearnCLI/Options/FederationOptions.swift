@@ -14,7 +14,7 @@ struct FederationOptions: ParsableArguments {
 
   @Option(
     name: .customLong("shard-size"),
-    help: "Training samples per participant (default: 1% of the training set).")
+    help: "Training samples per participant (default: 1% of MNIST or SVHN; a file is split whole among the participants).")
   var shardSize: Int?
 
   @Option(help: "How the training set is split: iid, dirichlet:ALPHA or classes:K (by label).")

@@ -1,3 +1,4 @@
+import CoLearnData
 import Foundation
 
 /// A run's output directory: the resolved configuration, a per-epoch (or per-round) CSV, and a
@@ -61,6 +62,16 @@ struct RunDirectory {
   /// Appends one CSV row.
   func append(row: [String]) {
     csv.write(Data((row.joined(separator: ",") + "\n").utf8))
+  }
+
+  /// Writes the dataset schema the run standardised its data with to `schema.json`, so that a
+  /// trained model can be used on new data (and a deployment can share it).
+  func writeSchema(_ schema: DatasetSchema) throws {
+    do {
+      try schema.write(toPath: url.appendingPathComponent("schema.json").path)
+    } catch {
+      throw CLIError("\(error)")
+    }
   }
 
   /// Writes `value` as pretty-printed JSON to `name` atomically.
