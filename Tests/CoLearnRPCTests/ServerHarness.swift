@@ -28,7 +28,7 @@ struct ServerHarness {
     order: ExchangeOrder = .roundRobin, participants: Int = 3, uploadFraction: Double = 0.5,
     maxRequestBytes: Int = 4 << 20, maxLeaseMilliseconds: UInt32 = 60_000,
     tls: (certificateChain: String, privateKey: String)? = nil,
-    updateBounds: UpdateBounds = .none, logger: Logger? = nil,
+    updateBounds: UpdateBounds = .none, medianNormFactor: Double? = nil, logger: Logger? = nil,
     _ body: (ServerHarness) async throws -> Void
   ) async throws {
     let directory = FileManager.default.temporaryDirectory
@@ -54,7 +54,8 @@ struct ServerHarness {
       settings: FederationSettings(
         model: model, downloadFraction: 1, uploadFraction: uploadFraction, statDecay: 0.5,
         order: order, participants: participants, maxLeaseMilliseconds: maxLeaseMilliseconds,
-        maxMessageBytes: maxRequestBytes, updateBounds: updateBounds),
+        maxMessageBytes: maxRequestBytes, updateBounds: updateBounds,
+        medianNormFactor: medianNormFactor),
       store: store, logger: logger)
     let host = ParameterServerHost(
       federation: federation, authenticator: try TokenAuthenticator(path: tokenPath),

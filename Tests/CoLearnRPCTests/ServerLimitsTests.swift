@@ -89,3 +89,38 @@ import Testing
     #expect(lines[2]["suppressed_before"]?.description == "3")
   }
 }
+
+/// The optional robust rule (`--clip-to-median-norm`).
+@Suite struct MedianNormClippingTests {
+  @Test func nothingIsScaledUntilTheHistoryIsLongEnough() {
+    let rule = MedianNormClipping(factor: 2, window: 8, minimumHistory: 4)
+    let big = SparseVector(indices: [0], values: [100])
+    for _ in 0..<3 { rule.record(SparseVector(indices: [0], values: [1])) }
+    #expect(rule.limit == nil && rule.clip(big).scaled == false)
+    rule.record(SparseVector(indices: [0], values: [3]))
+    #expect(rule.limit == 2)  // median of 1, 1, 1, 3 is 1
+    let (clipped, scaled) = rule.clip(big)
+    #expect(scaled && abs(clipped.values[0] - 2) < 1e-6)
+  }
+
+  /// Over the wire: after eight uploads of norm 1, an upload of norm 10 is applied as norm 2.
+  @Test func anOutsizedUploadIsScaledToKTimesTheMedian() async throws {
+    try await ServerHarness.run(order: .async, medianNormFactor: 2) { server in
+      try await server.withClient(token: server.tokens["alice"]) { client, metadata in
+        let id = try await server.join(client, metadata, name: "alice")
+        func upload(_ round: UInt64, _ value: Float) async throws -> Colearn_V1_UploadResponse {
+          var request = Colearn_V1_UploadRequest()
+          request.participantID = id
+          request.round = round
+          request.update = SparseVector.make([(3, value)]).proto(dimension: 10)
+          return try await client.upload(request, metadata: metadata)
+        }
+        for round in 1...8 { _ = try await upload(UInt64(round), round % 2 == 0 ? 1 : -1) }
+        let before = server.snapshot.0[3]
+        let response = try await upload(9, 10)
+        #expect(response.appliedEntries == 1)
+        #expect(abs(server.snapshot.0[3] - before - 2) < 1e-5)
+      }
+    }
+  }
+}

@@ -73,6 +73,13 @@ struct ServeCommand: AsyncParsableCommand {
     help: "Largest L2 norm of one upload (default: the L2 norm of the initial parameters).")
   var maxUpdateNorm: Double?
 
+  @Option(
+    name: .customLong("clip-to-median-norm"),
+    help: ArgumentHelp(
+      "K: scale an upload whose L2 norm exceeds K × the median of the last 64 down to that.",
+      discussion: "A robust rule against poisoning (off by default); see docs/DEPLOYMENT.md."))
+  var clipToMedianNorm: Double?
+
   @Option(name: .customLong("snapshot-mb"), help: "Snapshot once the write-ahead log exceeds this size.")
   var snapshotMB: Int = 64
 
@@ -99,6 +106,10 @@ struct ServeCommand: AsyncParsableCommand {
         throw ValidationError("--\(flag) must be a positive finite number, got \(value)")
       }
     }
+    if let clipToMedianNorm, !(clipToMedianNorm > 0 && clipToMedianNorm.isFinite) {
+      throw ValidationError(
+        "--clip-to-median-norm must be a positive finite number, got \(clipToMedianNorm)")
+    }
     try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
     try requireAtLeast(1, metricsEvery, flag: "metrics-every")
   }
@@ -117,7 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
       downloadFraction: downloadFraction, uploadFraction: uploadFraction, statDecay: statDecay,
       order: order, participants: participants,
       maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
-      maxMessageBytes: maxMessageBytes, updateBounds: bounds)
+      maxMessageBytes: maxMessageBytes, updateBounds: bounds, medianNormFactor: clipToMedianNorm)
     let authenticator: TokenAuthenticator
     let store: DurableParameterServer
     do {

@@ -25,14 +25,18 @@ public struct FederationSettings: Sendable, Equatable {
   public var maxMessageBytes: Int
   /// How far one upload may move w_global (`--max-update`, `--max-update-norm`).
   public var updateBounds: UpdateBounds
+  /// K of ``MedianNormClipping`` (`--clip-to-median-norm`), or nil: off.
+  public var medianNormFactor: Double?
 
   public init(
     model: ModelIdentity, downloadFraction: Double, uploadFraction: Double, statDecay: Float,
     order: ExchangeOrder, participants: Int, maxLeaseMilliseconds: UInt32 = 600_000,
-    maxMessageBytes: Int = 4 << 20, updateBounds: UpdateBounds = .none
+    maxMessageBytes: Int = 4 << 20, updateBounds: UpdateBounds = .none,
+    medianNormFactor: Double? = nil
   ) {
     self.maxMessageBytes = maxMessageBytes
     self.updateBounds = updateBounds
+    self.medianNormFactor = medianNormFactor
     self.model = model
     self.downloadFraction = downloadFraction
     self.uploadFraction = uploadFraction
@@ -174,6 +178,8 @@ public final class Federation: Sendable {
   private let started: ContinuousClock.Instant
   /// The write-ahead log size that triggers a snapshot.
   private let snapshotLogBytes: Int
+  /// The robust rule, when configured.
+  private let medianNorm: MedianNormClipping?
 
   /// A federation over `store` (whose |w| must be the model's).
   public init(
@@ -185,6 +191,7 @@ public final class Federation: Sendable {
     self.store = store
     self.logger = logger
     self.snapshotLogBytes = snapshotLogBytes
+    medianNorm = settings.medianNormFactor.map { MedianNormClipping(factor: $0) }
     started = clock.now
   }
 
@@ -605,10 +612,11 @@ public final class Federation: Sendable {
     }
     try checkSize(request.update.encoded.count, of: "update")
     let dimension = settings.model.parameterCount
-    let update: SparseVector
-    let bytes: [UInt8]
+    var update: SparseVector
+    var bytes: [UInt8]?
     do {
-      (update, bytes) = try SparseVector.decodingWithBytes(proto: request.update, dimension: dimension)
+      let decoded = try SparseVector.decodingWithBytes(proto: request.update, dimension: dimension)
+      (update, bytes) = (decoded.0, decoded.1)
     } catch {
       throw FederationError(.invalidArgument, error.description)
     }
@@ -623,6 +631,15 @@ public final class Federation: Sendable {
     }
     if request.hasRound, request.round == 0 {
       throw FederationError(.invalidArgument, "round must be ≥ 1 (rounds count from 1)")
+    }
+    if let medianNorm {
+      let (clipped, scaled) = medianNorm.clip(update)
+      if scaled {
+        logger.notice(
+          "upload scaled down to the median-norm limit",
+          metadata: ["participant": "\(identity)", "limit": "\(medianNorm.limit ?? 0)"])
+        (update, bytes) = (clipped, nil)
+      }
     }
     let origin = UploadOrigin(participant: identity, round: request.hasRound ? request.round : nil)
     let receipt: UploadReceipt
@@ -650,6 +667,7 @@ public final class Federation: Sendable {
         .internalError, "the server could not make the upload durable; it was not "
           + "acknowledged: retry after the server restarts")
     }
+    if !receipt.duplicate { medianNorm?.record(update) }
     var response = Colearn_V1_UploadResponse()
     response.sequenceNumber = receipt.sequence
     response.appliedEntries = UInt64(receipt.appliedEntries)
@@ -657,8 +675,8 @@ public final class Federation: Sendable {
     return response
   }
 
-  /// Refuses a payload above `maxMessageBytes`. (The transport's own hard limit, far above,
-  /// protects memory but can only reset the stream; this answers with a status that says why.)
+  /// Refuses a payload above `maxMessageBytes`. (A request above the transport's limit, this
+  /// plus the request's envelope, is refused from its length prefix, unread: ``RequestBudget``.)
   private func checkSize(_ bytes: Int, of what: String) throws(FederationError) {
     guard bytes > settings.maxMessageBytes else { return }
     throw FederationError(
