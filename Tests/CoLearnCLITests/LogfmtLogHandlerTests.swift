@@ -13,7 +13,8 @@ import Testing
     #expect(
       LogfmtLogHandler.quoted("x\u{1B}[31m\r\u{0}y") == #""x\u{1b}[31m\r\u{0}y""#)
     #expect(LogfmtLogHandler.quoted("a b\n\"c\"\\") == #""a b\n\"c\"\\""#)
-    #expect(LogfmtLogHandler.quoted("\u{7F}\u{85}\u{202E}\u{2028}") == #""\u{7f}\u{85}\u{202e}\u{2028}""#)
+    #expect(
+      LogfmtLogHandler.quoted("\u{7F}\u{85}\u{202E}\u{2028}") == #""\u{7f}\u{85}\u{202e}\u{2028}""#)
     #expect(LogfmtLogHandler.quoted("") == #""""#)
   }
 }

@@ -84,7 +84,8 @@ import Testing
   /// CANCELLED; now it is answered RESOURCE_EXHAUSTED from its length prefix, unread.
   @Test func aMessageAboveTheTransportLimitIsRefusedBeforeItIsRead() async throws {
     try await expectRefusal(
-      .resourceExhausted, containing: ["more than the server's limit of 4,259,840 bytes", "not read"]
+      .resourceExhausted,
+      containing: ["more than the server's limit of 4,259,840 bytes", "not read"]
     ) { client, metadata, id, lease in
       try await upload(
         client, metadata, id: id, lease: lease,
@@ -213,7 +214,9 @@ import Testing
 
   /// Issue 19 item 8: names are restricted to a documented character set at Join (an ESC, CR
   /// or NUL in a name could forge or hide log lines).
-  @Test(arguments: ["", "al ice", "a\u{1B}[31mred", "x\r\ny", "nul\u{0}", "é", String(repeating: "a", count: 65)])
+  @Test(arguments: [
+    "", "al ice", "a\u{1B}[31mred", "x\r\ny", "nul\u{0}", "é", String(repeating: "a", count: 65),
+  ])
   func aNameOutsideTheAllowedCharactersIsRefusedAtJoin(_ name: String) async throws {
     try await expectRefusal(.invalidArgument, containing: ["participant_name"]) {
       client, metadata, _, _ in
@@ -315,14 +318,16 @@ import Testing
           var lock = Colearn_V1_LockRequest()
           lock.participantID = aliceID
           lock.leaseDurationMs = 300
+          // Timed from before alice asks: her lease is granted after this and lasts 300 ms (timed
+          // from bob's request instead, a slow answer to alice made the wait look too short).
+          let clock = ContinuousClock()
+          let start = clock.now
           let aliceLease = try await alice.lock(lock, metadata: aliceMetadata).leaseID
           // alice now "vanishes"; bob waits for the turn and gets it after the expiry.
           lock.participantID = bobID
           lock.leaseDurationMs = 10_000
-          let clock = ContinuousClock()
-          let start = clock.now
           let bobLease = try await bob.lock(lock, metadata: bobMetadata).leaseID
-          #expect(clock.now - start >= .milliseconds(250))
+          #expect(clock.now - start >= .milliseconds(300))
           #expect(bobLease != aliceLease)
           let before = server.snapshot
           var late = Colearn_V1_UploadRequest()

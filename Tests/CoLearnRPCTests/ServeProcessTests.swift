@@ -44,8 +44,10 @@ import Testing
 
     /// A field of /proc/PID/status in KiB (VmRSS, VmHWM).
     func memory(_ field: String) -> Int {
-      let status = (try? String(
-        contentsOfFile: "/proc/\(process.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+      let status =
+        (try? String(
+          contentsOfFile: "/proc/\(process.process.processIdentifier)/status", encoding: .utf8))
+        ?? ""
       let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
       return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
@@ -102,7 +104,9 @@ import Testing
           var codes: [RPCError.Code?] = []
           try await server.withClient(token: token) { client, metadata in
             codes = await withTaskGroup(of: RPCError.Code?.self) { calls in
-              for size in Array(repeating: 15_000_000, count: 6) + Array(repeating: 3_900_000, count: 6) {
+              for size in Array(repeating: 15_000_000, count: 6)
+                + Array(repeating: 3_900_000, count: 6)
+              {
                 calls.addTask {
                   var request = Colearn_V1_UploadRequest()
                   request.participantID = id

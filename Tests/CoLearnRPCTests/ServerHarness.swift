@@ -60,7 +60,8 @@ struct ServerHarness {
     let host = ParameterServerHost(
       federation: federation, authenticator: try TokenAuthenticator(path: tokenPath),
       listen: ListenConfiguration(
-        host: "127.0.0.1", port: 0, tls: tls, maxRequestBytes: maxRequestBytes + ListenConfiguration.requestEnvelopeBytes),
+        host: "127.0.0.1", port: 0, tls: tls,
+        maxRequestBytes: maxRequestBytes + ListenConfiguration.requestEnvelopeBytes),
       logger: logger)
     let port = Mutex<Int?>(nil)
     let serving = Task { try await host.serve(handleSignals: false) { p in port.withLock { $0 = p } } }

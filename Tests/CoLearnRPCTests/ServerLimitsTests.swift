@@ -15,7 +15,8 @@ import Testing
     let bounds = UpdateBounds.defaults(initialParameters: [0.1, -0.5, 0.2, 0])
     #expect(bounds.maxValue == 5)
     #expect(abs(bounds.maxNorm! - 0.3.squareRoot()) < 1e-7)
-    #expect(UpdateBounds.defaults(initialParameters: [0, 0]) == UpdateBounds(maxValue: 1, maxNorm: 1))
+    #expect(
+      UpdateBounds.defaults(initialParameters: [0, 0]) == UpdateBounds(maxValue: 1, maxNorm: 1))
   }
 
   /// Whatever the update, its clipped version is within the bounds (so the server accepts it).

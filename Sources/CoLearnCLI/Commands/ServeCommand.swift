@@ -101,7 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
     _ = try HostPort(parsing: listen, flag: "listen")
     try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
     try requireAtLeast(1024, maxMessageBytes, flag: "max-message-bytes")
-    for (value, flag) in [(maxUpdate.map(Double.init), "max-update"), (maxUpdateNorm, "max-update-norm")] {
+    let bounds = [(maxUpdate.map(Double.init), "max-update"), (maxUpdateNorm, "max-update-norm")]
+    for (value, flag) in bounds {
       if let value, !(value > 0 && value.isFinite && Float(value).isFinite) {
         throw ValidationError("--\(flag) must be a positive finite number, got \(value)")
       }

@@ -292,9 +292,10 @@ extension Colearn_V1_ParameterServer {
         /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
         /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
         /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_UploadRequest` messages.
@@ -463,9 +464,10 @@ extension Colearn_V1_ParameterServer {
         /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
         /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
         /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -632,9 +634,10 @@ extension Colearn_V1_ParameterServer {
         /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
         /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
         /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_UploadRequest` message.
@@ -1075,9 +1078,10 @@ extension Colearn_V1_ParameterServer {
         /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
         /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
         /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -1311,9 +1315,10 @@ extension Colearn_V1_ParameterServer {
         /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
         /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
         /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -1576,9 +1581,10 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
     /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
     /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-    /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-    /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-    /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+    /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+    /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+    /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+    /// > applied; retry).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -1823,9 +1829,10 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
     /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
     /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
-    /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-    /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-    /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+    /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+    /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+    /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+    /// > applied; retry).
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -111,9 +111,9 @@ public struct FederationMetrics: Sendable, Equatable {
 
 /// The deployed parameter server's logic, independent of gRPC: who joined with which token
 /// identity (a participant is shown under its token's name; a revoked one loses its slot), the
-/// bounds on an upload (``UpdateBounds``), the turn leases of `round-robin` and `random-order`, request validation, and the
-/// durable state (``DurableParameterServer``, with group commit). ``ParameterServerService``
-/// maps the gRPC calls onto it.
+/// bounds on an upload (``UpdateBounds``), the turn leases of `round-robin` and
+/// `random-order`, request validation, and the durable state (``DurableParameterServer``, with
+/// group commit). ``ParameterServerService`` maps the gRPC calls onto it.
 ///
 /// Turns (SPEC §6): under `round-robin` the lease goes to the waiting participant next after the
 /// last holder in join order (cyclically; participants not waiting are skipped, so a vanished one
@@ -230,7 +230,8 @@ public final class Federation: Sendable {
     }
     if isNew {
       logger.info(
-        "participant joined", metadata: ["participant": "\(identity)", "label": "\(label)", "id": "\(id)"])
+        "participant joined",
+        metadata: ["participant": "\(identity)", "label": "\(label)", "id": "\(id)"])
     }
     var response = Colearn_V1_JoinResponse()
     response.participantID = id
@@ -290,7 +291,8 @@ public final class Federation: Sendable {
     let active = tokens.activeNames()
     let revoked = identities.filter { !active.contains($0) }
     for identity in revoked {
-      let (mine, granted) = registry.withLock { registry -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
+      let (mine, granted) = registry.withLock {
+        registry -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
         guard let id = registry.idByIdentity[identity] else { return ([], []) }
         return forget(id, in: &registry)
       }
@@ -299,7 +301,9 @@ public final class Federation: Sendable {
           throwing: FederationError(.unauthenticated, "the token of \(identity) was revoked"))
       }
       Self.resume(granted)
-      logger.notice("token revoked: participant removed, its slot is free", metadata: ["participant": "\(identity)"])
+      logger.notice(
+        "token revoked: participant removed, its slot is free",
+        metadata: ["participant": "\(identity)"])
     }
     return revoked
   }

@@ -36,7 +36,8 @@ public final class MedianNormClipping: Sendable {
       guard history.norms.count >= minimumHistory else { return nil }
       let sorted = history.norms.sorted()
       let middle = sorted.count / 2
-      let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+      let median =
+        sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
       return factor * median
     }
   }
@@ -48,7 +49,8 @@ public final class MedianNormClipping: Sendable {
     guard norm > limit else { return (update, false) }
     let scale = limit / norm
     return (
-      SparseVector(indices: update.indices, values: update.values.map { Float(Double($0) * scale) }),
+      SparseVector(
+        indices: update.indices, values: update.values.map { Float(Double($0) * scale) }),
       true
     )
   }

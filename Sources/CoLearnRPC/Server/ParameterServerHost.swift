@@ -39,7 +39,8 @@ public struct ListenConfiguration: Sendable {
     self.port = port
     self.tls = tls
     self.maxRequestBytes = maxRequestBytes
-    self.maxInFlightBytesPerCaller = max(maxInFlightBytesPerCaller ?? 2 * maxRequestBytes, maxRequestBytes)
+    self.maxInFlightBytesPerCaller = max(
+      maxInFlightBytesPerCaller ?? 2 * maxRequestBytes, maxRequestBytes)
     self.maxInFlightBytes = max(
       maxInFlightBytes ?? max(16 * maxRequestBytes, 64 << 20), self.maxInFlightBytesPerCaller)
     self.shutdownGrace = shutdownGrace
@@ -83,13 +84,14 @@ public final class ParameterServerHost: Sendable {
       listen: listen, logger: logger, metricsInterval: metricsInterval, audit: audit,
       hooks: RPCServerHost.Hooks(
         servingMetadata: {
-          [
+          let bounds = federation.settings.updateBounds
+          return [
             "model": "\(federation.settings.model)",
             "protocol": "\(federation.settings.order.rawValue)",
             "participants": "\(federation.settings.participants)",
             "sequence": "\(federation.store.sequence)",
-            "max_update": "\(federation.settings.updateBounds.maxValue.map { "\($0)" } ?? "none")",
-            "max_update_norm": "\(federation.settings.updateBounds.maxNorm.map { "\($0)" } ?? "none")",
+            "max_update": "\(bounds.maxValue.map { "\($0)" } ?? "none")",
+            "max_update_norm": "\(bounds.maxNorm.map { "\($0)" } ?? "none")",
           ]
         },
         logMetrics: {
@@ -134,7 +136,9 @@ public final class ParameterServerHost: Sendable {
     return metrics
   }
 
-  private static func logMetrics(federation: Federation, audit: AuthenticationAudit, logger: Logger) {
+  private static func logMetrics(
+    federation: Federation, audit: AuthenticationAudit, logger: Logger
+  ) {
     let metrics = federation.metrics
     let refusedAuthentications = audit.refusedCount
     logger.info(

@@ -50,7 +50,9 @@ public struct TokenAuthentication: ServerInterceptor {
       @Sendable (StreamingServerRequest<Input>, ServerContext) async throws
       -> StreamingServerResponse<Output>
   ) async throws -> StreamingServerResponse<Output> {
-    func refuse(_ reason: AuthenticationAudit.Reason, name: String?, _ message: String) -> RPCError {
+    func refuse(
+      _ reason: AuthenticationAudit.Reason, name: String?, _ message: String
+    ) -> RPCError {
       audit?.refused(
         reason, name: name, peer: context.remotePeer,
         method: context.descriptor.fullyQualifiedMethod)

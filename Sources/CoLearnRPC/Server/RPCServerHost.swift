@@ -15,7 +15,8 @@ import Synchronization
 /// What every colearn server shares (the DSSGD parameter server and the split-learning
 /// coordinator): gRPC over HTTP/2 with TLS unless configured otherwise, the request memory bound
 /// (``RequestBudget``: the message limit, and the bytes in flight per caller and in all),
-/// token authentication with an audit trail of refusals (``AuthenticationAudit``) (``TokenAuthentication``) in front of every service, a `serving`
+/// token authentication with an audit trail of refusals
+/// (``AuthenticationAudit``) (``TokenAuthentication``) in front of every service, a `serving`
 /// log line, a metrics line every `metricsInterval`, and a graceful stop on SIGTERM or SIGINT
 /// (no new calls, waiting calls released by ``Hooks/stopWaiting``, in-flight calls finish, then
 /// ``Hooks/finish``), after which ``serve(handleSignals:onListening:)`` returns.

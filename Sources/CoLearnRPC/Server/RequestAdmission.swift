@@ -72,7 +72,8 @@ public final class RequestBudget: Sendable {
     switch refusal {
     case .tooLarge(let bytes):
       return "the request message is \(bytes.groupedByThousands) bytes, more than the server's "
-        + "limit of \(maxMessageBytes.groupedByThousands) bytes (--max-message-bytes); it was not read"
+        + "limit of \(maxMessageBytes.groupedByThousands) bytes (--max-message-bytes); "
+        + "it was not read"
     case .callerBusy(let inFlight):
       return "this participant already has \(inFlight.groupedByThousands) request bytes in "
         + "flight (limit \(perCallerBytes.groupedByThousands)); wait for the answers to the "
