@@ -36,6 +36,10 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    // Already in the graph through grpc-swift-nio-transport; named for the server's stream
+    // handler in front of gRPC's (the request memory bound, CoLearnRPC/Server/RequestAdmission).
+    .package(url: "https://github.com/apple/swift-nio", from: "2.96.0"),
+    .package(url: "https://github.com/apple/swift-nio-http2", from: "1.42.0"),
     // No default traits: they pull in all of Foundation for streams colearn does not use.
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
   ],
@@ -76,6 +80,9 @@ let package = Package(
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
       ],
       exclude: ["README.md"]
     ),
@@ -125,7 +132,7 @@ let package = Package(
       name: "CoLearnRPCTests",
       dependencies: [
         "CoLearnRPC", "CoLearnWire", "CoLearnTensor", "CoLearnNN", "CoLearnDSSGD",
-        "CoLearnSplit",
+        "CoLearnSplit", "CoLearnTestSupport",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

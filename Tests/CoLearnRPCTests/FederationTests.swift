@@ -10,25 +10,83 @@ import Testing
 /// The server's behaviour that is not an error: joining, turns, round-robin order, idempotent
 /// uploads, stat decay per round, and the remote client driving a DSSGD turn.
 @Suite struct FederationTests {
-  @Test func joinIsIdempotentPerTokenAndNamesAreUnique() async throws {
-    try await ServerHarness.run { server in
+  @Test func joinIsIdempotentPerTokenAndAnnouncesTheSettings() async throws {
+    try await ServerHarness.run(updateBounds: UpdateBounds(maxValue: 0.5, maxNorm: 2)) { server in
       try await server.withClient(token: server.tokens["alice"]) { client, metadata in
         let first = try await server.join(client, metadata, name: "alice")
-        let again = try await server.join(client, metadata, name: "alice")
+        let again = try await server.join(client, metadata, name: "host-1.example")
         #expect(first == again)
         var request = Colearn_V1_JoinRequest()
         request.model = ServerHarness.model.proto
         request.participantName = "alice"
         let response = try await client.join(request, metadata: metadata)
+        #expect(response.participantName == "alice")
         #expect(response.configuration.participants == 3)
         #expect(response.configuration.exchangeProtocol == .roundRobin)
         #expect(response.configuration.model.parameterCount == 10)
+        #expect(response.configuration.maxUpdateValue == 0.5)
+        #expect(response.configuration.maxUpdateNorm == 2)
+        #expect(response.configuration.maxMessageBytes == 4 << 20)
       }
-      try await server.withClient(token: server.tokens["bob"]) { client, metadata in
-        let error = await #expect(throws: RPCError.self) {
-          _ = try await server.join(client, metadata, name: "alice")
+    }
+  }
+
+  /// Issue 19 item 6: display names were not bound to tokens, so (after a restart, when the
+  /// server had forgotten who used "alice") bob's token joined as "alice" and alice was then
+  /// refused. A participant now appears under its token's name whatever it sends.
+  @Test func aParticipantAppearsUnderItsTokensNameWhateverNameItSends() async throws {
+    try await ServerHarness.run(participants: 2) { server in
+      var request = Colearn_V1_JoinRequest()
+      request.model = ServerHarness.model.proto
+      request.participantName = "alice"
+      try await server.withClient(token: server.tokens["bob"]) { bob, bobMetadata in
+        let bobJoin = try await bob.join(request, metadata: bobMetadata)
+        #expect(bobJoin.participantName == "bob")
+        try await server.withClient(token: server.tokens["alice"]) { alice, aliceMetadata in
+          let aliceJoin = try await alice.join(request, metadata: aliceMetadata)
+          #expect(aliceJoin.participantName == "alice")
+          #expect(aliceJoin.participantID != bobJoin.participantID)
         }
-        #expect(error?.code == .alreadyExists)
+        var lock = Colearn_V1_LockRequest()
+        lock.participantID = bobJoin.participantID
+        lock.leaseDurationMs = 10_000
+        _ = try await bob.lock(lock, metadata: bobMetadata)
+        let status = try await bob.status(Colearn_V1_StatusRequest(), metadata: bobMetadata)
+        #expect(status.leaseHolder == "bob")
+        #expect(status.participantsJoined == 2)
+      }
+    }
+  }
+
+  /// Issue 19 item 6: a revoked participant kept its slot until a restart, so a new token was
+  /// told the federation is full. Revocation now frees the slot at once.
+  @Test func revokingATokenFreesItsSlotAtOnce() async throws {
+    try await ServerHarness.run(participants: 2) { server in
+      try await server.withClient(token: server.tokens["alice"]) { alice, aliceMetadata in
+        try await server.withClient(token: server.tokens["bob"]) { bob, bobMetadata in
+          _ = try await server.join(alice, aliceMetadata, name: "alice")
+          let bobID = try await server.join(bob, bobMetadata, name: "bob")
+          var lock = Colearn_V1_LockRequest()
+          lock.participantID = bobID
+          lock.leaseDurationMs = 30_000
+          _ = try await bob.lock(lock, metadata: bobMetadata)
+          try await server.withClient(token: server.tokens["carol"]) { carol, carolMetadata in
+            let full = await #expect(throws: RPCError.self) {
+              _ = try await server.join(carol, carolMetadata, name: "carol")
+            }
+            #expect(full?.code == .resourceExhausted)
+            #expect(full?.message.contains("colearn token revoke") == true)
+            var file = try TokenFile.load(server.tokenPath)
+            let revoked = file.revoke("bob")
+            #expect(revoked)
+            try file.write(to: server.tokenPath)
+            _ = try await server.join(carol, carolMetadata, name: "carol")
+            let status = try await carol.status(Colearn_V1_StatusRequest(), metadata: carolMetadata)
+            #expect(status.participantsJoined == 2)
+            // bob's lease went with its slot.
+            #expect(status.leaseHolder == "")
+          }
+        }
       }
     }
   }
@@ -135,6 +193,41 @@ import Testing
     }
   }
 
+  /// Issue 19 item 3: participants learn the bounds at Join and clip their uploads to them, so an
+  /// honest participant is never refused for the size of its update.
+  @Test func theRemoteClientClipsItsUploadsToTheAnnouncedBounds() async throws {
+    let bounds = UpdateBounds(maxValue: 1, maxNorm: 1.5)
+    try await ServerHarness.run(participants: 1, uploadFraction: 0.3, updateBounds: bounds) {
+      server in
+      let token = server.tokens["carol"]!
+      let port = server.port
+      // On a thread of its own: the client blocks its caller, and two tests blocking the
+      // cooperative pool's threads (two on two cores) at once would starve the server.
+      let remote = try await onThread {
+        try RemoteParameterServerClient(
+          RemoteServerConfiguration(
+            host: "127.0.0.1", port: port, tls: nil, token: token, participantName: "carol",
+            model: ServerHarness.model))
+      }
+      #expect(remote.bounds == bounds)
+      #expect(remote.serverName == "carol")
+      let before = server.snapshot.0
+      try await onThread {
+        try remote.beginTurn()
+        _ = try remote.upload(.make([(2, 5), (7, -5), (9, 2)]))
+        try remote.endTurn()
+      }
+      let after = server.snapshot.0
+      let change = zip(after, before).map { $0 - $1 }
+      #expect(change.allSatisfy { abs($0) <= 1 + 1e-6 })
+      #expect(UpdateBounds.norm(change) <= 1.5 + 1e-5)
+      #expect(UpdateBounds.norm(change) > 1.49)
+      #expect(change[2] > 0 && change[7] < 0 && change[9] > 0)
+      #expect(remote.clippedUploads == 1)
+      remote.close()
+    }
+  }
+
   actor OrderRecorder {
     var names: [String] = []
     func append(_ name: String) { names.append(name) }
@@ -146,27 +239,35 @@ import Testing
     try await ServerHarness.run(participants: 1, uploadFraction: 0.3) { server in
       let token = server.tokens["carol"]!
       let port = server.port
-      let remote = try await Task.detached {
+      let remote = try await onThread {
         try RemoteParameterServerClient(
           RemoteServerConfiguration(
             host: "127.0.0.1", port: port, tls: nil, token: token, participantName: "carol",
             model: ServerHarness.model))
-      }.value
+      }
       let local = InProcessParameterServer(
         state: ParameterServerState(parameters: (0..<10).map(Float.init), statDecay: 0.5))
       let update = SparseVector.make([(2, 0.25), (7, -0.5), (9, 1)])
-      let (remoteSequence, remoteParameters) = try await Task.detached {
+      let (remoteSequence, remoteParameters) = try await onThread {
         try remote.beginTurn()
         var parameters = [Float](repeating: 0, count: 10)
         _ = try parameters.withUnsafeMutableBufferPointer { try remote.download(fraction: 1, into: $0) }
         let sequence = try remote.upload(update)
         try remote.endTurn()
         return (sequence, try remote.downloadAll())
-      }.value
+      }
       #expect(remoteSequence == (try local.upload(update)))
       #expect(remoteParameters == local.state.parameters)
       #expect(remote.round == 2)
       remote.close()
     }
+  }
+}
+
+/// Runs blocking `body` on a new thread (not on a Swift concurrency executor) and returns its
+/// result.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    Thread { continuation.resume(with: Result { try body() }) }.start()
   }
 }

@@ -18,12 +18,17 @@ struct ServerHarness {
   let port: Int
   let tokens: [String: String]
   let federation: Federation
+  let host: ParameterServerHost
   let directory: URL
+
+  /// The token file.
+  var tokenPath: String { directory.appendingPathComponent("tokens").path }
 
   static func run(
     order: ExchangeOrder = .roundRobin, participants: Int = 3, uploadFraction: Double = 0.5,
     maxRequestBytes: Int = 4 << 20, maxLeaseMilliseconds: UInt32 = 60_000,
     tls: (certificateChain: String, privateKey: String)? = nil,
+    updateBounds: UpdateBounds = .none, medianNormFactor: Double? = nil, logger: Logger? = nil,
     _ body: (ServerHarness) async throws -> Void
   ) async throws {
     let directory = FileManager.default.temporaryDirectory
@@ -40,18 +45,23 @@ struct ServerHarness {
       directory: directory.appendingPathComponent("state").path,
       initial: ParameterServerState(parameters: (0..<10).map(Float.init), statDecay: 0.5),
       uploadsPerRound: participants)
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
+    let logger = logger ?? {
+      var logger = Logger(label: "test")
+      logger.logLevel = .critical
+      return logger
+    }()
     let federation = Federation(
       settings: FederationSettings(
         model: model, downloadFraction: 1, uploadFraction: uploadFraction, statDecay: 0.5,
         order: order, participants: participants, maxLeaseMilliseconds: maxLeaseMilliseconds,
-        maxMessageBytes: maxRequestBytes),
+        maxMessageBytes: maxRequestBytes, updateBounds: updateBounds,
+        medianNormFactor: medianNormFactor),
       store: store, logger: logger)
     let host = ParameterServerHost(
       federation: federation, authenticator: try TokenAuthenticator(path: tokenPath),
       listen: ListenConfiguration(
-        host: "127.0.0.1", port: 0, tls: tls, maxRequestBytes: max(4 * maxRequestBytes, 16 << 20)),
+        host: "127.0.0.1", port: 0, tls: tls,
+        maxRequestBytes: maxRequestBytes + ListenConfiguration.requestEnvelopeBytes),
       logger: logger)
     let port = Mutex<Int?>(nil)
     let serving = Task { try await host.serve(handleSignals: false) { p in port.withLock { $0 = p } } }
@@ -65,7 +75,8 @@ struct ServerHarness {
       }
     }
     let harness = ServerHarness(
-      port: port.withLock { $0! }, tokens: tokens, federation: federation, directory: directory)
+      port: port.withLock { $0! }, tokens: tokens, federation: federation, host: host,
+      directory: directory)
     do {
       try await body(harness)
     } catch {
@@ -117,5 +128,38 @@ struct ServerHarness {
 extension SparseVector {
   static func make(_ pairs: [(Int32, Float)]) -> SparseVector {
     SparseVector(indices: pairs.map(\.0), values: pairs.map(\.1))
+  }
+}
+
+/// A log handler that keeps every event (message and metadata) for the test to read.
+struct CapturingLogHandler: LogHandler {
+  final class Store: Sendable {
+    let events = Mutex<[(Logger.Level, String, Logger.Metadata)]>([])
+
+    /// The events whose message is `message`.
+    func events(_ message: String) -> [Logger.Metadata] {
+      events.withLock { $0.filter { $0.1 == message }.map(\.2) }
+    }
+  }
+
+  let store: Store
+  var logLevel: Logger.Level = .trace
+  var metadata: Logger.Metadata = [:]
+
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  func log(event: LogEvent) {
+    store.events.withLock {
+      $0.append((event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 }))
+    }
+  }
+
+  /// A logger writing into a new store.
+  static func logger() -> (Logger, Store) {
+    let store = Store()
+    return (Logger(label: "test") { _ in CapturingLogHandler(store: store) }, store)
   }
 }

@@ -191,7 +191,7 @@ struct ParticipateCommand: ParsableCommand {
       "colearn participate: \(displayName) → \(connection.server) (\(connection.insecure ? "plaintext" : "TLS")), "
         + "\(spec) (|w| = \(network.parameterCount)), \(samples.count) local samples, "
         + "θu = \(settings.uploadFraction), θd = \(settings.downloadFraction), \(order.rawValue), "
-        + "M = \(sgd.batchSize), α = \(sgd.learningRate)"
+        + "M = \(sgd.batchSize), α = \(sgd.learningRate), server bounds \(client.bounds)"
         + (firstRound > 1 ? ", resuming at round \(firstRound)" : ""))
     print("output: \(run.url.path)")
     fflush(nil)
@@ -250,7 +250,9 @@ struct ParticipateCommand: ParsableCommand {
       to: "summary.json")
     print(
       "done: accuracy \(lastAccuracy.map { format(100 * $0, 2) + "%" } ?? "not evaluated"), "
-        + "\(format(monotonicSeconds() - start, 1)) s")
+        + "\(format(monotonicSeconds() - start, 1)) s"
+        + (client.clippedUploads > 0
+          ? ", \(client.clippedUploads) uploads clipped to the server's bounds" : ""))
   }
 
 }

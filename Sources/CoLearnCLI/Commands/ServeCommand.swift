@@ -65,6 +65,25 @@ struct ServeCommand: AsyncParsableCommand {
     help: "Largest update or index list accepted (the default covers every colearn model).")
   var maxMessageBytes: Int = 4 << 20
 
+  @Option(
+    name: .customLong("max-update"),
+    help: ArgumentHelp(
+      "Largest |Δw_j| one upload may carry (default: 10 × the largest initial |w_j|).",
+      discussion: "Announced at Join; participants clip to it, larger values are refused."))
+  var maxUpdate: Float?
+
+  @Option(
+    name: .customLong("max-update-norm"),
+    help: "Largest L2 norm of one upload (default: the L2 norm of the initial parameters).")
+  var maxUpdateNorm: Double?
+
+  @Option(
+    name: .customLong("clip-to-median-norm"),
+    help: ArgumentHelp(
+      "K: scale an upload whose L2 norm exceeds K × the median of the last 64 down to that.",
+      discussion: "A robust rule against poisoning (off by default); see docs/DEPLOYMENT.md."))
+  var clipToMedianNorm: Double?
+
   @Option(name: .customLong("snapshot-mb"), help: "Snapshot once the write-ahead log exceeds this size.")
   var snapshotMB: Int = 64
 
@@ -86,6 +105,16 @@ struct ServeCommand: AsyncParsableCommand {
     _ = try HostPort(parsing: listen, flag: "listen")
     try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
     try requireAtLeast(1024, maxMessageBytes, flag: "max-message-bytes")
+    let bounds = [(maxUpdate.map(Double.init), "max-update"), (maxUpdateNorm, "max-update-norm")]
+    for (value, flag) in bounds {
+      if let value, !(value > 0 && value.isFinite && Float(value).isFinite) {
+        throw ValidationError("--\(flag) must be a positive finite number, got \(value)")
+      }
+    }
+    if let clipToMedianNorm, !(clipToMedianNorm > 0 && clipToMedianNorm.isFinite) {
+      throw ValidationError(
+        "--clip-to-median-norm must be a positive finite number, got \(clipToMedianNorm)")
+    }
     try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
     try requireAtLeast(1, metricsEvery, flag: "metrics-every")
   }
@@ -96,12 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
     var generator = SeededGenerator(seed: seed)
     var initial = [Float](repeating: 0, count: network.parameterCount)
     network.initialize(&initial, using: &generator)
+    let derived = UpdateBounds.defaults(initialParameters: initial)
+    let bounds = UpdateBounds(
+      maxValue: maxUpdate ?? derived.maxValue, maxNorm: maxUpdateNorm ?? derived.maxNorm)
     let settings = FederationSettings(
       model: model.identity(parameterCount: network.parameterCount),
       downloadFraction: downloadFraction, uploadFraction: uploadFraction, statDecay: statDecay,
       order: order, participants: participants,
       maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
-      maxMessageBytes: maxMessageBytes)
+      maxMessageBytes: maxMessageBytes, updateBounds: bounds, medianNormFactor: clipToMedianNorm)
     let authenticator: TokenAuthenticator
     let store: DurableParameterServer
     do {
@@ -132,7 +164,7 @@ struct ServeCommand: AsyncParsableCommand {
       listen: ListenConfiguration(
         host: address.host, port: address.port,
         tls: security.tls,
-        maxRequestBytes: max(4 * maxMessageBytes, 16 << 20)),
+        maxRequestBytes: maxMessageBytes + ListenConfiguration.requestEnvelopeBytes),
       logger: logger, metricsInterval: .seconds(metricsEvery))
     do {
       try await host.serve { port in

@@ -33,12 +33,38 @@ struct LogfmtLogHandler: LogHandler {
     FileHandle.standardError.write(Data(line.utf8))
   }
 
+  /// `value` as a logfmt value: as is when it is plain, else in double quotes with `\\` and
+  /// `"` escaped and every control, format or line-separator character (ESC, CR, NUL, bidi
+  /// overrides, …) written as `\n`, `\r`, `\t` or `\u{XX}`, so a client-chosen string can
+  /// neither forge a line nor hide text on a terminal.
   static func quoted(_ value: String) -> String {
-    let plain = !value.isEmpty && value.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "=" }
+    let plain = !value.isEmpty
+      && value.unicodeScalars.allSatisfy {
+        !$0.properties.isWhitespace && $0 != "\"" && $0 != "=" && $0 != "\\" && !needsEscape($0)
+      }
     if plain { return value }
-    return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\")
-      .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-      + "\""
+    var out = "\""
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "\\": out += "\\\\"
+      case "\"": out += "\\\""
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where needsEscape(scalar):
+        out += "\\u{" + String(scalar.value, radix: 16) + "}"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+
+  /// Control (Cc), format (Cf) and line or paragraph separator characters.
+  private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .format, .lineSeparator, .paragraphSeparator: true
+    default: false
+    }
   }
 
   private static func timestamp() -> String {

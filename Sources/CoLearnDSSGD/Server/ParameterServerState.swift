@@ -57,6 +57,22 @@ public struct ParameterServerState: Sendable {
     apply(validated: update)
   }
 
+  /// The first entry of `update` after which its parameter would not be finite
+  /// (w_global[j] + Δw_j overflows to ±∞), or nil: an upload must never make w_global
+  /// non-finite, since every participant would then download ∞. `update` is validated against
+  /// this |w|.
+  /// - Complexity: O(update.count).
+  public func overflow(of update: SparseVector) -> ParameterOverflow? {
+    parameters.withUnsafeBufferPointer { w in
+      for (position, (index, value)) in zip(update.indices, update.values).enumerated()
+      where !(w[Int(index)] + value).isFinite {
+        return ParameterOverflow(
+          position: position, index: Int(index), parameter: w[Int(index)], value: value)
+      }
+      return nil
+    }
+  }
+
   /// ``apply(_:)`` for an update already validated against this |w|.
   mutating func apply(validated update: SparseVector) {
     parameters.withUnsafeMutableBufferPointer { w in
@@ -108,5 +124,19 @@ public struct ParameterServerState: Sendable {
     }
     let values = indices.map { parameters[Int($0)] }
     return SparseVector(indices: indices, values: values)
+  }
+}
+
+/// An upload refused because adding it would make a global parameter infinite.
+public struct ParameterOverflow: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The entry of the upload, its index, the parameter's value and the uploaded value.
+  public var position: Int
+  public var index: Int
+  public var parameter: Float
+  public var value: Float
+
+  public var description: String {
+    "entry \(position): adding \(value) to w_global[\(index)] = \(parameter) would make it "
+      + "infinite; nothing was applied (send smaller changes)"
   }
 }

@@ -83,7 +83,8 @@ public enum RemoteServerError: Error, CustomStringConvertible {
 ///   server restart);
 /// - ``beginTurn()`` takes the lease under `round-robin` / `random-order`, ``endTurn()`` gives it
 ///   back;
-/// - every upload carries ``round`` as its idempotency key, so retrying after a lost
+/// - every upload is clipped to the bounds the server announced (``UpdateBounds``), and carries
+///   ``round`` as its idempotency key, so retrying after a lost
 ///   acknowledgement never applies an update twice;
 /// - transient failures (UNAVAILABLE, a broken connection, a deadline, a failed persist) are
 ///   retried with exponential backoff and jitter for up to `retryFor`; a lease lost to a server
@@ -99,6 +100,13 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   public let dimension: Int
   /// The server's settings, from Join.
   public private(set) var serverConfiguration = Colearn_V1_ServerConfiguration()
+  /// The bounds the server announced at Join: every upload is clipped to them first, so the
+  /// server never refuses it for its size.
+  public private(set) var bounds = UpdateBounds.none
+  /// Uploads that had to be clipped to ``bounds``.
+  public private(set) var clippedUploads = 0
+  /// The name the server shows this participant under (its token's), from Join.
+  public private(set) var serverName = ""
   /// The round of this identity's last upload the server had applied when it (re-)joined.
   public private(set) var lastAppliedRound: UInt64 = 0
   /// The idempotency key of the next upload: one more than the last applied round after Join,
@@ -163,6 +171,8 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
     }
     participantID = response.participantID
     serverConfiguration = response.configuration
+    bounds = UpdateBounds(proto: response.configuration)
+    serverName = response.participantName
     lastAppliedRound = response.lastAppliedRound
     round = max(round, response.lastAppliedRound + 1)
     sequential = response.configuration.exchangeProtocol != .async
@@ -220,7 +230,9 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   }
 
   public func upload(_ update: SparseVector) throws -> UInt64 {
-    let vector = update.proto(dimension: dimension)
+    let (bounded, clipped) = bounds.clip(update)
+    if clipped { clippedUploads += 1 }
+    let vector = bounded.proto(dimension: dimension)
     let key = round
     let response = try call("Upload", relock: true) { [self] client, metadata, options in
       var request = Colearn_V1_UploadRequest()

@@ -6,9 +6,10 @@
 ///
 ///   Join ──► loop { [Lock] ─► Download ─► train locally ─► Upload ─► [Unlock] } ──► [Leave]
 ///
-/// 1. Join with the model identity (architecture name, spec hash, |w|) and a display name. The
-///    server refuses a participant whose model differs from its own, and otherwise returns a
-///    participant id and the federation's settings (θ_d, θ_u, β, exchange protocol, ...).
+/// 1. Join with the model identity (architecture name, spec hash, |w|) and a label. The server
+///    refuses a participant whose model differs from its own, and otherwise returns a
+///    participant id, the name it shows the participant under (its token's), and the
+///    federation's settings (θ_d, θ_u, β, exchange protocol, the bounds on an upload, ...).
 /// 2. Each turn: Download the global parameters (the fraction θ_d with the largest update counts,
 ///    or explicit indices), overwrite those positions of the local model, train, compute
 ///    Δw = w_local − w_before, select at most ⌈θ_u·|w|⌉ entries of Δw and Upload them. The server
@@ -37,8 +38,11 @@
 ///   UNAUTHENTICATED      missing, malformed or unknown bearer token.
 ///   PERMISSION_DENIED    the participant id or lease belongs to another token or participant.
 ///   INVALID_ARGUMENT     a malformed request: undecodable or out-of-range sparse vector, a
-///                        declared dimension ≠ |w|, more upload entries than allowed, a fraction
-///                        outside (0, 1], non-increasing indices, an empty name, a zero lease.
+///                        declared dimension ≠ |w|, more upload entries than allowed, an upload
+///                        value or norm above the server's bounds (ServerConfiguration
+///                        max_update_value, max_update_norm), an upload that would make a
+///                        parameter non-finite, a fraction outside (0, 1], non-increasing
+///                        indices, a name outside the allowed characters, a zero lease.
 ///   FAILED_PRECONDITION  the request is well formed but not allowed in the server's state: the
 ///                        model identity differs from the server's (Join), a turn without a lease
 ///                        under a sequential protocol, Lock under the async protocol, an upload
@@ -46,22 +50,36 @@
 ///   NOT_FOUND            unknown participant id (never joined, left, or forgotten): Join again.
 ///   ABORTED              the lease expired or was revoked before this call: the turn is lost;
 ///                        Lock again and restart the turn from Download.
-///   ALREADY_EXISTS       Join with a name that another token has already joined with.
-///   RESOURCE_EXHAUSTED   the federation is full (Join), or a message is larger than the
-///                        server's limit.
+///   RESOURCE_EXHAUSTED   the federation is full (Join); a message is larger than the server's
+///                        limit (ServerConfiguration.max_message_bytes); or the caller (or the
+///                        server as a whole) already has as many request bytes in flight as it
+///                        allows: wait for the answers to the earlier calls, then retry.
 ///   DEADLINE_EXCEEDED    the call's deadline passed, e.g. while Lock waited for the turn.
 ///   UNAVAILABLE          the server is starting or shutting down: retry with backoff.
 ///   INTERNAL             the server could not persist an upload; it was neither applied nor
 ///                        acknowledged, and may be retried.
 ///
-/// Retrying is safe for every call: Join is idempotent for the same token and name, Upload is
+/// Retrying is safe for every call: Join is idempotent for the same token, Upload is
 /// idempotent through its round number, Unlock and Leave are idempotent, and Download, Lock (which
 /// returns the caller's own unexpired lease) and Status have no effect that a retry could repeat.
 ///
 /// # Sizes
 ///
 /// A message carrying every parameter of the largest model (svhn-mlp, |w| = 402,250) is about
-/// 2 MB; the default gRPC message limit of 4 MiB covers every colearn model.
+/// 2 MB; the default gRPC message limit of 4 MiB covers every colearn model. The server refuses a
+/// larger request with RESOURCE_EXHAUSTED as soon as its 5-byte gRPC message prefix arrives,
+/// without reading the rest.
+///
+/// # Bounds on what one upload may change
+///
+/// So that no participant can make the global parameters non-finite, or move them arbitrarily
+/// far in one turn, the server announces two bounds at Join (ServerConfiguration
+/// max_update_value and max_update_norm) and refuses an upload beyond either with
+/// INVALID_ARGUMENT, as well as any upload after which some w_global[j] would not be finite. A
+/// participant should clip its own update before uploading: each value to
+/// [−max_update_value, max_update_value], then, if the L2 norm is above max_update_norm, scale
+/// the whole vector down to it. The bounds limit the damage of one upload; they do not detect
+/// poisoning (docs/DEPLOYMENT.md, "What the server defends against").
 
 // DO NOT EDIT.
 // swift-format-ignore-file
@@ -220,13 +238,13 @@ extension Colearn_V1_ParameterServer {
         /// > Source IDL Documentation:
         /// >
         /// > Joins the federation. Returns the participant id every later call names, and the server's
-        /// > settings. Idempotent: joining again with the same token and name returns the same id.
+        /// > settings. Idempotent: joining again with the same token returns the same id.
         /// > 
         /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
         /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-        /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-        /// > is full.
+        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+        /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+        /// > is free again at once).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_JoinRequest` messages.
@@ -271,10 +289,13 @@ extension Colearn_V1_ParameterServer {
         /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
         /// > and random-order the caller must hold the lease.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-        /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+        /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+        /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_UploadRequest` messages.
@@ -389,13 +410,13 @@ extension Colearn_V1_ParameterServer {
         /// > Source IDL Documentation:
         /// >
         /// > Joins the federation. Returns the participant id every later call names, and the server's
-        /// > settings. Idempotent: joining again with the same token and name returns the same id.
+        /// > settings. Idempotent: joining again with the same token returns the same id.
         /// > 
         /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
         /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-        /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-        /// > is full.
+        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+        /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+        /// > is free again at once).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_JoinRequest` message.
@@ -440,10 +461,13 @@ extension Colearn_V1_ParameterServer {
         /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
         /// > and random-order the caller must hold the lease.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-        /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+        /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+        /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -556,13 +580,13 @@ extension Colearn_V1_ParameterServer {
         /// > Source IDL Documentation:
         /// >
         /// > Joins the federation. Returns the participant id every later call names, and the server's
-        /// > settings. Idempotent: joining again with the same token and name returns the same id.
+        /// > settings. Idempotent: joining again with the same token returns the same id.
         /// > 
         /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
         /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-        /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-        /// > is full.
+        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+        /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+        /// > is free again at once).
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_JoinRequest` message.
@@ -607,10 +631,13 @@ extension Colearn_V1_ParameterServer {
         /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
         /// > and random-order the caller must hold the lease.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-        /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+        /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+        /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_UploadRequest` message.
@@ -987,13 +1014,13 @@ extension Colearn_V1_ParameterServer {
         /// > Source IDL Documentation:
         /// >
         /// > Joins the federation. Returns the participant id every later call names, and the server's
-        /// > settings. Idempotent: joining again with the same token and name returns the same id.
+        /// > settings. Idempotent: joining again with the same token returns the same id.
         /// > 
         /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
         /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-        /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-        /// > is full.
+        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+        /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+        /// > is free again at once).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_JoinRequest` message.
@@ -1048,10 +1075,13 @@ extension Colearn_V1_ParameterServer {
         /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
         /// > and random-order the caller must hold the lease.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-        /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+        /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+        /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -1199,13 +1229,13 @@ extension Colearn_V1_ParameterServer {
         /// > Source IDL Documentation:
         /// >
         /// > Joins the federation. Returns the participant id every later call names, and the server's
-        /// > settings. Idempotent: joining again with the same token and name returns the same id.
+        /// > settings. Idempotent: joining again with the same token returns the same id.
         /// > 
         /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
         /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-        /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-        /// > is full.
+        /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+        /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+        /// > is free again at once).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_JoinRequest` message.
@@ -1282,10 +1312,13 @@ extension Colearn_V1_ParameterServer {
         /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
         /// > and random-order the caller must hold the lease.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-        /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-        /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-        /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+        /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+        /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+        /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+        /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+        /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+        /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+        /// > applied; retry).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -1472,13 +1505,13 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Joins the federation. Returns the participant id every later call names, and the server's
-    /// > settings. Idempotent: joining again with the same token and name returns the same id.
+    /// > settings. Idempotent: joining again with the same token returns the same id.
     /// > 
     /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
     /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-    /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-    /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-    /// > is full.
+    /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+    /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+    /// > is free again at once).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_JoinRequest` message.
@@ -1545,10 +1578,13 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
     /// > and random-order the caller must hold the lease.
     /// > 
-    /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-    /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-    /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-    /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+    /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+    /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+    /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+    /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+    /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+    /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+    /// > applied; retry).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_UploadRequest` message.
@@ -1709,13 +1745,13 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Joins the federation. Returns the participant id every later call names, and the server's
-    /// > settings. Idempotent: joining again with the same token and name returns the same id.
+    /// > settings. Idempotent: joining again with the same token returns the same id.
     /// > 
     /// > Errors: FAILED_PRECONDITION if `model` differs from the server's model (the message names
     /// > both, e.g. "server runs mnist-cnn (|w| = 105,506, spec 3f9c…), you run mnist-mlp
-    /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for an empty name or a missing model;
-    /// > ALREADY_EXISTS if another token joined with this name; RESOURCE_EXHAUSTED if the federation
-    /// > is full.
+    /// > (|w| = 140,106, spec 81d2…)"); INVALID_ARGUMENT for a name outside the allowed characters or
+    /// > a missing model; RESOURCE_EXHAUSTED if the federation is full (a revoked participant's slot
+    /// > is free again at once).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1790,10 +1826,13 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > fully or not at all, and acknowledged only once it is durable (SPEC §10). Under round-robin
     /// > and random-order the caller must hold the lease.
     /// > 
-    /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w| or more than
-    /// > ⌈θ_u·|w|⌉ entries; FAILED_PRECONDITION without a lease under a sequential protocol, or for a
-    /// > round lower than the last applied one; ABORTED if the lease expired; NOT_FOUND for an unknown
-    /// > participant; INTERNAL if the update could not be persisted (not applied; retry).
+    /// > Errors: INVALID_ARGUMENT for a malformed vector, a dimension ≠ |w|, more than ⌈θ_u·|w|⌉
+    /// > entries, a value or an L2 norm above the announced bounds, or an update after which a
+    /// > parameter would not be finite; RESOURCE_EXHAUSTED for a message above max_message_bytes or
+    /// > too many uploads in flight; FAILED_PRECONDITION without a lease under a sequential
+    /// > protocol, or for a round lower than the last applied one; ABORTED if the lease expired;
+    /// > NOT_FOUND for an unknown participant; INTERNAL if the update could not be persisted (not
+    /// > applied; retry).
     ///
     /// - Parameters:
     ///   - message: request message to send.

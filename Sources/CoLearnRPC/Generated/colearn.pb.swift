@@ -16,9 +16,10 @@
 ///
 ///   Join ──► loop { [Lock] ─► Download ─► train locally ─► Upload ─► [Unlock] } ──► [Leave]
 ///
-/// 1. Join with the model identity (architecture name, spec hash, |w|) and a display name. The
-///    server refuses a participant whose model differs from its own, and otherwise returns a
-///    participant id and the federation's settings (θ_d, θ_u, β, exchange protocol, ...).
+/// 1. Join with the model identity (architecture name, spec hash, |w|) and a label. The server
+///    refuses a participant whose model differs from its own, and otherwise returns a
+///    participant id, the name it shows the participant under (its token's), and the
+///    federation's settings (θ_d, θ_u, β, exchange protocol, the bounds on an upload, ...).
 /// 2. Each turn: Download the global parameters (the fraction θ_d with the largest update counts,
 ///    or explicit indices), overwrite those positions of the local model, train, compute
 ///    Δw = w_local − w_before, select at most ⌈θ_u·|w|⌉ entries of Δw and Upload them. The server
@@ -47,8 +48,11 @@
 ///   UNAUTHENTICATED      missing, malformed or unknown bearer token.
 ///   PERMISSION_DENIED    the participant id or lease belongs to another token or participant.
 ///   INVALID_ARGUMENT     a malformed request: undecodable or out-of-range sparse vector, a
-///                        declared dimension ≠ |w|, more upload entries than allowed, a fraction
-///                        outside (0, 1], non-increasing indices, an empty name, a zero lease.
+///                        declared dimension ≠ |w|, more upload entries than allowed, an upload
+///                        value or norm above the server's bounds (ServerConfiguration
+///                        max_update_value, max_update_norm), an upload that would make a
+///                        parameter non-finite, a fraction outside (0, 1], non-increasing
+///                        indices, a name outside the allowed characters, a zero lease.
 ///   FAILED_PRECONDITION  the request is well formed but not allowed in the server's state: the
 ///                        model identity differs from the server's (Join), a turn without a lease
 ///                        under a sequential protocol, Lock under the async protocol, an upload
@@ -56,22 +60,36 @@
 ///   NOT_FOUND            unknown participant id (never joined, left, or forgotten): Join again.
 ///   ABORTED              the lease expired or was revoked before this call: the turn is lost;
 ///                        Lock again and restart the turn from Download.
-///   ALREADY_EXISTS       Join with a name that another token has already joined with.
-///   RESOURCE_EXHAUSTED   the federation is full (Join), or a message is larger than the
-///                        server's limit.
+///   RESOURCE_EXHAUSTED   the federation is full (Join); a message is larger than the server's
+///                        limit (ServerConfiguration.max_message_bytes); or the caller (or the
+///                        server as a whole) already has as many request bytes in flight as it
+///                        allows: wait for the answers to the earlier calls, then retry.
 ///   DEADLINE_EXCEEDED    the call's deadline passed, e.g. while Lock waited for the turn.
 ///   UNAVAILABLE          the server is starting or shutting down: retry with backoff.
 ///   INTERNAL             the server could not persist an upload; it was neither applied nor
 ///                        acknowledged, and may be retried.
 ///
-/// Retrying is safe for every call: Join is idempotent for the same token and name, Upload is
+/// Retrying is safe for every call: Join is idempotent for the same token, Upload is
 /// idempotent through its round number, Unlock and Leave are idempotent, and Download, Lock (which
 /// returns the caller's own unexpired lease) and Status have no effect that a retry could repeat.
 ///
 /// # Sizes
 ///
 /// A message carrying every parameter of the largest model (svhn-mlp, |w| = 402,250) is about
-/// 2 MB; the default gRPC message limit of 4 MiB covers every colearn model.
+/// 2 MB; the default gRPC message limit of 4 MiB covers every colearn model. The server refuses a
+/// larger request with RESOURCE_EXHAUSTED as soon as its 5-byte gRPC message prefix arrives,
+/// without reading the rest.
+///
+/// # Bounds on what one upload may change
+///
+/// So that no participant can make the global parameters non-finite, or move them arbitrarily
+/// far in one turn, the server announces two bounds at Join (ServerConfiguration
+/// max_update_value and max_update_norm) and refuses an upload beyond either with
+/// INVALID_ARGUMENT, as well as any upload after which some w_global[j] would not be finite. A
+/// participant should clip its own update before uploading: each value to
+/// [−max_update_value, max_update_value], then, if the L2 norm is above max_update_norm, scale
+/// the whole vector down to it. The bounds limit the damage of one upload; they do not detect
+/// poisoning (docs/DEPLOYMENT.md, "What the server defends against").
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -240,6 +258,23 @@ public nonisolated struct Colearn_V1_ServerConfiguration: Sendable {
   /// The longest lease Lock grants, in milliseconds; longer requests are shortened to it.
   public var maxLeaseDurationMs: UInt32 = 0
 
+  /// The largest |Δw_j| one upload may carry (`--max-update`; by default ten times the largest
+  /// magnitude of the model's initial parameters). An upload with a larger value is refused
+  /// with INVALID_ARGUMENT: clip each value to [−max_update_value, max_update_value] before
+  /// uploading. 0: no per-value bound (an older server).
+  public var maxUpdateValue: Double = 0
+
+  /// The largest L2 norm sqrt(Σ_j Δw_j²) of one upload, computed in double precision
+  /// (`--max-update-norm`; by default the L2 norm of the model's initial parameters). An upload
+  /// with a larger norm is refused with INVALID_ARGUMENT: after clipping the values, scale the
+  /// vector by max_update_norm / norm (a little less, for rounding) when the norm is larger.
+  /// 0: no norm bound.
+  public var maxUpdateNorm: Double = 0
+
+  /// The largest request message the server reads, in bytes (`--max-message-bytes`); a larger
+  /// one is refused with RESOURCE_EXHAUSTED. 0: not announced.
+  public var maxMessageBytes: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -262,7 +297,10 @@ public nonisolated struct Colearn_V1_JoinRequest: Sendable {
   /// Clears the value of `model`. Subsequent reads from it will return its default value.
   public mutating func clearModel() {self._model = nil}
 
-  /// A display name for logs and status (e.g. a host or institution name); not empty.
+  /// A label for the server's log (e.g. a host name): 1 to 64 characters, each an ASCII letter,
+  /// digit, '-', '_', '.' or '@' (anything else is refused with INVALID_ARGUMENT). It is not an
+  /// identity: the server shows the participant under the name of its token
+  /// (JoinResponse.participant_name), and several tokens may use the same label.
   public var participantName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -296,6 +334,10 @@ public nonisolated struct Colearn_V1_JoinResponse: Sendable {
   /// The round of the last upload this participant had applied before (a participant re-joining
   /// after a crash resumes after it), or 0 if none.
   public var lastAppliedRound: UInt64 = 0
+
+  /// The name the server shows this participant under (logs, Status.lease_holder): the name the
+  /// operator issued its token to, whatever `participant_name` said.
+  public var participantName: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -589,7 +631,7 @@ public nonisolated struct Colearn_V1_StatusResponse: @unchecked Sendable {
     set {_uniqueStorage()._refusedUploads = newValue}
   }
 
-  /// The display name of the participant holding the lease, or empty.
+  /// The name (its token's) of the participant holding the lease, or empty.
   public var leaseHolder: String {
     get {_storage._leaseHolder}
     set {_uniqueStorage()._leaseHolder = newValue}
@@ -715,7 +757,7 @@ nonisolated extension Colearn_V1_ModelIdentity: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Colearn_V1_ServerConfiguration: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ServerConfiguration"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{3}download_fraction\0\u{3}upload_fraction\0\u{3}stat_decay\0\u{3}exchange_protocol\0\u{1}participants\0\u{3}max_lease_duration_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{3}download_fraction\0\u{3}upload_fraction\0\u{3}stat_decay\0\u{3}exchange_protocol\0\u{1}participants\0\u{3}max_lease_duration_ms\0\u{4}\u{d}max_update_value\0\u{3}max_update_norm\0\u{3}max_message_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -730,6 +772,9 @@ nonisolated extension Colearn_V1_ServerConfiguration: SwiftProtobuf.Message, Swi
       case 5: try { try decoder.decodeSingularEnumField(value: &self.exchangeProtocol) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.participants) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.maxLeaseDurationMs) }()
+      case 20: try { try decoder.decodeSingularDoubleField(value: &self.maxUpdateValue) }()
+      case 21: try { try decoder.decodeSingularDoubleField(value: &self.maxUpdateNorm) }()
+      case 22: try { try decoder.decodeSingularUInt64Field(value: &self.maxMessageBytes) }()
       default: break
       }
     }
@@ -761,6 +806,15 @@ nonisolated extension Colearn_V1_ServerConfiguration: SwiftProtobuf.Message, Swi
     if self.maxLeaseDurationMs != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxLeaseDurationMs, fieldNumber: 7)
     }
+    if self.maxUpdateValue.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maxUpdateValue, fieldNumber: 20)
+    }
+    if self.maxUpdateNorm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maxUpdateNorm, fieldNumber: 21)
+    }
+    if self.maxMessageBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.maxMessageBytes, fieldNumber: 22)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -772,6 +826,9 @@ nonisolated extension Colearn_V1_ServerConfiguration: SwiftProtobuf.Message, Swi
     if lhs.exchangeProtocol != rhs.exchangeProtocol {return false}
     if lhs.participants != rhs.participants {return false}
     if lhs.maxLeaseDurationMs != rhs.maxLeaseDurationMs {return false}
+    if lhs.maxUpdateValue != rhs.maxUpdateValue {return false}
+    if lhs.maxUpdateNorm != rhs.maxUpdateNorm {return false}
+    if lhs.maxMessageBytes != rhs.maxMessageBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -818,7 +875,7 @@ nonisolated extension Colearn_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Colearn_V1_JoinResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JoinResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{1}configuration\0\u{3}sequence_number\0\u{3}last_applied_round\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{1}configuration\0\u{3}sequence_number\0\u{3}last_applied_round\0\u{4}\u{10}participant_name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -830,6 +887,7 @@ nonisolated extension Colearn_V1_JoinResponse: SwiftProtobuf.Message, SwiftProto
       case 2: try { try decoder.decodeSingularMessageField(value: &self._configuration) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sequenceNumber) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.lastAppliedRound) }()
+      case 20: try { try decoder.decodeSingularStringField(value: &self.participantName) }()
       default: break
       }
     }
@@ -852,6 +910,9 @@ nonisolated extension Colearn_V1_JoinResponse: SwiftProtobuf.Message, SwiftProto
     if self.lastAppliedRound != 0 {
       try visitor.visitSingularUInt64Field(value: self.lastAppliedRound, fieldNumber: 4)
     }
+    if !self.participantName.isEmpty {
+      try visitor.visitSingularStringField(value: self.participantName, fieldNumber: 20)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -860,6 +921,7 @@ nonisolated extension Colearn_V1_JoinResponse: SwiftProtobuf.Message, SwiftProto
     if lhs._configuration != rhs._configuration {return false}
     if lhs.sequenceNumber != rhs.sequenceNumber {return false}
     if lhs.lastAppliedRound != rhs.lastAppliedRound {return false}
+    if lhs.participantName != rhs.participantName {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

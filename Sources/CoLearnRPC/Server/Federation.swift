@@ -23,13 +23,20 @@ public struct FederationSettings: Sendable, Equatable {
   /// The largest sparse vector (encoded bytes) or index list (4 bytes per index) accepted; a
   /// larger one is refused with RESOURCE_EXHAUSTED (`--max-message-bytes`).
   public var maxMessageBytes: Int
+  /// How far one upload may move w_global (`--max-update`, `--max-update-norm`).
+  public var updateBounds: UpdateBounds
+  /// K of ``MedianNormClipping`` (`--clip-to-median-norm`), or nil: off.
+  public var medianNormFactor: Double?
 
   public init(
     model: ModelIdentity, downloadFraction: Double, uploadFraction: Double, statDecay: Float,
     order: ExchangeOrder, participants: Int, maxLeaseMilliseconds: UInt32 = 600_000,
-    maxMessageBytes: Int = 4 << 20
+    maxMessageBytes: Int = 4 << 20, updateBounds: UpdateBounds = .none,
+    medianNormFactor: Double? = nil
   ) {
     self.maxMessageBytes = maxMessageBytes
+    self.updateBounds = updateBounds
+    self.medianNormFactor = medianNormFactor
     self.model = model
     self.downloadFraction = downloadFraction
     self.uploadFraction = uploadFraction
@@ -52,6 +59,9 @@ public struct FederationSettings: Sendable, Equatable {
     message.exchangeProtocol = order.proto
     message.participants = UInt32(participants)
     message.maxLeaseDurationMs = maxLeaseMilliseconds
+    message.maxUpdateValue = updateBounds.maxValue.map(Double.init) ?? 0
+    message.maxUpdateNorm = updateBounds.maxNorm ?? 0
+    message.maxMessageBytes = UInt64(maxMessageBytes)
     return message
   }
 }
@@ -87,6 +97,8 @@ public struct FederationMetrics: Sendable, Equatable {
   public var uploadBytes: UInt64 = 0
   public var duplicateUploads: UInt64 = 0
   public var refusedUploads: UInt64 = 0
+  /// Calls refused for a missing, unknown or revoked token (``AuthenticationAudit``).
+  public var refusedAuthentications: UInt64 = 0
   public var downloads: UInt64 = 0
   public var parametersDownloaded: UInt64 = 0
   public var downloadBytes: UInt64 = 0
@@ -98,9 +110,10 @@ public struct FederationMetrics: Sendable, Equatable {
 }
 
 /// The deployed parameter server's logic, independent of gRPC: who joined with which token
-/// identity, the turn leases of `round-robin` and `random-order`, request validation, and the
-/// durable state (``DurableParameterServer``, with group commit). ``ParameterServerService``
-/// maps the gRPC calls onto it.
+/// identity (a participant is shown under its token's name; a revoked one loses its slot), the
+/// bounds on an upload (``UpdateBounds``), the turn leases of `round-robin` and
+/// `random-order`, request validation, and the durable state (``DurableParameterServer``, with
+/// group commit). ``ParameterServerService`` maps the gRPC calls onto it.
 ///
 /// Turns (SPEC §6): under `round-robin` the lease goes to the waiting participant next after the
 /// last holder in join order (cyclically; participants not waiting are skipped, so a vanished one
@@ -112,8 +125,10 @@ public struct FederationMetrics: Sendable, Equatable {
 public final class Federation: Sendable {
   private struct Member {
     var id: String
+    /// The token's name: what the participant is shown as.
     var identity: String
-    var displayName: String
+    /// The participant's own `participant_name` (logged at Join only).
+    var label: String
     var joinIndex: Int
   }
 
@@ -138,7 +153,8 @@ public final class Federation: Sendable {
   private struct Registry {
     var members: [String: Member] = [:]
     var idByIdentity: [String: String] = [:]
-    var identityByDisplayName: [String: String] = [:]
+    /// Consulted for revoked identities when the federation is full (``watchRevocations(_:)``).
+    var tokens: TokenAuthenticator?
     var nextJoinIndex = 0
     var lease: Lease?
     var waiters: [Waiter] = []
@@ -162,6 +178,8 @@ public final class Federation: Sendable {
   private let started: ContinuousClock.Instant
   /// The write-ahead log size that triggers a snapshot.
   private let snapshotLogBytes: Int
+  /// The robust rule, when configured.
+  private let medianNorm: MedianNormClipping?
 
   /// A federation over `store` (whose |w| must be the model's).
   public init(
@@ -173,6 +191,7 @@ public final class Federation: Sendable {
     self.store = store
     self.logger = logger
     self.snapshotLogBytes = snapshotLogBytes
+    medianNorm = settings.medianNormFactor.map { MedianNormClipping(factor: $0) }
     started = clock.now
   }
 
@@ -194,51 +213,113 @@ public final class Federation: Sendable {
     if let mismatch = settings.model.mismatch(participant: model) {
       throw FederationError(.failedPrecondition, mismatch.description)
     }
-    let name = request.participantName
-    guard !name.isEmpty, name.count <= 128, !name.contains(where: \.isNewline) else {
-      throw FederationError(
-        .invalidArgument, "participant_name must be 1 to 128 characters on one line")
+    let label = request.participantName
+    if let problem = Self.nameProblem(label) {
+      throw FederationError(.invalidArgument, "participant_name \(problem)")
     }
-    let (id, isNew) = try registry.withLock { registry throws(FederationError) -> (String, Bool) in
-      if let owner = registry.identityByDisplayName[name], owner != identity {
-        throw FederationError(
-          .alreadyExists, "the name \"\(name)\" is taken by another participant; choose another")
-      }
-      if let id = registry.idByIdentity[identity] {
-        // Joining again (e.g. after a restart of the participant): same id, maybe a new name.
-        if let old = registry.members[id]?.displayName, old != name {
-          registry.identityByDisplayName[old] = nil
-          registry.members[id]?.displayName = name
-        }
-        registry.identityByDisplayName[name] = identity
-        return (id, false)
-      }
-      guard registry.members.count < settings.participants else {
-        throw FederationError(
-          .resourceExhausted,
-          "the federation is full (\(settings.participants) participants joined); "
-            + "ask the operator to raise --participants or to remove one")
-      }
-      let id = Self.randomID(using: &registry.random)
-      registry.members[id] = Member(
-        id: id, identity: identity, displayName: name, joinIndex: registry.nextJoinIndex)
-      registry.nextJoinIndex += 1
-      registry.idByIdentity[identity] = id
-      registry.identityByDisplayName[name] = identity
-      registry.metrics.participantsJoined = registry.members.count
-      return (id, true)
+    var admitted = registry.withLock { admit(identity: identity, label: label, in: &$0) }
+    if admitted == nil, !evictRevoked().isEmpty {
+      admitted = registry.withLock { admit(identity: identity, label: label, in: &$0) }
+    }
+    guard let (id, isNew) = admitted else {
+      throw FederationError(
+        .resourceExhausted,
+        "the federation is full (\(settings.participants) participants joined); "
+          + "ask the operator to raise --participants or to revoke a participant's token "
+          + "(`colearn token revoke NAME`), which frees its slot at once")
     }
     if isNew {
       logger.info(
         "participant joined",
-        metadata: ["participant": "\(identity)", "name": "\(name)", "id": "\(id)"])
+        metadata: ["participant": "\(identity)", "label": "\(label)", "id": "\(id)"])
     }
     var response = Colearn_V1_JoinResponse()
     response.participantID = id
     response.configuration = settings.proto
     response.sequenceNumber = store.sequence
     response.lastAppliedRound = store.participants[identity]?.lastRound ?? 0
+    response.participantName = identity
     return response
+  }
+
+  /// The member id of `identity` (joining it if there is a free slot; nil if the federation is
+  /// full), and whether it is new.
+  private func admit(identity: String, label: String, in registry: inout Registry) -> (
+    String, Bool
+  )? {
+    if let id = registry.idByIdentity[identity] {
+      // Joining again (e.g. after a restart of the participant): same id, maybe a new label.
+      registry.members[id]?.label = label
+      return (id, false)
+    }
+    guard registry.members.count < settings.participants else { return nil }
+    let id = Self.randomID(using: &registry.random)
+    registry.members[id] = Member(
+      id: id, identity: identity, label: label, joinIndex: registry.nextJoinIndex)
+    registry.nextJoinIndex += 1
+    registry.idByIdentity[identity] = id
+    registry.metrics.participantsJoined = registry.members.count
+    return (id, true)
+  }
+
+  /// What is wrong with a `participant_name` (nil: nothing). Names are 1 to 64 ASCII letters,
+  /// digits, '-', '_', '.' or '@' (the token names' set), so that no name can forge a log line.
+  static func nameProblem(_ name: String) -> String? {
+    if name.isEmpty { return "is empty; send a label such as your host name" }
+    if name.utf8.count > 64 { return "is \(name.utf8.count) bytes long, more than 64" }
+    for (position, scalar) in name.unicodeScalars.enumerated()
+    where !TokenFile.isValidName(String(scalar)) {
+      return "has U+\(String(scalar.value, radix: 16, uppercase: true)) at position \(position): "
+        + "use only ASCII letters, digits, '-', '_', '.' and '@'"
+    }
+    return nil
+  }
+
+  /// Lets the federation free the slots of participants whose token was revoked (or removed
+  /// from the token file): checked when a Join finds the federation full, and by
+  /// ``evictRevoked()``.
+  public func watchRevocations(_ tokens: TokenAuthenticator) {
+    registry.withLock { $0.tokens = tokens }
+  }
+
+  /// Forgets every participant whose token is no longer active (as ``leave(participantID:
+  /// identity:)`` does) and returns their names.
+  @discardableResult
+  public func evictRevoked() -> [String] {
+    let (tokens, identities) = registry.withLock { ($0.tokens, $0.members.values.map(\.identity)) }
+    guard let tokens else { return [] }
+    let active = tokens.activeNames()
+    let revoked = identities.filter { !active.contains($0) }
+    for identity in revoked {
+      let (mine, granted) = registry.withLock {
+        registry -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
+        guard let id = registry.idByIdentity[identity] else { return ([], []) }
+        return forget(id, in: &registry)
+      }
+      for continuation in mine {
+        continuation.resume(
+          throwing: FederationError(.unauthenticated, "the token of \(identity) was revoked"))
+      }
+      Self.resume(granted)
+      logger.notice(
+        "token revoked: participant removed, its slot is free",
+        metadata: ["participant": "\(identity)"])
+    }
+    return revoked
+  }
+
+  /// Removes member `id`: its lease, its waiting Lock calls (returned, to be failed after
+  /// unlocking) and its slot.
+  private func forget(_ id: String, in registry: inout Registry) -> (
+    [CheckedContinuation<Lease, any Error>], [Grant]
+  ) {
+    guard let member = registry.members.removeValue(forKey: id) else { return ([], []) }
+    registry.idByIdentity[member.identity] = nil
+    registry.metrics.participantsJoined = registry.members.count
+    let mine = registry.waiters.filter { $0.participantID == id }
+    registry.waiters.removeAll { $0.participantID == id }
+    if registry.lease?.holder == id { release(&registry) }
+    return (mine.map(\.continuation), grantIfFree(&registry))
   }
 
   /// Forgets a participant: releases its lease and fails its waiting Lock calls.
@@ -247,14 +328,7 @@ public final class Federation: Sendable {
       registry throws(FederationError) -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
       guard let member = registry.members[participantID] else { return ([], []) }
       guard member.identity == identity else { throw Self.notYours(participantID) }
-      registry.members[participantID] = nil
-      registry.idByIdentity[identity] = nil
-      registry.identityByDisplayName[member.displayName] = nil
-      registry.metrics.participantsJoined = registry.members.count
-      let mine = registry.waiters.filter { $0.participantID == participantID }
-      registry.waiters.removeAll { $0.participantID == participantID }
-      if registry.lease?.holder == participantID { release(&registry) }
-      return (mine.map(\.continuation), grantIfFree(&registry))
+      return forget(participantID, in: &registry)
     }
     for continuation in mine {
       continuation.resume(throwing: FederationError.notJoined(participantID))
@@ -371,7 +445,7 @@ public final class Federation: Sendable {
       milliseconds: waiter.milliseconds, sequence: store.sequence, ticket: waiter.ticket)
     registry.lease = lease
     registry.lastHolderJoinIndex = waiter.joinIndex
-    registry.metrics.leaseHolder = registry.members[waiter.participantID]?.displayName ?? ""
+    registry.metrics.leaseHolder = registry.members[waiter.participantID]?.identity ?? ""
     scheduleExpiry(of: lease)
     return [(waiter.continuation, lease)]
   }
@@ -542,10 +616,11 @@ public final class Federation: Sendable {
     }
     try checkSize(request.update.encoded.count, of: "update")
     let dimension = settings.model.parameterCount
-    let update: SparseVector
-    let bytes: [UInt8]
+    var update: SparseVector
+    var bytes: [UInt8]?
     do {
-      (update, bytes) = try SparseVector.decodingWithBytes(proto: request.update, dimension: dimension)
+      let decoded = try SparseVector.decodingWithBytes(proto: request.update, dimension: dimension)
+      (update, bytes) = (decoded.0, decoded.1)
     } catch {
       throw FederationError(.invalidArgument, error.description)
     }
@@ -555,8 +630,20 @@ public final class Federation: Sendable {
         "the update has \(update.count) entries, more than ⌈θ_u·|w|⌉ = \(settings.maxUploadEntries) "
           + "(θ_u = \(settings.uploadFraction)); select fewer")
     }
+    if let violation = settings.updateBounds.violation(of: update) {
+      throw FederationError(.invalidArgument, violation)
+    }
     if request.hasRound, request.round == 0 {
       throw FederationError(.invalidArgument, "round must be ≥ 1 (rounds count from 1)")
+    }
+    if let medianNorm {
+      let (clipped, scaled) = medianNorm.clip(update)
+      if scaled {
+        logger.notice(
+          "upload scaled down to the median-norm limit",
+          metadata: ["participant": "\(identity)", "limit": "\(medianNorm.limit ?? 0)"])
+        (update, bytes) = (clipped, nil)
+      }
     }
     let origin = UploadOrigin(participant: identity, round: request.hasRound ? request.round : nil)
     let receipt: UploadReceipt
@@ -566,6 +653,8 @@ public final class Federation: Sendable {
       throw FederationError(.failedPrecondition, refusal.description)
     } catch let problem as SparseVectorProblem {
       throw FederationError(.invalidArgument, "\(problem)")
+    } catch let overflow as ParameterOverflow {
+      throw FederationError(.invalidArgument, overflow.description)
     } catch {
       logger.error("cannot persist an upload", metadata: ["error": "\(error)"])
       throw FederationError(
@@ -582,6 +671,7 @@ public final class Federation: Sendable {
         .internalError, "the server could not make the upload durable; it was not "
           + "acknowledged: retry after the server restarts")
     }
+    if !receipt.duplicate { medianNorm?.record(update) }
     var response = Colearn_V1_UploadResponse()
     response.sequenceNumber = receipt.sequence
     response.appliedEntries = UInt64(receipt.appliedEntries)
@@ -589,8 +679,8 @@ public final class Federation: Sendable {
     return response
   }
 
-  /// Refuses a payload above `maxMessageBytes`. (The transport's own hard limit, far above,
-  /// protects memory but can only reset the stream; this answers with a status that says why.)
+  /// Refuses a payload above `maxMessageBytes`. (A request above the transport's limit, this
+  /// plus the request's envelope, is refused from its length prefix, unread: ``RequestBudget``.)
   private func checkSize(_ bytes: Int, of what: String) throws(FederationError) {
     guard bytes > settings.maxMessageBytes else { return }
     throw FederationError(

@@ -17,22 +17,38 @@ public struct ListenConfiguration: Sendable {
   public var port: Int
   /// TLS certificate chain and private key (PEM files); nil serves plaintext (`--insecure`).
   public var tls: (certificateChain: String, privateKey: String)?
-  /// The transport's hard limit on a request message (memory protection: a larger one only
-  /// resets the stream). The federation's own, lower limit answers with RESOURCE_EXHAUSTED.
+  /// The largest request message read (the whole message: for an upload, the update plus the
+  /// few bytes of ids around it). A larger one is refused with RESOURCE_EXHAUSTED as soon as
+  /// its length prefix arrives, without reading it (``RequestBudget``).
   public var maxRequestBytes: Int
+  /// The request bytes one caller (token identity) may have in flight at once; by default two
+  /// messages of the largest size.
+  public var maxInFlightBytesPerCaller: Int
+  /// The request bytes the server holds at once, over all callers; by default 16 messages of
+  /// the largest size, at least 64 MiB.
+  public var maxInFlightBytes: Int
   /// How long a graceful shutdown waits for in-flight calls.
   public var shutdownGrace: Duration
 
   public init(
     host: String, port: Int, tls: (certificateChain: String, privateKey: String)?,
-    maxRequestBytes: Int = 4 << 20, shutdownGrace: Duration = .seconds(10)
+    maxRequestBytes: Int = 4 << 20, maxInFlightBytesPerCaller: Int? = nil,
+    maxInFlightBytes: Int? = nil, shutdownGrace: Duration = .seconds(10)
   ) {
     self.host = host
     self.port = port
     self.tls = tls
     self.maxRequestBytes = maxRequestBytes
+    self.maxInFlightBytesPerCaller = max(
+      maxInFlightBytesPerCaller ?? 2 * maxRequestBytes, maxRequestBytes)
+    self.maxInFlightBytes = max(
+      maxInFlightBytes ?? max(16 * maxRequestBytes, 64 << 20), self.maxInFlightBytesPerCaller)
     self.shutdownGrace = shutdownGrace
   }
+
+  /// The envelope an upload request adds to its update (participant and lease ids, round,
+  /// field tags): what `--max-message-bytes` is padded by for the transport.
+  public static let requestEnvelopeBytes = 64 << 10
 
   var address: GRPCNIOTransportCore.SocketAddress {
     host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
@@ -47,6 +63,8 @@ public final class ParameterServerHost: Sendable {
   public let federation: Federation
   public let authenticator: TokenAuthenticator
   public let listen: ListenConfiguration
+  /// The refused authentications (counted and logged).
+  public let audit: AuthenticationAudit
   private let logger: Logger
   private let host: RPCServerHost
 
@@ -58,23 +76,32 @@ public final class ParameterServerHost: Sendable {
     self.authenticator = authenticator
     self.listen = listen
     self.logger = logger
+    let audit = AuthenticationAudit(logger: logger)
+    self.audit = audit
+    federation.watchRevocations(authenticator)
     host = RPCServerHost(
       services: [ParameterServerService(federation: federation)], authenticator: authenticator,
-      listen: listen, logger: logger, metricsInterval: metricsInterval,
+      listen: listen, logger: logger, metricsInterval: metricsInterval, audit: audit,
       hooks: RPCServerHost.Hooks(
         servingMetadata: {
-          [
+          let bounds = federation.settings.updateBounds
+          return [
             "model": "\(federation.settings.model)",
             "protocol": "\(federation.settings.order.rawValue)",
             "participants": "\(federation.settings.participants)",
             "sequence": "\(federation.store.sequence)",
+            "max_update": "\(bounds.maxValue.map { "\($0)" } ?? "none")",
+            "max_update_norm": "\(bounds.maxNorm.map { "\($0)" } ?? "none")",
           ]
         },
-        logMetrics: { Self.logMetrics(federation: federation, logger: logger) },
+        logMetrics: {
+          federation.evictRevoked()
+          Self.logMetrics(federation: federation, audit: audit, logger: logger)
+        },
         stopWaiting: { federation.stopWaiting() },
         finish: {
           try federation.store.snapshot()
-          Self.logMetrics(federation: federation, logger: logger)
+          Self.logMetrics(federation: federation, audit: audit, logger: logger)
           logger.info("stopped", metadata: ["sequence": "\(federation.store.sequence)"])
         }))
   }
@@ -99,17 +126,29 @@ public final class ParameterServerHost: Sendable {
 
   /// One line with the counters.
   public func logMetrics() {
-    Self.logMetrics(federation: federation, logger: logger)
+    Self.logMetrics(federation: federation, audit: audit, logger: logger)
   }
 
-  private static func logMetrics(federation: Federation, logger: Logger) {
+  /// The counters now, with the refused authentications.
+  public var metrics: FederationMetrics {
+    var metrics = federation.metrics
+    metrics.refusedAuthentications = audit.refusedCount
+    return metrics
+  }
+
+  private static func logMetrics(
+    federation: Federation, audit: AuthenticationAudit, logger: Logger
+  ) {
     let metrics = federation.metrics
+    let refusedAuthentications = audit.refusedCount
     logger.info(
       "metrics",
       metadata: [
         "participants": "\(metrics.participantsJoined)", "sequence": "\(metrics.sequence)",
         "rounds": "\(metrics.roundsCompleted)", "uploads": "\(metrics.uploadsAccepted)",
-        "duplicates": "\(metrics.duplicateUploads)", "refused": "\(metrics.refusedUploads)",
+        "duplicates": "\(metrics.duplicateUploads)",
+        "refused": "\(metrics.refusedUploads + refusedAuthentications)",
+        "refused_uploads": "\(metrics.refusedUploads)", "refused_auth": "\(refusedAuthentications)",
         "parameters_updated": "\(metrics.parametersUpdated)",
         "upload_bytes": "\(metrics.uploadBytes)", "downloads": "\(metrics.downloads)",
         "download_bytes": "\(metrics.downloadBytes)",

@@ -31,13 +31,16 @@ public enum CallerIdentity {
 }
 
 /// Refuses every call without a valid `authorization: Bearer <token>` entry (UNAUTHENTICATED,
-/// saying whether the token is missing, malformed, unknown or revoked), and runs the others with
-/// the token's identity in ``CallerIdentity/current``.
+/// saying whether the token is missing, malformed, unknown or revoked), recording each refusal
+/// in the ``AuthenticationAudit``, and runs the others with the token's identity in
+/// ``CallerIdentity/current``.
 public struct TokenAuthentication: ServerInterceptor {
   let authenticator: TokenAuthenticator
+  let audit: AuthenticationAudit?
 
-  public init(authenticator: TokenAuthenticator) {
+  public init(authenticator: TokenAuthenticator, audit: AuthenticationAudit? = nil) {
     self.authenticator = authenticator
+    self.audit = audit
   }
 
   public func intercept<Input: Sendable, Output: Sendable>(
@@ -47,10 +50,18 @@ public struct TokenAuthentication: ServerInterceptor {
       @Sendable (StreamingServerRequest<Input>, ServerContext) async throws
       -> StreamingServerResponse<Output>
   ) async throws -> StreamingServerResponse<Output> {
+    func refuse(
+      _ reason: AuthenticationAudit.Reason, name: String?, _ message: String
+    ) -> RPCError {
+      audit?.refused(
+        reason, name: name, peer: context.remotePeer,
+        method: context.descriptor.fullyQualifiedMethod)
+      return RPCError(code: .unauthenticated, message: message)
+    }
     guard let token = BearerToken.token(in: request.metadata) else {
-      throw RPCError(
-        code: .unauthenticated,
-        message: "no valid credential: send the metadata entry 'authorization: Bearer <token>' "
+      throw refuse(
+        .missing, name: nil,
+        "no valid credential: send the metadata entry 'authorization: Bearer <token>' "
           + "with the token the operator issued you")
     }
     switch authenticator.authenticate(token) {
@@ -59,12 +70,10 @@ public struct TokenAuthentication: ServerInterceptor {
         try await next(request, context)
       }
     case .revoked(let name):
-      throw RPCError(
-        code: .unauthenticated,
-        message: "the token of \(name) was revoked; ask the operator for a new one")
+      throw refuse(
+        .revoked, name: name, "the token of \(name) was revoked; ask the operator for a new one")
     case .unknown:
-      throw RPCError(
-        code: .unauthenticated, message: "unknown token; check --token-file (or COLEARN_TOKEN)")
+      throw refuse(.unknown, name: nil, "unknown token; check --token-file (or COLEARN_TOKEN)")
     }
   }
 }

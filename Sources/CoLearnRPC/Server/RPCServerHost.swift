@@ -2,6 +2,8 @@ import Dispatch
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOCore
+import NIOHPACK
 import Synchronization
 
 #if canImport(Glibc)
@@ -11,8 +13,10 @@ import Synchronization
 #endif
 
 /// What every colearn server shares (the DSSGD parameter server and the split-learning
-/// coordinator): gRPC over HTTP/2 with TLS unless configured otherwise, the transport's message
-/// limit, token authentication (``TokenAuthentication``) in front of every service, a `serving`
+/// coordinator): gRPC over HTTP/2 with TLS unless configured otherwise, the request memory bound
+/// (``RequestBudget``: the message limit, and the bytes in flight per caller and in all),
+/// token authentication with an audit trail of refusals
+/// (``AuthenticationAudit``) (``TokenAuthentication``) in front of every service, a `serving`
 /// log line, a metrics line every `metricsInterval`, and a graceful stop on SIGTERM or SIGINT
 /// (no new calls, waiting calls released by ``Hooks/stopWaiting``, in-flight calls finish, then
 /// ``Hooks/finish``), after which ``serve(handleSignals:onListening:)`` returns.
@@ -41,6 +45,10 @@ public final class RPCServerHost: Sendable {
   }
 
   public let listen: ListenConfiguration
+  /// The refused authentications.
+  public let audit: AuthenticationAudit
+  /// The request bytes in flight.
+  public let budget: RequestBudget
   private let services: [any RegistrableRPCService]
   private let authenticator: TokenAuthenticator
   private let logger: Logger
@@ -50,8 +58,13 @@ public final class RPCServerHost: Sendable {
 
   public init(
     services: [any RegistrableRPCService], authenticator: TokenAuthenticator,
-    listen: ListenConfiguration, logger: Logger, metricsInterval: Duration, hooks: Hooks
+    listen: ListenConfiguration, logger: Logger, metricsInterval: Duration,
+    audit: AuthenticationAudit? = nil, hooks: Hooks
   ) {
+    self.audit = audit ?? AuthenticationAudit(logger: logger)
+    budget = RequestBudget(
+      maxMessageBytes: listen.maxRequestBytes, perCallerBytes: listen.maxInFlightBytesPerCaller,
+      totalBytes: listen.maxInFlightBytes)
     self.services = services
     self.authenticator = authenticator
     self.listen = listen
@@ -79,15 +92,26 @@ public final class RPCServerHost: Sendable {
     }
     let maxRequestBytes = listen.maxRequestBytes
     let grace = listen.shutdownGrace
+    let (budget, authenticator) = (self.budget, self.authenticator)
     let transport = HTTP2ServerTransport.Posix(
       address: listen.address, transportSecurity: security,
       config: .defaults {
+        // Never reached: RequestAdmissionHandler refuses larger messages first, with a status.
         $0.rpc.maxRequestPayloadSize = maxRequestBytes
         $0.connection.maxGraceTime = grace
+        $0.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+              RequestAdmissionHandler(budget: budget) { headers in
+                Self.caller(headers, authenticator: authenticator)
+              },
+              position: .first)
+          }
+        }
       })
     let server = GRPCServer(
       transport: transport, services: services,
-      interceptors: [TokenAuthentication(authenticator: authenticator)])
+      interceptors: [TokenAuthentication(authenticator: authenticator, audit: audit)])
     running.withLock { $0 = server }
     let signals = handleSignals ? installSignalHandlers() : []
     defer {
@@ -130,6 +154,19 @@ public final class RPCServerHost: Sendable {
     logger.info("shutting down: finishing in-flight calls")
     running.withLock { $0?.beginGracefulShutdown() }
     hooks.stopWaiting()
+  }
+
+  /// Whose share of the request budget a call draws on: its token's identity, or "" (one
+  /// share for all calls without a valid token, which are refused anyway).
+  static func caller(_ headers: HPACKHeaders, authenticator: TokenAuthenticator) -> String {
+    var metadata = Metadata()
+    for value in headers[BearerToken.metadataKey] {
+      metadata.addString(value, forKey: BearerToken.metadataKey)
+    }
+    guard let token = BearerToken.token(in: metadata),
+      case .identity(let name) = authenticator.authenticate(token)
+    else { return "" }
+    return name
   }
 
   private func installSignalHandlers() -> [any DispatchSourceSignal] {

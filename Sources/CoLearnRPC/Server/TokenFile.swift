@@ -280,24 +280,36 @@ public final class TokenAuthenticator: Sendable {
     let key = Array(SHA256.hash(data: Array(token.utf8)))
     return cache.withLock { cache in
       let now = clock.now
-      if now - cache.checked >= .seconds(1) {
-        cache.checked = now
-        let modified = Self.modificationTime(path)
-        if modified.tv_sec != cache.modified.tv_sec || modified.tv_nsec != cache.modified.tv_nsec,
-          let file = try? TokenFile.load(path)
-        {
-          // A malformed or vanished file keeps the last good list (and the operator sees
-          // `colearn token` errors when editing it).
-          cache.file = file
-          cache.modified = modified
-          cache.verdicts = [:]
-        }
-      }
+      if now - cache.checked >= .seconds(1) { reload(&cache, now: now) }
       if let verdict = cache.verdicts[key] { return verdict }
       let verdict = cache.file.lookup(token)
       if cache.verdicts.count > 100_000 { cache.verdicts = [:] }
       cache.verdicts[key] = verdict
       return verdict
+    }
+  }
+
+  /// The names with an active token in the file as it is now (re-read first if it changed):
+  /// what the federation checks its members against to free the slots of revoked ones.
+  public func activeNames() -> Set<String> {
+    cache.withLock { cache in
+      reload(&cache, now: clock.now)
+      return Set(cache.file.entries.lazy.filter { !$0.revoked }.map(\.name))
+    }
+  }
+
+  /// Re-reads the file if it changed since it was last read.
+  private func reload(_ cache: inout Cache, now: ContinuousClock.Instant) {
+    cache.checked = now
+    let modified = Self.modificationTime(path)
+    if modified.tv_sec != cache.modified.tv_sec || modified.tv_nsec != cache.modified.tv_nsec,
+      let file = try? TokenFile.load(path)
+    {
+      // A malformed or vanished file keeps the last good list (and the operator sees
+      // `colearn token` errors when editing it).
+      cache.file = file
+      cache.modified = modified
+      cache.verdicts = [:]
     }
   }
 

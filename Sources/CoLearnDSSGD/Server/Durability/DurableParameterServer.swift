@@ -212,8 +212,8 @@ public final class DurableParameterServer: ParameterServerClient {
   /// the participant's last round, returns that upload's receipt with `duplicate` set. The
   /// caller acknowledges only after ``waitUntilDurable(_:)`` for the receipt's event.
   ///
-  /// - Throws: ``SparseVectorProblem``, ``UploadRefusal`` or ``DurabilityError``; then nothing
-  ///   changed.
+  /// - Throws: ``SparseVectorProblem``, ``UploadRefusal``, ``ParameterOverflow`` (the update
+  ///   would make a parameter infinite) or ``DurabilityError``; then nothing changed.
   ///
   /// - Parameter encoded: `update` as SPEC §10 bytes when the caller has them (a server decoded
   ///   it from them), to spare encoding it again for the log.
@@ -241,6 +241,8 @@ public final class DurableParameterServer: ParameterServerClient {
             participant: name, round: round, lastApplied: record.lastRound)
         }
       }
+      // Checked under the lock, against the parameters it would be added to.
+      if let overflow = locked.state.overflow(of: update) { throw overflow }
       let sequence = locked.sequence + 1
       let event = locked.events + 1
       var record = ByteWriter()
