@@ -26,6 +26,7 @@ struct ParticipateCommand: ParsableCommand {
 
   @OptionGroup var training: TrainingOptions
   @OptionGroup var data: DataOptions
+  @OptionGroup var source: DataSourceOptions
 
   @OptionGroup var connection: ServerConnectionOptions
 
@@ -98,7 +99,9 @@ struct ParticipateCommand: ParsableCommand {
     let displayName = name ?? ProcessInfo.processInfo.hostName
     let address = try connection.address()
 
-    let loaded = try data.load(for: spec, options: DatasetLoadOptions(testLimit: testLimit))
+    let loaded = try source.load(
+      for: spec, directory: data.dataDirectory, seed: training.seed,
+      options: DatasetLoadOptions(testLimit: testLimit))
     var generator = SeededGenerator(seed: training.seed)
     let network = spec.makeNetwork()
     var initial = [Float](repeating: 0, count: network.parameterCount)

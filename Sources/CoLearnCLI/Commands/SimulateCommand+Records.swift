@@ -149,12 +149,15 @@ enum SimulationRecord {
     }
   }
 
-  struct Summary: Encodable {
+  struct Summary: Codable {
     var rounds: Int
     var finalMeanAccuracy: Double
     var finalMinAccuracy: Double
     var finalMaxAccuracy: Double
     var finalGlobalAccuracy: Double?
+    /// Each participant's final test accuracy, in participant order (`colearn compare` reads
+    /// them to show what each one gained by collaborating).
+    var finalParticipantAccuracies: [Double]
     var bestMeanAccuracy: Double
     var wallSeconds: Double
     var roundSeconds: Double
@@ -178,7 +181,7 @@ extension SimulationRecord.Summary {
     self.init(
       rounds: progress.rounds, finalMeanAccuracy: progress.last?.meanAccuracy ?? 0,
       finalMinAccuracy: accuracies.min() ?? 0, finalMaxAccuracy: accuracies.max() ?? 0,
-      finalGlobalAccuracy: progress.last?.globalAccuracy,
+      finalGlobalAccuracy: progress.last?.globalAccuracy, finalParticipantAccuracies: accuracies,
       bestMeanAccuracy: progress.bestMeanAccuracy, wallSeconds: progress.wallSeconds,
       roundSeconds: progress.roundSeconds, trainSeconds: progress.trainSeconds,
       selectSeconds: progress.selectSeconds, exchangeSeconds: progress.exchangeSeconds,
