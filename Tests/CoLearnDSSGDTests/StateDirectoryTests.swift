@@ -171,6 +171,54 @@ import Testing
         == [RecoveryReport.Loss(offset: offsets[2], first: 3, last: nil, decays: nil)])
   }
 
+  /// Uploads 1–4 with a decay after every 2: records u1 u2 d u3 u4 d; and the sequence number
+  /// reached after each record.
+  func smallLog(_ path: String) throws -> (bytes: [UInt8], sequences: [UInt64]) {
+    do {
+      let server = try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 2)
+      for i in 1...4 { _ = try server.upload(upload(i)) }
+    }
+    return ([UInt8](try Data(contentsOf: logURL(path))), [1, 2, 2, 3, 4, 4])
+  }
+
+  /// No single flipped bit anywhere in the log (header, frame, payload, first or last record) is
+  /// recovered from silently: every one is refused, and the file stays as it was.
+  @Test func everySingleBitFlipIsRefusedAndTheFileLeftAsItWas() throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let (original, _) = try smallLog(path)
+    for position in 0..<original.count {
+      var flipped = original
+      flipped[position] ^= UInt8(1 << (position % 8))
+      try Data(flipped).write(to: logURL(path))
+      do {
+        let server = try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 2)
+        Issue.record("a flip at byte \(position) was accepted: sequence \(server.sequence)")
+      } catch {
+        #expect(!error.description.isEmpty)
+      }
+      #expect([UInt8](try Data(contentsOf: logURL(path))) == flipped, "byte \(position)")
+    }
+  }
+
+  /// A crash can cut the log anywhere after its header: every cut opens, with exactly the
+  /// complete records before it.
+  @Test func everyTornTailIsDroppedAndTheCompleteRecordsKept() throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let (original, sequences) = try smallLog(path)
+    let ends = recordOffsets(original).dropFirst() + [original.count]
+    for length in 28...original.count {
+      try Data(original[0..<length]).write(to: logURL(path))
+      let complete = ends.filter { $0 <= length }.count
+      let server = try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 2)
+      #expect(server.sequence == (complete == 0 ? 0 : sequences[complete - 1]), "cut at \(length)")
+      #expect(server.roundsCompleted == UInt64(complete / 3), "cut at \(length)")
+      let torn = !ends.contains(length) && length > 28
+      #expect((server.recovery.droppedTailOffset != nil) == torn, "cut at \(length)")
+    }
+  }
+
   /// Zeros after the last record (a file system's fill after a power loss) hold no record.
   @Test func aZeroFilledTailIsDroppedAndSaid() throws {
     let (root, path) = try directory()

@@ -272,7 +272,18 @@ enum WriteAheadLog {
     var header = ByteReader(bytes: bytes, offset: offset)
     let length = Int(header.next(4)!)
     let plausible = length >= 9 && length <= maximumPayload(dimension: dimension)
-    return plausible && length > bytes.count - offset - recordHeaderLength ? .torn : .damaged
+    let rest = bytes.count - offset - recordHeaderLength
+    guard plausible, length > rest else { return .damaged }
+    // A complete last record whose length field changed: its checksum (which covers the length)
+    // matches the true length, that of the rest of the file.
+    if rest >= 9 {
+      var header = ByteReader(bytes: bytes, offset: offset + 4)
+      let checksum = UInt32(header.next(4)!)
+      var candidate = Array(bytes[offset...])
+      for shift in 0..<4 { candidate[shift] = UInt8(truncatingIfNeeded: rest >> (8 * shift)) }
+      if recordChecksum(candidate, at: 0, length: rest) == checksum { return .damaged }
+    }
+    return .torn
   }
 
   /// CRC-32 of a record's length field and payload.
