@@ -61,11 +61,15 @@ extension DurableParameterServer {
     }
 
     let hasSnapshot = entries.contains(StateDirectory.snapshotName)
+    let bytes = try DurableFile.read(logPath) ?? []
+    // The settings first: another model makes the files unreadable as this one's.
+    let newSettings = try settingsToRecord(
+      options, path: settingsPath, directory: directory,
+      isNew: !hasSnapshot && bytes.count == WriteAheadLog.headerLength, report: &report)
     if let bytes = try DurableFile.read(snapshotPath) {
       try decodeSnapshot(
         bytes, path: snapshotPath, expectedDimension: initial.dimension, into: &locked)
     }
-    let bytes = try DurableFile.read(logPath) ?? []
     let contents: WriteAheadLog.Contents
     do {
       contents = try WriteAheadLog.decode(bytes, dimension: initial.dimension)
@@ -84,9 +88,6 @@ extension DurableParameterServer {
         directory: directory,
         problem: .snapshotBehindLog(logBase: contents.base.event, snapshot: locked.events))
     }
-    let newSettings = try settingsToRecord(
-      options, path: settingsPath, directory: directory,
-      isNew: contents.records.isEmpty && !hasSnapshot, report: &report)
 
     // Damage whose lost events the snapshot does not hold may have held acknowledged uploads.
     let snapshotEvents = locked.events
