@@ -14,8 +14,10 @@ import Testing
     let tokens = directory.appendingPathComponent("tokens").path
     let issued = try runProcess(
       binary(),
-      ["token", "add", "solo", "--tokens", tokens,
-       "--write-to", directory.appendingPathComponent("tokens.d").path])
+      [
+        "token", "add", "solo", "--tokens", tokens,
+        "--write-to", directory.appendingPathComponent("tokens.d").path,
+      ])
     #expect(issued.status == 0, "\(issued.combined)")
     return [
       "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--insecure",
@@ -74,7 +76,8 @@ import Testing
     #expect(allowed.waitFor("listening on") != nil, "\(allowed.combined)")
     allowed.send(SIGTERM)
     #expect(allowed.wait(timeout: 30) == 0, "\(allowed.combined)")
-    #expect(allowed.standardError.contains("settings changed: participants 3 → 4"), "\(allowed.combined)")
+    #expect(
+      allowed.standardError.contains("settings changed: participants 3 → 4"), "\(allowed.combined)")
 
     // The adopted settings are the recorded ones now; the model can never change.
     let again = try BackgroundProcess(binary(), arguments + changed)
@@ -84,6 +87,7 @@ import Testing
     let otherModel = try BackgroundProcess(
       binary(), arguments + changed + ["--model", "mnist-cnn", "--allow-settings-change"])
     #expect(otherModel.wait(timeout: 60) != 0, "\(otherModel.combined)")
-    #expect(otherModel.standardError.contains("model mnist-mlp → mnist-cnn"), "\(otherModel.combined)")
+    #expect(
+      otherModel.standardError.contains("model mnist-mlp → mnist-cnn"), "\(otherModel.combined)")
   }
 }

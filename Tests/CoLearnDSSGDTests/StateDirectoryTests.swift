@@ -192,7 +192,8 @@ import Testing
       flipped[position] ^= UInt8(1 << (position % 8))
       try Data(flipped).write(to: logURL(path))
       do {
-        let server = try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 2)
+        let server = try DurableParameterServer(
+          directory: path, initial: initial, uploadsPerRound: 2)
         Issue.record("a flip at byte \(position) was accepted: sequence \(server.sequence)")
       } catch {
         #expect(!error.description.isEmpty)
@@ -385,7 +386,8 @@ import Testing
     let refusal = DurabilityError.settingsChanged(
       path: path + "/federation.settings", changes: [change], changeable: true)
     #expect(throws: refusal) {
-      try DurableParameterServer(directory: path, initial: initial, options: settings(participants: 4))
+      try DurableParameterServer(
+        directory: path, initial: initial, options: settings(participants: 4))
     }
     #expect(refusal.description.contains("participants 3 → 4"))
     #expect(refusal.description.contains("--allow-settings-change"))
@@ -399,8 +401,10 @@ import Testing
     }
     // The new settings are the recorded ones now.
     #expect(
-      try DurableParameterServer(directory: path, initial: initial, options: settings(participants: 4))
-        .recovery == RecoveryReport())
+      try DurableParameterServer(
+        directory: path, initial: initial, options: settings(participants: 4)
+      )
+      .recovery == RecoveryReport())
     var otherModel = settings(participants: 4, model: "svhn-mlp")
     otherModel.allowSettingsChange = true
     #expect(
@@ -413,7 +417,8 @@ import Testing
     }
     try FileManager.default.removeItem(atPath: path + "/federation.settings")
     #expect(throws: DurabilityError.inconsistentState(directory: path, problem: .settingsMissing)) {
-      try DurableParameterServer(directory: path, initial: initial, options: settings(participants: 4))
+      try DurableParameterServer(
+        directory: path, initial: initial, options: settings(participants: 4))
     }
   }
 }

@@ -132,6 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
     for line in store.recovery.lines {
       logger.warning("state directory", metadata: ["state_dir": "\(stateDir)", "action": "\(line)"])
     }
+    if repair, store.recovery.damagedLogMovedTo == nil {
+      logger.notice("--repair: the write-ahead log has no damage, nothing was changed")
+    }
     if store.sequence > 0 {
       logger.info(
         "recovered state",

@@ -94,11 +94,13 @@ public struct LogDamage: Sendable, Equatable, CustomStringConvertible {
       "\(path) is damaged at byte offset \(offset) (\(length) bytes) after sequence "
       + "\(sequenceBefore) (event \(eventBefore)); "
     if let eventAfter {
-      text += "intact records follow from "
+      text +=
+        "intact records follow from "
         + (sequenceAfter.map { "sequence \($0) (event \(eventAfter))" } ?? "event \(eventAfter)")
         + ", so acknowledged uploads would be lost by dropping the rest. "
     } else {
-      text += "the damage runs to the end of the file and is not a torn write (the record is "
+      text +=
+        "the damage runs to the end of the file and is not a torn write (the record is "
         + "complete), so it may hold acknowledged uploads. "
     }
     return text

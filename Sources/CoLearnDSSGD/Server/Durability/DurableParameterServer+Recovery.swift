@@ -55,11 +55,6 @@ extension DurableParameterServer {
         locked: locked, log: try openLog(logPath, length: nil, directory: directory),
         report: report)
     }
-    for name in temporaries {
-      try StateDirectory.remove(directory + "/" + name, directory: directory)
-      report.removedTemporaries.append(name)
-    }
-
     let hasSnapshot = entries.contains(StateDirectory.snapshotName)
     let bytes = try DurableFile.read(logPath) ?? []
     // The settings first: another model makes the files unreadable as this one's.
@@ -110,6 +105,11 @@ extension DurableParameterServer {
       }
     }
 
+    // The state checks out: from here on, everything done is reported (and logged by the caller).
+    for name in temporaries {
+      try StateDirectory.remove(directory + "/" + name, directory: directory)
+      report.removedTemporaries.append(name)
+    }
     for (_, record) in contents.records where record.event > locked.events {
       try apply(record, to: &locked, path: logPath)
     }
@@ -205,7 +205,8 @@ extension DurableParameterServer {
       // kept record is the upload; a kept decay in between makes the count unknown).
       let lostEvents = damage.nextEvent - damage.before.event - 1
       let decays = damage.nextSequence != nil ? lostEvents - lostUploads : nil
-      return RecoveryReport.Loss(offset: damage.offset, first: first, last: next - 1, decays: decays)
+      return RecoveryReport.Loss(
+        offset: damage.offset, first: first, last: next - 1, decays: decays)
     }
     if let tail {
       losses.append(
@@ -222,14 +223,16 @@ extension DurableParameterServer {
   {
     let stamp = time(nil)
     for attempt in 0..<100 {
-      let aside = path + StateDirectory.damagedInfix + "\(stamp)" + (attempt > 0 ? "-\(attempt)" : "")
+      let aside =
+        path + StateDirectory.damagedInfix + "\(stamp)" + (attempt > 0 ? "-\(attempt)" : "")
       if link(path, aside) == 0 {
         try DurableFile.syncDirectory(directory)
         return aside
       }
       if errno != EEXIST { throw .io(path: aside, operation: "link", errno: errno) }
     }
-    throw .io(path: path + StateDirectory.damagedInfix + "\(stamp)", operation: "link", errno: EEXIST)
+    throw .io(
+      path: path + StateDirectory.damagedInfix + "\(stamp)", operation: "link", errno: EEXIST)
   }
 
   /// Opens the log for appending, cut to `length` (a dropped tail) when given.

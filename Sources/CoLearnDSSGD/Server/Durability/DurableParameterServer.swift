@@ -39,8 +39,8 @@ import Synchronization
 ///   per participant: name (u16 length + UTF-8), last round, last sequence, last applied
 ///   entries, uploads, parameters uploaded (u64 each); then w_global and stat (f32 × |w| each),
 ///   and a CRC-32 of all before it (u32).
-/// - `uploads.wal`: the records after the snapshot (``WriteAheadLog`` has the format: a header
-///   naming the snapshot it continues, then checksummed, numbered records).
+/// - `uploads.wal`: the records after the snapshot (the format is in WriteAheadLog.swift: a
+///   header naming the snapshot it continues, then checksummed, numbered records).
 /// - `federation.settings`: the settings the federation was created with (``StateSettings``),
 ///   when the caller passes them.
 /// - `lock`: flock'ed by the server that has the directory open, holding its pid.

@@ -38,7 +38,9 @@ public struct StateOpenOptions: Sendable {
   /// aside, and report the sequence numbers lost.
   public var repair: Bool
 
-  public init(settings: StateSettings? = nil, allowSettingsChange: Bool = false, repair: Bool = false) {
+  public init(
+    settings: StateSettings? = nil, allowSettingsChange: Bool = false, repair: Bool = false
+  ) {
     self.settings = settings
     self.allowSettingsChange = allowSettingsChange
     self.repair = repair
@@ -65,7 +67,9 @@ public struct RecoveryReport: Sendable, Equatable {
 
     public var description: String {
       let sequences =
-        last.map { $0 < first ? "no uploads" : first == $0 ? "sequence \(first)" : "sequences \(first)–\($0)" }
+        last.map {
+          $0 < first ? "no uploads" : first == $0 ? "sequence \(first)" : "sequences \(first)–\($0)"
+        }
         ?? "every sequence from \(first) on in the damaged tail"
       return "\(sequences) at byte offset \(offset)"
         + (decays.map { $0 > 0 ? " and \($0) stat decays" : "" } ?? "")
@@ -99,7 +103,8 @@ public struct RecoveryReport: Sendable, Equatable {
       lines.append("removed \(name), left by an interrupted write (its rename never happened)")
     }
     if !settingsChanges.isEmpty {
-      lines.append("settings changed: " + settingsChanges.map(\.description).joined(separator: ", "))
+      lines.append(
+        "settings changed: " + settingsChanges.map(\.description).joined(separator: ", "))
     }
     if let moved = damagedLogMovedTo {
       lines.append(
@@ -176,14 +181,17 @@ enum StateDirectory {
 
   /// The settings file's bytes: a comment line, then `key=value` lines sorted by key.
   static func encodeSettings(_ values: [String: String]) -> [UInt8] {
-    var text = "# colearn federation settings, written by colearn serve; a restart with other "
+    var text =
+      "# colearn federation settings, written by colearn serve; a restart with other "
       + "settings is refused unless --allow-settings-change\n"
     for key in values.keys.sorted() { text += "\(key)=\(values[key]!)\n" }
     return Array(text.utf8)
   }
 
   /// Reads a settings file (comment and blank lines skipped).
-  static func decodeSettings(_ bytes: [UInt8], path: String) throws(DurabilityError) -> [String: String] {
+  static func decodeSettings(_ bytes: [UInt8], path: String) throws(DurabilityError) -> [String:
+    String]
+  {
     var values: [String: String] = [:]
     let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
     for (number, line) in lines.enumerated() {

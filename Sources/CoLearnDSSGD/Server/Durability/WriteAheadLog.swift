@@ -169,7 +169,9 @@ enum WriteAheadLog {
     var contents = Contents(base: base, records: [], damage: [], tail: nil, end: base)
     var offset = headerLength
     while offset < bytes.count {
-      if let (record, next) = intactRecord(in: bytes, at: offset, after: contents.end, dimension: dimension) {
+      if let (record, next) = intactRecord(
+        in: bytes, at: offset, after: contents.end, dimension: dimension)
+      {
         if record.event != contents.end.event + 1 {
           // Intact but with a gap in the numbering: records are missing in between.
           contents.damage.append(
@@ -197,7 +199,8 @@ enum WriteAheadLog {
       }
       guard let (nextOffset, next) = found else {
         contents.tail = Tail(
-          kind: tailKind(bytes, at: offset, dimension: dimension), offset: offset, length: bytes.count - offset,
+          kind: tailKind(bytes, at: offset, dimension: dimension), offset: offset,
+          length: bytes.count - offset,
           before: contents.end)
         break
       }
