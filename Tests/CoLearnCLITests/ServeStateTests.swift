@@ -90,4 +90,59 @@ import Testing
     #expect(
       otherModel.standardError.contains("model mnist-mlp → mnist-cnn"), "\(otherModel.combined)")
   }
+
+  /// Issue 19 item 1 end to end: uploads (from `colearn loadgen`), kill -9, one flipped byte in
+  /// the middle of uploads.wal. The server no longer truncates and serves: it stops naming the
+  /// offset and the sequence numbers; `--repair` keeps the intact records, moves the damaged
+  /// log aside and logs what was lost.
+  @Test func aDamagedLogStopsServeAndRepairRecovers() throws {
+    let directory = try makeTemporaryDirectory("colearn-serve-repair")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tokens = directory.appendingPathComponent("tokens").path
+    let tokensDirectory = directory.appendingPathComponent("tokens.d").path
+    let issued = try runProcess(
+      binary(),
+      ["token", "add", "client-0", "client-1", "--tokens", tokens, "--write-to", tokensDirectory])
+    #expect(issued.status == 0, "\(issued.combined)")
+    let state = directory.appendingPathComponent("state")
+    let arguments = [
+      "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--insecure",
+      "--state-dir", state.path, "--participants", "2", "--protocol", "async",
+    ]
+    let first = try BackgroundProcess(binary(), arguments)
+    let port = try #require(
+      first.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(first.combined)")
+    let load = try runProcess(
+      binary(),
+      [
+        "loadgen", "--server", "127.0.0.1:\(port)", "--tokens-dir", tokensDirectory,
+        "--clients", "2", "--seconds", "1", "--download-fraction", "0", "--insecure",
+      ])
+    #expect(load.status == 0, "\(load.combined)")
+    first.send(SIGKILL)
+    first.wait()
+
+    let log = state.appendingPathComponent("uploads.wal")
+    var bytes = [UInt8](try Data(contentsOf: log))
+    try #require(bytes.count > 100_000, "too few uploads: \(bytes.count) bytes")
+    bytes[bytes.count / 2] ^= 0x20
+    try Data(bytes).write(to: log)
+
+    let refused = try BackgroundProcess(binary(), arguments)
+    #expect(refused.wait(timeout: 60) != 0, "\(refused.combined)")
+    #expect(refused.standardError.contains("uploads.wal is damaged at byte offset"), "\(refused.combined)")
+    #expect(refused.standardError.contains("intact records follow from sequence"))
+    #expect(refused.standardError.contains("--repair"))
+    #expect([UInt8](try Data(contentsOf: log)) == bytes, "the log was changed")
+
+    let repaired = try BackgroundProcess(binary(), arguments + ["--repair"])
+    #expect(repaired.waitFor("listening on") != nil, "\(repaired.combined)")
+    repaired.send(SIGTERM)
+    #expect(repaired.wait(timeout: 30) == 0, "\(repaired.combined)")
+    #expect(repaired.standardError.contains("repaired uploads.wal"), "\(repaired.combined)")
+    #expect(repaired.standardError.contains("lost: sequence"), "\(repaired.combined)")
+    let aside = try FileManager.default.contentsOfDirectory(atPath: state.path)
+      .filter { $0.hasPrefix("uploads.wal.damaged-") }
+    #expect(aside.count == 1, "\(aside)")
+  }
 }
