@@ -125,13 +125,25 @@ import Testing
     let log = state.appendingPathComponent("uploads.wal")
     var bytes = [UInt8](try Data(contentsOf: log))
     try #require(bytes.count > 100_000, "too few uploads: \(bytes.count) bytes")
-    bytes[bytes.count / 2] ^= 0x20
+    // A byte inside the payload of an upload record (length > 9) in the middle of the log.
+    var offsets: [(offset: Int, length: Int)] = []
+    var offset = 28  // the header
+    while offset + 8 <= bytes.count {
+      let length = (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+      offsets.append((offset, length))
+      offset += 8 + length
+    }
+    let target = try #require(offsets[(offsets.count / 2)...].first { $0.length > 9 })
+    bytes[target.offset + 8 + target.length / 2] ^= 0x20
     try Data(bytes).write(to: log)
 
     let refused = try BackgroundProcess(binary(), arguments)
     #expect(refused.wait(timeout: 60) != 0, "\(refused.combined)")
-    #expect(refused.standardError.contains("uploads.wal is damaged at byte offset"), "\(refused.combined)")
-    #expect(refused.standardError.contains("intact records follow from sequence"))
+    #expect(
+      refused.standardError.contains("uploads.wal is damaged at byte offset"), "\(refused.combined)"
+    )
+    #expect(refused.standardError.contains("at byte offset \(target.offset)"))
+    #expect(refused.standardError.contains("intact records follow from"))
     #expect(refused.standardError.contains("--repair"))
     #expect([UInt8](try Data(contentsOf: log)) == bytes, "the log was changed")
 
@@ -140,7 +152,10 @@ import Testing
     repaired.send(SIGTERM)
     #expect(repaired.wait(timeout: 30) == 0, "\(repaired.combined)")
     #expect(repaired.standardError.contains("repaired uploads.wal"), "\(repaired.combined)")
-    #expect(repaired.standardError.contains("lost: sequence"), "\(repaired.combined)")
+    #expect(
+      repaired.standardError.contains(
+        try Regex("lost: sequence [0-9]+ at byte offset \(target.offset)\"")),
+      "\(repaired.combined)")
     let aside = try FileManager.default.contentsOfDirectory(atPath: state.path)
       .filter { $0.hasPrefix("uploads.wal.damaged-") }
     #expect(aside.count == 1, "\(aside)")

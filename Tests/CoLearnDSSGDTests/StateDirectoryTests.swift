@@ -142,6 +142,37 @@ import Testing
     #expect(reopened.recovery == RecoveryReport())
   }
 
+  /// Damage to the upload just before a decay: the decay is the first intact record after it,
+  /// and the uploads after that decay are intact too (the lost upload's sequence number is
+  /// accounted for in the gap of events).
+  @Test func repairAcrossADecayKeepsTheUploadsAfterIt() throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    try populate(path)
+    var bytes = [UInt8](try Data(contentsOf: logURL(path)))
+    let offsets = recordOffsets(bytes)
+    bytes[offsets[4] + 20] ^= 0x01  // upload 5; record 6 is the decay (event 6)
+    try Data(bytes).write(to: logURL(path))
+    #expect(
+      throws: DurabilityError.damagedLog(
+        LogDamage(
+          path: path + "/uploads.wal", offset: offsets[4], length: offsets[5] - offsets[4],
+          sequenceBefore: 4, eventBefore: 4, sequenceAfter: nil, eventAfter: 6))
+    ) {
+      try DurableParameterServer(directory: path, initial: initial, uploadsPerRound: 5)
+    }
+    let repaired = try DurableParameterServer(
+      directory: path, initial: initial, uploadsPerRound: 5,
+      options: StateOpenOptions(repair: true))
+    let expected = expectedState(applying: [1, 2, 3, 4, 6, 7, 8, 9, 10])
+    #expect(repaired.state.parameters == expected.parameters)
+    #expect(repaired.state.stat == expected.stat)
+    #expect(repaired.sequence == 10)
+    #expect(
+      repaired.recovery.losses
+        == [RecoveryReport.Loss(offset: offsets[4], first: 5, last: 5, decays: 0)])
+  }
+
   /// A complete last record whose bytes changed is not a torn write: refused too (it may be an
   /// acknowledged upload), with no record after it.
   @Test func aDamagedLastRecordIsNotMistakenForATornTail() throws {

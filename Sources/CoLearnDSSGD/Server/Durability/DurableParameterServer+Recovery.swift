@@ -200,13 +200,13 @@ extension DurableParameterServer {
       else {
         return RecoveryReport.Loss(offset: damage.offset, first: first, last: nil, decays: nil)
       }
+      // Every lost upload lies in the gap of events before the next intact record (records kept
+      // between it and the next upload are decays): the rest of the gap were decays.
       let lostUploads = next - first
-      // The events between the intact records, less the uploads: the decays (when the next
-      // kept record is the upload; a kept decay in between makes the count unknown).
       let lostEvents = damage.nextEvent - damage.before.event - 1
-      let decays = damage.nextSequence != nil ? lostEvents - lostUploads : nil
       return RecoveryReport.Loss(
-        offset: damage.offset, first: first, last: next - 1, decays: decays)
+        offset: damage.offset, first: first, last: next - 1,
+        decays: lostEvents >= lostUploads ? lostEvents - lostUploads : nil)
     }
     if let tail {
       losses.append(

@@ -50,8 +50,9 @@ public struct StateOpenOptions: Sendable {
 /// What opening a state directory did besides replaying it: everything the operator should read
 /// in the log (nothing is dropped, removed or changed without a line here).
 public struct RecoveryReport: Sendable, Equatable {
-  /// Lost in a repair: the sequence numbers `first...last` (last nil: unknown, the damage ran to
-  /// the end of the log) and the number of stat decays among the lost events (nil: unknown).
+  /// Lost in a repair: the sequence numbers `first...last` (last nil: every one from `first` on,
+  /// when no intact upload follows the damage) and the number of stat decays among the lost
+  /// events (nil: unknown).
   public struct Loss: Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
     public var first: UInt64
@@ -70,7 +71,7 @@ public struct RecoveryReport: Sendable, Equatable {
         last.map {
           $0 < first ? "no uploads" : first == $0 ? "sequence \(first)" : "sequences \(first)–\($0)"
         }
-        ?? "every sequence from \(first) on in the damaged tail"
+        ?? "every sequence from \(first) on (no intact upload follows the damage)"
       return "\(sequences) at byte offset \(offset)"
         + (decays.map { $0 > 0 ? " and \($0) stat decays" : "" } ?? "")
     }

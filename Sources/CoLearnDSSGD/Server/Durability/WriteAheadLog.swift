@@ -167,11 +167,25 @@ enum WriteAheadLog {
     guard UInt32(header.next(4)!) == crc(bytes[0..<(headerLength - 4)]) else { throw .damaged }
 
     var contents = Contents(base: base, records: [], damage: [], tail: nil, end: base)
+    // The event of the last upload (the base's sequence was reached at its event or before):
+    // an upload's sequence can be ahead of it by at most the events in between.
+    var uploadEvent = base.event
+    func intact(at offset: Int) -> (Record, Int)? {
+      intactRecord(
+        in: bytes, at: offset, after: contents.end, uploadEvent: uploadEvent, dimension: dimension)
+    }
+    func accept(_ record: Record, at offset: Int) {
+      contents.records.append((offset, record))
+      if let sequence = record.sequence {
+        contents.end = Position(event: record.event, sequence: sequence)
+        uploadEvent = record.event
+      } else {
+        contents.end.event = record.event
+      }
+    }
     var offset = headerLength
     while offset < bytes.count {
-      if let (record, next) = intactRecord(
-        in: bytes, at: offset, after: contents.end, dimension: dimension)
-      {
+      if let (record, next) = intact(at: offset) {
         if record.event != contents.end.event + 1 {
           // Intact but with a gap in the numbering: records are missing in between.
           contents.damage.append(
@@ -179,53 +193,41 @@ enum WriteAheadLog {
               offset: offset, length: 0, before: contents.end, nextOffset: offset,
               nextEvent: record.event, nextSequence: record.sequence))
         }
-        contents.records.append((offset, record))
-        contents.end = Position(
-          event: record.event, sequence: record.sequence ?? contents.end.sequence)
+        accept(record, at: offset)
         offset = next
         continue
       }
       // Resynchronise: the first later offset holding an intact record in order.
       var candidate = offset + 1
-      var found: (Int, Record)?
+      var found: (offset: Int, record: Record, end: Int)?
       while candidate + recordHeaderLength < bytes.count {
-        if let (record, _) = intactRecord(
-          in: bytes, at: candidate, after: contents.end, dimension: dimension)
-        {
-          found = (candidate, record)
+        if let (record, end) = intact(at: candidate) {
+          found = (candidate, record, end)
           break
         }
         candidate += 1
       }
-      guard let (nextOffset, next) = found else {
+      guard let found else {
         contents.tail = Tail(
           kind: tailKind(bytes, at: offset, dimension: dimension), offset: offset,
-          length: bytes.count - offset,
-          before: contents.end)
+          length: bytes.count - offset, before: contents.end)
         break
       }
       contents.damage.append(
         Damage(
-          offset: offset, length: nextOffset - offset, before: contents.end,
-          nextOffset: nextOffset, nextEvent: next.event, nextSequence: next.sequence))
-      offset = nextOffset
-      // The loop takes the found record next (its gap is the damage just recorded).
-      if let (record, end) = intactRecord(
-        in: bytes, at: offset, after: contents.end, dimension: dimension)
-      {
-        contents.records.append((offset, record))
-        contents.end = Position(
-          event: record.event, sequence: record.sequence ?? contents.end.sequence)
-        offset = end
-      }
+          offset: offset, length: found.offset - offset, before: contents.end,
+          nextOffset: found.offset, nextEvent: found.record.event,
+          nextSequence: found.record.sequence))
+      accept(found.record, at: found.offset)
+      offset = found.end
     }
     return contents
   }
 
-  /// The record at `offset` if it is intact and in order after `last`, and where the next
-  /// record starts.
+  /// The record at `offset` if it is intact and in order after `last` (whose sequence number
+  /// was reached at `uploadEvent`), and where the next record starts.
   private static func intactRecord(
-    in bytes: [UInt8], at offset: Int, after last: Position, dimension: Int
+    in bytes: [UInt8], at offset: Int, after last: Position, uploadEvent: UInt64, dimension: Int
   ) -> (Record, Int)? {
     guard bytes.count - offset >= recordHeaderLength else { return nil }
     var header = ByteReader(bytes: bytes, offset: offset)
@@ -246,7 +248,7 @@ enum WriteAheadLog {
     case 1:
       guard let sequence = reader.next(8), let round = reader.next(8),
         let name = reader.nextName(),
-        sequence > last.sequence, sequence - last.sequence <= event - last.event
+        sequence > last.sequence, sequence - last.sequence <= event - uploadEvent
       else { return nil }
       let update = Array(bytes[reader.offset..<(start + length)])
       guard let vector = try? SparseCodec.decode(update, dimension: dimension),
