@@ -173,6 +173,37 @@ import Testing
         == [RecoveryReport.Loss(offset: offsets[4], first: 5, last: 5, decays: 0)])
   }
 
+  /// Whichever upload record is overwritten with garbage (frame included), the repair keeps
+  /// every other record and names exactly that upload's sequence number.
+  @Test func repairLosesExactlyTheOverwrittenUpload() throws {
+    let uploadRecords = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10]  // 5 and 11 are the decays
+    for (index, record) in uploadRecords.enumerated() {
+      let (root, path) = try directory()
+      defer { try? FileManager.default.removeItem(at: root) }
+      try populate(path)
+      var bytes = [UInt8](try Data(contentsOf: logURL(path)))
+      let offsets = recordOffsets(bytes)
+      for i in offsets[record]..<offsets[record + 1] {
+        bytes[i] = UInt8(truncatingIfNeeded: i * 37)
+      }
+      try Data(bytes).write(to: logURL(path))
+      let repaired = try DurableParameterServer(
+        directory: path, initial: initial, uploadsPerRound: 5,
+        options: StateOpenOptions(repair: true))
+      let lost = index + 1
+      let expected = expectedState(applying: (1...10).filter { $0 != lost })
+      #expect(repaired.state.parameters == expected.parameters, "upload \(lost)")
+      #expect(repaired.state.stat == expected.stat, "upload \(lost)")
+      // Upload 10 has no intact upload after it (only the last decay): its number is known
+      // to be lost, not how many followed it, and the sequence continues from 9.
+      let last: UInt64? = lost == 10 ? nil : UInt64(lost)
+      #expect(repaired.sequence == (lost == 10 ? 9 : 10), "upload \(lost)")
+      #expect(
+        repaired.recovery.losses.map { [$0.first, $0.last] } == [[UInt64(lost), last]],
+        "upload \(lost)")
+    }
+  }
+
   /// A complete last record whose bytes changed is not a torn write: refused too (it may be an
   /// acknowledged upload), with no record after it.
   @Test func aDamagedLastRecordIsNotMistakenForATornTail() throws {
