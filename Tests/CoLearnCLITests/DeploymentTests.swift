@@ -34,7 +34,7 @@ struct DeploymentTests {
 
   func participate(
     _ name: String, shard: Int, of count: Int, port: Int, rounds: Int, directory: URL,
-    tls: String?, extra: [String] = []
+    tls: String?, extra: [String] = [], environment: [String: String] = [:]
   ) throws -> BackgroundProcess {
     try BackgroundProcess(
       binary(),
@@ -44,7 +44,7 @@ struct DeploymentTests {
         "--shard", "\(shard)/\(count)", "--shard-size", "300", "--rounds", "\(rounds)",
         "--lr", "0.1", "--threads", "1", "--test-limit", "1000",
         "--out", directory.appendingPathComponent("out-\(name)").path,
-      ] + (tls.map { ["--tls-ca", $0] } ?? ["--insecure"]) + extra)
+      ] + (tls.map { ["--tls-ca", $0] } ?? ["--insecure"]) + extra, environment: environment)
   }
 
   func accuracies(_ directory: URL, _ name: String) throws -> [Double] {
@@ -211,6 +211,48 @@ struct DeploymentTests {
     let epochs = try #require(ledger["epochs"] as? [[String: Any]])
     #expect(epochs.count == 4)
     #expect(epochs.allSatisfy { ($0["epsilon"] as? Double) == 100 })
+    server.send(SIGTERM)
+    #expect(server.wait(timeout: 30) == 0)
+  }
+
+  /// Issue 19 item 11. The observation: `participate` uploaded before it saved its ledger, so a
+  /// crash between the two resumed with the older ledger and that epoch's ε was never charged.
+  /// Killed (SIGKILL) right after round 2's upload was acknowledged and before the round's
+  /// checkpoint, the participant resumes at round 3 with round 2's epoch in its ledger.
+  @Test func aParticipantKilledRightAfterItsUploadKeepsTheEpochCharged() throws {
+    let directory = try makeTemporaryDirectory("colearn-ledger")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tokens = try issueTokens(["solo"], in: directory)
+    let server = try BackgroundProcess(
+      binary(),
+      [
+        "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--insecure",
+        "--state-dir", directory.appendingPathComponent("state").path, "--participants", "1",
+      ])
+    let port = try #require(
+      server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(server.combined)")
+    let privacy = [
+      "--selection", "svt", "--bound", "0.001", "--dp-epsilon", "100", "--insecure-seeded-noise",
+    ]
+    let killed = try participate(
+      "solo", shard: 0, of: 1, port: port, rounds: 3, directory: directory, tls: nil,
+      extra: privacy, environment: ["COLEARN_TEST_KILL_AFTER_UPLOAD": "2"])
+    #expect(killed.wait(timeout: 120) == SIGKILL, "\(killed.combined)")
+    #expect(try acknowledgements(directory, "solo").map(\.0) == [1, 2])
+
+    let resumed = try participate(
+      "solo", shard: 0, of: 1, port: port, rounds: 3, directory: directory, tls: nil,
+      extra: privacy)
+    #expect(resumed.wait(timeout: 120) == 0, "\(resumed.combined)")
+    #expect(resumed.standardOutput.contains("resuming at round 3"), "\(resumed.combined)")
+    let summary = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: directory.appendingPathComponent("out-solo/summary.json")))
+      as? [String: Any]
+    let ledger = try #require(summary?["privacyLedger"] as? [String: Any])
+    let epochs = try #require(ledger["epochs"] as? [[String: Any]])
+    // Rounds 1, 2 and 3: none forgotten (round 2's only in the ledger file, written before
+    // its upload left).
+    #expect(epochs.count == 3, "\(epochs)")
     server.send(SIGTERM)
     #expect(server.wait(timeout: 30) == 0)
   }

@@ -1,5 +1,6 @@
 import CoLearnDSSGD
 import CoLearnNN
+import CoLearnPrivacy
 import CoLearnTensor
 import CoLearnTestSupport
 import Synchronization
@@ -141,5 +142,35 @@ final class RecordingServer: ParameterServerClient {
     #expect(server.state.stat == before.stat)
     #expect(server.sequence == 1)
     #expect(try server.upload(SparseVector(indices: [2], values: [1])) == 2)
+  }
+
+  /// Issue 19 item 11: the epoch's ε is handed to `ledgerCharged` (which a deployment writes
+  /// durably) before the upload leaves, and when saving it fails nothing is uploaded.
+  @Test func theLedgerIsChargedAndHandedOverBeforeTheUploadLeaves() throws {
+    let (plain, start, initial) = try runnerAndParticipant(order: .async)
+    var participant = start
+    let privacy = try PrivacySettings(epsilon: 2, insecureSeededNoise: true)
+    let runner = DSSGDTurnRunner(
+      network: DSSGDSimulationTests.makeNetwork(),
+      training: try SGDConfiguration(learningRate: 0.1, batchSize: 4),
+      configuration: try DSSGDConfiguration(
+        participants: 1, uploadFraction: plain.configuration.uploadFraction,
+        selection: .exponential, bound: 0.01, order: .async, privacy: privacy))
+    var seeds = SeededGenerator(seed: 5)
+    participant.privacy = ParticipantPrivacy.make(for: privacy, generator: &seeds)
+    let server = RecordingServer(parameters: initial)
+    runner.ledgerCharged = { ledger in
+      server.calls.withLock { $0.append("ledger \(ledger.epochs.count) ε=\(ledger.spentEpsilon)") }
+    }
+    try runner.takeTurn(&participant, server: server)
+    let k = fractionCount(plain.configuration.uploadFraction, of: initial.count)
+    #expect(server.log == ["download 1.0", "ledger 1 ε=2.0", "upload \(k)"])
+
+    struct DiskFull: Error {}
+    runner.ledgerCharged = { _ in throw DiskFull() }
+    let failing = RecordingServer(parameters: initial)
+    #expect(throws: DiskFull.self) { try runner.takeTurn(&participant, server: failing) }
+    #expect(failing.log == ["download 1.0"])
+    #expect(failing.inner.state.uploadCount == 0)
   }
 }

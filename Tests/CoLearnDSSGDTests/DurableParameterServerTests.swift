@@ -47,10 +47,15 @@ import Testing
     var bytes = try Data(contentsOf: log)
     bytes.removeLast(3)  // the last record loses its tail
     try bytes.write(to: log)
-    let reopened = try DurableParameterServer(directory: path, initial: initial)
-    #expect(reopened.state.parameters == [2, 2, 3, 4, 5])
-    #expect(reopened.sequence == 1)
-    #expect(try reopened.upload(SparseVector(indices: [4], values: [1])) == 2)
+    do {
+      let reopened = try DurableParameterServer(directory: path, initial: initial)
+      #expect(reopened.state.parameters == [2, 2, 3, 4, 5])
+      #expect(reopened.sequence == 1)
+      // Said, not silent: where the torn record was and how long.
+      #expect(reopened.recovery.droppedTailOffset != nil)
+      #expect(reopened.recovery.lines.first?.contains("dropped a torn record") == true)
+      #expect(try reopened.upload(SparseVector(indices: [4], values: [1])) == 2)
+    }
     let again = try DurableParameterServer(directory: path, initial: initial)
     #expect(again.state.parameters == [2, 2, 3, 4, 6])
   }
@@ -66,10 +71,13 @@ import Testing
       try server.snapshot()
       _ = try server.upload(SparseVector(indices: [2], values: [1]))
     }
-    let afterSnapshot = try DurableParameterServer(directory: path, initial: initial)
-    #expect(afterSnapshot.state.parameters == [2, 2, 4, 4, 5])
-    #expect(afterSnapshot.sequence == 2)
-    try afterSnapshot.snapshotWithoutEmptyingTheLogForTesting()
+    do {
+      // One server at a time holds the directory: each scope ends with the server's release.
+      let afterSnapshot = try DurableParameterServer(directory: path, initial: initial)
+      #expect(afterSnapshot.state.parameters == [2, 2, 4, 4, 5])
+      #expect(afterSnapshot.sequence == 2)
+      try afterSnapshot.snapshotWithoutEmptyingTheLogForTesting()
+    }
     let crashed = try DurableParameterServer(directory: path, initial: initial)
     #expect(crashed.state.parameters == [2, 2, 4, 4, 5])
     #expect(crashed.state.stat == [1, 0, 1, 0, 0])
@@ -102,11 +110,13 @@ import Testing
   @Test func aMalformedUploadChangesNothingInMemoryOrOnDisk() throws {
     let (root, path) = try directory()
     defer { try? FileManager.default.removeItem(at: root) }
-    let server = try DurableParameterServer(directory: path, initial: initial)
-    #expect(throws: SparseVectorProblem.self) {
-      try server.upload(SparseVector(indices: [0, 9], values: [1, 1]))
+    do {
+      let server = try DurableParameterServer(directory: path, initial: initial)
+      #expect(throws: SparseVectorProblem.self) {
+        try server.upload(SparseVector(indices: [0, 9], values: [1, 1]))
+      }
+      #expect(server.sequence == 0)
     }
-    #expect(server.sequence == 0)
     let reopened = try DurableParameterServer(directory: path, initial: initial)
     #expect(reopened.state.parameters == initial.parameters)
   }
@@ -127,13 +137,16 @@ import Testing
         SparseVector(indices: [4], values: [1]), origin: UploadOrigin(participant: "bob", round: 7))
       #expect(server.state.parameters == [2, 3, 3, 4, 6])
     }
-    let reopened = try DurableParameterServer(directory: path, initial: initial)
-    #expect(reopened.participants["alice"]?.lastRound == 1)
-    #expect(reopened.participants["bob"]?.lastSequence == 2)
-    let again = try reopened.upload(SparseVector(indices: [0, 1], values: [1, 1]), origin: alice1)
-    #expect(again.duplicate && again.sequence == 1)
-    #expect(reopened.state.parameters == [2, 3, 3, 4, 6])
-    try reopened.snapshot()
+    do {
+      let reopened = try DurableParameterServer(directory: path, initial: initial)
+      #expect(reopened.participants["alice"]?.lastRound == 1)
+      #expect(reopened.participants["bob"]?.lastSequence == 2)
+      let again = try reopened.upload(
+        SparseVector(indices: [0, 1], values: [1, 1]), origin: alice1)
+      #expect(again.duplicate && again.sequence == 1)
+      #expect(reopened.state.parameters == [2, 3, 3, 4, 6])
+      try reopened.snapshot()
+    }
     let afterSnapshot = try DurableParameterServer(directory: path, initial: initial)
     #expect(afterSnapshot.participants["alice"]?.uploads == 1)
     #expect(afterSnapshot.participants["bob"]?.parametersUploaded == 1)
@@ -176,8 +189,9 @@ import Testing
     let dimension = 64
     let start = ParameterServerState(
       parameters: [Float](repeating: 0, count: dimension), statDecay: 1)
-    let server = try DurableParameterServer(directory: path, initial: start)
-    let acknowledged = try await withThrowingTaskGroup(of: UInt64.self) { group in
+    var server: DurableParameterServer? = try DurableParameterServer(directory: path, initial: start)
+    let acknowledged = try await withThrowingTaskGroup(of: UInt64.self) { [server] group in
+      let server = server!
       for participant in 0..<8 {
         group.addTask {
           var last: UInt64 = 0
@@ -194,6 +208,7 @@ import Testing
       return try await group.reduce(0) { max($0, $1) }
     }
     #expect(acknowledged == 200)
+    server = nil  // releases the directory
     let reopened = try DurableParameterServer(directory: path, initial: start)
     #expect(reopened.sequence == 200)
     #expect(reopened.state.parameters.reduce(0, +) == 200)

@@ -19,8 +19,9 @@ struct ParticipateCommand: ParsableCommand {
       simulation with the same --seed would give participant I of N), and takes --rounds turns: \
       download, one local epoch, select, upload. θ_u, θ_d and the exchange protocol come from \
       the server. Transient failures are retried with backoff; after a restart with the same \
-      --out it resumes after its last acknowledged round (model, step count and privacy ledger \
-      are saved after every round). Writes metrics.csv (the columns of `colearn simulate`), \
+      --out it resumes after its last acknowledged round (model and step count are saved after \
+      every round; the privacy ledger is written and fsync'ed before every upload leaves, so an \
+      epoch is charged even if the process dies right after its upload). Writes metrics.csv (the columns of `colearn simulate`), \
       acks.csv (every acknowledged upload: round, server sequence number) and summary.json.
       """)
 
@@ -187,8 +188,31 @@ struct ParticipateCommand: ParsableCommand {
       participant.model.stepCount = saved.stepCount
       if let ledger = saved.ledger { participant.privacy?.ledger = ledger }
     }
+    // The ledger file is written before every upload, the checkpoint after it: the file is
+    // never older than the checkpoint's ledger.
+    let ledgerPath = run.url.appendingPathComponent(LedgerFile.fileName).path
+    if participant.privacy != nil {
+      do {
+        if let ledger = try LedgerFile.read(from: ledgerPath) { participant.privacy?.ledger = ledger }
+      } catch {
+        throw CLIError(
+          "\(ledgerPath) cannot be read (\(error)); restore it from a backup: the ε spent must "
+            + "never be forgotten")
+      }
+    }
     let firstRound = Int(max(UInt64(saved?.round ?? 0), client.lastAppliedRound)) + 1
     let runner = DSSGDTurnRunner(network: network, training: sgd, configuration: dssgd)
+    runner.ledgerCharged = { ledger in
+      do {
+        try LedgerFile.write(ledger, to: ledgerPath)
+      } catch {
+        throw CLIError("cannot save the privacy ledger before uploading: \(error)")
+      }
+    }
+    // Tests: die like kill -9 right after the upload of this round was acknowledged, before
+    // the round's checkpoint (the window in which a ledger saved only with it would be lost).
+    let crashAfterUpload = ProcessInfo.processInfo.environment["COLEARN_TEST_KILL_AFTER_UPLOAD"]
+      .flatMap { Int($0) }
     let evaluator = spec.makeNetwork()
     print(
       "colearn participate: \(displayName) → \(connection.server) (\(connection.insecure ? "plaintext" : "TLS")), "
@@ -214,6 +238,7 @@ struct ParticipateCommand: ParsableCommand {
       } catch {
         throw CLIError("round \(round): \(error)")
       }
+      if crashAfterUpload == round { kill(getpid(), SIGKILL) }
       let statistics = runner.takeStatistics()
       try ParticipantCheckpoint(
         round: round, stepCount: participant.model.stepCount,

@@ -21,6 +21,14 @@ struct ServeCommand: AsyncParsableCommand {
       snapshot is written, the exit status is 0. Logs are logfmt lines on standard error, \
       with a metrics line every --metrics-every seconds.
 
+      One server per --state-dir (a lock file holds the pid of the server using it). A new \
+      federation needs an empty or new --state-dir; an existing one is continued only when it \
+      is complete and was created with the same --model, --participants, --upload-fraction, \
+      --download-fraction, --stat-decay and --protocol (--allow-settings-change adopts new \
+      ones, logged). A damaged write-ahead log stops the server with the offset and the \
+      sequence numbers around the damage; --repair keeps every intact record, moves the \
+      damaged log aside and logs the sequence numbers lost.
+
       Settings can also come from --config FILE (keys are the flag names without dashes).
       """)
 
@@ -87,6 +95,15 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("snapshot-mb"), help: "Snapshot once the write-ahead log exceeds this size.")
   var snapshotMB: Int = 64
 
+  @Flag(
+    help: "Recover from a damaged write-ahead log: keep every intact record, move the damaged log aside, log the sequence numbers lost.")
+  var repair = false
+
+  @Flag(
+    name: .customLong("allow-settings-change"),
+    help: "Continue a --state-dir created with other federation settings, adopting these (logged).")
+  var allowSettingsChange = false
+
   @Option(name: .customLong("metrics-every"), help: "Seconds between metrics log lines.")
   var metricsEvery: Int = 30
 
@@ -141,9 +158,18 @@ struct ServeCommand: AsyncParsableCommand {
       store = try DurableParameterServer(
         directory: stateDir,
         initial: ParameterServerState(parameters: initial, statDecay: statDecay),
-        uploadsPerRound: participants)
+        uploadsPerRound: participants,
+        options: StateOpenOptions(
+          settings: recordedSettings(settings), allowSettingsChange: allowSettingsChange,
+          repair: repair))
     } catch {
       throw CLIError("\(error)")
+    }
+    for line in store.recovery.lines {
+      logger.warning("state directory", metadata: ["state_dir": "\(stateDir)", "action": "\(line)"])
+    }
+    if repair, store.recovery.damagedLogMovedTo == nil {
+      logger.notice("--repair: the write-ahead log has no damage, nothing was changed")
     }
     if store.sequence > 0 {
       logger.info(
@@ -176,6 +202,22 @@ struct ServeCommand: AsyncParsableCommand {
       throw CLIError(error.description)
     }
   }
+}
+
+/// The federation settings recorded with its state: a restart with others is refused unless
+/// --allow-settings-change (the model never changes).
+func recordedSettings(_ settings: FederationSettings) -> StateSettings {
+  StateSettings(
+    values: [
+      "model": settings.model.architecture,
+      "model-hash": settings.model.specificationHash,
+      "participants": "\(settings.participants)",
+      "upload-fraction": "\(settings.uploadFraction)",
+      "download-fraction": "\(settings.downloadFraction)",
+      "stat-decay": "\(settings.statDecay)",
+      "protocol": settings.order.rawValue,
+    ],
+    fixed: ["model", "model-hash"])
 }
 
 /// HOST:PORT (IPv6 in brackets: [::1]:7443).

@@ -23,6 +23,12 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
   /// Counts of the turns since the last ``takeStatistics()``.
   private var statistics = RoundStatistics(round: 0)
 
+  /// Called with the participant's ledger after a private selection charged it and before the
+  /// upload leaves: a deployed participant writes it durably here, so that no crash after the
+  /// upload can resume with a ledger that lacks the epoch. An error stops the turn before the
+  /// upload.
+  public var ledgerCharged: ((PrivacyLedger) throws -> Void)?
+
   /// A runner training `network` (whose parameter count is |w|).
   public init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
     self.configuration = configuration
@@ -103,6 +109,7 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
         return 0
       }
       upload = chosen
+      if let ledger = participant.privacy?.ledger { try ledgerCharged?(ledger) }
     } else {
       upload = delta.withUnsafeBufferPointer { d in
         selector.select(

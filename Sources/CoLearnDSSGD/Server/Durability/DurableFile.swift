@@ -4,35 +4,6 @@
   import Darwin
 #endif
 
-/// Why the server's durable state could not be read or written. Each message names the file and
-/// what to do.
-public enum DurabilityError: Error, Equatable, CustomStringConvertible {
-  /// A system call on `path` failed with `errno`.
-  case io(path: String, operation: String, errno: Int32)
-  /// `path` is not a colearn server file, or of another version.
-  case notAStateFile(path: String)
-  /// The snapshot is damaged (its checksum does not match).
-  case corruptSnapshot(path: String)
-  /// The state on disk belongs to another model than the server was started with.
-  case wrongDimension(path: String, onDisk: Int, expected: Int)
-
-  public var description: String {
-    switch self {
-    case .io(let path, let operation, let errno):
-      return "cannot \(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))"
-    case .notAStateFile(let path):
-      return "\(path) is not a colearn server state file (or of another version); "
-        + "point the server at its own state directory"
-    case .corruptSnapshot(let path):
-      return "\(path) is damaged (checksum mismatch); restore it from a backup, or move it away "
-        + "to recover from the write-ahead log alone"
-    case .wrongDimension(let path, let onDisk, let expected):
-      return "\(path) holds a model with |w| = \(onDisk), but the server runs one with "
-        + "|w| = \(expected); start it with the same --model, or use a new state directory"
-    }
-  }
-}
-
 /// Thin POSIX file helpers: whole writes, fsync of files and directories, atomic replacement.
 enum DurableFile {
   static func check(_ result: some BinaryInteger, _ operation: String, _ path: String) throws(
@@ -79,23 +50,31 @@ enum DurableFile {
     }
   }
 
-  /// Replaces `path` by `bytes` atomically: a temporary file, fsync, rename, fsync of the
-  /// directory. A crash leaves either the old file or the new one, never a mix.
+  /// Replaces `path` by `bytes` atomically: a temporary file (`path`.tmp), fsync, rename, fsync
+  /// of the directory. A crash leaves either the old file or the new one, never a mix (and maybe
+  /// the temporary file, which the next start removes); a failure removes the temporary file.
   static func replace(_ path: String, with bytes: [UInt8], directory: String) throws(
     DurabilityError
   ) {
     let temporary = path + ".tmp"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     try check(fd, "create", temporary)
+    // A failure (a full disk) must not leave the temporary file behind to fill it.
     do throws(DurabilityError) {
       try writeAll(fd, bytes, path: temporary)
       try check(fsync(fd), "fsync", temporary)
     } catch {
       close(fd)
+      unlink(temporary)
       throw error
     }
     close(fd)
-    try check(rename(temporary, path), "rename", temporary)
+    do throws(DurabilityError) {
+      try check(rename(temporary, path), "rename", temporary)
+    } catch {
+      unlink(temporary)
+      throw error
+    }
     try syncDirectory(directory)
   }
 

@@ -1,4 +1,3 @@
-import CZlib
 import CoLearnTensor
 import CoLearnWire
 import Dispatch
@@ -40,10 +39,20 @@ import Synchronization
 ///   per participant: name (u16 length + UTF-8), last round, last sequence, last applied
 ///   entries, uploads, parameters uploaded (u64 each); then w_global and stat (f32 × |w| each),
 ///   and a CRC-32 of all before it (u32).
-/// - `uploads.wal`: "CLWAL002", then records [payload length u32][CRC-32 of payload u32]
-///   [payload], payload = kind (u8: 1 upload, 2 decay), event number (u64), and for uploads the
-///   sequence number (u64), the round (u64, 0 for none), the participant's name (u16 length +
-///   UTF-8) and the SPEC §10 sparse-vector bytes.
+/// - `uploads.wal`: the records after the snapshot (the format is in WriteAheadLog.swift: a
+///   header naming the snapshot it continues, then checksummed, numbered records).
+/// - `federation.settings`: the settings the federation was created with (``StateSettings``),
+///   when the caller passes them.
+/// - `lock`: flock'ed by the server that has the directory open, holding its pid.
+///
+/// **Opening** takes the lock (a second server is refused with the holder's pid), then refuses
+/// a directory that is neither empty nor a complete state (``StateProblem``): a missing
+/// snapshot or log, a log that continues another snapshot, a missing settings file. Temporary
+/// files of an interrupted atomic write are removed (their rename never happened). A torn tail
+/// of the log (a record cut short by a crash: never acknowledged) is dropped; any other damage
+/// is refused (``DurabilityError/damagedLog(_:)``) unless ``StateOpenOptions/repair`` is set,
+/// which keeps every intact record, moves the damaged log aside and reports what was lost.
+/// Everything opening did besides replaying is in ``recovery``.
 ///
 /// Every record carries its event number, and the snapshot the number of events it contains, so
 /// a crash between writing a snapshot and emptying the log never applies a record twice.
@@ -51,7 +60,7 @@ import Synchronization
 /// Threading: all methods may be called from any thread; state changes serialise on one lock,
 /// and the fsyncs of group commit run on a serial dispatch queue of their own.
 public final class DurableParameterServer: ParameterServerClient {
-  private struct Locked {
+  struct Locked {
     var state: ParameterServerState
     var selector = MagnitudeSelector()
     var sequence: UInt64
@@ -72,7 +81,6 @@ public final class DurableParameterServer: ParameterServerClient {
   }
 
   static let snapshotMagic = Array("CLSNAP02".utf8)
-  static let logMagic = Array("CLWAL002".utf8)
 
   /// The state directory.
   public let directory: String
@@ -80,7 +88,10 @@ public final class DurableParameterServer: ParameterServerClient {
   public let dimension: Int
   /// N: the server decays `stat` after every N uploads; nil when the caller decays.
   public let uploadsPerRound: Int?
+  /// What opening the directory did besides replaying it (log it).
+  public let recovery: RecoveryReport
   private let log: Int32
+  private let lock: Int32
   private let locked: Mutex<Locked>
   private let syncState: Mutex<SyncState>
   private let flushQueue = DispatchQueue(label: "colearn.wal.flush")
@@ -89,13 +100,15 @@ public final class DurableParameterServer: ParameterServerClient {
   private var logPath: String { directory + "/uploads.wal" }
 
   /// Opens (and recovers) the state in `directory`, or starts it from `initial` when the
-  /// directory holds none.
+  /// directory is empty or new.
   ///
-  /// - Throws: ``DurabilityError`` for I/O failures, foreign or damaged files, or state of a
-  ///   model with another |w|.
-  public init(directory: String, initial: ParameterServerState, uploadsPerRound: Int? = nil)
-    throws(DurabilityError)
-  {
+  /// - Throws: ``DurabilityError`` for I/O failures, foreign or damaged files, an incomplete
+  ///   state, another server holding the directory, other settings, or state of a model with
+  ///   another |w|.
+  public init(
+    directory: String, initial: ParameterServerState, uploadsPerRound: Int? = nil,
+    options: StateOpenOptions = StateOpenOptions()
+  ) throws(DurabilityError) {
     precondition(uploadsPerRound.map { $0 > 0 } ?? true, "uploads per round must be positive")
     self.directory = directory
     self.uploadsPerRound = uploadsPerRound
@@ -103,41 +116,24 @@ public final class DurableParameterServer: ParameterServerClient {
     if mkdir(directory, 0o700) < 0, errno != EEXIST {
       throw .io(path: directory, operation: "create the state directory", errno: errno)
     }
-    var recovered = Locked(
-      state: initial, sequence: 0, events: 0, roundsCompleted: 0, uploadsInRound: 0,
-      participants: [:], logBytes: Self.logMagic.count)
-    let snapshotPath = directory + "/snapshot.bin"
-    if let bytes = try DurableFile.read(snapshotPath) {
-      try Self.decodeSnapshot(
-        bytes, path: snapshotPath, expectedDimension: initial.dimension, into: &recovered)
-    }
-    let logPath = directory + "/uploads.wal"
-    let (goodLength, existed) = try Self.replay(logPath, into: &recovered)
-    let fd = open(logPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-    try DurableFile.check(fd, "open", logPath)
+    let lock = try StateDirectory.lock(directory)
+    let opened: Opened
     do throws(DurabilityError) {
-      if existed {
-        // Drop a torn tail (never acknowledged), so new records follow the last good one.
-        try DurableFile.check(ftruncate(fd, off_t(goodLength)), "truncate", logPath)
-        recovered.logBytes = goodLength
-      } else {
-        try DurableFile.check(ftruncate(fd, 0), "truncate", logPath)
-        try DurableFile.writeAll(fd, Self.logMagic, path: logPath)
-      }
-      try DurableFile.check(lseek(fd, 0, SEEK_END), "seek", logPath)
-      try DurableFile.check(fsync(fd), "fsync", logPath)
-      try DurableFile.syncDirectory(directory)
+      opened = try Self.recover(directory: directory, initial: initial, options: options)
     } catch {
-      close(fd)
+      close(lock)
       throw error
     }
-    log = fd
-    syncState = Mutex(SyncState(written: recovered.events, synced: recovered.events))
-    locked = Mutex(recovered)
+    self.lock = lock
+    log = opened.log
+    recovery = opened.report
+    syncState = Mutex(SyncState(written: opened.locked.events, synced: opened.locked.events))
+    locked = Mutex(opened.locked)
   }
 
   deinit {
     close(log)
+    close(lock)  // releases the directory's lock
   }
 
   /// A copy of the server's state.
@@ -245,17 +241,11 @@ public final class DurableParameterServer: ParameterServerClient {
       if let overflow = locked.state.overflow(of: update) { throw overflow }
       let sequence = locked.sequence + 1
       let event = locked.events + 1
-      var record = ByteWriter()
-      record.bytes.reserveCapacity(encoded.count + 48 + name.utf8.count)
-      record.append(0)  // the record header: length and CRC, filled in by appendRecord
-      record.bytes.append(1)
-      record.append(event)
-      record.append(sequence)
-      record.append(origin?.round ?? 0)
-      record.append(name: name)
-      record.bytes.append(contentsOf: encoded)
-      locked.logBytes += try Self.appendRecord(
-        framing: &record.bytes, to: log, path: logPath, length: locked.logBytes)
+      locked.logBytes += try Self.append(
+        .upload(
+          event: event, sequence: sequence, round: origin?.round ?? 0, name: name,
+          update: encoded),
+        to: log, path: logPath, length: locked.logBytes)
       Self.apply(
         update, sequence: sequence, round: origin?.round ?? 0, name: name, event: event,
         to: &locked)
@@ -375,10 +365,19 @@ public final class DurableParameterServer: ParameterServerClient {
   public func snapshot() throws(DurabilityError) {
     try locked.withLock { (locked) throws(DurabilityError) in
       try writeSnapshot(locked)
-      try DurableFile.check(ftruncate(log, off_t(Self.logMagic.count)), "truncate", logPath)
+      // Empty the log, then name the snapshot it continues. A crash in between leaves the old
+      // header without records, which the snapshot covers (opening starts the log afresh).
+      try DurableFile.check(
+        ftruncate(log, off_t(WriteAheadLog.headerLength)), "truncate", logPath)
+      let header = WriteAheadLog.header(
+        base: WriteAheadLog.Position(event: locked.events, sequence: locked.sequence))
+      let written = header.withUnsafeBytes { pwrite(log, $0.baseAddress!, $0.count, 0) }
+      guard written == header.count else {
+        throw .io(path: logPath, operation: "write", errno: written < 0 ? errno : EIO)
+      }
       try DurableFile.check(lseek(log, 0, SEEK_END), "seek", logPath)
       try DurableFile.check(fsync(log), "fsync", logPath)
-      locked.logBytes = Self.logMagic.count
+      locked.logBytes = WriteAheadLog.headerLength
       // Everything applied so far is in the durable snapshot now.
       let events = locked.events
       syncState.withLock { $0.synced = max($0.synced, events) }
@@ -396,7 +395,7 @@ public final class DurableParameterServer: ParameterServerClient {
 
   // MARK: - Applying
 
-  private static func apply(
+  static func apply(
     _ update: SparseVector, sequence: UInt64, round: UInt64, name: String, event: UInt64,
     to locked: inout Locked
   ) {
@@ -418,7 +417,7 @@ public final class DurableParameterServer: ParameterServerClient {
     locked.participants[name] = record
   }
 
-  private static func applyDecay(event: UInt64, to locked: inout Locked) {
+  static func applyDecay(event: UInt64, to locked: inout Locked) {
     locked.state.decayStatistics()
     locked.events = event
     locked.roundsCompleted += 1
@@ -427,164 +426,32 @@ public final class DurableParameterServer: ParameterServerClient {
 
   private func appendDecay(_ locked: inout Locked) throws(DurabilityError) -> UInt64 {
     let event = locked.events + 1
-    var record = ByteWriter()
-    record.append(0)  // header
-    record.bytes.append(2)
-    record.append(event)
-    locked.logBytes += try Self.appendRecord(
-      framing: &record.bytes, to: log, path: logPath, length: locked.logBytes)
+    locked.logBytes += try Self.append(
+      .decay(event: event), to: log, path: logPath, length: locked.logBytes)
     Self.applyDecay(event: event, to: &locked)
     return event
   }
 
-  // MARK: - Encoding
+  // MARK: - Writing
 
   private func writeSnapshot(_ locked: Locked) throws(DurabilityError) {
-    let state = locked.state
-    var writer = ByteWriter(bytes: Self.snapshotMagic)
-    writer.bytes.reserveCapacity(128 + 8 * dimension + 64 * locked.participants.count)
-    writer.append(UInt64(dimension))
-    writer.append(UInt64(state.statDecay.bitPattern), bytes: 4)
-    for value in [
-      UInt64(state.uploadCount), UInt64(state.updatedParameterCount), locked.sequence,
-      locked.events, locked.roundsCompleted, locked.uploadsInRound,
-    ] {
-      writer.append(value)
-    }
-    writer.append(UInt64(locked.participants.count), bytes: 4)
-    for record in locked.participants.values.sorted(by: { $0.name < $1.name }) {
-      writer.append(name: record.name)
-      for value in [
-        record.lastRound, record.lastSequence, record.lastAppliedEntries, record.uploads,
-        record.parametersUploaded,
-      ] {
-        writer.append(value)
-      }
-    }
-    for value in state.parameters { writer.append(UInt64(value.bitPattern), bytes: 4) }
-    for value in state.stat { writer.append(UInt64(value.bitPattern), bytes: 4) }
-    writer.append(UInt64(Self.crc(writer.bytes[...])), bytes: 4)
-    try DurableFile.replace(snapshotPath, with: writer.bytes, directory: directory)
+    try DurableFile.replace(
+      snapshotPath, with: Self.encodeSnapshot(locked, dimension: dimension), directory: directory)
   }
 
-  private static func decodeSnapshot(
-    _ bytes: [UInt8], path: String, expectedDimension: Int, into locked: inout Locked
-  ) throws(DurabilityError) {
-    guard bytes.count >= 8 + 8 + 4, Array(bytes[0..<8]) == snapshotMagic else {
-      throw .notAStateFile(path: path)
-    }
-    var reader = ByteReader(bytes: bytes, offset: 8, end: bytes.count - 4)
-    guard let dimension = reader.next(8).map(Int.init) else { throw .corruptSnapshot(path: path) }
-    guard dimension == expectedDimension else {
-      throw .wrongDimension(path: path, onDisk: dimension, expected: expectedDimension)
-    }
-    var trailer = ByteReader(bytes: bytes, offset: bytes.count - 4)
-    guard trailer.next(4).map(UInt32.init) == crc(bytes[0..<(bytes.count - 4)]) else {
-      throw .corruptSnapshot(path: path)
-    }
-    guard let decayBits = reader.next(4), let uploads = reader.next(8),
-      let updated = reader.next(8), let sequence = reader.next(8), let events = reader.next(8),
-      let rounds = reader.next(8), let inRound = reader.next(8),
-      let participantCount = reader.next(4)
-    else { throw .corruptSnapshot(path: path) }
-    var participants: [String: ParticipantRecord] = [:]
-    for _ in 0..<participantCount {
-      guard let name = reader.nextName(), let lastRound = reader.next(8),
-        let lastSequence = reader.next(8), let lastApplied = reader.next(8),
-        let uploadCount = reader.next(8), let uploaded = reader.next(8)
-      else { throw .corruptSnapshot(path: path) }
-      var record = ParticipantRecord(name: name)
-      record.lastRound = lastRound
-      record.lastSequence = lastSequence
-      record.lastAppliedEntries = lastApplied
-      record.uploads = uploadCount
-      record.parametersUploaded = uploaded
-      participants[name] = record
-    }
-    guard reader.end - reader.offset == 8 * dimension else { throw .corruptSnapshot(path: path) }
-    let parameters = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4)!)) }
-    let stat = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4)!)) }
-    let decay = Float(bitPattern: UInt32(decayBits))
-    guard decay > 0, decay <= 1 else { throw .corruptSnapshot(path: path) }
-    locked.state = ParameterServerState(
-      parameters: parameters, stat: stat, statDecay: decay, uploadCount: Int(uploads),
-      updatedParameterCount: Int(updated))
-    locked.sequence = sequence
-    locked.events = events
-    locked.roundsCompleted = rounds
-    locked.uploadsInRound = inRound
-    locked.participants = participants
-  }
-
-  /// Applies the log's complete records after the snapshot's events.
-  /// - Returns: the length of the good prefix, and whether the file existed with a valid header.
-  private static func replay(_ path: String, into locked: inout Locked) throws(DurabilityError)
-    -> (Int, Bool)
-  {
-    guard let bytes = try DurableFile.read(path), bytes.count >= logMagic.count else {
-      return (0, false)
-    }
-    guard Array(bytes[0..<logMagic.count]) == logMagic else { throw .notAStateFile(path: path) }
-    var offset = logMagic.count
-    while offset + 8 <= bytes.count {
-      var header = ByteReader(bytes: bytes, offset: offset)
-      let length = Int(header.next(4)!)
-      let checksum = UInt32(header.next(4)!)
-      let start = offset + 8
-      guard length >= 9, start + length <= bytes.count,
-        crc(bytes[start..<(start + length)]) == checksum
-      else { break }  // a torn or damaged tail: never acknowledged
-      var reader = ByteReader(bytes: bytes, offset: start + 1, end: start + length)
-      let event = reader.next(8)!
-      if event > locked.events {
-        switch bytes[start] {
-        case 1:
-          guard let sequence = reader.next(8), let round = reader.next(8),
-            let name = reader.nextName(),
-            let update = try? SparseCodec.decode(
-              Array(bytes[reader.offset..<(start + length)]), dimension: locked.state.dimension),
-            update.validate(dimension: locked.state.dimension) == nil
-          else { throw .notAStateFile(path: path) }
-          apply(update, sequence: sequence, round: round, name: name, event: event, to: &locked)
-        case 2:
-          applyDecay(event: event, to: &locked)
-        default:
-          throw .notAStateFile(path: path)
-        }
-      }
-      offset = start + length
-    }
-    // After a restart everything recovered is durable: retries wait for nothing.
-    for name in locked.participants.keys { locked.participants[name]?.lastEvent = 0 }
-    return (offset, true)
-  }
-
-  /// Appends one record (without fsync) and returns its size. `record` holds 8 placeholder
-  /// bytes, then the payload; the length and CRC-32 of the payload are written over the
-  /// placeholder. A failed write is cut off again (back to `length`), so later records never
-  /// follow a torn one.
-  private static func appendRecord(
-    framing record: inout [UInt8], to fd: Int32, path: String, length: Int
+  /// Appends one record (without fsync) and returns its size. A failed write is cut off again
+  /// (back to `length`), so later records never follow a torn one.
+  private static func append(
+    _ record: WriteAheadLog.Record, to fd: Int32, path: String, length: Int
   ) throws(DurabilityError) -> Int {
-    let payloadLength = record.count - 8
-    let checksum = crc(record[8...])
-    for shift in 0..<4 {
-      record[shift] = UInt8(truncatingIfNeeded: payloadLength >> (8 * shift))
-      record[4 + shift] = UInt8(truncatingIfNeeded: checksum >> (8 * shift))
-    }
+    let bytes = WriteAheadLog.encode(record)
     do {
-      try DurableFile.writeAll(fd, record, path: path)
+      try DurableFile.writeAll(fd, bytes, path: path)
     } catch {
       try DurableFile.check(ftruncate(fd, off_t(length)), "truncate", path)
       try DurableFile.check(lseek(fd, 0, SEEK_END), "seek", path)
       throw error
     }
-    return record.count
-  }
-
-  private static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-    bytes.withUnsafeBufferPointer { buffer in
-      UInt32(truncatingIfNeeded: crc32(0, buffer.baseAddress, uInt(buffer.count)))
-    }
+    return bytes.count
   }
 }
