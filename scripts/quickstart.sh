@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --product colearn
 bin=.build/release/colearn
+# The workplace's copy of MNIST beside the clone, when there is one and nothing else is named.
+if [[ -z "${COLEARN_DATA_DIR:-}" && -d ../shared/data/mnist ]]; then
+  export COLEARN_DATA_DIR=$(cd ../shared/data && pwd)
+fi
 if ! "$bin" data verify mnist >/dev/null 2>&1; then
   echo "quickstart: MNIST not found in the data directory; fetching it"
   "$bin" data fetch mnist
