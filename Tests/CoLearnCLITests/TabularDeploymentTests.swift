@@ -1,0 +1,86 @@
+import CoLearnTestSupport
+import Foundation
+import Testing
+
+/// Issue 17's deployment on a user's own data: `colearn serve --model FILE` over TLS and three
+/// `colearn participate --data csv:…` processes on 127.0.0.1, each with only its own rows of the
+/// UCI breast-cancer table and the federation's shared schema; a fourth whose CSV lacks a column
+/// is refused, with the column named, before it trains or joins.
+@Suite(.serialized, .enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with tabular/"))
+struct TabularDeploymentTests {
+  let deployment = DeploymentTests()
+
+  @Test func threeHospitalsTrainOnTheirOwnCSVsOverTLS() throws {
+    let data = try #require(realDataDirectory())
+    let directory = try makeTemporaryDirectory("colearn-tabular")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let binary = try deployment.binary()
+    let model = BringYourOwnDataTests.repository
+      .appendingPathComponent("examples/breast-cancer/model.toml").path
+
+    // Each hospital's rows: every third row of the table, with the header.
+    let lines = try String(contentsOfFile: "\(data)/tabular/breast_cancer.csv", encoding: .utf8)
+      .split(whereSeparator: \.isNewline).map(String.init)
+    let header = lines[0]
+    let names = ["hospital-a", "hospital-b", "hospital-c"]
+    for (index, name) in names.enumerated() {
+      let rows = lines.dropFirst().enumerated().filter { $0.offset % 3 == index }.map(\.element)
+      try ([header] + rows).joined(separator: "\n")
+        .write(to: directory.appendingPathComponent("\(name).csv"), atomically: true, encoding: .utf8)
+    }
+    // A CSV without the first column.
+    let dropped = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).dropFirst().joined(separator: ",") }
+    try dropped.prefix(100).joined(separator: "\n")
+      .write(to: directory.appendingPathComponent("hospital-d.csv"), atomically: true, encoding: .utf8)
+
+    // The schema the federation agreed on (here: fitted on hospital A's rows).
+    let schema = directory.appendingPathComponent("schema.json").path
+    let describe = try runProcess(
+      binary,
+      ["data", "describe", "--data", "csv:\(directory.path)/hospital-a.csv", "--label-column",
+       "diagnosis", "--out", schema])
+    #expect(describe.status == 0, "\(describe.combined)")
+
+    let certificates = try makeTestCertificates(in: directory)
+    let tokens = try deployment.issueTokens(names + ["hospital-d"], in: directory)
+    let server = try BackgroundProcess(
+      binary,
+      [
+        "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--model", model,
+        "--state-dir", directory.appendingPathComponent("state").path,
+        "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
+        "--participants", "3", "--metrics-every", "1",
+      ])
+    let port = try #require(
+      server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(server.combined)")
+    func participate(_ name: String) throws -> BackgroundProcess {
+      try BackgroundProcess(
+        binary,
+        [
+          "participate", "--server", "127.0.0.1:\(port)", "--name", name,
+          "--token-file", directory.appendingPathComponent("tokens.d/\(name).token").path,
+          "--model", model, "--data", "csv:\(directory.path)/\(name).csv",
+          "--label-column", "diagnosis", "--schema", schema, "--test-fraction", "0.25",
+          "--rounds", "5", "--lr", "0.01", "--batch-size", "8", "--threads", "1",
+          "--tls-ca", certificates.ca,
+          "--out", directory.appendingPathComponent("out-\(name)").path,
+        ])
+    }
+    // The refused hospital first: it stops before joining, so it takes no slot.
+    let refused = try participate("hospital-d")
+    #expect(refused.wait(timeout: 60) != 0)
+    #expect(refused.standardError.contains("mean_radius"), "\(refused.combined)")
+    #expect(!refused.standardError.contains("joined"))
+
+    let participants = try names.map(participate)
+    for (name, participant) in zip(names, participants) {
+      #expect(participant.wait(timeout: 300) == 0, "\(name): \(participant.combined)")
+      let accuracy = try deployment.accuracies(directory, name)
+      #expect(accuracy.count == 5)
+      #expect(accuracy.last! > 0.85, "\(name): \(accuracy)")
+    }
+    server.send(SIGTERM)
+    #expect(server.wait(timeout: 30) == 0, "\(server.combined)")
+    #expect(server.standardError.contains("msg=stopped sequence=15"), "\(server.standardError)")
+  }
+}
