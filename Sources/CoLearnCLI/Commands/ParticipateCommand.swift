@@ -43,26 +43,7 @@ struct ParticipateCommand: ParsableCommand {
   @Option(help: "Rounds (turns) to take.")
   var rounds: Int = 10
 
-  @Option(help: "Selection criterion: largest, threshold, svt or exponential.")
-  var selection: SelectionCriterion = .largest
-
-  @Option(help: "τ for --selection threshold and svt.")
-  var threshold: Float = 1e-4
-
-  @Option(help: "γ: bound every uploaded value to [−γ, γ].")
-  var bound: Float?
-
-  @Option(name: .customLong("dp-epsilon"), help: "ε per epoch, for --selection svt or exponential.")
-  var dpEpsilon: Double?
-
-  @Option(name: .customLong("dp-budget"), help: "Total ε over the run (basic composition).")
-  var dpBudget: Double?
-
-  @Option(help: "δ′ of the advanced-composition totals.")
-  var delta: Double = 1e-5
-
-  @Flag(name: .customLong("insecure-seeded-noise"), help: "Seeded privacy noise: NOT differentially private.")
-  var insecureSeededNoise = false
+  @OptionGroup var upload: UploadOptions
 
   @Option(name: .customLong("eval-every"), help: "Evaluate the local model every this many rounds.")
   var evalEvery: Int = 1
@@ -81,8 +62,10 @@ struct ParticipateCommand: ParsableCommand {
 
   func validate() throws {
     if let shard { _ = try ShardSpec(parsing: shard) }
-    if dpEpsilon == nil, dpBudget != nil || insecureSeededNoise {
-      throw ValidationError("--dp-budget and --insecure-seeded-noise need --dp-epsilon")
+    do {
+      _ = try upload.privacySettings()
+    } catch {
+      throw ValidationError("\(error)")
     }
     try requireAtLeast(1, rounds, flag: "rounds")
     try requireAtLeast(1, evalEvery, flag: "eval-every")
@@ -149,15 +132,11 @@ struct ParticipateCommand: ParsableCommand {
     }
     let dssgd: DSSGDConfiguration
     do {
-      let privacy = try dpEpsilon.map { epsilon throws(ConfigurationError) in
-        try PrivacySettings(
-          epsilon: epsilon, budget: dpBudget, delta: delta, insecureSeededNoise: insecureSeededNoise)
-      }
       dssgd = try DSSGDConfiguration(
         participants: max(1, Int(settings.participants)), uploadFraction: settings.uploadFraction,
-        downloadFraction: settings.downloadFraction, selection: selection, threshold: threshold,
-        bound: bound, statDecay: Float(settings.statDecay), order: order, staleProbability: 0,
-        privacy: privacy)
+        downloadFraction: settings.downloadFraction, selection: upload.selection,
+        threshold: upload.threshold, bound: upload.bound, statDecay: Float(settings.statDecay),
+        order: order, staleProbability: 0, privacy: upload.privacySettings())
     } catch {
       throw CLIError("\(error)")
     }
@@ -166,11 +145,7 @@ struct ParticipateCommand: ParsableCommand {
     let saved = try ParticipantCheckpoint.load(from: outPath, parameterCount: initial.count)
     let run = try RunDirectory(
       path: outPath,
-      columns: [
-        "round", "seconds", "train_seconds", "select_seconds", "exchange_seconds",
-        "elapsed_seconds", "mean_accuracy", "min_accuracy", "max_accuracy", "global_accuracy",
-        "uploaded_parameters", "upload_bytes", "downloaded_parameters", "download_bytes",
-      ], resume: saved != nil)
+      columns: SimulationRecord.metricsColumns, resume: saved != nil)
     defer { run.close() }
     let acks = try AppendOnlyLog(path: run.url.appendingPathComponent("acks.csv").path,
       header: "round,sequence,applied_entries,duplicate")
