@@ -26,6 +26,9 @@ struct SplitSimulateCommand: ParsableCommand {
     commandName: "simulate",
     abstract: "Simulate differentially private split learning on MNIST.",
     discussion: """
+      Split learning runs the fixed architecture of Jiang et al. on MNIST only: it takes no \
+      --model file and no --data (those are for simulate, train and participate).
+
       Participants hold IID shards of the training set and identical copies of the \
       convolutional front (conv 30 → pool → conv 80 → pool → BatchNorm). In turn, each runs its \
       front on a mini-batch, adds Laplace noise of scale S/ε to every feature (S = 2·√(B−1)), \
