@@ -1,6 +1,8 @@
 /// What identifies a model on the wire (SPEC §10): the architecture's name, a hash of its layer
 /// specification and |w|. A server and a participant can exchange parameters exactly when the
-/// three agree; a participant whose model differs is refused with ``ModelMismatch``'s message.
+/// hash and |w| agree — the name is a label (two institutions may call the same file
+/// differently; issue 17); a participant whose model differs is refused with
+/// ``ModelMismatch``'s message.
 ///
 /// `CoLearnNN.ModelSpec` supplies the values (`rawValue`, `specificationHash`, the network's
 /// `parameterCount`); this type only carries and compares them, so the wire targets need not
@@ -26,11 +28,14 @@ public struct ModelIdentity: Sendable, Hashable, Codable, CustomStringConvertibl
   }
 
   /// Why a participant running `participant` cannot join a server running this model, or nil
-  /// when the two are the same.
+  /// when the two compute the same function of the same flat vector (same specification hash
+  /// and |w|, whatever their names).
   ///
   /// - Complexity: O(1) (string comparisons of short names).
   public func mismatch(participant: ModelIdentity) -> ModelMismatch? {
-    self == participant ? nil : ModelMismatch(server: self, participant: participant)
+    specificationHash == participant.specificationHash
+      && parameterCount == participant.parameterCount
+      ? nil : ModelMismatch(server: self, participant: participant)
   }
 }
 
@@ -42,14 +47,23 @@ public struct ModelMismatch: Error, Equatable, Sendable, CustomStringConvertible
   /// The participant's model.
   public var participant: ModelIdentity
 
-  /// Records the two identities.
-  public init(server: ModelIdentity, participant: ModelIdentity) {
+  /// Where the participant's model file differs from the server's
+  /// (``ModelFileDifferences``), when the participant sent its file; empty otherwise.
+  public var differences: [String]
+
+  /// Records the two identities and what differs.
+  public init(server: ModelIdentity, participant: ModelIdentity, differences: [String] = []) {
     self.server = server
     self.participant = participant
+    self.differences = differences
   }
 
   public var description: String {
     let both = "server runs \(server), you run \(participant)"
+    if !differences.isEmpty {
+      return "\(both); they differ in\n  " + differences.joined(separator: "\n  ")
+        + "\nleave out --model to train the server's model, or change your model file to match"
+    }
     if server.architecture != participant.architecture {
       return "\(both): start the participant with --model \(server.architecture)"
     }

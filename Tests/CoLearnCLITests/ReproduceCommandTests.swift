@@ -1,3 +1,4 @@
+import CoLearnTensor
 import CoLearnTestSupport
 import Foundation
 import Testing
@@ -76,6 +77,63 @@ import Testing
     let bytesSVG = try Data(contentsOf: plots.appendingPathComponent("accuracy-vs-bytes.svg"))
     #expect(XMLParser(data: bytesSVG).parse())
     #expect(String(decoding: bytesSVG, as: UTF8.self).contains(">dssgd</text>"))
+  }
+
+  /// Issue 17: `--model` and `--data` (with the other data options) replace the suite's in
+  /// every run, so a paper experiment runs on a user's model and CSV — and no run is left out
+  /// for want of MNIST, which it no longer reads.
+  @Test func aSuiteRunsOnTheUsersModelAndCSV() throws {
+    let root = try makeTemporaryDirectory("colearn-reproduce-csv")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try Data(tinySuite.utf8).write(to: root.appendingPathComponent("tiny.yaml"))
+    // 300 rows, two features that decide the class, one that is noise.
+    var generator = SeededGenerator(seed: 5)
+    var csv = "a,b,noise,label\n"
+    for row in 0..<300 {
+      let label = row % 2
+      func value(_ center: Double) -> String {
+        String(format: "%.3f", center + Double.random(in: -1...1, using: &generator))
+      }
+      csv += "\(value(Double(label) * 2)),\(value(-Double(label))),\(value(0)),"
+        + "\(label == 1 ? "yes" : "no")\n"
+    }
+    try Data(csv.utf8).write(to: root.appendingPathComponent("table.csv"))
+    let model = """
+      name = "table-mlp"
+      input = [3]
+      classes = 2
+      [[layers]]
+      type = "linear"
+      outputs = 8
+      [[layers]]
+      type = "relu"
+      [[layers]]
+      type = "linear"
+      outputs = 2
+      """
+    try Data(model.utf8).write(to: root.appendingPathComponent("model.toml"))
+    let out = root.appendingPathComponent("out")
+    let arguments = [
+      "reproduce", root.appendingPathComponent("tiny.yaml").path, "--quick", "--out", out.path,
+      "--data-dir", root.appendingPathComponent("no-mnist-here").path,
+      "--model", root.appendingPathComponent("model.toml").path,
+      "--data", "csv:\(root.path)/table.csv", "--label-column", "label", "--test-fraction", "0.2",
+    ]
+    let dry = try runProcess(binary(), arguments + ["--dry-run"])
+    #expect(dry.status == 0, "\(dry.combined)")
+    #expect(dry.standardOutput.contains("4 runs into"), "\(dry.standardOutput)")
+    #expect(dry.standardOutput.components(separatedBy: "--model ").count == 5)
+    #expect(dry.standardOutput.components(separatedBy: "--test-fraction 0.2").count == 5)
+    let run = try runProcess(binary(), arguments)
+    #expect(run.status == 0, "\(run.combined)")
+    for name in ["train-theta1", "train-theta0.1", "dssgd", "standalone"] {
+      let config = try String(
+        contentsOf: out.appendingPathComponent("runs/\(name)/config.json"), encoding: .utf8)
+      #expect(config.contains(#""model" : "table-mlp""#), "\(name): \(config.prefix(600))")
+      #expect(config.contains("table.csv"), "\(name): \(config.prefix(600))")
+      let schema = out.appendingPathComponent("runs/\(name)/schema.json").path
+      #expect(FileManager.default.fileExists(atPath: schema), "\(name) has no schema.json")
+    }
   }
 
   @Test func badInputIsRefusedWithItsName() throws {

@@ -2,10 +2,12 @@ import CoLearnTestSupport
 import Foundation
 import Testing
 
-/// Issue 17's deployment on a user's own data: `colearn serve --model FILE` over TLS and three
-/// `colearn participate --data csv:…` processes on 127.0.0.1, each with only its own rows of the
-/// UCI breast-cancer table and the federation's shared schema; a fourth whose CSV lacks a column
-/// is refused, with the column named, before it trains or joins.
+/// Issue 17's deployment on a user's own data: `colearn serve --model FILE --schema FILE` over
+/// TLS and three `colearn participate --data csv:…` processes on 127.0.0.1, each with only its
+/// own rows of the UCI breast-cancer table and no model or schema of its own (the server
+/// publishes both at Join). A hospital whose CSV lacks a column is refused with the column
+/// named before it trains (and gives its slot back); one with another model file is told which
+/// layer differs, and one with another schema which statistics.
 @Suite(.serialized, .enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with tabular/"))
 struct TabularDeploymentTests {
   let deployment = DeploymentTests()
@@ -33,13 +35,23 @@ struct TabularDeploymentTests {
     try dropped.prefix(100).joined(separator: "\n")
       .write(to: directory.appendingPathComponent("hospital-d.csv"), atomically: true, encoding: .utf8)
 
-    // The schema the federation agreed on (here: fitted on hospital A's rows).
-    let schema = directory.appendingPathComponent("schema.json").path
-    let describe = try runProcess(
-      binary,
-      ["data", "describe", "--data", "csv:\(directory.path)/hospital-a.csv", "--label-column",
-       "diagnosis", "--out", schema])
-    #expect(describe.status == 0, "\(describe.combined)")
+    // The schema the federation agreed on (here: fitted on hospital A's rows), and another.
+    func describe(_ name: String) throws -> String {
+      let schema = directory.appendingPathComponent("schema-\(name).json").path
+      let describe = try runProcess(
+        binary,
+        ["data", "describe", "--data", "csv:\(directory.path)/\(name).csv", "--label-column",
+         "diagnosis", "--out", schema])
+      #expect(describe.status == 0, "\(describe.combined)")
+      return schema
+    }
+    let schema = try describe("hospital-a")
+    let otherSchema = try describe("hospital-b")
+    // A model file with a wider hidden layer.
+    let otherModel = directory.appendingPathComponent("wider.toml").path
+    try String(contentsOfFile: model, encoding: .utf8)
+      .replacingOccurrences(of: "outputs = 16", with: "outputs = 32")
+      .write(toFile: otherModel, atomically: true, encoding: .utf8)
 
     let certificates = try makeTestCertificates(in: directory)
     let tokens = try deployment.issueTokens(names + ["hospital-d"], in: directory)
@@ -47,32 +59,48 @@ struct TabularDeploymentTests {
       binary,
       [
         "serve", "--listen", "127.0.0.1:0", "--tokens", tokens, "--model", model,
+        "--schema", schema,
         "--state-dir", directory.appendingPathComponent("state").path,
         "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
         "--participants", "3", "--metrics-every", "1",
       ])
     let port = try #require(
       server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(server.combined)")
-    func participate(_ name: String) throws -> BackgroundProcess {
+    func participate(
+      _ name: String, data: String? = nil, extra: [String] = []
+    ) throws -> BackgroundProcess {
       try BackgroundProcess(
         binary,
         [
           "participate", "--server", "127.0.0.1:\(port)", "--name", name,
           "--token-file", directory.appendingPathComponent("tokens.d/\(name).token").path,
-          "--model", model, "--data", "csv:\(directory.path)/\(name).csv",
-          "--label-column", "diagnosis", "--schema", schema, "--test-fraction", "0.25",
+          "--data", "csv:\(directory.path)/\(data ?? name).csv",
+          "--label-column", "diagnosis", "--test-fraction", "0.25",
           "--rounds", "5", "--lr", "0.05", "--batch-size", "8", "--threads", "1",
           "--tls-ca", certificates.ca,
           "--out", directory.appendingPathComponent("out-\(name)").path,
-        ])
+        ] + extra)
     }
-    // The refused hospital first: it stops before joining, so it takes no slot.
+    // The refused ones first, all under hospital-d's token: each gives its slot back (or never
+    // takes one), or one of the three hospitals below would find the federation full.
     let refused = try participate("hospital-d")
     #expect(refused.wait(timeout: 60) != 0)
     #expect(refused.standardError.contains("mean_radius"), "\(refused.combined)")
-    #expect(!refused.standardError.contains("joined"))
+    let wider = try participate("hospital-d", data: "hospital-a", extra: ["--model", otherModel])
+    #expect(wider.wait(timeout: 60) != 0)
+    #expect(
+      wider.standardError.contains(
+        #"layer 1 ("linear"): outputs = 16 on the server, outputs = 32 in yours"#),
+      "\(wider.combined)")
+    let mismatched = try participate(
+      "hospital-d", data: "hospital-a", extra: ["--schema", otherSchema])
+    #expect(mismatched.wait(timeout: 60) != 0)
+    #expect(
+      mismatched.standardError.contains("is not the schema the server publishes"),
+      "\(mismatched.combined)")
+    #expect(mismatched.standardError.contains("column mean_radius mean: "))
 
-    let participants = try names.map(participate)
+    let participants = try names.map { try participate($0) }
     for (name, participant) in zip(names, participants) {
       #expect(participant.wait(timeout: 300) == 0, "\(name): \(participant.combined)")
       let accuracy = try deployment.accuracies(directory, name)

@@ -47,6 +47,23 @@ import Testing
         .contains("c.csv, line 3: label 'unclear' is not one of the schema's classes"))
   }
 
+  /// What a participant whose own `--schema` is not the server's is told (issue 17).
+  @Test func differencesBetweenTwoSchemasNameTheColumnsAndStatistics() throws {
+    let mine = try schema()
+    #expect(mine.differences(from: mine).isEmpty)
+    let theirs = try DatasetSchema.fit(
+      table: table(
+        "mean_radius,texture,age,diagnosis\n10,20,30,benign\n20,25,40,malignant\n", path: "b.csv"),
+      labelColumn: "diagnosis")
+    let lines = mine.differences(from: theirs, here: "in yours", there: "on the server")
+    #expect(lines.contains("input shape: [4] in yours, [3] on the server"), "\(lines)")
+    #expect(lines.contains("column mean_radius mean: 17.0 in yours, 15.0 on the server"))
+    #expect(lines.contains("column site: present in yours, absent on the server"))
+    #expect(lines.contains("column age: absent in yours, present on the server"))
+    #expect(!lines.contains { $0.hasPrefix("column texture") }, "texture has the same statistics")
+    #expect(mine.differences(from: theirs, limit: 2).last == "… and \(lines.count - 2) more")
+  }
+
   @Test func arrayAndTableSchemasDoNotMix() throws {
     let samples = try ArraySamples(
       path: "d.npz", sampleShape: [2, 2, 1], features: [0, 1, 2, 3, 4, 5, 6, 7], labels: [3, 4])

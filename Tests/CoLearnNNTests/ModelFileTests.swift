@@ -155,6 +155,45 @@ import Testing
     }
   }
 
+  /// Sizes no machine could train are refused before any shape arithmetic can overflow (a
+  /// 4e9 × 4e9 image and a 2^63 − 1 wide linear layer crashed `colearn model show` with an
+  /// arithmetic overflow before the bounds).
+  @Test(arguments: [
+    (
+      "input = [4000000000, 4000000000, 3]\nclasses = 2\n[[layers]]\ntype = \"flatten\"\n"
+        + "[[layers]]\ntype = \"linear\"\noutputs = 2\n",
+      "input = [4000000000, 4000000000, 3]"
+    ),
+    (
+      "input = [30]\nclasses = 2\n[[layers]]\ntype = \"linear\"\n"
+        + "outputs = 9223372036854775807\n[[layers]]\ntype = \"linear\"\noutputs = 2\n",
+      "layer 1 linear: outputs must be at most 1048576"
+    ),
+    (
+      "input = [1000000, 1000000, 1]\nclasses = 2\n[[layers]]\ntype = \"flatten\"\n",
+      "input = [1000000, 1000000, 1]"
+    ),
+    (
+      "input = [8, 8, 1000]\nclasses = 2\n[[layers]]\ntype = \"conv2d\"\nchannels = 8\n"
+        + "kernel = 300\npadding = 150\n[[layers]]\ntype = \"flatten\"\n[[layers]]\n"
+        + "type = \"linear\"\noutputs = 2\n",
+      "layer 1 conv2d: a 300×300 kernel over 1000 channels has more than 67108864 weights"
+    ),
+    (
+      "input = [8192]\nclasses = 2\n[[layers]]\ntype = \"linear\"\noutputs = 1048576\n"
+        + "[[layers]]\ntype = \"linear\"\noutputs = 2\n",
+      "layer 1 linear: the model reaches 8590983168 parameters here, more than 2147483647"
+    ),
+  ])
+  func hugeSizesAreRefusedWithoutOverflow(text: String, fragment: String) {
+    do {
+      let spec = try ModelFile.parse(text, file: "huge.toml")
+      Issue.record("accepted: \(spec.layers)")
+    } catch {
+      #expect(error.description.contains(fragment), "\(error.description)")
+    }
+  }
+
   @Test func missingFilesAndBadJSONNameTheFile() {
     do {
       _ = try ModelSpec.resolve("/nonexistent/model.toml")

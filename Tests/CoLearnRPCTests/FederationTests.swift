@@ -31,6 +31,60 @@ import Testing
     }
   }
 
+  /// Issue 17: the server publishes its model file and schema at Join, so a participant can
+  /// join without a model of its own; a participant with a differently named but identical
+  /// model is accepted (the name is a label), one with a different layer is told which.
+  @Test func joinPublishesTheModelFileAndTheSchema() async throws {
+    let modelFile = "name = \"tiny\"\ninput = [4]\nclasses = 2\n\n[[layers]]\n"
+      + "type = \"linear\"\noutputs = 2\n\n[[layers]]\ntype = \"log-softmax\"\n"
+    let schema = #"{"classes":["no","yes"]}"#
+    try await ServerHarness.run(modelFile: modelFile, datasetSchema: schema) { server in
+      try await server.withClient(token: server.tokens["alice"]) { client, metadata in
+        var request = Colearn_V1_JoinRequest()
+        request.participantName = "alice"
+        let response = try await client.join(request, metadata: metadata)
+        #expect(response.modelFile == modelFile)
+        #expect(response.datasetSchema == schema)
+        #expect(response.configuration.model.specHash == ServerHarness.model.specificationHash)
+
+        var renamed = ServerHarness.model
+        renamed.architecture = "my-tiny"
+        request.model = renamed.proto
+        #expect(try await client.join(request, metadata: metadata).participantID
+          == response.participantID)
+
+        var other = ServerHarness.model
+        other.specificationHash = "fedcba9876543210"
+        request.model = other.proto
+        request.modelFile = modelFile.replacingOccurrences(of: "outputs = 2", with: "outputs = 3")
+          + "\n[[layers]]\ntype = \"relu\"\n"
+        let error = await #expect(throws: RPCError.self) {
+          _ = try await client.join(request, metadata: metadata)
+        }
+        #expect(error?.code == .failedPrecondition)
+        #expect(error?.message.contains(
+          "layer 1 (\"linear\"): outputs = 2 on the server, outputs = 3 in yours") == true)
+        #expect(error?.message.contains(
+          "layer 2 (\"log-softmax\"): type = \"log-softmax\" on the server, "
+            + "type = \"log-softmax\" in yours") == false)
+        #expect(error?.message.contains("layer 3 (\"relu\"): nothing on the server") == true)
+        #expect(error?.message.contains("leave out --model") == true)
+      }
+    }
+    // A server with no model file cannot serve a participant without a model.
+    try await ServerHarness.run { server in
+      try await server.withClient(token: server.tokens["bob"]) { client, metadata in
+        var request = Colearn_V1_JoinRequest()
+        request.participantName = "bob"
+        let error = await #expect(throws: RPCError.self) {
+          _ = try await client.join(request, metadata: metadata)
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("publishes no model file") == true)
+      }
+    }
+  }
+
   /// Issue 19 item 6: display names were not bound to tokens, so (after a restart, when the
   /// server had forgotten who used "alice") bob's token joined as "alice" and alice was then
   /// refused. A participant now appears under its token's name whatever it sends.

@@ -240,10 +240,40 @@ import Testing
       client, metadata, _, _ in
       var request = Colearn_V1_JoinRequest()
       request.model = ModelIdentity(
-        architecture: "other", specificationHash: "0123456789abcdef", parameterCount: 10
+        architecture: "other", specificationHash: "fedcba9876543210", parameterCount: 10
       ).proto
       request.participantName = "alice"
       _ = try await client.join(request, metadata: metadata)
+    }
+  }
+
+  /// A participant's model file is client text in the refusal: control characters are not
+  /// echoed, and a file over 64 KiB is not compared at all.
+  @Test func aHostileModelFileIsNotEchoedRaw() async throws {
+    let server = "input = [10]\nclasses = 2\n\n[[layers]]\ntype = \"linear\"\noutputs = 2\n"
+    try await ServerHarness.run(modelFile: server) { harness in
+      try await harness.withClient(token: harness.tokens["alice"]) { client, metadata in
+        var request = Colearn_V1_JoinRequest()
+        request.model = ModelIdentity(
+          architecture: "other", specificationHash: "fedcba9876543210", parameterCount: 10
+        ).proto
+        request.participantName = "alice"
+        request.modelFile = server.replacingOccurrences(
+          of: "outputs = 2", with: "outputs = 2\u{1B}[2J\r\0" + String(repeating: "x", count: 500))
+        let error = await #expect(throws: RPCError.self) {
+          _ = try await client.join(request, metadata: metadata)
+        }
+        #expect(error?.code == .failedPrecondition)
+        let message = error?.message ?? ""
+        #expect(message.contains("layer 1 (\"linear\"): outputs = 2 on the server, outputs = 2?[2J??"))
+        #expect(!message.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        #expect(message.count < 1_000)
+        request.modelFile += String(repeating: "#", count: 64 << 10)
+        let long = await #expect(throws: RPCError.self) {
+          _ = try await client.join(request, metadata: metadata)
+        }
+        #expect(long?.message.contains("differ in") == false)
+      }
     }
   }
 

@@ -15,6 +15,21 @@ import Testing
 
   @Test func sameModelHasNoMismatch() {
     #expect(server.mismatch(participant: server) == nil)
+    var renamed = server
+    renamed.architecture = "hospital-cnn"
+    #expect(server.mismatch(participant: renamed) == nil, "the name is a label")
+  }
+
+  @Test func theDifferencesOfTheModelFilesAreListed() throws {
+    var participant = server
+    participant.parameterCount = 105_507
+    var mismatch = try #require(server.mismatch(participant: participant))
+    mismatch.differences = ["layer 1 (\"linear\"): outputs = 16 on the server, outputs = 32 in yours"]
+    #expect(
+      mismatch.description.hasSuffix(
+        "; they differ in\n  layer 1 (\"linear\"): outputs = 16 on the server, outputs = 32 in "
+          + "yours\nleave out --model to train the server's model, or change your model file to "
+          + "match"))
   }
 
   @Test func anotherArchitectureIsNamedWithTheFlagToChange() throws {

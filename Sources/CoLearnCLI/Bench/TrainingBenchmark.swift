@@ -49,7 +49,7 @@ struct TrainingBenchmark {
     let features = (0..<(bufferSamples * sampleSize)).map { _ in
       Float.random(in: -1...1, using: &generator)
     }
-    let labels = (0..<bufferSamples).map { _ in Int32(generator.next() % 10) }
+    let labels = (0..<bufferSamples).map { _ in Int32(generator.next() % UInt64(model.classCount)) }
     var cursor = 0
     func run(_ steps: Int) {
       features.withUnsafeBufferPointer { f in
@@ -96,7 +96,7 @@ struct TrainingBenchmark {
     let sampleSize = network.inputShape.count
     let count = model.isConvolutional ? samples / 4 : samples * 2
     let features = (0..<(count * sampleSize)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let labels = (0..<count).map { _ in Int32(generator.next() % 10) }
+    let labels = (0..<count).map { _ in Int32(generator.next() % UInt64(model.classCount)) }
     let data = LabeledSamples(features: features, labels: labels, sampleSize: sampleSize)
     _ = evaluate(network, parameters: parameters, on: data, batchSize: model.evaluationBatchSize)
     var times: [Double] = []

@@ -12,10 +12,13 @@ struct BenchCommand: ParsableCommand {
     discussion: """
       Trains each model on random data of the right shape at each mini-batch size and thread \
       count and reports samples/s (median of 3 timed runs), achieved GFLOP/s and its fraction \
-      of the measured SGEMM peak, next to PyTorch's figures from ../shared/peers.
+      of the measured SGEMM peak, next to PyTorch's figures from ../shared/peers (for the \
+      paper's presets). --model also takes model files, to measure your own architecture; \
+      there is no --data: the speed of a dense network does not depend on the values it sees, \
+      so random samples of the model's input shape measure exactly what your data would.
       """)
 
-  @Option(help: "Models to measure (comma-separated).")
+  @Option(help: "Models to measure (comma-separated presets or model files).")
   var model: String = ModelSpec.presets.map(\.name).joined(separator: ",")
 
   @Option(name: .customLong("batch-size"), help: "Mini-batch sizes (comma-separated).")
@@ -44,13 +47,7 @@ struct BenchCommand: ParsableCommand {
   var profile = false
 
   func parsedModels() throws -> [ModelSpec] {
-    try model.split(separator: ",").map { name in
-      guard let spec = ModelSpec.preset(named: String(name)) else {
-        throw ValidationError(
-          "unknown model '\(name)'; choose from \(ModelSpec.presets.map(\.name).joined(separator: ", "))")
-      }
-      return spec
-    }
+    try model.split(separator: ",").map { try ModelSpec.argument(String($0)) }
   }
 
   func parsedIntegers(_ text: String, flag: String) throws -> [Int] {
@@ -131,7 +128,8 @@ struct BenchCommand: ParsableCommand {
           }
         }
         guard let (bestRow, bestPass) = best else { continue }
-        let peer = peerFigures?.training[.init(model: spec.name, batchSize: batch)]
+        let peer = spec.isPreset
+          ? peerFigures?.training[.init(model: spec.name, batchSize: batch)] : nil
         let target = Self.target(for: spec, batchSize: batch)
         let ratio = peer.map { bestRow.samplesPerSecond / $0.samplesPerSecond }
         report.add([
@@ -173,7 +171,7 @@ struct BenchCommand: ParsableCommand {
       var table = Table(headers: ["model", "eval batch", "colearn samples/s", "PyTorch b1000 samples/s"])
       for spec in models {
         let rate = bench.measureEvaluation(model: spec)
-        let peer = peerFigures?.evaluation[spec.name]
+        let peer = spec.isPreset ? peerFigures?.evaluation[spec.name] : nil
         table.add([
           spec.name, "\(spec.evaluationBatchSize)", format(rate, 0), peer.map { format($0, 0) } ?? "—",
         ])

@@ -15,8 +15,12 @@ struct ParticipateCommand: ParsableCommand {
     commandName: "participate",
     abstract: "Take part in a DSSGD federation served by `colearn serve`, training on local data.",
     discussion: """
-      Trains on the training set in --data-dir (all of it, or with --shard I/N the IID shard a \
-      simulation with the same --seed would give participant I of N), and takes --rounds turns: \
+      Joins first: without --model it trains the model the server publishes, and it \
+      standardises --data with the dataset schema the server publishes (data that does not \
+      match it — a missing column, an unknown category, another shape — is refused before \
+      training, naming the difference). Trains on all of --data (or with --shard I/N the IID \
+      shard a simulation with the same --seed would give participant I of N), and takes \
+      --rounds turns: \
       download, one local epoch, select, upload. θ_u, θ_d and the exchange protocol come from \
       the server. Transient failures are retried with backoff; after a restart with the same \
       --out it resumes after its last acknowledged round (model and step count are saved after \
@@ -76,16 +80,44 @@ struct ParticipateCommand: ParsableCommand {
   }
 
   func run() throws {
-    let spec = training.model
     let sgd = try training.sgdConfiguration()
     BLAS.setThreadCount(training.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     let token = try connection.token()
     let displayName = name ?? ProcessInfo.processInfo.hostName
     let address = try connection.address()
 
-    let loaded = try source.load(
-      for: spec, directory: data.dataDirectory, seed: training.seed,
-      options: DatasetLoadOptions(testLimit: testLimit))
+    // Join first: the server publishes the model (unless --model names one) and the schema.
+    let own = training.givenModel
+    let client: RemoteParameterServerClient
+    do {
+      client = try RemoteParameterServerClient(
+        RemoteServerConfiguration(
+          host: address.host, port: address.port,
+          tls: connection.tls, token: token, participantName: displayName,
+          model: own.map { $0.identity(parameterCount: $0.parameterCount) },
+          modelFile: own.map(ModelFile.canonicalText(of:)) ?? "",
+          leaseMilliseconds: UInt32(min(leaseSeconds, 4_000_000) * 1000),
+          retryFor: .seconds(retrySeconds)))
+    } catch {
+      throw CLIError("cannot join \(connection.server): \(error)")
+    }
+    defer { client.close() }
+    client.onRetry = { line in
+      FileHandle.standardError.write(Data("colearn participate: \(line)\n".utf8))
+    }
+    let spec: ModelSpec
+    let loaded: LoadedSource
+    do {
+      spec = try own ?? Self.publishedModel(of: client)
+      loaded = try source.load(
+        for: spec, directory: data.dataDirectory, seed: training.seed,
+        options: DatasetLoadOptions(testLimit: testLimit),
+        schema: federationSchema(published: client.publishedSchema, spec: spec))
+    } catch {
+      // Refused before training: give the slot back.
+      try? client.leave()
+      throw error
+    }
     var generator = SeededGenerator(seed: training.seed)
     let network = spec.makeNetwork()
     var initial = [Float](repeating: 0, count: network.parameterCount)
@@ -110,22 +142,6 @@ struct ParticipateCommand: ParsableCommand {
     }
     let test = loaded.test.labeledSamples
 
-    let client: RemoteParameterServerClient
-    do {
-      client = try RemoteParameterServerClient(
-        RemoteServerConfiguration(
-          host: address.host, port: address.port,
-          tls: connection.tls, token: token, participantName: displayName,
-          model: spec.identity(parameterCount: network.parameterCount),
-          leaseMilliseconds: UInt32(min(leaseSeconds, 4_000_000) * 1000),
-          retryFor: .seconds(retrySeconds)))
-    } catch {
-      throw CLIError("cannot join \(connection.server): \(error)")
-    }
-    defer { client.close() }
-    client.onRetry = { line in
-      FileHandle.standardError.write(Data("colearn participate: \(line)\n".utf8))
-    }
     let settings = client.serverConfiguration
     guard let order = ExchangeOrder(proto: settings.exchangeProtocol) else {
       throw CLIError("the server announced an unknown exchange protocol")
@@ -256,6 +272,68 @@ struct ParticipateCommand: ParsableCommand {
         + "\(format(monotonicSeconds() - start, 1)) s"
         + (client.clippedUploads > 0
           ? ", \(client.clippedUploads) uploads clipped to the server's bounds" : ""))
+  }
+
+
+  /// The model the server publishes at Join, checked against the identity it announced (a
+  /// preset keeps its default dataset).
+  static func publishedModel(of client: RemoteParameterServerClient) throws -> ModelSpec {
+    let text = client.publishedModelFile
+    let identity = client.serverConfiguration.model
+    guard !text.isEmpty else {
+      throw CLIError(
+        "the server publishes no model file (an older colearn serve); start the participant "
+          + "with --model \(identity.architecture.isEmpty ? "FILE" : identity.architecture)")
+    }
+    let spec: ModelSpec
+    do {
+      spec = try ModelFile.parse(text, file: "the server's model file")
+    } catch {
+      throw CLIError("\(error); run the same colearn version as the server")
+    }
+    guard spec.specificationHash == identity.specHash,
+      UInt64(spec.parameterCount) == identity.parameterCount
+    else {
+      throw CLIError(
+        "the server's model file (spec \(spec.specificationHash), |w| = \(spec.parameterCount)) "
+          + "is not the model it announced (spec \(identity.specHash), |w| = "
+          + "\(identity.parameterCount)); run the same colearn version as the server")
+    }
+    return spec.isPreset ? ModelSpec.preset(named: spec.name) ?? spec : spec
+  }
+
+  /// The schema to standardise with: the server's (a `--schema` of one's own must equal it),
+  /// else `--schema`, else nil (fitted on the local data, with a warning for one's own data).
+  func federationSchema(published: String, spec: ModelSpec) throws -> DatasetSchema? {
+    var shared: DatasetSchema?
+    if !published.isEmpty {
+      do {
+        shared = try DatasetSchema(json: Array(published.utf8), path: "the server's schema")
+      } catch {
+        throw CLIError("\(error); run the same colearn version as the server")
+      }
+    }
+    if let path = source.schema {
+      let mine: DatasetSchema
+      do { mine = try DatasetSchema(contentsOfFile: path) } catch { throw CLIError("\(error)") }
+      if let shared, mine.fingerprint != shared.fingerprint {
+        throw CLIError(
+          "--schema \(path) is not the schema the server publishes; they differ in\n  "
+            + mine.differences(from: shared, here: "in yours", there: "on the server")
+            .joined(separator: "\n  ")
+            + "\nleave out --schema to use the server's")
+      }
+      return shared ?? mine
+    }
+    if shared == nil, (try? source.dataSource(for: spec).isBuiltIn) == false {
+      FileHandle.standardError.write(
+        Data(
+          ("colearn participate: the server publishes no dataset schema, so this participant "
+            + "standardises with statistics of its own data, which differ between institutions; "
+            + "ask the operator to serve one (`colearn serve --schema`, see docs/DEPLOYMENT.md)\n")
+            .utf8))
+    }
+    return shared
   }
 
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoLearnData
+import CoLearnNN
 import CoLearnTensor
 import Foundation
 
@@ -17,6 +18,11 @@ struct ReproduceCommand: ParsableCommand {
       train` and `colearn simulate` write); runs that finished earlier with the same settings \
       are skipped, so an interrupted suite resumes where it stopped. Then --out gets one CSV \
       and one SVG per figure and REPORT.md.
+
+      --model and the data options (--data, --test-data, --test-fraction, --label-column, \
+      --impute, --schema) replace the suite's settings in every run: the same experiment on \
+      your own model and data, e.g. `colearn reproduce dssgd-vs-fedavg --quick --model \
+      model.toml --data csv:FILE --label-column y --test-fraction 0.2`.
       """)
 
   @Argument(help: "Suite name or suite file.")
@@ -43,8 +49,27 @@ struct ReproduceCommand: ParsableCommand {
 
   @OptionGroup var data: DataOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "Run every run on this model (a preset or a model file) instead of the suite's.",
+      valueName: "preset|file"))
+  var model: String?
+
+  @OptionGroup var source: DataSourceOptions
+
+  /// The settings given on the command line that replace the suite's in every run.
+  var overrides: [SuiteRun.Setting] {
+    [
+      ("model", model), ("data", source.source), ("test-data", source.testData),
+      ("test-fraction", source.testFraction.map { "\($0)" }),
+      ("label-column", source.labelColumn), ("impute", source.impute?.rawValue),
+      ("schema", source.schema),
+    ].compactMap { key, value in value.map { SuiteRun.Setting(key: key, value: $0) } }
+  }
+
   func validate() throws {
     try requireAtLeast(1, threads, flag: "threads")
+    if let model { _ = try ModelSpec.argument(model) }
     if suite == nil, !list {
       throw ValidationError("name a suite (see `colearn reproduce --list`)")
     }
@@ -67,14 +92,15 @@ struct ReproduceCommand: ParsableCommand {
     let outPath = out ?? "runs/reproduce-\(suite.name)\(quick ? "-quick" : "")"
     let output = URL(fileURLWithPath: outPath)
     let runner = SuiteRunner(suite: suite, output: output, threads: threads, dataDir: data.dataDir)
-    var runs = try suite.runs(at: scale)
+    var runs = try suite.runs(at: scale).map { $0.overriding(overrides) }
 
     // Data: optional runs without their dataset are left out; others stop the suite up front.
     let dataDirectory = data.dataDirectory
     var leftOut: [(run: String, reason: String)] = []
     runs = try runs.filter { run in
-      guard !SuiteRunner.datasetIsPresent(for: run.model, in: dataDirectory) else { return true }
-      let dataset = run.model.defaultData ?? "mnist"
+      guard let dataset = SuiteRunner.missingDataset(for: run, in: dataDirectory) else {
+        return true
+      }
       if run.optional {
         leftOut.append(
           (run: run.name, reason: "no \(dataset) data in \(dataDirectory.explanation)"))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoLearnDSSGD
+import CoLearnData
 import CoLearnNN
 import CoLearnRPC
 import CoLearnTensor
@@ -29,6 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
       sequence numbers around the damage; --repair keeps every intact record, moves the \
       damaged log aside and logs the sequence numbers lost.
 
+      The model (as a canonical model file) and the --schema are published at Join: a \
+      participant started without --model trains the server's model, and standardises its \
+      data with the schema, refusing data that does not match it.
+
       Settings can also come from --config FILE (keys are the flag names without dashes).
       """)
 
@@ -38,6 +43,12 @@ struct ServeCommand: AsyncParsableCommand {
       valueName: "preset|file"),
     transform: ModelSpec.argument)
   var model: ModelSpec = .mnistMLP
+
+  @Option(
+    help: ArgumentHelp(
+      "The dataset schema the federation shares (`colearn data describe --out`), published at "
+        + "Join.", valueName: "file"))
+  var schema: String?
 
   @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
   var listen: String = "127.0.0.1:7443"
@@ -138,6 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
 
   func run() async throws {
     let logger = makeLogger("colearn.serve", level: logLevel)
+    let shared = try schema.map(loadSchema)
     let network = model.makeNetwork()
     var generator = SeededGenerator(seed: seed)
     var initial = [Float](repeating: 0, count: network.parameterCount)
@@ -150,7 +162,9 @@ struct ServeCommand: AsyncParsableCommand {
       downloadFraction: downloadFraction, uploadFraction: uploadFraction, statDecay: statDecay,
       order: order, participants: participants,
       maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
-      maxMessageBytes: maxMessageBytes, updateBounds: bounds, medianNormFactor: clipToMedianNorm)
+      maxMessageBytes: maxMessageBytes, updateBounds: bounds, medianNormFactor: clipToMedianNorm,
+      modelFile: ModelFile.canonicalText(of: model),
+      datasetSchema: shared.map { String(decoding: $0.canonicalJSON(), as: UTF8.self) } ?? "")
     let authenticator: TokenAuthenticator
     let store: DurableParameterServer
     do {
@@ -160,7 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
         initial: ParameterServerState(parameters: initial, statDecay: statDecay),
         uploadsPerRound: participants,
         options: StateOpenOptions(
-          settings: recordedSettings(settings), allowSettingsChange: allowSettingsChange,
+          settings: recordedSettings(settings, schema: shared), allowSettingsChange: allowSettingsChange,
           repair: repair))
     } catch {
       throw CLIError("\(error)")
@@ -202,12 +216,37 @@ struct ServeCommand: AsyncParsableCommand {
       throw CLIError(error.description)
     }
   }
+
+  /// The `--schema` file, checked against the model (input shape and classes).
+  private func loadSchema(_ path: String) throws -> DatasetSchema {
+    let schema: DatasetSchema
+    do {
+      schema = try DatasetSchema(contentsOfFile: path)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    if schema.inputShape != model.inputShape.dimensions {
+      throw CLIError(
+        "--schema \(path) describes samples of shape \(schema.inputShape) but model \(model.name) "
+          + "takes \(model.inputShape): describe the data the model is built for, or set input = "
+          + "\(schema.inputShape) in the model file")
+    }
+    if schema.classes.count != model.classCount {
+      throw CLIError(
+        "--schema \(path) has \(schema.classes.count) classes but model \(model.name) has "
+          + "\(model.classCount): set classes = \(schema.classes.count) in the model file")
+    }
+    return schema
+  }
 }
 
 /// The federation settings recorded with its state: a restart with others is refused unless
-/// --allow-settings-change (the model never changes).
-func recordedSettings(_ settings: FederationSettings) -> StateSettings {
-  StateSettings(
+/// --allow-settings-change (the model never changes). The schema is recorded by its
+/// fingerprint, and only when there is one (state directories from before --schema have none).
+func recordedSettings(_ settings: FederationSettings, schema: DatasetSchema? = nil)
+  -> StateSettings
+{
+  var recorded = StateSettings(
     values: [
       "model": settings.model.architecture,
       "model-hash": settings.model.specificationHash,
@@ -218,6 +257,8 @@ func recordedSettings(_ settings: FederationSettings) -> StateSettings {
       "protocol": settings.order.rawValue,
     ],
     fixed: ["model", "model-hash"])
+  if let schema { recorded.values["schema"] = schema.fingerprint }
+  return recorded
 }
 
 /// HOST:PORT (IPv6 in brackets: [::1]:7443).

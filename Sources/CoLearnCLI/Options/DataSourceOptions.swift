@@ -68,30 +68,34 @@ struct DataSourceOptions: ParsableArguments {
   }
 
   /// Loads, splits and standardises the data for `spec`, and checks that its samples fit the
-  /// model's input and its classes the model's outputs.
+  /// model's input and its classes the model's outputs. `schema` (a federation's) replaces
+  /// `--schema`.
   ///
   /// - Throws: ``CLIError`` with the loader's message (the file, row, column or array, and
   ///   what to do), or naming the model setting that does not fit the data.
   func load(
     for spec: ModelSpec, directory: DataDirectory, seed: UInt64,
-    options: DatasetLoadOptions = DatasetLoadOptions(), requiresTestSet: Bool = true
+    options: DatasetLoadOptions = DatasetLoadOptions(), requiresTestSet: Bool = true,
+    schema: DatasetSchema? = nil
   ) throws -> LoadedSource {
     let loaded = try loadUnchecked(
       source: dataSource(for: spec), directory: directory, seed: seed, options: options,
-      requiresTestSet: requiresTestSet)
+      requiresTestSet: requiresTestSet, schema: schema)
     try check(spec, fits: loaded)
     return loaded
   }
 
-  /// Loads `source` (default: `--data`) without a model to check it against.
+  /// Loads `source` (default: `--data`) without a model to check it against, standardising
+  /// with `schema`, else `--schema`, else a schema fitted on the training data.
   func loadUnchecked(
     source: DataSource? = nil, directory: DataDirectory, seed: UInt64,
-    options: DatasetLoadOptions = DatasetLoadOptions(), requiresTestSet: Bool = true
+    options: DatasetLoadOptions = DatasetLoadOptions(), requiresTestSet: Bool = true,
+    schema given: DatasetSchema? = nil
   ) throws -> LoadedSource {
     let source = try source ?? parse(self.source ?? "", flag: "data")
     let test = try testData.map { try parse($0, flag: "test-data") }
     do {
-      let shared = try schema.map { path throws(DataError) in
+      let shared = try given ?? schema.map { path throws(DataError) in
         try DatasetSchema(contentsOfFile: path)
       }
       return try LoadedSource.load(

@@ -15,11 +15,16 @@ extension ModelSpec {
 /// The model and local-training flags shared by every command that trains (SPEC §11).
 struct TrainingOptions: ParsableArguments {
   @Option(
+    name: .customLong("model"),
     help: ArgumentHelp(
       "Model: a preset (mnist-mlp, svhn-mlp, mnist-cnn, svhn-cnn) or a model file "
-        + "(.toml or .json; `colearn model init` writes one).", valueName: "preset|file"),
+        + "(.toml or .json; `colearn model init` writes one). Default: mnist-mlp; for "
+        + "`participate`, the model the server publishes.", valueName: "preset|file"),
     transform: ModelSpec.argument)
-  var model: ModelSpec = .mnistMLP
+  var givenModel: ModelSpec?
+
+  /// `--model`, or mnist-mlp.
+  var model: ModelSpec { givenModel ?? .mnistMLP }
 
   @Option(name: .customLong("batch-size"), help: "Mini-batch size M.")
   var batchSize: Int = 32

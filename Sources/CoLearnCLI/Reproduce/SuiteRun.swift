@@ -30,6 +30,16 @@ struct SuiteRun: Equatable {
     settings.last { $0.key == key }?.value
   }
 
+  /// This run with `overrides` replacing its settings of the same keys (appended at the end).
+  func overriding(_ overrides: [Setting]) -> SuiteRun {
+    guard !overrides.isEmpty else { return self }
+    var run = self
+    let keys = Set(overrides.map(\.key))
+    run.settings.removeAll { keys.contains($0.key) }
+    run.settings += overrides
+    return run
+  }
+
   /// The model the run trains (the commands' default when unset).
   var model: ModelSpec {
     value("model").flatMap { try? ModelSpec.resolve($0) } ?? .mnistMLP

@@ -192,12 +192,24 @@ struct SuiteRunner {
     return samples * perSample
   }
 
-  /// Whether the files of `model`'s dataset are in `directory`.
-  static func datasetIsPresent(for model: ModelSpec, in directory: DataDirectory) -> Bool {
-    let names =
-      model.defaultData == "svhn"
-      ? ["train_32x32.mat", "test_32x32.mat"] : MNIST.fileNames
-    let folder = directory.path + "/" + (model.defaultData ?? "mnist") + "/"
+  /// The preset dataset `run` reads that is missing from `directory` (its `data` setting, else
+  /// its model's dataset), or nil. The user's own files (`csv:`, `npz:`, …) are not checked
+  /// here: the run's loader names a missing or broken file itself.
+  static func missingDataset(for run: SuiteRun, in directory: DataDirectory) -> String? {
+    let dataset: String
+    if let spec = run.value("data") {
+      guard case .builtIn(let name)? = try? DataSource(parsing: spec) else { return nil }
+      dataset = name.rawValue
+    } else {
+      dataset = run.model.defaultData ?? "mnist"
+    }
+    return isPresent(dataset, in: directory) ? nil : dataset
+  }
+
+  /// Whether the files of preset `dataset` are in `directory`.
+  private static func isPresent(_ dataset: String, in directory: DataDirectory) -> Bool {
+    let names = dataset == "svhn" ? ["train_32x32.mat", "test_32x32.mat"] : MNIST.fileNames
+    let folder = directory.path + "/" + dataset + "/"
     return names.allSatisfy {
       FileManager.default.fileExists(atPath: folder + $0)
         || FileManager.default.fileExists(atPath: folder + $0 + ".gz")

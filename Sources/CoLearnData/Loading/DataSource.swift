@@ -72,6 +72,12 @@ public enum DataSource: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// Whether this is a preset dataset (`mnist`, `svhn`), whose standardisation is the same
+  /// for every participant that has all of it.
+  public var isBuiltIn: Bool {
+    if case .builtIn = self { true } else { false }
+  }
+
   /// The schema source kind for data from here.
   public var kind: DatasetSchema.SourceKind {
     switch self {

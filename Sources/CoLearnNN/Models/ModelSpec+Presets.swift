@@ -16,6 +16,12 @@ extension ModelSpec {
   /// The four presets, in the paper's order.
   public static let presets: [ModelSpec] = [mnistMLP, svhnMLP, mnistCNN, svhnCNN]
 
+  /// Whether this is one of the paper's presets (same name and architecture), for which
+  /// reference figures exist.
+  public var isPreset: Bool {
+    Self.preset(named: name)?.specificationHash == specificationHash
+  }
+
   /// The preset called `name`, if any.
   public static func preset(named name: String) -> ModelSpec? {
     presets.first { $0.name == name }

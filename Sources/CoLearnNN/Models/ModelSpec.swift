@@ -41,8 +41,13 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     guard !name.isEmpty, name.utf8.count <= 64,
       name.unicodeScalars.allSatisfy({ Self.nameCharacters.contains($0) })
     else { throw .invalidName(name) }
-    guard classCount >= 2 else { throw .invalidClassCount(classCount) }
-    guard (1...3).contains(inputShape.dimensions.count) else {
+    guard classCount >= 2, classCount <= Self.maximumSetting else {
+      throw .invalidClassCount(classCount)
+    }
+    guard (1...3).contains(inputShape.dimensions.count),
+      inputShape.dimensions.allSatisfy({ $0 <= Self.maximumSetting }),
+      inputShape.dimensions.reduce(1, *) <= Self.maximumValues
+    else {
       throw .invalidInputShape(inputShape.dimensions)
     }
     var layers = layers
@@ -54,6 +59,17 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     self.shapes = try Self.inferShapes(of: layers, input: inputShape, classCount: classCount)
     self.defaultData = defaultData
   }
+
+  /// The largest dimension, size, kernel, stride, padding or class count a spec may give
+  /// (2^20): larger ones describe no model this machine could train, and bounding them keeps
+  /// every shape computation far from overflow on hostile files.
+  public static let maximumSetting = 1 << 20
+
+  /// The most values one sample's activation may have at any layer (2^26, 256 MiB of floats).
+  public static let maximumValues = 1 << 26
+
+  /// The most parameters a model may have: Int32.max, since indices on the wire are 32-bit.
+  public static let maximumParameters = Int(Int32.max)
 
   /// Letters, digits, `-`, `_` and `.`: what a model name may hold.
   static let nameCharacters = Set(
@@ -175,6 +191,7 @@ extension ModelSpec {
   ) throws(ModelSpecError) -> [TensorShape] {
     var shapes: [TensorShape] = []
     var shape = input
+    var parameterTotal = 0
     for (offset, layer) in layers.enumerated() {
       func refuse(_ reason: String) -> ModelSpecError {
         .layerDoesNotFit(index: offset + 1, kind: layer.kind, reason: reason)
@@ -190,7 +207,11 @@ extension ModelSpec {
       }
       func positive(_ value: Int, _ name: String, atLeast minimum: Int = 1) throws(ModelSpecError) {
         guard value >= minimum else { throw refuse("\(name) must be at least \(minimum), got \(value)") }
+        guard value <= maximumSetting else {
+          throw refuse("\(name) must be at most \(maximumSetting), got \(value)")
+        }
       }
+      let input = shape
       switch layer {
       case .linear(let outputs):
         try positive(outputs, "outputs")
@@ -200,7 +221,12 @@ extension ModelSpec {
         try positive(kernel, "kernel")
         try positive(stride, "stride")
         try positive(padding, "padding", atLeast: 0)
-        let (h, w, _) = try image("a convolution")
+        let (h, w, c) = try image("a convolution")
+        guard kernel <= 1 << 13, kernel * kernel * c <= maximumValues else {
+          throw refuse(
+            "a \(kernel)×\(kernel) kernel over \(c) channels has more than \(maximumValues) "
+              + "weights per output channel; use a smaller kernel")
+        }
         guard kernel <= h + 2 * padding, kernel <= w + 2 * padding else {
           throw refuse(
             "kernel \(kernel) does not fit the \(h)×\(w) input"
@@ -238,6 +264,19 @@ extension ModelSpec {
               + "classes; end with a linear layer of \(classCount) outputs")
         }
         shape = TensorShape(classCount)
+      }
+      guard shape.count <= maximumValues else {
+        throw refuse(
+          "its output \(shape) has \(shape.count) values per sample, more than "
+            + "\(maximumValues); use fewer channels or outputs, or pool earlier")
+      }
+      // Both factors are at most 2^26 · 2^20 here, far from overflowing 64 bits.
+      parameterTotal += parameters(of: layer, input: input)
+      guard parameterTotal <= maximumParameters else {
+        throw refuse(
+          "the model reaches \(parameterTotal) parameters here, more than "
+            + "\(maximumParameters) (indices on the wire are 32-bit); use "
+            + "smaller layers")
       }
       shapes.append(shape)
     }

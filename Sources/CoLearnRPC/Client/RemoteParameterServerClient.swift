@@ -24,8 +24,12 @@ public struct RemoteServerConfiguration: Sendable {
   public var token: String
   /// The display name sent with Join.
   public var participantName: String
-  /// The participant's model.
-  public var model: ModelIdentity
+  /// The participant's model, or nil to take the server's (``RemoteParameterServerClient/
+  /// publishedModelFile``).
+  public var model: ModelIdentity?
+  /// The participant's model file in canonical TOML, sent with Join so that a refusal names
+  /// what differs from the server's (empty: not sent).
+  public var modelFile: String
   /// The lease asked for per turn.
   public var leaseMilliseconds: UInt32
   /// How long a call keeps retrying transient failures (server down, restarting, unreachable)
@@ -37,7 +41,8 @@ public struct RemoteServerConfiguration: Sendable {
 
   public init(
     host: String, port: Int, tls: (caCertificate: String?, serverName: String?)?, token: String,
-    participantName: String, model: ModelIdentity, leaseMilliseconds: UInt32 = 600_000,
+    participantName: String, model: ModelIdentity?, modelFile: String = "",
+    leaseMilliseconds: UInt32 = 600_000,
     retryFor: Duration = .seconds(300), callTimeout: Duration = .seconds(60)
   ) {
     self.host = host
@@ -46,6 +51,7 @@ public struct RemoteServerConfiguration: Sendable {
     self.token = token
     self.participantName = participantName
     self.model = model
+    self.modelFile = modelFile
     self.leaseMilliseconds = leaseMilliseconds
     self.retryFor = retryFor
     self.callTimeout = callTimeout
@@ -96,8 +102,8 @@ public enum RemoteServerError: Error, CustomStringConvertible {
 /// one), never from a Swift concurrency executor.
 public final class RemoteParameterServerClient: ParameterServerClient, @unchecked Sendable {
   public let configuration: RemoteServerConfiguration
-  /// |w|.
-  public let dimension: Int
+  /// |w|: the participant's model's, or the server's when it brought none.
+  public private(set) var dimension: Int
   /// The server's settings, from Join.
   public private(set) var serverConfiguration = Colearn_V1_ServerConfiguration()
   /// The bounds the server announced at Join: every upload is clipped to them first, so the
@@ -107,6 +113,10 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   public private(set) var clippedUploads = 0
   /// The name the server shows this participant under (its token's), from Join.
   public private(set) var serverName = ""
+  /// The server's model file in canonical TOML, from Join (empty: an older server).
+  public private(set) var publishedModelFile = ""
+  /// The federation's dataset schema as JSON, from Join (empty: the server has none).
+  public private(set) var publishedSchema = ""
   /// The round of this identity's last upload the server had applied when it (re-)joined.
   public private(set) var lastAppliedRound: UInt64 = 0
   /// The idempotency key of the next upload: one more than the last applied round after Join,
@@ -130,7 +140,7 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   ///   server stays unreachable for `retryFor`.
   public init(_ configuration: RemoteServerConfiguration) throws {
     self.configuration = configuration
-    dimension = configuration.model.parameterCount
+    dimension = configuration.model?.parameterCount ?? 0
     connection = try RPCConnection(
       RPCEndpoint(
         host: configuration.host, port: configuration.port, tls: configuration.tls,
@@ -163,14 +173,31 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
 
   private func join() throws {
     var join = Colearn_V1_JoinRequest()
-    join.model = configuration.model.proto
+    if let model = configuration.model { join.model = model.proto }
+    join.modelFile = configuration.modelFile
     join.participantName = configuration.participantName
     let request = join
     let response = try call("Join", rejoin: false) { client, metadata, options in
       try await client.join(request, metadata: metadata, options: options)
     }
+    if configuration.model == nil {
+      let count = response.configuration.model.parameterCount
+      guard count >= 1, count <= UInt64(Int32.max) else {
+        throw RemoteServerError.refused(
+          operation: "Join", code: .dataLoss,
+          message: "the server announced a model of \(count) parameters")
+      }
+      guard dimension == 0 || dimension == Int(count) else {
+        throw RemoteServerError.refused(
+          operation: "Join", code: .failedPrecondition,
+          message: "the server's model changed from |w| = \(dimension) to \(count) while joined")
+      }
+      dimension = Int(count)
+    }
     participantID = response.participantID
     serverConfiguration = response.configuration
+    publishedModelFile = response.modelFile
+    publishedSchema = response.datasetSchema
     bounds = UpdateBounds(proto: response.configuration)
     serverName = response.participantName
     lastAppliedRound = response.lastAppliedRound

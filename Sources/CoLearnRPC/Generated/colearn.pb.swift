@@ -287,7 +287,9 @@ public nonisolated struct Colearn_V1_JoinRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The participant's model; must equal the server's.
+  /// The participant's model; its spec_hash and parameter_count must equal the server's (the
+  /// architecture name is a label and may differ). Unset: the participant has no model of its
+  /// own and takes the server's from JoinResponse.model_file.
   public var model: Colearn_V1_ModelIdentity {
     get {_model ?? Colearn_V1_ModelIdentity()}
     set {_model = newValue}
@@ -303,6 +305,12 @@ public nonisolated struct Colearn_V1_JoinRequest: Sendable {
   /// (JoinResponse.participant_name), and several tokens may use the same label.
   public var participantName: String = String()
 
+  /// The participant's model file in canonical TOML (optional, at most 64 KiB; longer text is
+  /// ignored). When `model` differs from the server's, the FAILED_PRECONDITION refusal lists
+  /// the lines in which this text differs from the server's JoinResponse.model_file ("layer 2:
+  /// outputs = 32 here, outputs = 16 on the server"). The server never parses it.
+  public var modelFile: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -310,40 +318,69 @@ public nonisolated struct Colearn_V1_JoinRequest: Sendable {
   fileprivate var _model: Colearn_V1_ModelIdentity? = nil
 }
 
-public nonisolated struct Colearn_V1_JoinResponse: Sendable {
+public nonisolated struct Colearn_V1_JoinResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The id that Download, Upload, Lock, Unlock and Leave name. Opaque; bound to the token.
-  public var participantID: String = String()
+  public var participantID: String {
+    get {_storage._participantID}
+    set {_uniqueStorage()._participantID = newValue}
+  }
 
   /// The server's settings.
   public var configuration: Colearn_V1_ServerConfiguration {
-    get {_configuration ?? Colearn_V1_ServerConfiguration()}
-    set {_configuration = newValue}
+    get {_storage._configuration ?? Colearn_V1_ServerConfiguration()}
+    set {_uniqueStorage()._configuration = newValue}
   }
   /// Returns true if `configuration` has been explicitly set.
-  public var hasConfiguration: Bool {self._configuration != nil}
+  public var hasConfiguration: Bool {_storage._configuration != nil}
   /// Clears the value of `configuration`. Subsequent reads from it will return its default value.
-  public mutating func clearConfiguration() {self._configuration = nil}
+  public mutating func clearConfiguration() {_uniqueStorage()._configuration = nil}
 
   /// The server's sequence number now: the number of uploads it has applied.
-  public var sequenceNumber: UInt64 = 0
+  public var sequenceNumber: UInt64 {
+    get {_storage._sequenceNumber}
+    set {_uniqueStorage()._sequenceNumber = newValue}
+  }
 
   /// The round of the last upload this participant had applied before (a participant re-joining
   /// after a crash resumes after it), or 0 if none.
-  public var lastAppliedRound: UInt64 = 0
+  public var lastAppliedRound: UInt64 {
+    get {_storage._lastAppliedRound}
+    set {_uniqueStorage()._lastAppliedRound = newValue}
+  }
 
   /// The name the server shows this participant under (logs, Status.lease_holder): the name the
   /// operator issued its token to, whatever `participant_name` said.
-  public var participantName: String = String()
+  public var participantName: String {
+    get {_storage._participantName}
+    set {_uniqueStorage()._participantName = newValue}
+  }
+
+  /// The server's model file in canonical TOML (`colearn model show --canonical`): the input
+  /// shape, the classes and every layer with every setting explicit. A participant without a
+  /// model of its own builds this one; its spec_hash equals configuration.model.spec_hash.
+  public var modelFile: String {
+    get {_storage._modelFile}
+    set {_uniqueStorage()._modelFile = newValue}
+  }
+
+  /// The dataset schema the federation shares, as the JSON `colearn data describe --out`
+  /// writes (the per-feature standardisation statistics, category and class lists, input
+  /// shape), or empty when the server has none (`colearn serve --schema`). A participant
+  /// standardises its data with it and refuses to train on data that does not match it.
+  public var datasetSchema: String {
+    get {_storage._datasetSchema}
+    set {_uniqueStorage()._datasetSchema = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _configuration: Colearn_V1_ServerConfiguration? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// An explicit set of positions: strictly increasing, each in [0, |w|).
@@ -836,7 +873,7 @@ nonisolated extension Colearn_V1_ServerConfiguration: SwiftProtobuf.Message, Swi
 
 nonisolated extension Colearn_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JoinRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{3}participant_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{3}participant_name\0\u{3}model_file\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -846,6 +883,7 @@ nonisolated extension Colearn_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._model) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.participantName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.modelFile) }()
       default: break
       }
     }
@@ -862,12 +900,16 @@ nonisolated extension Colearn_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.participantName.isEmpty {
       try visitor.visitSingularStringField(value: self.participantName, fieldNumber: 2)
     }
+    if !self.modelFile.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelFile, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Colearn_V1_JoinRequest, rhs: Colearn_V1_JoinRequest) -> Bool {
     if lhs._model != rhs._model {return false}
     if lhs.participantName != rhs.participantName {return false}
+    if lhs.modelFile != rhs.modelFile {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -875,53 +917,111 @@ nonisolated extension Colearn_V1_JoinRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Colearn_V1_JoinResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JoinResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{1}configuration\0\u{3}sequence_number\0\u{3}last_applied_round\0\u{4}\u{10}participant_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{1}configuration\0\u{3}sequence_number\0\u{3}last_applied_round\0\u{4}\u{10}participant_name\0\u{3}model_file\0\u{3}dataset_schema\0")
+
+  fileprivate class _StorageClass {
+    var _participantID: String = String()
+    var _configuration: Colearn_V1_ServerConfiguration? = nil
+    var _sequenceNumber: UInt64 = 0
+    var _lastAppliedRound: UInt64 = 0
+    var _participantName: String = String()
+    var _modelFile: String = String()
+    var _datasetSchema: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _participantID = source._participantID
+      _configuration = source._configuration
+      _sequenceNumber = source._sequenceNumber
+      _lastAppliedRound = source._lastAppliedRound
+      _participantName = source._participantName
+      _modelFile = source._modelFile
+      _datasetSchema = source._datasetSchema
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.participantID) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._configuration) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.sequenceNumber) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.lastAppliedRound) }()
-      case 20: try { try decoder.decodeSingularStringField(value: &self.participantName) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._participantID) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._configuration) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._sequenceNumber) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._lastAppliedRound) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._participantName) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._modelFile) }()
+        case 22: try { try decoder.decodeSingularStringField(value: &_storage._datasetSchema) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.participantID.isEmpty {
-      try visitor.visitSingularStringField(value: self.participantID, fieldNumber: 1)
-    }
-    try { if let v = self._configuration {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.sequenceNumber != 0 {
-      try visitor.visitSingularUInt64Field(value: self.sequenceNumber, fieldNumber: 3)
-    }
-    if self.lastAppliedRound != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastAppliedRound, fieldNumber: 4)
-    }
-    if !self.participantName.isEmpty {
-      try visitor.visitSingularStringField(value: self.participantName, fieldNumber: 20)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._participantID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._participantID, fieldNumber: 1)
+      }
+      try { if let v = _storage._configuration {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if _storage._sequenceNumber != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._sequenceNumber, fieldNumber: 3)
+      }
+      if _storage._lastAppliedRound != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._lastAppliedRound, fieldNumber: 4)
+      }
+      if !_storage._participantName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._participantName, fieldNumber: 20)
+      }
+      if !_storage._modelFile.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._modelFile, fieldNumber: 21)
+      }
+      if !_storage._datasetSchema.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._datasetSchema, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Colearn_V1_JoinResponse, rhs: Colearn_V1_JoinResponse) -> Bool {
-    if lhs.participantID != rhs.participantID {return false}
-    if lhs._configuration != rhs._configuration {return false}
-    if lhs.sequenceNumber != rhs.sequenceNumber {return false}
-    if lhs.lastAppliedRound != rhs.lastAppliedRound {return false}
-    if lhs.participantName != rhs.participantName {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._participantID != rhs_storage._participantID {return false}
+        if _storage._configuration != rhs_storage._configuration {return false}
+        if _storage._sequenceNumber != rhs_storage._sequenceNumber {return false}
+        if _storage._lastAppliedRound != rhs_storage._lastAppliedRound {return false}
+        if _storage._participantName != rhs_storage._participantName {return false}
+        if _storage._modelFile != rhs_storage._modelFile {return false}
+        if _storage._datasetSchema != rhs_storage._datasetSchema {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

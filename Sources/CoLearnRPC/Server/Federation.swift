@@ -27,13 +27,20 @@ public struct FederationSettings: Sendable, Equatable {
   public var updateBounds: UpdateBounds
   /// K of ``MedianNormClipping`` (`--clip-to-median-norm`), or nil: off.
   public var medianNormFactor: Double?
+  /// The model file in canonical TOML, published at Join (JoinResponse.model_file): a
+  /// participant without a model of its own builds it. Empty: none published.
+  public var modelFile: String
+  /// The dataset schema's JSON, published at Join (JoinResponse.dataset_schema). Empty: none.
+  public var datasetSchema: String
 
   public init(
     model: ModelIdentity, downloadFraction: Double, uploadFraction: Double, statDecay: Float,
     order: ExchangeOrder, participants: Int, maxLeaseMilliseconds: UInt32 = 600_000,
     maxMessageBytes: Int = 4 << 20, updateBounds: UpdateBounds = .none,
-    medianNormFactor: Double? = nil
+    medianNormFactor: Double? = nil, modelFile: String = "", datasetSchema: String = ""
   ) {
+    self.modelFile = modelFile
+    self.datasetSchema = datasetSchema
     self.maxMessageBytes = maxMessageBytes
     self.updateBounds = updateBounds
     self.medianNormFactor = medianNormFactor
@@ -199,19 +206,28 @@ public final class Federation: Sendable {
 
   // MARK: - Join and Leave
 
-  /// Joins `identity` (the name its token was issued to) as `request.participantName`.
+  /// Joins `identity` (the name its token was issued to) as `request.participantName`. A
+  /// request with a model must run the server's (same specification hash and |w|; a refusal
+  /// names the lines in which `request.modelFile` differs from ``FederationSettings/modelFile``);
+  /// one without takes the server's model from the response's `model_file`.
   public func join(_ request: Colearn_V1_JoinRequest, identity: String) throws(FederationError)
     -> Colearn_V1_JoinResponse
   {
-    guard request.hasModel else {
-      throw FederationError(.invalidArgument, "the request has no `model`; send your model identity")
-    }
-    let model: ModelIdentity
-    do { model = try ModelIdentity(proto: request.model) } catch {
-      throw FederationError(.invalidArgument, error.description)
-    }
-    if let mismatch = settings.model.mismatch(participant: model) {
-      throw FederationError(.failedPrecondition, mismatch.description)
+    if request.hasModel {
+      let model: ModelIdentity
+      do { model = try ModelIdentity(proto: request.model) } catch {
+        throw FederationError(.invalidArgument, error.description)
+      }
+      if var mismatch = settings.model.mismatch(participant: model) {
+        mismatch.differences = ModelFileDifferences.between(
+          request.modelFile, settings.modelFile, hereName: "in yours", thereName: "on the server")
+        throw FederationError(.failedPrecondition, mismatch.description)
+      }
+    } else if settings.modelFile.isEmpty {
+      throw FederationError(
+        .invalidArgument,
+        "the request has no `model` and this server publishes no model file; send your model "
+          + "identity (start the participant with --model)")
     }
     let label = request.participantName
     if let problem = Self.nameProblem(label) {
@@ -239,6 +255,8 @@ public final class Federation: Sendable {
     response.sequenceNumber = store.sequence
     response.lastAppliedRound = store.participants[identity]?.lastRound ?? 0
     response.participantName = identity
+    response.modelFile = settings.modelFile
+    response.datasetSchema = settings.datasetSchema
     return response
   }
 
