@@ -124,6 +124,9 @@ public enum StateProblem: Sendable, Equatable, CustomStringConvertible {
   case settingsMissing
   /// Files but no write-ahead log.
   case noLog(entries: [String])
+  /// The recovered parameters (at `sequence`) hold `count` infinite or NaN values, the first
+  /// at `firstIndex`: an upload applied by a build without the update bounds poisoned them.
+  case nonFiniteParameters(count: Int, firstIndex: Int, sequence: UInt64)
 
   public var description: String {
     switch self {
@@ -144,6 +147,11 @@ public enum StateProblem: Sendable, Equatable, CustomStringConvertible {
         + "--allow-settings-change to record the settings the server was started with"
     case .noLog(let entries):
       return "it holds \(entries.sorted().joined(separator: ", ")) but no uploads.wal"
+    case .nonFiniteParameters(let count, let firstIndex, let sequence):
+      return "after replaying it up to sequence \(sequence), \(count) parameters are infinite "
+        + "or NaN (the first at index \(firstIndex)): an upload applied by an older build "
+        + "without update bounds poisoned the model, and serving it would break every "
+        + "participant; restore the directory from a backup taken before that upload"
     }
   }
 }

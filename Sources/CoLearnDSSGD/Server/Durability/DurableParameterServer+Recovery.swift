@@ -113,6 +113,16 @@ extension DurableParameterServer {
     for (_, record) in contents.records where record.event > locked.events {
       try apply(record, to: &locked, path: logPath)
     }
+    // A build before the update bounds (issue 19 item 3) could apply an upload that made a
+    // parameter infinite; such a state would serve Inf to every participant forever.
+    let parameters = locked.state.parameters
+    if let first = parameters.firstIndex(where: { !$0.isFinite }) {
+      throw .inconsistentState(
+        directory: directory,
+        problem: .nonFiniteParameters(
+          count: parameters.lazy.filter { !$0.isFinite }.count, firstIndex: first,
+          sequence: locked.sequence))
+    }
     // After a restart everything recovered is durable: retries wait for nothing.
     for name in locked.participants.keys { locked.participants[name]?.lastEvent = 0 }
     if let values = newSettings {
