@@ -68,6 +68,8 @@ let package = Package(
       swiftSettings: numericSettings),
     .target(name: "CoLearnWire", dependencies: ["CoLearnTensor"]),
     .target(
+      name: "CoLearnModelIO", dependencies: ["CoLearnNN", "CoLearnData"], exclude: ["README.md"]),
+    .target(
       name: "CoLearnPrivacy", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
       swiftSettings: numericSettings),
     .target(
@@ -103,7 +105,7 @@ let package = Package(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
-        "CoLearnWire", "CoLearnRPC", "CoLearnSplit",
+        "CoLearnWire", "CoLearnRPC", "CoLearnSplit", "CoLearnModelIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -126,6 +128,8 @@ let package = Package(
       name: "CoLearnDSSGDTests",
       dependencies: ["CoLearnDSSGD", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnWireTests", dependencies: ["CoLearnWire", "CoLearnTensor"]),
+    .testTarget(
+      name: "CoLearnModelIOTests", dependencies: ["CoLearnModelIO", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnPrivacyTests", dependencies: ["CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(

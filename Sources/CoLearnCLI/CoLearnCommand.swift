@@ -11,7 +11,8 @@ public struct CoLearnCommand: AsyncParsableCommand {
     subcommands: [
       TrainCommand.self, SimulateCommand.self, SplitCommand.self, ServeCommand.self,
       ParticipateCommand.self, TokenCommand.self, BenchCommand.self, LoadgenCommand.self,
-      DataCommand.self, ModelCommand.self, ReproduceCommand.self, PlotCommand.self, CompareCommand.self,
+      DataCommand.self, ModelCommand.self, PredictCommand.self, EvaluateCommand.self,
+      ReproduceCommand.self, PlotCommand.self, CompareCommand.self,
     ]
   )
 

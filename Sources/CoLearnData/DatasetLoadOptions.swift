@@ -9,14 +9,19 @@ public struct DatasetLoadOptions: Sendable, Hashable {
   public var trainLimit: Int?
   /// Keep only the first `testLimit` test samples (the paper evaluates SVHN on 10,000).
   public var testLimit: Int?
+  /// A CSV read with a given schema may lack the label column (data to predict on): every
+  /// label is then 0 and meaningless. Off by default: training and evaluation need labels.
+  public var labelsOptional: Bool
 
   /// Creates options; the defaults load the full standard splits.
   public init(
-    svhnTraining: SVHN.TrainingSet = .train, trainLimit: Int? = nil, testLimit: Int? = nil
+    svhnTraining: SVHN.TrainingSet = .train, trainLimit: Int? = nil, testLimit: Int? = nil,
+    labelsOptional: Bool = false
   ) {
     self.svhnTraining = svhnTraining
     self.trainLimit = trainLimit
     self.testLimit = testLimit
+    self.labelsOptional = labelsOptional
   }
 }
 

@@ -208,7 +208,20 @@ import Testing
       return try await group.reduce(0) { max($0, $1) }
     }
     #expect(acknowledged == 200)
-    server = nil  // releases the directory
+    server = nil  // releases the directory once the flusher has returned too
+    // The flusher thread holds the server until it has resumed its last waiter and looked for
+    // more work, which can be a moment after the last acknowledgement: wait for its release.
+    var attempts = 0
+    while true {
+      do {
+        _ = try DurableParameterServer(directory: path, initial: start)
+        break
+      } catch {
+        guard case .locked = error, attempts < 500 else { throw error }
+        attempts += 1
+        usleep(10_000)
+      }
+    }
     let reopened = try DurableParameterServer(directory: path, initial: start)
     #expect(reopened.sequence == 200)
     #expect(reopened.state.parameters.reduce(0, +) == 200)

@@ -65,6 +65,30 @@ extension SimulateCommand {
     return progress
   }
 
+  /// Writes the global model as model.safetensors (where the algorithm has one) and, with
+  /// --save-participant-models, each participant's as participants/I.safetensors.
+  func saveModels(of setup: SimulationSetup, in run: RunDirectory) throws {
+    let algorithm = self.algorithm.rawValue
+    if let global = setup.federation.globalModel {
+      try run.writeModel(
+        setup.spec, parameters: global, schema: setup.schema, to: "model.safetensors",
+        source: "colearn simulate --algorithm \(algorithm), the global model after round \(rounds)")
+    }
+    guard saveParticipantModels else { return }
+    do {
+      try FileManager.default.createDirectory(
+        at: run.url.appendingPathComponent("participants"), withIntermediateDirectories: true)
+    } catch {
+      throw CLIError("cannot create \(run.url.path)/participants: \(error.localizedDescription)")
+    }
+    for (index, parameters) in setup.federation.participantModels.enumerated() {
+      try run.writeModel(
+        setup.spec, parameters: parameters, schema: setup.schema,
+        to: "participants/\(index).safetensors",
+        source: "colearn simulate --algorithm \(algorithm), participant \(index) after round \(rounds)")
+    }
+  }
+
   /// Writes summary.json (and privacy-ledger.json for a private DSSGD run) and prints the last
   /// lines.
   func writeSummary(
@@ -74,6 +98,7 @@ extension SimulateCommand {
     let summary = SimulationRecord.Summary(
       progress: progress, workers: setup.federation.workerCount)
     try run.writeJSON(summary, to: "summary.json")
+    try saveModels(of: setup, in: run)
     if let simulation = setup.dssgdSimulation, let report = setup.privacyReport {
       let ledger = report.ledger(
         for: simulation.participants,

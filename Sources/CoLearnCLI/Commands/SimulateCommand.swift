@@ -21,7 +21,8 @@ struct SimulateCommand: ParsableCommand {
       that were updated most, trains one epoch on its own shard, and uploads the \
       --upload-fraction of its parameter changes chosen by --selection. After every \
       --eval-every rounds each participant's model and the global model are evaluated on the \
-      test set. Writes config.json, metrics.csv (one row per round) and summary.json to --out. \
+      test set. Writes config.json, metrics.csv (one row per round), summary.json, \
+      schema.json and model.safetensors (the global model; none for standalone) to --out.
 
       Settings can also come from --config FILE (flat YAML or TOML; keys are the flag \
       names without dashes); flags on the command line win over the file.
@@ -65,6 +66,11 @@ struct SimulateCommand: ParsableCommand {
       ends this many minutes after the last save, and after the last round (0: never).
       """)
   var checkpointMinutes: Double = 5
+
+  @Flag(
+    name: .customLong("save-participant-models"),
+    help: "Also save every participant's model as participants/I.safetensors in --out.")
+  var saveParticipantModels = false
 
   @Flag(
     help: """

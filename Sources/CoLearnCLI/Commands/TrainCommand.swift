@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
     discussion: """
       Trains --model on the dataset it is built for (MNIST or SVHN) from the data directory, \
       evaluates the test set after every --eval-every epochs, and writes config.json, \
-      metrics.csv and summary.json into --out. With --select-fraction θ < 1 every step \
+      metrics.csv, summary.json, schema.json, model.safetensors (the final model) and \
+      best-model.safetensors (the best on the test set) into --out. With --select-fraction θ < 1 every step \
       updates only the θ fraction of parameters with the largest gradients (selective SGD). \
 
       Settings can also come from --config FILE (flat YAML or TOML; keys are the flag \
@@ -136,7 +137,12 @@ struct TrainCommand: ParsableCommand {
         let result = evaluate(
           evaluator, parameters: model.parameters, on: test, batchSize: spec.evaluationBatchSize)
         last = result
-        if result.accuracy > best.accuracy { best = (result.accuracy, epoch) }
+        if result.accuracy > best.accuracy {
+          best = (result.accuracy, epoch)
+          try run.writeModel(
+            spec, parameters: model.parameters, schema: loaded.schema,
+            to: "best-model.safetensors", source: "colearn train, best test accuracy (epoch \(epoch))")
+        }
         row += [format(result.meanLoss, 5), format(result.accuracy, 5)]
         progress.line(
           "epoch \(epoch)/\(epochs)  loss \(format(statistics.meanLoss, 4))  "
@@ -148,6 +154,9 @@ struct TrainCommand: ParsableCommand {
       }
       run.append(row: row)
     }
+    try run.writeModel(
+      spec, parameters: model.parameters, schema: loaded.schema, to: "model.safetensors",
+      source: "colearn train, after epoch \(epochs)")
     let wall = monotonicSeconds() - start
     let summary = TrainRecord.Summary(
       finalTestAccuracy: last?.accuracy ?? 0, finalTestLoss: last?.meanLoss ?? 0,

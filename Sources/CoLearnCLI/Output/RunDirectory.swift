@@ -1,4 +1,6 @@
 import CoLearnData
+import CoLearnModelIO
+import CoLearnNN
 import Foundation
 
 /// A run's output directory: the resolved configuration, a per-epoch (or per-round) CSV, and a
@@ -69,6 +71,21 @@ struct RunDirectory {
   func writeSchema(_ schema: DatasetSchema) throws {
     do {
       try schema.write(toPath: url.appendingPathComponent("schema.json").path)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+
+  /// Writes a trained model as `name` (safetensors with the model file and `schema`, issue 18)
+  /// atomically: a kill mid-write leaves the previous file or none.
+  func writeModel(
+    _ spec: ModelSpec, parameters: [Float], schema: DatasetSchema, to name: String,
+    source: String
+  ) throws {
+    let saved = SavedModel(
+      spec: spec, schema: schema, parameters: parameters, information: ["source": source])
+    do {
+      try saved.write(toPath: url.appendingPathComponent(name).path)
     } catch {
       throw CLIError("\(error)")
     }

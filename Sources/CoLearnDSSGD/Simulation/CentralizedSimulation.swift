@@ -34,11 +34,7 @@ public final class CentralizedSimulation: FederatedAlgorithm {
     return RoundStatistics(round: roundsCompleted, seconds: seconds, trainSeconds: seconds)
   }
 
-  public func evaluate(
-    on test: LabeledSamples, with network: Network, batchSize: Int
-  ) -> FederationEvaluation {
-    FederationEvaluation(
-      models: [model.parameters], global: model.parameters, on: test, with: network,
-      batchSize: batchSize)
-  }
+  public var participantModels: [[Float]] { [model.parameters] }
+
+  public var globalModel: [Float]? { model.parameters }
 }

@@ -145,13 +145,10 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     }
   }
 
-  public func evaluate(
-    on test: LabeledSamples, with network: Network, batchSize: Int
-  ) -> FederationEvaluation {
-    FederationEvaluation(
-      models: participants.map(\.model.parameters),
-      global: remote.map { try? $0.readGlobal() } ?? server.parameters, on: test,
-      with: network, batchSize: batchSize)
+  public var participantModels: [[Float]] { participants.map(\.model.parameters) }
+
+  public var globalModel: [Float]? {
+    remote.map { try? $0.readGlobal() } ?? server.parameters
   }
 }
 

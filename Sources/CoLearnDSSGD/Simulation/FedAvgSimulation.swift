@@ -76,11 +76,7 @@ public final class FedAvgSimulation: FederatedAlgorithm {
     statistics.trainSeconds += monotonicSeconds() - trainStart
   }
 
-  public func evaluate(
-    on test: LabeledSamples, with network: Network, batchSize: Int
-  ) -> FederationEvaluation {
-    FederationEvaluation(
-      models: participants.map(\.model.parameters), global: global, on: test, with: network,
-      batchSize: batchSize)
-  }
+  public var participantModels: [[Float]] { participants.map(\.model.parameters) }
+
+  public var globalModel: [Float]? { global }
 }

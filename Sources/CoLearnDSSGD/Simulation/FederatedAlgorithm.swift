@@ -16,9 +16,11 @@ public protocol FederatedAlgorithm: AnyObject {
   /// - Throws: what a participant's turn threw (a server that refused it, no secure random
   ///   numbers for privacy noise); the round is then incomplete.
   func runRound() throws -> RoundStatistics
-  /// Test accuracy of every participant's model and of the global model.
-  func evaluate(on test: LabeledSamples, with network: Network, batchSize: Int)
-    -> FederationEvaluation
+  /// Every participant's model, in participant order.
+  var participantModels: [[Float]] { get }
+  /// The global model (w_global, the FedAvg average, the centralized model), or nil where
+  /// there is none (standalone).
+  var globalModel: [Float]? { get }
   /// How many participants train at the same time (so ``RoundStatistics/trainSeconds``, summed
   /// over them, can reach this many times the round's wall time).
   var workerCount: Int { get }
@@ -26,6 +28,15 @@ public protocol FederatedAlgorithm: AnyObject {
 
 extension FederatedAlgorithm {
   public var workerCount: Int { 1 }
+
+  /// Test accuracy of every participant's model and of the global model.
+  public func evaluate(on test: LabeledSamples, with network: Network, batchSize: Int)
+    -> FederationEvaluation
+  {
+    FederationEvaluation(
+      models: participantModels, global: globalModel, on: test, with: network,
+      batchSize: batchSize)
+  }
 }
 
 /// The algorithms of `--algorithm`.

@@ -35,11 +35,7 @@ public final class StandaloneSimulation: FederatedAlgorithm {
       &participant.model, on: participant.samples, using: &participant.generator)
   }
 
-  public func evaluate(
-    on test: LabeledSamples, with network: Network, batchSize: Int
-  ) -> FederationEvaluation {
-    FederationEvaluation(
-      models: participants.map(\.model.parameters), global: nil, on: test, with: network,
-      batchSize: batchSize)
-  }
+  public var participantModels: [[Float]] { participants.map(\.model.parameters) }
+
+  public var globalModel: [Float]? { nil }
 }

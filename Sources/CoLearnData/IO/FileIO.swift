@@ -4,11 +4,12 @@
   import Darwin
 #endif
 
-/// Whole-file reads and atomic writes with typed errors, used by every reader in this target.
+/// Whole-file reads and atomic writes with typed errors, used by every reader in this target
+/// (and by the saved-model files of CoLearnModelIO).
 ///
 /// Plain POSIX calls: one `read` loop into a pre-sized array, no intermediate `Data`, so a
 /// 47 MB IDX file costs one allocation and one copy from the page cache.
-enum FileIO {
+public enum FileIO {
   /// Whether a regular file (or a symbolic link to one) exists at `path`.
   static func fileExists(atPath path: String) -> Bool {
     var info = stat()
@@ -23,7 +24,7 @@ enum FileIO {
   ///   - dataset: Named in the message when the file is missing.
   /// - Returns: The bytes.
   /// - Throws: ``DataError/missingFile(path:dataset:)`` or ``DataError/ioFailure(path:reason:)``.
-  static func readFile(atPath path: String, dataset: DatasetName? = nil) throws(DataError)
+  public static func readFile(atPath path: String, dataset: DatasetName? = nil) throws(DataError)
     -> [UInt8]
   {
     let descriptor = open(path, O_RDONLY)
@@ -67,7 +68,7 @@ enum FileIO {
   /// with `fsync`, then renamed over `path`, so a reader never sees a half-written file.
   ///
   /// - Throws: ``DataError/ioFailure(path:reason:)``.
-  static func writeAtomically(_ bytes: [UInt8], toPath path: String) throws(DataError) {
+  public static func writeAtomically(_ bytes: [UInt8], toPath path: String) throws(DataError) {
     let temporary = path + ".partial-\(getpid())"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else { throw .ioFailure(path: temporary, reason: systemMessage(errno)) }

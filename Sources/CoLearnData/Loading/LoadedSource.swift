@@ -188,7 +188,9 @@ public struct LoadedSource: Sendable {
           table: table, labelColumn: labelColumn, imputation: imputation,
           statisticsRows: trainRows)
       }
-    let train = try schema.encode(table, rows: trainRows, name: "\(name)-train")
+    let train = try schema.encode(
+      table, rows: trainRows, name: "\(name)-train",
+      labelsOptional: request.options.labelsOptional)
     var test: Dataset
     if let testSource = request.testSource {
       test = try loadTestSet(testSource, schema: schema, request: request)

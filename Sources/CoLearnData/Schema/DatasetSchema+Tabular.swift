@@ -168,13 +168,15 @@ extension DatasetSchema {
   ///   - table: The parsed CSV.
   ///   - rows: Row indices to encode, in order (all rows when `nil`).
   ///   - name: The dataset name (default: the file name without `.csv`).
+  ///   - labelsOptional: Accept a table without the label column (data to predict on); its
+  ///     labels are then all 0.
   /// - Throws: ``DataError/schemaMismatch(path:reason:)`` for a missing or extra column, an
   ///   unknown category or label, or a schema of array data; the cell errors of the column
   ///   rule above, naming the line and column.
   /// - Complexity: O(rows × columns).
-  public func encode(_ table: CSVTable, rows: [Int]? = nil, name: String? = nil)
-    throws(DataError) -> Dataset
-  {
+  public func encode(
+    _ table: CSVTable, rows: [Int]? = nil, name: String? = nil, labelsOptional: Bool = false
+  ) throws(DataError) -> Dataset {
     let path = table.path
     guard sourceKind.isTabular, let labelColumn else {
       throw .schemaMismatch(
@@ -190,7 +192,8 @@ extension DatasetSchema {
       }
       positions.append(position)
     }
-    guard let labelPosition = table.columnIndex(labelColumn) else {
+    let labelPosition = table.columnIndex(labelColumn)
+    if labelPosition == nil, !labelsOptional {
       throw .schemaMismatch(
         path: path, reason: "label column '\(labelColumn)' of the schema is missing from \(path)")
     }
@@ -236,6 +239,7 @@ extension DatasetSchema {
           values[base + category] = 1
         }
       }
+      guard let labelPosition else { continue }
       let labelCell = cells[labelPosition]
       guard !labelCell.isEmpty else {
         throw .missingValue(path: path, line: line, column: labelColumn)

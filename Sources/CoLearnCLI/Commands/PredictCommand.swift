@@ -1,0 +1,61 @@
+import ArgumentParser
+import CoLearnData
+import CoLearnModelIO
+import CoLearnTensor
+import Foundation
+
+/// `colearn predict`: a saved model's predicted class and class probabilities for every sample
+/// of some data (issue 18).
+struct PredictCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "predict",
+    abstract: "Predict the class of every sample with a saved model.",
+    discussion: """
+      Reads --model-file (the model file, its parameters and the dataset schema it was \
+      trained with), standardises --data with that schema and writes a CSV with one row per \
+      sample: its number (1-based, in the data's order), the predicted class, each class's \
+      probability (columns p_CLASS) and, when the data has labels, the true class. A CSV \
+      without its label column is accepted.
+      """)
+
+  @OptionGroup var model: SavedModelOptions
+  @OptionGroup var data: DataOptions
+
+  @Option(help: "The predictions CSV to write.")
+  var out: String = "predictions.csv"
+
+  func run() throws {
+    let start = monotonicSeconds()
+    let (saved, samples, labeled) = try model.load(
+      directory: data.dataDirectory, labelsOptional: true)
+    let probabilities = predictProbabilities(saved, on: samples, batchSize: model.batchSize)
+    let names = saved.classNames
+    let classes = names.count
+    var text = (["row", "predicted"] + names.map { csvField("p_" + $0) } + (labeled ? ["label"] : []))
+      .joined(separator: ",") + "\n"
+    text.reserveCapacity(samples.count * (16 + 12 * classes))
+    var correct = 0
+    for row in 0..<samples.count {
+      let p = probabilities[(row * classes)..<((row + 1) * classes)]
+      let predicted = p.indices.max { p[$0] < p[$1] }! - row * classes
+      text += "\(row + 1),\(csvField(names[predicted]))"
+      for value in p { text += "," + String(format: "%.6g", value) }
+      if labeled {
+        let label = Int(samples.labels[row])
+        text += "," + csvField(names[label])
+        if label == predicted { correct += 1 }
+      }
+      text += "\n"
+    }
+    do {
+      try FileIO.writeAtomically(Array(text.utf8), toPath: out)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    let accuracy = labeled
+      ? ", accuracy \(format(100 * Double(correct) / Double(max(samples.count, 1)), 2))%" : ""
+    print(
+      "colearn predict: \(samples.count) samples with \(saved.spec.name) → \(out)\(accuracy) "
+        + "(\(format(monotonicSeconds() - start, 2)) s)")
+  }
+}
