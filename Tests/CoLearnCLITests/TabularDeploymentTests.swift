@@ -108,9 +108,21 @@ struct TabularDeploymentTests {
       // ~140 rows each, 48 test rows: about 0.9–0.98 after five rounds at α = 0.05 (the join
       // order, and with it the turn order, differs between runs).
       #expect(accuracy.last! > 0.8, "\(name): \(accuracy)")
+      let local = directory.appendingPathComponent("out-\(name)/model.safetensors").path
+      #expect(FileManager.default.fileExists(atPath: local), "\(name) saved no model")
     }
     server.send(SIGTERM)
     #expect(server.wait(timeout: 30) == 0, "\(server.combined)")
     #expect(server.standardError.contains("msg=stopped sequence=15"), "\(server.standardError)")
+
+    // Issue 18: the operator's deliverable, w_global with the model file and the schema, is in
+    // the state directory; a hospital evaluates it on its own rows.
+    let global = directory.appendingPathComponent("state/global-model.safetensors").path
+    let evaluate = try runProcess(
+      binary, ["evaluate", "--model-file", global, "--data", "csv:\(directory.path)/hospital-b.csv"])
+    #expect(evaluate.status == 0, "\(evaluate.combined)")
+    let accuracy = evaluate.standardOutput.firstMatch(of: /accuracy ([0-9.]+)%/)
+      .flatMap { Double($0.1) }
+    #expect((accuracy ?? 0) > 80, "\(evaluate.standardOutput)")
   }
 }

@@ -26,7 +26,8 @@ struct ParticipateCommand: ParsableCommand {
       --out it resumes after its last acknowledged round (model and step count are saved after \
       every round; the privacy ledger is written and fsync'ed before every upload leaves, so an \
       epoch is charged even if the process dies right after its upload). Writes metrics.csv (the columns of `colearn simulate`), \
-      acks.csv (every acknowledged upload: round, server sequence number) and summary.json.
+      acks.csv (every acknowledged upload: round, server sequence number), summary.json and \
+      model.safetensors (the local model after every round, with the model file and schema).
       """)
 
   @OptionGroup var training: TrainingOptions
@@ -235,6 +236,9 @@ struct ParticipateCommand: ParsableCommand {
         round: round, stepCount: participant.model.stepCount,
         parameters: participant.model.parameters, ledger: participant.privacy?.ledger
       ).save(to: outPath)
+      try run.writeModel(
+        spec, parameters: participant.model.parameters, schema: loaded.schema,
+        to: "model.safetensors", source: "colearn participate \(displayName), round \(round)")
       var row = [
         "\(round)", format(monotonicSeconds() - roundStart, 4),
         format(statistics.trainSeconds, 4), format(statistics.selectSeconds, 4),

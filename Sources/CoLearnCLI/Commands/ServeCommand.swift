@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoLearnDSSGD
 import CoLearnData
+import CoLearnModelIO
 import CoLearnNN
 import CoLearnRPC
 import CoLearnTensor
@@ -33,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
       The model (as a canonical model file) and the --schema are published at Join: a \
       participant started without --model trains the server's model, and standardises its \
       data with the schema, refusing data that does not match it.
+
+      After every completed round and at shutdown the server saves w_global as \
+      global-model.safetensors in --state-dir (with the model file and the schema; \
+      `colearn predict --model-file` uses it), written atomically.
 
       Settings can also come from --config FILE (keys are the flag names without dashes).
       """)
@@ -196,8 +201,29 @@ struct ServeCommand: AsyncParsableCommand {
               .map { "\($0.name):\($0.lastRound)" }.joined(separator: ",")),
         ])
     }
+    let modelPath = stateDir + "/" + Self.globalModelName
+    // A kill mid-write leaves the previous model file whole and a temporary one beside it.
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDir)) ?? []
+    where name.hasPrefix(Self.globalModelName + ".partial-") {
+      try? FileManager.default.removeItem(atPath: stateDir + "/" + name)
+      logger.notice("removed an unfinished model file", metadata: ["file": "\(name)"])
+    }
+    let model = self.model
+    let saveGlobalModel: @Sendable ([Float], UInt64, String) -> Void = { parameters, rounds, when in
+      let saved = SavedModel(
+        spec: model, schema: shared, parameters: parameters,
+        information: ["source": "colearn serve: w_global \(when) (\(rounds) rounds completed)"])
+      do {
+        try saved.write(toPath: modelPath)
+      } catch {
+        logger.error("cannot save the global model", metadata: ["error": "\(error)"])
+      }
+    }
     let federation = Federation(
-      settings: settings, store: store, logger: logger, snapshotLogBytes: snapshotMB << 20)
+      settings: settings, store: store, logger: logger, snapshotLogBytes: snapshotMB << 20,
+      roundCompleted: { parameters, rounds in
+        saveGlobalModel(parameters, rounds, "after a completed round")
+      })
     let address = try HostPort(parsing: listen, flag: "listen")
     let host = ParameterServerHost(
       federation: federation, authenticator: authenticator,
@@ -215,7 +241,13 @@ struct ServeCommand: AsyncParsableCommand {
     } catch let error as ServeError {
       throw CLIError(error.description)
     }
+    saveGlobalModel(store.readAll().0, store.roundsCompleted, "at shutdown")
+    logger.info("global model saved", metadata: ["path": "\(modelPath)"])
   }
+
+  /// The operator's deliverable in --state-dir: w_global with the model file and the schema,
+  /// after every completed round and at shutdown.
+  static let globalModelName = "global-model.safetensors"
 
   /// The `--schema` file, checked against the model (input shape and classes).
   private func loadSchema(_ path: String) throws -> DatasetSchema {

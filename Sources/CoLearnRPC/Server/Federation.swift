@@ -174,6 +174,9 @@ public final class Federation: Sendable {
     var latencies = [Double](repeating: 0, count: 8192)
     var latencyCount = 0
     var snapshotting = false
+    /// The last round handed to `roundCompleted`, and whether a hand-over is running.
+    var publishedRound: UInt64 = 0
+    var publishing = false
   }
 
   public let settings: FederationSettings
@@ -187,13 +190,20 @@ public final class Federation: Sendable {
   private let snapshotLogBytes: Int
   /// The robust rule, when configured.
   private let medianNorm: MedianNormClipping?
+  /// Called in the background with w_global and the rounds completed whenever a round has
+  /// completed (coalesced: it never runs twice at once, and then sees the latest state).
+  private let roundCompleted: (@Sendable (_ parameters: [Float], _ rounds: UInt64) -> Void)?
 
-  /// A federation over `store` (whose |w| must be the model's).
+  /// A federation over `store` (whose |w| must be the model's). `roundCompleted` receives
+  /// w_global after rounds complete (`colearn serve` saves it as the global model file); the
+  /// parameters may already hold uploads of the round after, which runs meanwhile.
   public init(
     settings: FederationSettings, store: DurableParameterServer, logger: Logger,
-    snapshotLogBytes: Int = 64 << 20
+    snapshotLogBytes: Int = 64 << 20,
+    roundCompleted: (@Sendable (_ parameters: [Float], _ rounds: UInt64) -> Void)? = nil
   ) {
     precondition(store.dimension == settings.model.parameterCount, "store of another model")
+    self.roundCompleted = roundCompleted
     self.settings = settings
     self.store = store
     self.logger = logger
@@ -615,6 +625,7 @@ public final class Federation: Sendable {
         registry.latencyCount += 1
       }
       snapshotIfDue()
+      publishRoundIfDue()
       return response
     } catch {
       registry.withLock { $0.metrics.refusedUploads += 1 }
@@ -705,6 +716,33 @@ public final class Federation: Sendable {
       .resourceExhausted,
       "the \(what) is \(bytes.groupedByThousands) bytes, more than the server's limit of "
         + "\(settings.maxMessageBytes.groupedByThousands) bytes (--max-message-bytes)")
+  }
+
+  /// Hands w_global to `roundCompleted` in the background when a round has completed since
+  /// the last hand-over; one hand-over at a time, repeated while rounds keep completing.
+  private func publishRoundIfDue() {
+    guard let roundCompleted else { return }
+    let start = registry.withLock { registry -> Bool in
+      guard store.roundsCompleted > registry.publishedRound, !registry.publishing else {
+        return false
+      }
+      registry.publishing = true
+      return true
+    }
+    guard start else { return }
+    Task.detached { [self] in
+      while true {
+        let rounds = store.roundsCompleted
+        roundCompleted(store.readAll().0, rounds)
+        let again = registry.withLock { registry -> Bool in
+          registry.publishedRound = rounds
+          if store.roundsCompleted > rounds { return true }
+          registry.publishing = false
+          return false
+        }
+        if !again { return }
+      }
+    }
   }
 
   /// Snapshots in the background once the log has grown past its limit.
