@@ -28,7 +28,9 @@ struct PredictCommand: ParsableCommand {
     let start = monotonicSeconds()
     let (saved, samples, labeled) = try model.load(
       directory: data.dataDirectory, labelsOptional: true)
+    let forwardStart = monotonicSeconds()
     let probabilities = predictProbabilities(saved, on: samples, batchSize: model.batchSize)
+    let forwardSeconds = monotonicSeconds() - forwardStart
     let names = saved.classNames
     let classes = names.count
     var text = (["row", "predicted"] + names.map { csvField("p_" + $0) } + (labeled ? ["label"] : []))
@@ -56,6 +58,8 @@ struct PredictCommand: ParsableCommand {
       ? ", accuracy \(format(100 * Double(correct) / Double(max(samples.count, 1)), 2))%" : ""
     print(
       "colearn predict: \(samples.count) samples with \(saved.spec.name) → \(out)\(accuracy) "
-        + "(\(format(monotonicSeconds() - start, 2)) s)")
+        + "(\(format(monotonicSeconds() - start, 2)) s; the forward passes "
+        + "\(format(forwardSeconds, 2)) s, \(format(Double(samples.count) / max(forwardSeconds, 1e-9), 0)) "
+        + "samples/s)")
   }
 }
