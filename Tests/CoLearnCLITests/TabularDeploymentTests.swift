@@ -62,7 +62,7 @@ struct TabularDeploymentTests {
         "--schema", schema,
         "--state-dir", directory.appendingPathComponent("state").path,
         "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
-        "--participants", "3", "--metrics-every", "1",
+        "--participants", "3", "--metrics-every", "1", "--rounds", "5",
       ])
     let port = try #require(
       server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(server.combined)")
@@ -111,9 +111,10 @@ struct TabularDeploymentTests {
       let local = directory.appendingPathComponent("out-\(name)/model.safetensors").path
       #expect(FileManager.default.fileExists(atPath: local), "\(name) saved no model")
     }
-    server.send(SIGTERM)
+    // --rounds 5: the server stops by itself after the fifth round (15 uploads).
     #expect(server.wait(timeout: 30) == 0, "\(server.combined)")
     #expect(server.standardError.contains("msg=stopped sequence=15"), "\(server.standardError)")
+    #expect(server.standardError.contains("all rounds complete, stopping"))
 
     // Issue 18: the operator's deliverable, w_global with the model file and the schema, is in
     // the state directory; a hospital evaluates it on its own rows.

@@ -8,6 +8,7 @@ import CoLearnTensor
 import CoLearnWire
 import Foundation
 import Logging
+import Synchronization
 
 /// `colearn serve`: the parameter server of a real deployment, over gRPC (colearn.proto).
 struct ServeCommand: AsyncParsableCommand {
@@ -108,6 +109,13 @@ struct ServeCommand: AsyncParsableCommand {
       discussion: "A robust rule against poisoning (off by default); see docs/DEPLOYMENT.md."))
   var clipToMedianNorm: Double?
 
+  @Option(
+    help: ArgumentHelp(
+      "Stop once this many rounds are complete (default: serve until SIGTERM).",
+      discussion: "Two seconds after the last upload (for the last Unlock and Leave calls), the "
+        + "server stops as on SIGTERM, saving the global model."))
+  var rounds: Int?
+
   @Option(name: .customLong("snapshot-mb"), help: "Snapshot once the write-ahead log exceeds this size.")
   var snapshotMB: Int = 64
 
@@ -149,6 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
         "--clip-to-median-norm must be a positive finite number, got \(clipToMedianNorm)")
     }
     try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
+    try requireAtLeast(1, rounds, flag: "rounds")
     try requireAtLeast(1, metricsEvery, flag: "metrics-every")
   }
 
@@ -219,10 +228,22 @@ struct ServeCommand: AsyncParsableCommand {
         logger.error("cannot save the global model", metadata: ["error": "\(error)"])
       }
     }
+    if let rounds, store.roundsCompleted >= UInt64(rounds) {
+      saveGlobalModel(store.readAll().0, store.roundsCompleted, "at shutdown")
+      print("done: all \(rounds) rounds were completed before; global model in \(modelPath)")
+      return
+    }
+    let lastRound = rounds.map(UInt64.init)
+    let stopper = HostStopper()
     let federation = Federation(
       settings: settings, store: store, logger: logger, snapshotLogBytes: snapshotMB << 20,
       roundCompleted: { parameters, rounds in
         saveGlobalModel(parameters, rounds, "after a completed round")
+        if let lastRound, rounds >= lastRound {
+          logger.notice("all rounds complete, stopping", metadata: ["rounds": "\(rounds)"])
+          // A grace period for the last participants' Unlock and Leave, then a graceful stop.
+          stopper.stop(after: .seconds(2))
+        }
       })
     let address = try HostPort(parsing: listen, flag: "listen")
     let host = ParameterServerHost(
@@ -232,6 +253,7 @@ struct ServeCommand: AsyncParsableCommand {
         tls: security.tls,
         maxRequestBytes: maxMessageBytes + ListenConfiguration.requestEnvelopeBytes),
       logger: logger, metricsInterval: .seconds(metricsEvery))
+    stopper.host.withLock { $0 = host }
     do {
       try await host.serve { port in
         // One plain line on standard output for scripts waiting for the server.
@@ -291,6 +313,19 @@ func recordedSettings(_ settings: FederationSettings, schema: DatasetSchema? = n
     fixed: ["model", "model-hash"])
   if let schema { recorded.values["schema"] = schema.fingerprint }
   return recorded
+}
+
+/// Stops a server that is not built yet when the closure that will stop it is made.
+final class HostStopper: Sendable {
+  let host = Mutex<ParameterServerHost?>(nil)
+
+  /// Stops the host (gracefully) after `delay`.
+  func stop(after delay: Duration) {
+    Task.detached { [self] in
+      try? await Task.sleep(for: delay)
+      host.withLock { $0?.stop() }
+    }
+  }
 }
 
 /// HOST:PORT (IPv6 in brackets: [::1]:7443).

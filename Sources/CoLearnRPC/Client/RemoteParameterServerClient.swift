@@ -297,7 +297,10 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
     var leave = Colearn_V1_LeaveRequest()
     leave.participantID = participantID
     let request = leave
-    _ = try call("Leave", rejoin: false) { client, metadata, options in
+    // One short attempt, no retries: a server that has stopped (`serve --rounds`, shutdown)
+    // forgets its participants anyway, and a participant must not wait minutes to say goodbye.
+    _ = try call("Leave", rejoin: false, retryFor: .zero, timeout: .seconds(5)) {
+      client, metadata, options in
       try await client.leave(request, metadata: metadata, options: options)
     }
   }
@@ -308,16 +311,17 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   /// server forgot the participant, and takes the lease again when it was lost (`relock`).
   private func call<Response: Sendable>(
     _ operation: String, rejoin: Bool = true, relock: Bool = false,
-    noTimeout: Bool = false,
+    noTimeout: Bool = false, retryFor: Duration? = nil, timeout: Duration? = nil,
     _ body:
       @escaping @Sendable (
         Colearn_V1_ParameterServer.Client<HTTP2ClientTransport.Posix>, Metadata, CallOptions
       ) async throws -> Response
   ) throws -> Response {
     var options = self.options
+    if let timeout { options.timeout = timeout }
     if noTimeout { options.timeout = nil }
     return try connection.call(
-      operation, options: options, retryFor: configuration.retryFor, onRetry: onRetry,
+      operation, options: options, retryFor: retryFor ?? configuration.retryFor, onRetry: onRetry,
       recover: { failure in
         switch failure.code {
         case .notFound where rejoin:
