@@ -209,6 +209,15 @@ import Testing
         var epsilon = goodStep(id: id, lease: lease)
         epsilon.epsilon = -1
         cases.append((.invalidArgument, "epsilon", epsilon))
+        var tinyEpsilon = goodStep(id: id, lease: lease)
+        tinyEpsilon.epsilon = 1e-30
+        cases.append((.invalidArgument, "below 0.01", tinyEpsilon))
+        // Issue 19 item 4: finite but huge features corrupted the back.
+        var huge = goodStep(id: id, lease: lease)
+        values = [Float](repeating: 0.25, count: 4 * Self.featureSize)
+        values[7] = 3.0e38
+        huge.features = values.withUnsafeBytes { Data($0) }
+        cases.append((.invalidArgument, "feature value 7 is 3e+38, outside ±", huge))
         var noLease = goodStep(id: id, lease: lease)
         noLease.leaseID = ""
         cases.append((.failedPrecondition, "call Lock first", noLease))

@@ -47,6 +47,29 @@ public struct SplitFederationSettings: Sendable {
     self.maxLeaseMilliseconds = maxLeaseMilliseconds
   }
 
+  /// K, the multiple of the Laplace scale S/ε beyond which noise is not believed (see
+  /// ``featureBound(batchSize:epsilon:)``): a value of Lap(b) exceeds 64·b with probability
+  /// e⁻⁶⁴ ≈ 1.6·10⁻²⁸, so an honest participant is never refused.
+  public static let noiseScaleMultiple: Double = 64
+
+  /// The smallest ε a Step may declare (other than 0, no noise): 1/100 of the paper's smallest
+  /// (ε = 1). Below it the noise is over 100 times the features' range and nothing trains; it
+  /// also keeps ``featureBound(batchSize:epsilon:)`` finite and small enough for the back.
+  public static let smallestEpsilon: Double = 0.01
+
+  /// The largest |value| a Step of `batchSize` samples declaring `epsilon` may carry:
+  /// √(B−1)·(1 + 2⁻¹⁰) + K·S/ε with S = 2·√(B−1) and K = ``noiseScaleMultiple`` (the second
+  /// term 0 for ε = 0, no noise). The participant's front ends in a BatchNorm whose every output
+  /// lies in [−√(B−1), √(B−1)] (2⁻¹⁰ of slack for rounding), and its Laplace noise of scale
+  /// S/ε (at most 2⁻¹² above it on the noise grid) exceeds K·S/ε only with probability e⁻⁶⁴:
+  /// anything beyond is not a feature and is refused. At B = 64: ±7.95 without noise, ±1,024
+  /// at ε = 1, ±102,000 at ε = 0.01.
+  public static func featureBound(batchSize: Int, epsilon: Double) -> Double {
+    let bound = batchNormBound(batchSize: batchSize)
+    let noise = epsilon > 0 ? noiseScaleMultiple * 2 * bound / epsilon : 0
+    return bound * (1 + 0x1p-10) + noise
+  }
+
   /// The largest sealed front update accepted: the sealed size of a whole front update
   /// (8 + 4·|w_front| plaintext bytes, 12 nonce and 16 tag bytes).
   public var maxSealedUpdateBytes: Int { 4 * frontParameterCount + 36 }
@@ -408,19 +431,43 @@ public final class SplitFederation: Sendable {
     let size = labels.count
     var gradient = [Float](repeating: 0, count: size * settings.featureSize)
     let settings = settings
-    let (loss, correct, rate, step) = back.withLock { coordinator in
+    let trained = back.withLock {
+      coordinator -> Result<(Float, Int, Float, Int), SplitStepError> in
       let rate =
         settings.learningRate / (1 + Float(coordinator.stepCount) * settings.learningRateDecay)
       let result = features.withUnsafeBufferPointer { f in
         labels.withUnsafeBufferPointer { l in
           gradient.withUnsafeMutableBufferPointer { g in
-            coordinator.train(
-              on: f.baseAddress!, labels: l.baseAddress!, batchSize: size, rate: rate,
-              featureGradient: g.baseAddress!)
+            Result { () throws(SplitStepError) in
+              try coordinator.trainCheckingFiniteness(
+                on: f.baseAddress!, labels: l.baseAddress!, batchSize: size, rate: rate,
+                featureGradient: g.baseAddress!)
+            }
           }
         }
       }
-      return (result.loss, result.correct, rate, coordinator.stepCount)
+      return result.map { ($0.loss, $0.correct, rate, coordinator.stepCount) }
+    }
+    let (loss, correct, rate, step): (Float, Int, Float, Int)
+    switch trained {
+    case .success(let values):
+      (loss, correct, rate, step) = values
+    case .failure(let failure):
+      // Not applied: the back and its step count are as before, and the turn may step again.
+      registry.withLock { registry in
+        registry.refusedSteps += 1
+        if registry.lease?.id == request.leaseID { registry.lease?.stepped = false }
+      }
+      let error = FederationError(
+        .invalidArgument,
+        "the step was not applied: \(failure) (the features are within the bound but the back "
+          + "cannot train on them); the back is unchanged")
+      logger.notice(
+        "step refused",
+        metadata: [
+          "identity": "\(identity)", "code": "\(error.code)", "reason": "\(error.message)",
+        ])
+      throw error
     }
     let name = registry.withLock { registry -> String in
       guard var member = registry.members[request.participantID] else { return "" }
@@ -484,6 +531,13 @@ public final class SplitFederation: Sendable {
         "epsilon \(request.epsilon) and sensitivity \(request.sensitivity) must be finite and "
           + "≥ 0 (epsilon 0 declares no noise)")
     }
+    let smallest = SplitFederationSettings.smallestEpsilon
+    guard request.epsilon == 0 || request.epsilon >= smallest else {
+      throw FederationError(
+        .invalidArgument,
+        "epsilon \(request.epsilon) is below \(smallest), the smallest the coordinator accepts "
+          + "(noise that large drowns the features); use a larger --epsilon")
+    }
     var features = [Float](repeating: 0, count: size * settings.featureSize)
     features.withUnsafeMutableBytes { target in
       request.features.withUnsafeBytes { source in target.copyMemory(from: source) }
@@ -491,6 +545,16 @@ public final class SplitFederation: Sendable {
     if let bad = features.firstIndex(where: { !$0.isFinite }) {
       throw FederationError(
         .invalidArgument, "feature value \(bad) is \(features[bad]); every value must be finite")
+    }
+    let bound = SplitFederationSettings.featureBound(batchSize: size, epsilon: request.epsilon)
+    let limit = Float(bound)
+    if let bad = features.firstIndex(where: { abs($0) > limit }) {
+      throw FederationError(
+        .invalidArgument,
+        "feature value \(bad) is \(features[bad]), outside ±\(limit): the bound "
+          + "√(B−1)·(1 + 2⁻¹⁰) + \(Int(SplitFederationSettings.noiseScaleMultiple))·S/ε for "
+          + "batch_size \(size) and epsilon \(request.epsilon) (S = 2·√(B−1); ε = 0: no noise). "
+          + "Batch-normalised features plus their Laplace noise stay within it")
     }
     return (features, request.labels.map { Int32($0) })
   }
