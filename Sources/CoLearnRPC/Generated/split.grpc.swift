@@ -240,7 +240,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
@@ -426,7 +429,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -610,7 +616,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_LockRequest` message.
@@ -1098,7 +1107,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1343,7 +1355,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1644,7 +1659,10 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Waits for the caller's turn (round-robin in join order, once all participants have
-    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+    /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+    /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+    /// > shuts down.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1913,7 +1931,10 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Waits for the caller's turn (round-robin in join order, once all participants have
-    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+    /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+    /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+    /// > shuts down.
     ///
     /// - Parameters:
     ///   - message: request message to send.

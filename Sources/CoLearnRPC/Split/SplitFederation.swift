@@ -113,7 +113,7 @@ public struct SplitReceipt: Sendable {
 /// (cyclically; participants not waiting are skipped, so a vanished one never stalls the
 /// others), once N participants have joined. A turn is Lock → FetchUpdates → Step →
 /// PublishUpdate; a lease that expires is taken back and its holder's later calls fail with
-/// ABORTED.
+/// ABORTED. The leases are a ``TurnLeases`` (shared with ``Federation``), opened once N joined.
 ///
 /// Threading: every method may be called from any task. Registry changes serialise on one lock;
 /// the back's training step serialises on another (only the lease holder steps).
@@ -125,17 +125,8 @@ public final class SplitFederation: Sendable {
     var joinIndex: Int
     var acknowledged: UInt64 = 0
     var finished = false
-    var waiting = 0
     var lastSeen: ContinuousClock.Instant
     var receipt: SplitReceipt
-  }
-
-  private struct Lease {
-    var id: String
-    var holder: String
-    var expires: ContinuousClock.Instant
-    var milliseconds: UInt32
-    var stepped = false
   }
 
   private struct Registry {
@@ -143,18 +134,19 @@ public final class SplitFederation: Sendable {
     var order: [String] = []
     var idByIdentity: [String: String] = [:]
     var identityByName: [String: String] = [:]
-    var lease: Lease?
-    var lastHolderIndex = -1
+    /// The lease whose turn has taken its Step.
+    var steppedLease: String?
     /// Relayed updates with sequence numbers firstKept, firstKept + 1, …, lastSequence.
     var relay: [[UInt8]] = []
     var firstKept: UInt64 = 1
     var lastSequence: UInt64 = 0
     var refusedSteps: UInt64 = 0
-    var stopping = false
   }
 
   public let settings: SplitFederationSettings
   private let registry = Mutex(Registry())
+  /// The turns, opened when the N-th participant joins.
+  private let leases: TurnLeases
   private let back: Mutex<SplitCoordinator>
   private let logger: Logger
   private let clock = ContinuousClock()
@@ -173,6 +165,10 @@ public final class SplitFederation: Sendable {
       SplitCoordinator(
         network: backNetwork, parameters: backParameters, capacity: settings.maxBatchSize))
     self.logger = logger
+    leases = TurnLeases(order: .roundRobin, open: false) { lease in
+      logger.notice(
+        "lease expired: the turn is taken back", metadata: ["participant": "\(lease.holderName)"])
+    }
     started = clock.now
   }
 
@@ -236,6 +232,7 @@ public final class SplitFederation: Sendable {
       registry.order.append(id)
       registry.idByIdentity[identity] = id
       registry.identityByName[name] = identity
+      if registry.order.count == settings.participants { leases.open() }
       return (id, registry.lastSequence, true)
     }
     if isNew {
@@ -259,77 +256,39 @@ public final class SplitFederation: Sendable {
     }
     let milliseconds = min(request.leaseDurationMs, settings.maxLeaseMilliseconds)
     let id = request.participantID
-    try registry.withLock { registry throws(FederationError) in
-      try Self.member(id, identity: identity, in: registry)
-      registry.members[id]?.waiting += 1
-    }
-    defer { registry.withLock { $0.members[id]?.waiting -= 1 } }
-    while true {
-      let granted = try registry.withLock { registry throws(FederationError) -> Lease? in
-        guard !registry.stopping else {
-          throw FederationError(.unavailable, "the coordinator is shutting down")
-        }
-        try Self.member(id, identity: identity, in: registry)
-        let now = clock.now
-        registry.members[id]?.lastSeen = now
-        if let lease = registry.lease, lease.expires <= now { registry.lease = nil }
-        if let lease = registry.lease {
-          return lease.holder == id ? lease : nil
-        }
-        guard registry.order.count == settings.participants, nextWaiter(registry) == id else {
-          return nil
-        }
-        let lease = Lease(
-          id: Self.randomID(), holder: id,
-          expires: now + .milliseconds(Int(milliseconds)), milliseconds: milliseconds)
-        registry.lease = lease
-        return lease
+    let member = try registry.withLock { registry throws(FederationError) -> Member in
+      let member = try Self.member(id, identity: identity, in: registry)
+      guard !member.finished else {
+        throw FederationError(
+          .failedPrecondition, "this participant called Finish; it takes no more turns")
       }
-      if let granted {
-        var response = Colearn_V1_LockResponse()
-        response.leaseID = granted.id
-        response.leaseDurationMs = granted.milliseconds
-        response.sequenceNumber = registry.withLock { $0.lastSequence }
-        return response
-      }
-      try await Task.sleep(for: .milliseconds(2))
+      registry.members[id]?.lastSeen = clock.now
+      return member
     }
+    let lease = try await leases.acquire(
+      id, name: member.name, joinIndex: member.joinIndex, milliseconds: milliseconds)
+    var response = Colearn_V1_LockResponse()
+    response.leaseID = lease.id
+    response.leaseDurationMs = lease.milliseconds
+    response.sequenceNumber = registry.withLock { registry in
+      registry.members[id]?.lastSeen = clock.now
+      return registry.lastSequence
+    }
+    return response
   }
 
-  /// The waiting participant next after the last holder in join order.
-  private func nextWaiter(_ registry: Registry) -> String? {
-    let count = registry.order.count
-    for k in 1...max(count, 1) {
-      let id = registry.order[(registry.lastHolderIndex + k + count) % count]
-      if let member = registry.members[id], member.waiting > 0, !member.finished { return id }
-    }
-    return nil
-  }
-
-  /// Checks that `id` holds the unexpired lease `leaseID`.
+  /// Checks that `id` holds the unexpired lease `leaseID` and returns it.
+  @discardableResult
   private func checkTurn(
     _ id: String, leaseID: String, identity: String, in registry: inout Registry
-  )
-    throws(FederationError)
-  {
+  ) throws(FederationError) -> TurnLeases.Lease {
     try Self.member(id, identity: identity, in: registry)
     registry.members[id]?.lastSeen = clock.now
     guard !leaseID.isEmpty else {
       throw FederationError(
         .failedPrecondition, "no lease_id: call Lock first and send its lease_id")
     }
-    guard let lease = registry.lease, lease.id == leaseID else {
-      throw FederationError(
-        .aborted, "lease \(leaseID.prefix(64)) is no longer valid (expired or released); Lock again"
-      )
-    }
-    guard lease.holder == id else {
-      throw FederationError(.permissionDenied, "lease \(leaseID) belongs to another participant")
-    }
-    guard lease.expires > clock.now else {
-      registry.lease = nil
-      throw FederationError(.aborted, "lease \(leaseID) expired; the turn is lost: Lock again")
-    }
+    return try leases.check(id, leaseID: leaseID, then: "Lock again")
   }
 
   // MARK: - Relay
@@ -385,7 +344,9 @@ public final class SplitFederation: Sendable {
   private func prune(_ registry: inout Registry) {
     guard registry.order.count == settings.participants else { return }
     let horizon = clock.now - .milliseconds(Int(settings.maxLeaseMilliseconds))
-    let active = registry.members.values.filter { $0.finished || $0.lastSeen > horizon }
+    let active = registry.members.values.filter {
+      $0.finished || $0.lastSeen > horizon || leases.isWaiting($0.id)
+    }
     guard let minimum = active.map(\.acknowledged).min(), minimum >= registry.firstKept else {
       return
     }
@@ -404,9 +365,9 @@ public final class SplitFederation: Sendable {
     do throws(FederationError) {
       validated = try validate(request)
       try registry.withLock { registry throws(FederationError) in
-        try checkTurn(
+        let lease = try checkTurn(
           request.participantID, leaseID: request.leaseID, identity: identity, in: &registry)
-        guard registry.lease?.stepped == false else {
+        guard registry.steppedLease != lease.id else {
           throw FederationError(
             .failedPrecondition, "this turn already has a step; PublishUpdate ends it")
         }
@@ -416,7 +377,7 @@ public final class SplitFederation: Sendable {
             "the caller's front is at update \(request.frontSequence) but \(registry.lastSequence) "
               + "were relayed: FetchUpdates and apply them first")
         }
-        registry.lease?.stepped = true
+        registry.steppedLease = lease.id
       }
     } catch {
       registry.withLock { $0.refusedSteps += 1 }
@@ -456,7 +417,7 @@ public final class SplitFederation: Sendable {
       // Not applied: the back and its step count are as before, and the turn may step again.
       registry.withLock { registry in
         registry.refusedSteps += 1
-        if registry.lease?.id == request.leaseID { registry.lease?.stepped = false }
+        if registry.steppedLease == request.leaseID { registry.steppedLease = nil }
       }
       let error = FederationError(
         .invalidArgument,
@@ -573,16 +534,16 @@ public final class SplitFederation: Sendable {
     }
     let id = request.participantID
     let sequence = try registry.withLock { registry throws(FederationError) -> UInt64 in
-      try checkTurn(id, leaseID: request.leaseID, identity: identity, in: &registry)
-      guard registry.lease?.stepped == true else {
+      let lease = try checkTurn(id, leaseID: request.leaseID, identity: identity, in: &registry)
+      guard registry.steppedLease == lease.id else {
         throw FederationError(.failedPrecondition, "PublishUpdate needs a Step in this turn")
       }
       registry.relay.append([UInt8](request.sealed))
       registry.lastSequence += 1
       registry.members[id]?.receipt.sealedUpdates += 1
       registry.members[id]?.receipt.sealedBytes += request.sealed.count
-      registry.lease = nil
-      registry.lastHolderIndex = registry.members[id]?.joinIndex ?? registry.lastHolderIndex
+      registry.steppedLease = nil
+      try leases.release(lease.id, of: id)
       return registry.lastSequence
     }
     var response = Colearn_V1_PublishUpdateResponse()
@@ -598,7 +559,10 @@ public final class SplitFederation: Sendable {
     let receipt = try registry.withLock { registry throws(FederationError) -> SplitReceipt? in
       try Self.member(id, identity: identity, in: registry)
       registry.members[id]?.lastSeen = clock.now
-      if registry.lease?.holder == id { registry.lease = nil }
+      leases.withdraw(
+        id,
+        failing: FederationError(
+          .failedPrecondition, "this participant called Finish; it takes no more turns"))
       guard registry.members[id]?.finished == false else { return nil }
       registry.members[id]?.finished = true
       return registry.members[id]?.receipt
@@ -635,11 +599,13 @@ public final class SplitFederation: Sendable {
       response.participantsFinished = UInt32(members.filter(\.finished).count)
       response.trainingComplete =
         registry.order.count == settings.participants
-        && members.allSatisfy { $0.finished || ($0.lastSeen < horizon && $0.waiting == 0) }
+        && members.allSatisfy {
+          $0.finished || ($0.lastSeen < horizon && !leases.isWaiting($0.id))
+        }
       response.steps = UInt64(steps)
       response.sequenceNumber = registry.lastSequence
       response.refusedSteps = registry.refusedSteps
-      response.leaseHolder = registry.lease.flatMap { registry.members[$0.holder]?.name } ?? ""
+      response.leaseHolder = leases.current?.holderName ?? ""
       response.uptimeSeconds = UInt64((clock.now - started).components.seconds)
       return response
     }
@@ -671,7 +637,7 @@ public final class SplitFederation: Sendable {
 
   /// Fails waiting Lock calls with UNAVAILABLE (the coordinator is shutting down).
   public func stopWaiting() {
-    registry.withLock { $0.stopping = true }
+    leases.stop(failing: FederationError(.unavailable, "the coordinator is shutting down"))
   }
 
   @discardableResult
