@@ -8,9 +8,10 @@ import Testing
 /// opening, expiry, removal, shutdown, and — the observed failure — a waiter that gives up
 /// leaves the queue so the next waiter is served at once.
 @Suite struct TurnLeasesTests {
-  /// Waits (up to 5 s) until `condition` holds.
+  /// Waits (up to 60 s: the full suite can starve the cooperative pool) until `condition`
+  /// holds.
   static func eventually(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(60)
     while !condition(), ContinuousClock.now < deadline {
       try await Task.sleep(for: .milliseconds(1))
     }
@@ -19,7 +20,7 @@ import Testing
 
   /// A waiting acquire of `participant` (join index `index`) in its own task.
   static func waiting(
-    _ leases: TurnLeases, _ participant: String, _ index: Int, milliseconds: UInt32 = 30_000
+    _ leases: TurnLeases, _ participant: String, _ index: Int, milliseconds: UInt32 = 3_600_000
   ) -> Task<TurnLeases.Lease, any Error> {
     Task {
       try await leases.acquire(
@@ -29,7 +30,7 @@ import Testing
 
   @Test func aCancelledWaiterLeavesTheQueueAndTheNextIsServedAtOnce() async throws {
     let leases = TurnLeases(order: .roundRobin)
-    let alice = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 30_000)
+    let alice = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000)
     let bob = Self.waiting(leases, "b", 1)
     let carol = Self.waiting(leases, "c", 2)
     try await Self.eventually { leases.isWaiting("b") && leases.isWaiting("c") }
@@ -37,13 +38,12 @@ import Testing
     let error = await #expect(throws: FederationError.self) { _ = try await bob.value }
     #expect(error?.code == .deadlineExceeded)
     #expect(!leases.isWaiting("b"))
-    // bob was next in join order; with him gone, carol gets the turn as soon as alice ends hers.
-    let start = ContinuousClock.now
+    // bob was next in join order; with him gone, carol gets the turn the moment alice ends hers
+    // (granted within release, before it returns).
     #expect(try leases.release(alice.id, of: "a"))
+    #expect(leases.current?.holderName == "c")
     let lease = try await carol.value
     #expect(lease.holder == "c")
-    #expect(ContinuousClock.now - start < .seconds(1))
-    #expect(leases.current?.holderName == "c")
   }
 
   @Test func turnsGoRoundRobinInJoinOrderSkippingNonWaiters() async throws {
@@ -67,8 +67,8 @@ import Testing
 
   @Test func aHolderGetsItsOwnLeaseBackAndChecksNameTheProblem() async throws {
     let leases = TurnLeases(order: .roundRobin)
-    let lease = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 30_000)
-    let again = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 30_000)
+    let lease = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000)
+    let again = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000)
     #expect(again == lease)
     #expect(try leases.check("a", leaseID: lease.id, then: "Lock again") == lease)
     let stale = #expect(throws: FederationError.self) {
@@ -103,7 +103,7 @@ import Testing
 
   @Test func removalAndStopFailWaitersAndLaterCalls() async throws {
     let leases = TurnLeases(order: .randomOrder)
-    let alice = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 30_000)
+    let alice = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000)
     let bob = Self.waiting(leases, "b", 1)
     try await Self.eventually { leases.isWaiting("b") }
     leases.remove("b", failing: FederationError(.unauthenticated, "revoked"))
@@ -117,7 +117,7 @@ import Testing
     leases.withdraw("a", failing: FederationError(.failedPrecondition, "finished"))
     #expect(leases.current == nil)
     #expect(
-      try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 30_000) != alice)
+      try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000) != alice)
     let carol = Self.waiting(leases, "c", 2)
     try await Self.eventually { leases.isWaiting("c") }
     leases.stop(failing: FederationError(.unavailable, "shutting down"))

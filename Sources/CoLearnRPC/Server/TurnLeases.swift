@@ -82,7 +82,8 @@ public final class TurnLeases: Sendable {
   private let onExpiry: @Sendable (Lease) -> Void
 
   /// Leases in `order`, granted from the start when `open` (else after ``open()``); `onExpiry`
-  /// runs (outside any lock) when a lease is taken back at its expiry.
+  /// runs (outside any lock) once for every lease taken back at its expiry (by its timer, or by
+  /// the first call that finds it past due).
   public init(
     order: Order, open: Bool = true, onExpiry: @escaping @Sendable (Lease) -> Void = { _ in }
   ) {
@@ -119,11 +120,12 @@ public final class TurnLeases: Sendable {
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation {
         (continuation: CheckedContinuation<Lease, any Error>) in
+        var expired: Lease?
         let queued = state.withLock { state -> Queued in
           if let stopped = state.stopped { return .refused(stopped) }
           if state.cancelledTickets.remove(ticket) != nil { return .refused(Self.lockCancelled) }
           if state.departed.contains(participant) { return .refused(.notJoined(participant)) }
-          expireIfDue(&state)
+          expired = expireIfDue(&state)
           if let lease = state.lease, lease.holder == participant { return .own(lease) }
           state.span = max(state.span, joinIndex + 1)
           state.waiters.append(
@@ -132,6 +134,7 @@ public final class TurnLeases: Sendable {
               milliseconds: milliseconds, continuation: continuation))
           return .waiting(grantIfFree(&state))
         }
+        if let expired { onExpiry(expired) }
         switch queued {
         case .own(let lease): continuation.resume(returning: lease)
         case .refused(let error): continuation.resume(throwing: error)
@@ -179,7 +182,11 @@ public final class TurnLeases: Sendable {
     throws(FederationError) -> Lease
   {
     var granted: [Grant] = []
-    defer { Self.resume(granted) }
+    var expired: Lease?
+    defer {
+      if let expired { onExpiry(expired) }
+      Self.resume(granted)
+    }
     return try state.withLock { state throws(FederationError) -> Lease in
       guard let lease = state.lease, lease.id == leaseID else {
         throw FederationError(
@@ -190,6 +197,7 @@ public final class TurnLeases: Sendable {
       }
       guard lease.expires > clock.now else {
         state.lease = nil
+        expired = lease
         granted = grantIfFree(&state)
         throw FederationError(.aborted, "lease \(leaseID) expired; the turn is lost: \(then)")
       }
@@ -307,9 +315,11 @@ public final class TurnLeases: Sendable {
     Self.resume(granted)
   }
 
-  /// Drops a lease past its expiry (when the expiry task has not run yet).
-  private func expireIfDue(_ state: inout State) {
-    if let lease = state.lease, lease.expires <= clock.now { state.lease = nil }
+  /// Drops a lease past its expiry (when the expiry task has not run yet) and returns it.
+  private func expireIfDue(_ state: inout State) -> Lease? {
+    guard let lease = state.lease, lease.expires <= clock.now else { return nil }
+    state.lease = nil
+    return lease
   }
 
   private static func randomID(using random: inout SystemRandomNumberGenerator) -> String {
