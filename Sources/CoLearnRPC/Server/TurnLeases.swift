@@ -12,11 +12,12 @@ import Synchronization
 /// one never stalls the others); under ``Order/randomOrder`` to a waiter drawn uniformly. No
 /// lease is granted before ``open()`` (split learning opens once all N have joined).
 ///
-/// Giving up: a waiter whose task is cancelled leaves the queue at once, and the next waiter is
-/// served; a lease granted to a call cancelled at that moment is released again. gRPC does not
-/// cancel a handler's task when the caller's deadline passes or its connection goes away — it
-/// signals that on the RPC's cancellation handle — so the services run Lock through
-/// ``cancellingOnRPCCancellation(_:)``, which turns the one into the other.
+/// Giving up: a waiter whose task is cancelled, or whose gRPC call is cancelled, leaves the
+/// queue at once, and the next waiter is served; a lease granted to a call cancelled at that
+/// moment is released again. gRPC does not cancel a handler's task when the caller's deadline
+/// passes or its stream or connection closes — it signals that on the RPC's cancellation handle
+/// (`withRPCCancellationHandler`) — so ``acquire(_:name:joinIndex:milliseconds:)`` listens to
+/// both.
 ///
 /// Limit: a lease *already delivered* is not tied to a connection (the holder's next calls may
 /// come on another one, and nothing is in flight between them to notice a dead peer), so a
@@ -116,48 +117,68 @@ public final class TurnLeases: Sendable {
       state.nextTicket += 1
       return state.nextTicket
     }
-    enum Queued { case own(Lease), refused(FederationError), waiting([Grant]) }
-    return try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation {
-        (continuation: CheckedContinuation<Lease, any Error>) in
-        var expired: Lease?
-        let queued = state.withLock { state -> Queued in
-          if let stopped = state.stopped { return .refused(stopped) }
-          if state.cancelledTickets.remove(ticket) != nil { return .refused(Self.lockCancelled) }
-          if state.departed.contains(participant) { return .refused(.notJoined(participant)) }
-          expired = expireIfDue(&state)
-          if let lease = state.lease, lease.holder == participant { return .own(lease) }
-          state.span = max(state.span, joinIndex + 1)
-          state.waiters.append(
-            Waiter(
-              ticket: ticket, participant: participant, name: name, joinIndex: joinIndex,
-              milliseconds: milliseconds, continuation: continuation))
-          return .waiting(grantIfFree(&state))
-        }
-        if let expired { onExpiry(expired) }
-        switch queued {
-        case .own(let lease): continuation.resume(returning: lease)
-        case .refused(let error): continuation.resume(throwing: error)
-        case .waiting(let granted): Self.resume(granted)
-        }
+    // gRPC reports a caller that gave up (deadline passed, stream reset, connection closed,
+    // server shutting down) on the RPC's cancellation handle, not by cancelling this task, so
+    // both end the wait; outside a gRPC handler the first is a no-op.
+    return try await withRPCCancellationHandler {
+      try await withTaskCancellationHandler {
+        try await queue(ticket, participant, name: name, joinIndex: joinIndex, milliseconds)
+      } onCancel: {
+        cancel(ticket)
       }
-    } onCancel: {
-      let (cancelled, granted) = state.withLock {
-        state -> (CheckedContinuation<Lease, any Error>?, [Grant]) in
-        if let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) {
-          return (state.waiters.remove(at: index).continuation, [])
-        }
-        if state.lease?.ticket == ticket {
-          // Granted as the call was cancelled: its caller may never learn the lease.
-          state.lease = nil
-          return (nil, grantIfFree(&state))
-        }
-        state.cancelledTickets.insert(ticket)
-        return (nil, [])
-      }
-      cancelled?.resume(throwing: Self.lockCancelled)
-      Self.resume(granted)
+    } onCancelRPC: {
+      self.cancel(ticket)
     }
+  }
+
+  /// Queues acquire call `ticket` and suspends until it is granted or refused.
+  private func queue(
+    _ ticket: UInt64, _ participant: String, name: String, joinIndex: Int,
+    _ milliseconds: UInt32
+  ) async throws -> Lease {
+    enum Queued { case own(Lease), refused(FederationError), waiting([Grant]) }
+    return try await withCheckedThrowingContinuation {
+      (continuation: CheckedContinuation<Lease, any Error>) in
+      var expired: Lease?
+      let queued = state.withLock { state -> Queued in
+        if let stopped = state.stopped { return .refused(stopped) }
+        if state.cancelledTickets.remove(ticket) != nil { return .refused(Self.lockCancelled) }
+        if state.departed.contains(participant) { return .refused(.notJoined(participant)) }
+        expired = expireIfDue(&state)
+        if let lease = state.lease, lease.holder == participant { return .own(lease) }
+        state.span = max(state.span, joinIndex + 1)
+        state.waiters.append(
+          Waiter(
+            ticket: ticket, participant: participant, name: name, joinIndex: joinIndex,
+            milliseconds: milliseconds, continuation: continuation))
+        return .waiting(grantIfFree(&state))
+      }
+      if let expired { onExpiry(expired) }
+      switch queued {
+      case .own(let lease): continuation.resume(returning: lease)
+      case .refused(let error): continuation.resume(throwing: error)
+      case .waiting(let granted): Self.resume(granted)
+      }
+    }
+  }
+
+  /// Gives up acquire call `ticket`: out of the queue if waiting, its lease released if granted
+  /// in that instant (its caller may never learn it), refused at once if it has not queued yet.
+  private func cancel(_ ticket: UInt64) {
+    let (cancelled, granted) = state.withLock {
+      state -> (CheckedContinuation<Lease, any Error>?, [Grant]) in
+      if let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) {
+        return (state.waiters.remove(at: index).continuation, [])
+      }
+      if state.lease?.ticket == ticket {
+        state.lease = nil
+        return (nil, grantIfFree(&state))
+      }
+      state.cancelledTickets.insert(ticket)
+      return (nil, [])
+    }
+    cancelled?.resume(throwing: Self.lockCancelled)
+    Self.resume(granted)
   }
 
   /// The lease now (nil when free or past its expiry).
@@ -327,25 +348,5 @@ public final class TurnLeases: Sendable {
       let digits = String(random.next() as UInt64, radix: 16)
       return String(repeating: "0", count: 16 - digits.count) + digits
     }.joined()
-  }
-}
-
-/// Runs `operation` (a Lock) in a task that is cancelled when gRPC cancels the RPC — the
-/// caller's deadline passed, it reset the stream, its connection closed, or the server is
-/// shutting down — or when the calling task is. gRPC signals those through the RPC's
-/// cancellation handle only, never by cancelling the handler's task, so without this a waiting
-/// Lock would outlive its caller and be granted a turn nobody takes.
-func cancellingOnRPCCancellation<Result: Sendable>(
-  _ operation: @escaping @Sendable () async throws -> Result
-) async throws -> Result {
-  let task = Task { try await operation() }
-  return try await withTaskCancellationHandler {
-    try await withRPCCancellationHandler {
-      try await task.value
-    } onCancelRPC: {
-      task.cancel()
-    }
-  } onCancel: {
-    task.cancel()
   }
 }

@@ -19,11 +19,7 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
   public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
     -> Colearn_V1_LockResponse
   {
-    // gRPC reports a caller that gave up (deadline, reset, closed connection) only on the
-    // RPC's cancellation handle: turn that into the waiting task's cancellation.
-    try await cancellingOnRPCCancellation { [federation] in
-      try await CallerIdentity.serve { try await federation.lock(request, identity: $0) }
-    }
+    try await CallerIdentity.serve { try await federation.lock(request, identity: $0) }
   }
 
   public func fetchUpdates(request: Colearn_V1_FetchUpdatesRequest, context: ServerContext)
