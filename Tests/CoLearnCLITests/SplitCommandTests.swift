@@ -103,6 +103,10 @@ import Testing
       (["split", "simulate", "--participants", "0"], "--participants"),
       (["split", "simulate", "--boundary", "logits"], "logits"),
       (["split", "simulate", "--insecure-seeded-noise"], "--insecure-seeded-noise"),
+      (
+        ["split", "participate", "--server", "127.0.0.1:1", "--key", "missing.key", "--epsilon",
+         "0.001"], "below ε = 0.01"
+      ),
     ]
     for (arguments, expected) in cases {
       let result = try runProcess(binary(), arguments)

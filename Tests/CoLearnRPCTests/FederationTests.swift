@@ -316,6 +316,51 @@ import Testing
       remote.close()
     }
   }
+
+  /// Issue 19 item 7: a Lock whose caller gave up (its deadline passed) was still granted when
+  /// its turn came, and held the turn for a whole lease. gRPC reports the caller's deadline
+  /// only on the RPC's cancellation handle; now the waiter leaves the queue, and the next one
+  /// (carol, after bob in join order) gets the turn as soon as alice unlocks.
+  @Test func aLockWhoseCallerGaveUpIsNotGranted() async throws {
+    try await ServerHarness.run(participants: 3) { server in
+      try await server.withClient(token: server.tokens["alice"]) { alice, am in
+        try await server.withClient(token: server.tokens["bob"]) { bob, bm in
+          try await server.withClient(token: server.tokens["carol"]) { carol, cm in
+            let ids = [
+              try await server.join(alice, am, name: "alice"),
+              try await server.join(bob, bm, name: "bob"),
+              try await server.join(carol, cm, name: "carol"),
+            ]
+            func lock(_ index: Int) -> Colearn_V1_LockRequest {
+              var lock = Colearn_V1_LockRequest()
+              lock.participantID = ids[index]
+              lock.leaseDurationMs = 30_000
+              return lock
+            }
+            let lease = try await alice.lock(lock(0), metadata: am).leaseID
+            var options = CallOptions.defaults
+            options.timeout = .milliseconds(300)
+            let gaveUp = await #expect(throws: RPCError.self) {
+              _ = try await bob.lock(lock(1), metadata: bm, options: options)
+            }
+            #expect(gaveUp?.code == .deadlineExceeded)
+            try await Task.sleep(for: .milliseconds(200))
+            options.timeout = .seconds(20)
+            let waiting = Task { [options] in
+              try await carol.lock(lock(2), metadata: cm, options: options)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            var unlock = Colearn_V1_UnlockRequest()
+            unlock.participantID = ids[0]
+            unlock.leaseID = lease
+            #expect(try await alice.unlock(unlock, metadata: am).released)
+            _ = try await waiting.value
+            #expect(server.federation.status().leaseHolder == "carol")
+          }
+        }
+      }
+    }
+  }
 }
 
 /// Runs blocking `body` on a new thread (not on a Swift concurrency executor) and returns its

@@ -146,6 +146,49 @@ import Testing
     }
   }
 
+  /// Issue 19 item 7: a Lock whose caller gave up (its deadline passed) was still granted — the
+  /// coordinator polled every 2 ms and never noticed — and held the turn for a whole lease.
+  /// Now the waiter leaves the queue, and carol (after bob in join order) gets the turn as soon
+  /// as alice's turn ends.
+  @Test func aLockWhoseCallerGaveUpIsNotGranted() async throws {
+    try await withCoordinator(participants: 3) { port, tokens, federation in
+      try await withClient(port: port, token: tokens["alice"]) { alice, am in
+        try await withClient(port: port, token: tokens["bob"]) { bob, bm in
+          try await withClient(port: port, token: tokens["carol"]) { carol, cm in
+            let aliceID = try await join(alice, am, name: "alice")
+            let bobID = try await join(bob, bm, name: "bob")
+            let carolID = try await join(carol, cm, name: "carol")
+            let lease = try await lock(alice, am, id: aliceID)
+            var request = Colearn_V1_LockRequest()
+            request.participantID = bobID
+            request.leaseDurationMs = 30_000
+            var options = CallOptions.defaults
+            options.timeout = .milliseconds(300)
+            let gaveUp = await #expect(throws: RPCError.self) {
+              _ = try await bob.lock(request, metadata: bm, options: options)
+            }
+            #expect(gaveUp?.code == .deadlineExceeded)
+            try await Task.sleep(for: .milliseconds(200))
+            request.participantID = carolID
+            options.timeout = .seconds(20)
+            let waiting = Task { [request, options] in
+              try await carol.lock(request, metadata: cm, options: options)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await alice.step(goodStep(id: aliceID, lease: lease), metadata: am)
+            var publish = Colearn_V1_PublishUpdateRequest()
+            publish.participantID = aliceID
+            publish.leaseID = lease
+            publish.sealed = Data([1])
+            _ = try await alice.publishUpdate(publish, metadata: am)
+            _ = try await waiting.value
+            #expect(federation.status().leaseHolder == "carol")
+          }
+        }
+      }
+    }
+  }
+
   @Test func unknownAndRevokedTokensAreRefused() async throws {
     try await withCoordinator { port, tokens, _ in
       for token in ["not-a-token", tokens["dave"]] {
@@ -209,6 +252,15 @@ import Testing
         var epsilon = goodStep(id: id, lease: lease)
         epsilon.epsilon = -1
         cases.append((.invalidArgument, "epsilon", epsilon))
+        var tinyEpsilon = goodStep(id: id, lease: lease)
+        tinyEpsilon.epsilon = 1e-30
+        cases.append((.invalidArgument, "below 0.01", tinyEpsilon))
+        // Issue 19 item 4: finite but huge features corrupted the back.
+        var huge = goodStep(id: id, lease: lease)
+        values = [Float](repeating: 0.25, count: 4 * Self.featureSize)
+        values[7] = 3.0e38
+        huge.features = values.withUnsafeBytes { Data($0) }
+        cases.append((.invalidArgument, "feature value 7 is 3e+38, outside ±", huge))
         var noLease = goodStep(id: id, lease: lease)
         noLease.leaseID = ""
         cases.append((.failedPrecondition, "call Lock first", noLease))

@@ -97,6 +97,12 @@ struct SplitParticipateCommand: ParsableCommand {
     guard let value = Double(word), value > 0, value.isFinite else {
       throw ValidationError("invalid --epsilon \(epsilon): expected a number above 0, or inf")
     }
+    let smallest = SplitFederationSettings.smallestEpsilon
+    guard value >= smallest else {
+      throw ValidationError(
+        "invalid --epsilon \(epsilon): the coordinator refuses steps below ε = \(smallest) "
+          + "(noise that large drowns the features)")
+    }
     return value
   }
 

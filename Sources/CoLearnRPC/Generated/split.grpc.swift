@@ -240,7 +240,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
@@ -281,10 +284,23 @@ extension Colearn_V1_SplitCoordinator {
         /// >
         /// > One training step of the back on the caller's batch; needs the lease. Returns
         /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-        /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-        /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-        /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+        /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+        /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+        /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+        /// > ABORTED if the lease expired.
+        /// > 
+        /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+        /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+        /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+        /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+        /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+        /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+        /// > 
+        /// > The coordinator never applies a step that is not finite: if the loss, any value of
+        /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+        /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+        /// > unchanged, and the turn may Step again.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_StepRequest` messages.
@@ -413,7 +429,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -454,10 +473,23 @@ extension Colearn_V1_SplitCoordinator {
         /// >
         /// > One training step of the back on the caller's batch; needs the lease. Returns
         /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-        /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-        /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-        /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+        /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+        /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+        /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+        /// > ABORTED if the lease expired.
+        /// > 
+        /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+        /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+        /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+        /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+        /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+        /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+        /// > 
+        /// > The coordinator never applies a step that is not finite: if the loss, any value of
+        /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+        /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+        /// > unchanged, and the turn may Step again.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_StepRequest` message.
@@ -584,7 +616,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_LockRequest` message.
@@ -625,10 +660,23 @@ extension Colearn_V1_SplitCoordinator {
         /// >
         /// > One training step of the back on the caller's batch; needs the lease. Returns
         /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-        /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-        /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-        /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+        /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+        /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+        /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+        /// > ABORTED if the lease expired.
+        /// > 
+        /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+        /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+        /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+        /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+        /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+        /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+        /// > 
+        /// > The coordinator never applies a step that is not finite: if the loss, any value of
+        /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+        /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+        /// > unchanged, and the turn may Step again.
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_StepRequest` message.
@@ -1059,7 +1107,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1110,10 +1161,23 @@ extension Colearn_V1_SplitCoordinator {
         /// >
         /// > One training step of the back on the caller's batch; needs the lease. Returns
         /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-        /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-        /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-        /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+        /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+        /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+        /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+        /// > ABORTED if the lease expired.
+        /// > 
+        /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+        /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+        /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+        /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+        /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+        /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+        /// > 
+        /// > The coordinator never applies a step that is not finite: if the loss, any value of
+        /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+        /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+        /// > unchanged, and the turn may Step again.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_StepRequest` message.
@@ -1291,7 +1355,10 @@ extension Colearn_V1_SplitCoordinator {
         /// > Source IDL Documentation:
         /// >
         /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+        /// > shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1364,10 +1431,23 @@ extension Colearn_V1_SplitCoordinator {
         /// >
         /// > One training step of the back on the caller's batch; needs the lease. Returns
         /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-        /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-        /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-        /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+        /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+        /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+        /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+        /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+        /// > ABORTED if the lease expired.
+        /// > 
+        /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+        /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+        /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+        /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+        /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+        /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+        /// > 
+        /// > The coordinator never applies a step that is not finite: if the loss, any value of
+        /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+        /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+        /// > unchanged, and the turn may Step again.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_StepRequest` message.
@@ -1579,7 +1659,10 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Waits for the caller's turn (round-robin in join order, once all participants have
-    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+    /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+    /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+    /// > shuts down.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1642,10 +1725,23 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
     /// >
     /// > One training step of the back on the caller's batch; needs the lease. Returns
     /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-    /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-    /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-    /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-    /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+    /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+    /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+    /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+    /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+    /// > ABORTED if the lease expired.
+    /// > 
+    /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+    /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+    /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+    /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+    /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+    /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+    /// > 
+    /// > The coordinator never applies a step that is not finite: if the loss, any value of
+    /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+    /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+    /// > unchanged, and the turn may Step again.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_StepRequest` message.
@@ -1835,7 +1931,10 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
     /// > Source IDL Documentation:
     /// >
     /// > Waits for the caller's turn (round-robin in join order, once all participants have
-    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back.
+    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
+    /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
+    /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
+    /// > shuts down.
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -1906,10 +2005,23 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
     /// >
     /// > One training step of the back on the caller's batch; needs the lease. Returns
     /// > ∂L/∂features. Errors: INVALID_ARGUMENT for a batch size outside [2, max_batch_size], a
-    /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a label
-    /// > count ≠ batch_size or a label ≥ class_count, a negative or NaN epsilon;
-    /// > FAILED_PRECONDITION when the caller has not fetched every relayed update (its front would
-    /// > be stale) or already stepped in this turn; ABORTED if the lease expired.
+    /// > feature byte count ≠ batch_size × feature_size × 4, a NaN or infinite value, a value
+    /// > beyond the feature bound (below), a label count ≠ batch_size or a label ≥ class_count, a
+    /// > negative or NaN epsilon or one in (0, 0.01); FAILED_PRECONDITION when the caller has not
+    /// > fetched every relayed update (its front would be stale) or already stepped in this turn;
+    /// > ABORTED if the lease expired.
+    /// > 
+    /// > The feature bound: with B = batch_size and ε = epsilon, every value must satisfy
+    /// >   |value| ≤ √(B−1)·(1 + 2⁻¹⁰) + 64·S/ε,   S = 2·√(B−1)   (the second term 0 for ε = 0):
+    /// > the front's BatchNorm puts every feature in [−√(B−1), √(B−1)] (2⁻¹⁰ of rounding slack),
+    /// > and Laplace noise of scale S/ε exceeds 64·S/ε with probability e⁻⁶⁴, so no honest
+    /// > participant is refused (B = 64: ±7.95 without noise, ±1,024 at ε = 1). The smallest ε
+    /// > accepted, 0.01, keeps the bound finite whatever a caller declares.
+    /// > 
+    /// > The coordinator never applies a step that is not finite: if the loss, any value of
+    /// > ∂L/∂features or any updated back parameter would be NaN or ±∞, the step is refused with
+    /// > INVALID_ARGUMENT ("the step was not applied: …"), the back and its step count are
+    /// > unchanged, and the turn may Step again.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -233,14 +233,16 @@ public nonisolated struct Colearn_V1_StepRequest: Sendable {
   /// B, in [2, max_batch_size].
   public var batchSize: UInt32 = 0
 
-  /// B × feature_size float32 values, little-endian, sample-major: the noised features.
+  /// B × feature_size float32 values, little-endian, sample-major: the noised features, each
+  /// within the feature bound of Step.
   public var features: Data = Data()
 
   /// The B labels, in the clear.
   public var labels: [UInt32] = []
 
   /// Declared privacy parameters of the features, for the coordinator's log (it cannot check
-  /// them): ε per value (0 = no noise, ε = ∞) and the sensitivity S.
+  /// them): ε per value (0 = no noise, ε = ∞; otherwise at least 0.01) and the sensitivity S.
+  /// ε also sets the feature bound of Step.
   public var epsilon: Double = 0
 
   public var sensitivity: Double = 0

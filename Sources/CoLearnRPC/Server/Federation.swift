@@ -125,7 +125,8 @@ public struct FederationMetrics: Sendable, Equatable {
 /// Turns (SPEC §6): under `round-robin` the lease goes to the waiting participant next after the
 /// last holder in join order (cyclically; participants not waiting are skipped, so a vanished one
 /// never stalls the federation); under `random-order` to a waiting participant drawn uniformly.
-/// A lease that expires is taken back and its holder's later calls fail with ABORTED.
+/// A lease that expires is taken back and its holder's later calls fail with ABORTED. The
+/// leases are a ``TurnLeases`` (shared with ``SplitFederation``).
 ///
 /// Threading: every method may be called from any task; state changes serialise on one lock,
 /// which is never held across a suspension or an fsync.
@@ -139,36 +140,12 @@ public final class Federation: Sendable {
     var joinIndex: Int
   }
 
-  private struct Lease {
-    var id: String
-    var holder: String
-    var expires: ContinuousClock.Instant
-    var milliseconds: UInt32
-    var sequence: UInt64
-    /// The Lock call it was granted to.
-    var ticket: UInt64
-  }
-
-  private struct Waiter {
-    var ticket: UInt64
-    var participantID: String
-    var joinIndex: Int
-    var milliseconds: UInt32
-    var continuation: CheckedContinuation<Lease, any Error>
-  }
-
   private struct Registry {
     var members: [String: Member] = [:]
     var idByIdentity: [String: String] = [:]
     /// Consulted for revoked identities when the federation is full (``watchRevocations(_:)``).
     var tokens: TokenAuthenticator?
     var nextJoinIndex = 0
-    var lease: Lease?
-    var waiters: [Waiter] = []
-    var nextTicket: UInt64 = 0
-    /// Lock calls cancelled before they queued.
-    var cancelledTickets: Set<UInt64> = []
-    var lastHolderJoinIndex = -1
     var random = SystemRandomNumberGenerator()
     var metrics = FederationMetrics()
     var latencies = [Double](repeating: 0, count: 8192)
@@ -183,6 +160,8 @@ public final class Federation: Sendable {
   /// The durable state.
   public let store: DurableParameterServer
   private let registry = Mutex(Registry())
+  /// The turns (unused under `async`).
+  private let leases: TurnLeases
   private let logger: Logger
   private let clock = ContinuousClock()
   private let started: ContinuousClock.Instant
@@ -209,6 +188,11 @@ public final class Federation: Sendable {
     self.logger = logger
     self.snapshotLogBytes = snapshotLogBytes
     medianNorm = settings.medianNormFactor.map { MedianNormClipping(factor: $0) }
+    leases = TurnLeases(order: settings.order == .randomOrder ? .randomOrder : .roundRobin) {
+      lease in
+      logger.notice(
+        "lease expired: the turn is taken back", metadata: ["participant": "\(lease.holderName)"])
+    }
     started = clock.now
   }
 
@@ -319,16 +303,12 @@ public final class Federation: Sendable {
     let active = tokens.activeNames()
     let revoked = identities.filter { !active.contains($0) }
     for identity in revoked {
-      let (mine, granted) = registry.withLock {
-        registry -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
-        guard let id = registry.idByIdentity[identity] else { return ([], []) }
-        return forget(id, in: &registry)
+      registry.withLock { registry in
+        guard let id = registry.idByIdentity[identity] else { return }
+        forget(
+          id, failing: FederationError(.unauthenticated, "the token of \(identity) was revoked"),
+          in: &registry)
       }
-      for continuation in mine {
-        continuation.resume(
-          throwing: FederationError(.unauthenticated, "the token of \(identity) was revoked"))
-      }
-      Self.resume(granted)
       logger.notice(
         "token revoked: participant removed, its slot is free",
         metadata: ["participant": "\(identity)"])
@@ -336,32 +316,21 @@ public final class Federation: Sendable {
     return revoked
   }
 
-  /// Removes member `id`: its lease, its waiting Lock calls (returned, to be failed after
-  /// unlocking) and its slot.
-  private func forget(_ id: String, in registry: inout Registry) -> (
-    [CheckedContinuation<Lease, any Error>], [Grant]
-  ) {
-    guard let member = registry.members.removeValue(forKey: id) else { return ([], []) }
+  /// Removes member `id`: its lease, its waiting Lock calls (failed with `error`) and its slot.
+  private func forget(_ id: String, failing error: FederationError, in registry: inout Registry) {
+    guard let member = registry.members.removeValue(forKey: id) else { return }
     registry.idByIdentity[member.identity] = nil
     registry.metrics.participantsJoined = registry.members.count
-    let mine = registry.waiters.filter { $0.participantID == id }
-    registry.waiters.removeAll { $0.participantID == id }
-    if registry.lease?.holder == id { release(&registry) }
-    return (mine.map(\.continuation), grantIfFree(&registry))
+    leases.remove(id, failing: error)
   }
 
   /// Forgets a participant: releases its lease and fails its waiting Lock calls.
   public func leave(participantID: String, identity: String) throws(FederationError) {
-    let (mine, granted) = try registry.withLock {
-      registry throws(FederationError) -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
-      guard let member = registry.members[participantID] else { return ([], []) }
+    try registry.withLock { registry throws(FederationError) in
+      guard let member = registry.members[participantID] else { return }
       guard member.identity == identity else { throw Self.notYours(participantID) }
-      return forget(participantID, in: &registry)
+      forget(participantID, failing: .notJoined(participantID), in: &registry)
     }
-    for continuation in mine {
-      continuation.resume(throwing: FederationError.notJoined(participantID))
-    }
-    Self.resume(granted)
     logger.info("participant left", metadata: ["participant": "\(identity)"])
   }
 
@@ -381,54 +350,16 @@ public final class Federation: Sendable {
     }
     let milliseconds = min(request.leaseDurationMs, settings.maxLeaseMilliseconds)
     let participantID = request.participantID
-    let ticket: UInt64 = try registry.withLock { registry throws(FederationError) -> UInt64 in
-      _ = try Self.member(participantID, identity: identity, in: registry)
-      registry.nextTicket += 1
-      return registry.nextTicket
+    let member = try registry.withLock { registry throws(FederationError) -> Member in
+      try Self.member(participantID, identity: identity, in: registry)
     }
-    enum Queued { case own(Lease), gone, cancelled, waiting([Grant]) }
-    let lease = try await withTaskCancellationHandler {
-      try await withCheckedThrowingContinuation {
-        (continuation: CheckedContinuation<Lease, any Error>) in
-        let queued = registry.withLock { registry -> Queued in
-          expireIfDue(&registry)
-          if registry.cancelledTickets.remove(ticket) != nil { return .cancelled }
-          if let lease = registry.lease, lease.holder == participantID { return .own(lease) }
-          guard let member = registry.members[participantID] else { return .gone }
-          registry.waiters.append(
-            Waiter(
-              ticket: ticket, participantID: participantID, joinIndex: member.joinIndex,
-              milliseconds: milliseconds, continuation: continuation))
-          return .waiting(grantIfFree(&registry))
-        }
-        switch queued {
-        case .own(let lease): continuation.resume(returning: lease)
-        case .gone: continuation.resume(throwing: FederationError.notJoined(participantID))
-        case .cancelled: continuation.resume(throwing: Self.lockCancelled)
-        case .waiting(let granted): Self.resume(granted)
-        }
-      }
-    } onCancel: {
-      let (cancelled, granted) = registry.withLock {
-        registry -> (CheckedContinuation<Lease, any Error>?, [Grant]) in
-        if let index = registry.waiters.firstIndex(where: { $0.ticket == ticket }) {
-          return (registry.waiters.remove(at: index).continuation, [])
-        }
-        if registry.lease?.ticket == ticket {
-          // Granted as the call was cancelled: its caller may never learn the lease.
-          release(&registry)
-          return (nil, grantIfFree(&registry))
-        }
-        registry.cancelledTickets.insert(ticket)
-        return (nil, [])
-      }
-      cancelled?.resume(throwing: Self.lockCancelled)
-      Self.resume(granted)
-    }
+    let lease = try await leases.acquire(
+      participantID, name: member.identity, joinIndex: member.joinIndex,
+      milliseconds: milliseconds)
     var response = Colearn_V1_LockResponse()
     response.leaseID = lease.id
     response.leaseDurationMs = lease.milliseconds
-    response.sequenceNumber = lease.sequence
+    response.sequenceNumber = store.sequence
     return response
   }
 
@@ -436,119 +367,27 @@ public final class Federation: Sendable {
   public func unlock(_ request: Colearn_V1_UnlockRequest, identity: String) throws(FederationError)
     -> Bool
   {
-    let (released, granted) = try registry.withLock {
-      registry throws(FederationError) -> (Bool, [Grant]) in
-      _ = try Self.member(request.participantID, identity: identity, in: registry)
-      guard let lease = registry.lease, lease.id == request.leaseID else { return (false, []) }
-      guard lease.holder == request.participantID else {
-        throw FederationError(.permissionDenied, "lease \(lease.id) belongs to another participant")
-      }
-      release(&registry)
-      return (true, grantIfFree(&registry))
+    _ = try registry.withLock { registry throws(FederationError) -> Member in
+      try Self.member(request.participantID, identity: identity, in: registry)
     }
-    Self.resume(granted)
-    return released
-  }
-
-  /// Grants the lease to the next waiter if nobody holds it. Called with the lock held; the
-  /// caller resumes the returned continuation after unlocking.
-  private func grantIfFree(_ registry: inout Registry) -> [Grant] {
-    guard registry.lease == nil, !registry.waiters.isEmpty else { return [] }
-    let index: Int
-    if settings.order == .randomOrder {
-      index = Int.random(in: 0..<registry.waiters.count, using: &registry.random)
-    } else {
-      let span = max(registry.nextJoinIndex, 1)
-      let last = registry.lastHolderJoinIndex
-      index = registry.waiters.indices.min { a, b in
-        let da = (registry.waiters[a].joinIndex - last - 1 + span) % span
-        let db = (registry.waiters[b].joinIndex - last - 1 + span) % span
-        return da < db
-      }!
-    }
-    let waiter = registry.waiters.remove(at: index)
-    let lease = Lease(
-      id: Self.randomID(using: &registry.random), holder: waiter.participantID,
-      expires: clock.now.advanced(by: .milliseconds(Int64(waiter.milliseconds))),
-      milliseconds: waiter.milliseconds, sequence: store.sequence, ticket: waiter.ticket)
-    registry.lease = lease
-    registry.lastHolderJoinIndex = waiter.joinIndex
-    registry.metrics.leaseHolder = registry.members[waiter.participantID]?.identity ?? ""
-    scheduleExpiry(of: lease)
-    return [(waiter.continuation, lease)]
-  }
-
-  private typealias Grant = (CheckedContinuation<Lease, any Error>, Lease)
-
-  private static func resume(_ granted: [Grant]) {
-    for (waiter, lease) in granted { waiter.resume(returning: lease) }
-  }
-
-  private static let lockCancelled = FederationError(
-    .deadlineExceeded, "the turn did not come before the call's deadline (or it was cancelled)")
-
-  /// Takes the lease back.
-  private func release(_ registry: inout Registry) {
-    registry.lease = nil
-    registry.metrics.leaseHolder = ""
-  }
-
-  private func scheduleExpiry(of lease: Lease) {
-    Task { [weak self] in
-      try? await Task.sleep(until: lease.expires, clock: ContinuousClock())
-      self?.expire(leaseID: lease.id)
-    }
-  }
-
-  private func expire(leaseID: String) {
-    let (expired, granted) = registry.withLock { registry -> (String?, [Grant]) in
-      guard let lease = registry.lease, lease.id == leaseID else { return (nil, []) }
-      release(&registry)
-      let holder = registry.members[lease.holder]?.identity ?? lease.holder
-      return (holder, grantIfFree(&registry))
-    }
-    if let expired {
-      logger.notice(
-        "lease expired: the turn is taken back", metadata: ["participant": "\(expired)"])
-    }
-    Self.resume(granted)
-  }
-
-  /// Drops a lease past its expiry (when the expiry task has not run yet).
-  private func expireIfDue(_ registry: inout Registry) {
-    if let lease = registry.lease, lease.expires <= clock.now { release(&registry) }
+    return try leases.release(request.leaseID, of: request.participantID)
   }
 
   /// Checks that `participantID` holds `leaseID` under a sequential protocol.
   private func checkTurn(participantID: String, leaseID: String, identity: String)
     throws(FederationError)
   {
-    var granted: [Grant] = []
-    defer { Self.resume(granted) }
-    try registry.withLock { registry throws(FederationError) in
-      _ = try Self.member(participantID, identity: identity, in: registry)
-      guard sequential else { return }
-      guard !leaseID.isEmpty else {
-        throw FederationError(
-          .failedPrecondition,
-          "the server runs \(settings.order.rawValue): call Lock first and send its lease_id")
-      }
-      guard let lease = registry.lease, lease.id == leaseID else {
-        throw FederationError(
-          .aborted, "lease \(leaseID.prefix(64)) is no longer valid (expired or released); "
-            + "the turn is lost: Lock again and restart from Download")
-      }
-      guard lease.holder == participantID else {
-        throw FederationError(.permissionDenied, "lease \(leaseID) belongs to another participant")
-      }
-      guard lease.expires > clock.now else {
-        release(&registry)
-        granted = grantIfFree(&registry)
-        throw FederationError(
-          .aborted, "lease \(leaseID) expired; the turn is lost: Lock again and restart from "
-            + "Download")
-      }
+    _ = try registry.withLock { registry throws(FederationError) -> Member in
+      try Self.member(participantID, identity: identity, in: registry)
     }
+    guard sequential else { return }
+    guard !leaseID.isEmpty else {
+      throw FederationError(
+        .failedPrecondition,
+        "the server runs \(settings.order.rawValue): call Lock first and send its lease_id")
+    }
+    try leases.check(
+      participantID, leaseID: leaseID, then: "Lock again and restart from Download")
   }
 
   // MARK: - Download and Upload
@@ -768,14 +607,8 @@ public final class Federation: Sendable {
   /// Fails the waiting Lock calls with UNAVAILABLE (the server is shutting down), so a graceful
   /// shutdown does not wait for turns that will not come.
   public func stopWaiting() {
-    let waiters = registry.withLock { registry -> [CheckedContinuation<Lease, any Error>] in
-      defer { registry.waiters.removeAll() }
-      return registry.waiters.map(\.continuation)
-    }
-    for waiter in waiters {
-      waiter.resume(
-        throwing: FederationError(.unavailable, "the server is shutting down; retry with backoff"))
-    }
+    leases.stop(
+      failing: FederationError(.unavailable, "the server is shutting down; retry with backoff"))
   }
 
   // MARK: - Status
@@ -792,6 +625,7 @@ public final class Federation: Sendable {
       }
       return metrics
     }
+    metrics.leaseHolder = leases.current?.holderName ?? ""
     metrics.sequence = store.sequence
     metrics.roundsCompleted = store.roundsCompleted
     metrics.parametersUpdated = UInt64(store.state.updatedParameterCount)

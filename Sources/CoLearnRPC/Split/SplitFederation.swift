@@ -47,6 +47,29 @@ public struct SplitFederationSettings: Sendable {
     self.maxLeaseMilliseconds = maxLeaseMilliseconds
   }
 
+  /// K, the multiple of the Laplace scale S/ε beyond which noise is not believed (see
+  /// ``featureBound(batchSize:epsilon:)``): a value of Lap(b) exceeds 64·b with probability
+  /// e⁻⁶⁴ ≈ 1.6·10⁻²⁸, so an honest participant is never refused.
+  public static let noiseScaleMultiple: Double = 64
+
+  /// The smallest ε a Step may declare (other than 0, no noise): 1/100 of the paper's smallest
+  /// (ε = 1). Below it the noise is over 100 times the features' range and nothing trains; it
+  /// also keeps ``featureBound(batchSize:epsilon:)`` finite and small enough for the back.
+  public static let smallestEpsilon: Double = 0.01
+
+  /// The largest |value| a Step of `batchSize` samples declaring `epsilon` may carry:
+  /// √(B−1)·(1 + 2⁻¹⁰) + K·S/ε with S = 2·√(B−1) and K = ``noiseScaleMultiple`` (the second
+  /// term 0 for ε = 0, no noise). The participant's front ends in a BatchNorm whose every output
+  /// lies in [−√(B−1), √(B−1)] (2⁻¹⁰ of slack for rounding), and its Laplace noise of scale
+  /// S/ε (at most 2⁻¹² above it on the noise grid) exceeds K·S/ε only with probability e⁻⁶⁴:
+  /// anything beyond is not a feature and is refused. At B = 64: ±7.95 without noise, ±1,024
+  /// at ε = 1, ±102,000 at ε = 0.01.
+  public static func featureBound(batchSize: Int, epsilon: Double) -> Double {
+    let bound = batchNormBound(batchSize: batchSize)
+    let noise = epsilon > 0 ? noiseScaleMultiple * 2 * bound / epsilon : 0
+    return bound * (1 + 0x1p-10) + noise
+  }
+
   /// The largest sealed front update accepted: the sealed size of a whole front update
   /// (8 + 4·|w_front| plaintext bytes, 12 nonce and 16 tag bytes).
   public var maxSealedUpdateBytes: Int { 4 * frontParameterCount + 36 }
@@ -90,7 +113,7 @@ public struct SplitReceipt: Sendable {
 /// (cyclically; participants not waiting are skipped, so a vanished one never stalls the
 /// others), once N participants have joined. A turn is Lock → FetchUpdates → Step →
 /// PublishUpdate; a lease that expires is taken back and its holder's later calls fail with
-/// ABORTED.
+/// ABORTED. The leases are a ``TurnLeases`` (shared with ``Federation``), opened once N joined.
 ///
 /// Threading: every method may be called from any task. Registry changes serialise on one lock;
 /// the back's training step serialises on another (only the lease holder steps).
@@ -102,17 +125,8 @@ public final class SplitFederation: Sendable {
     var joinIndex: Int
     var acknowledged: UInt64 = 0
     var finished = false
-    var waiting = 0
     var lastSeen: ContinuousClock.Instant
     var receipt: SplitReceipt
-  }
-
-  private struct Lease {
-    var id: String
-    var holder: String
-    var expires: ContinuousClock.Instant
-    var milliseconds: UInt32
-    var stepped = false
   }
 
   private struct Registry {
@@ -120,18 +134,19 @@ public final class SplitFederation: Sendable {
     var order: [String] = []
     var idByIdentity: [String: String] = [:]
     var identityByName: [String: String] = [:]
-    var lease: Lease?
-    var lastHolderIndex = -1
+    /// The lease whose turn has taken its Step.
+    var steppedLease: String?
     /// Relayed updates with sequence numbers firstKept, firstKept + 1, …, lastSequence.
     var relay: [[UInt8]] = []
     var firstKept: UInt64 = 1
     var lastSequence: UInt64 = 0
     var refusedSteps: UInt64 = 0
-    var stopping = false
   }
 
   public let settings: SplitFederationSettings
   private let registry = Mutex(Registry())
+  /// The turns, opened when the N-th participant joins.
+  private let leases: TurnLeases
   private let back: Mutex<SplitCoordinator>
   private let logger: Logger
   private let clock = ContinuousClock()
@@ -150,6 +165,10 @@ public final class SplitFederation: Sendable {
       SplitCoordinator(
         network: backNetwork, parameters: backParameters, capacity: settings.maxBatchSize))
     self.logger = logger
+    leases = TurnLeases(order: .roundRobin, open: false) { lease in
+      logger.notice(
+        "lease expired: the turn is taken back", metadata: ["participant": "\(lease.holderName)"])
+    }
     started = clock.now
   }
 
@@ -213,6 +232,7 @@ public final class SplitFederation: Sendable {
       registry.order.append(id)
       registry.idByIdentity[identity] = id
       registry.identityByName[name] = identity
+      if registry.order.count == settings.participants { leases.open() }
       return (id, registry.lastSequence, true)
     }
     if isNew {
@@ -236,77 +256,39 @@ public final class SplitFederation: Sendable {
     }
     let milliseconds = min(request.leaseDurationMs, settings.maxLeaseMilliseconds)
     let id = request.participantID
-    try registry.withLock { registry throws(FederationError) in
-      try Self.member(id, identity: identity, in: registry)
-      registry.members[id]?.waiting += 1
-    }
-    defer { registry.withLock { $0.members[id]?.waiting -= 1 } }
-    while true {
-      let granted = try registry.withLock { registry throws(FederationError) -> Lease? in
-        guard !registry.stopping else {
-          throw FederationError(.unavailable, "the coordinator is shutting down")
-        }
-        try Self.member(id, identity: identity, in: registry)
-        let now = clock.now
-        registry.members[id]?.lastSeen = now
-        if let lease = registry.lease, lease.expires <= now { registry.lease = nil }
-        if let lease = registry.lease {
-          return lease.holder == id ? lease : nil
-        }
-        guard registry.order.count == settings.participants, nextWaiter(registry) == id else {
-          return nil
-        }
-        let lease = Lease(
-          id: Self.randomID(), holder: id,
-          expires: now + .milliseconds(Int(milliseconds)), milliseconds: milliseconds)
-        registry.lease = lease
-        return lease
+    let member = try registry.withLock { registry throws(FederationError) -> Member in
+      let member = try Self.member(id, identity: identity, in: registry)
+      guard !member.finished else {
+        throw FederationError(
+          .failedPrecondition, "this participant called Finish; it takes no more turns")
       }
-      if let granted {
-        var response = Colearn_V1_LockResponse()
-        response.leaseID = granted.id
-        response.leaseDurationMs = granted.milliseconds
-        response.sequenceNumber = registry.withLock { $0.lastSequence }
-        return response
-      }
-      try await Task.sleep(for: .milliseconds(2))
+      registry.members[id]?.lastSeen = clock.now
+      return member
     }
+    let lease = try await leases.acquire(
+      id, name: member.name, joinIndex: member.joinIndex, milliseconds: milliseconds)
+    var response = Colearn_V1_LockResponse()
+    response.leaseID = lease.id
+    response.leaseDurationMs = lease.milliseconds
+    response.sequenceNumber = registry.withLock { registry in
+      registry.members[id]?.lastSeen = clock.now
+      return registry.lastSequence
+    }
+    return response
   }
 
-  /// The waiting participant next after the last holder in join order.
-  private func nextWaiter(_ registry: Registry) -> String? {
-    let count = registry.order.count
-    for k in 1...max(count, 1) {
-      let id = registry.order[(registry.lastHolderIndex + k + count) % count]
-      if let member = registry.members[id], member.waiting > 0, !member.finished { return id }
-    }
-    return nil
-  }
-
-  /// Checks that `id` holds the unexpired lease `leaseID`.
+  /// Checks that `id` holds the unexpired lease `leaseID` and returns it.
+  @discardableResult
   private func checkTurn(
     _ id: String, leaseID: String, identity: String, in registry: inout Registry
-  )
-    throws(FederationError)
-  {
+  ) throws(FederationError) -> TurnLeases.Lease {
     try Self.member(id, identity: identity, in: registry)
     registry.members[id]?.lastSeen = clock.now
     guard !leaseID.isEmpty else {
       throw FederationError(
         .failedPrecondition, "no lease_id: call Lock first and send its lease_id")
     }
-    guard let lease = registry.lease, lease.id == leaseID else {
-      throw FederationError(
-        .aborted, "lease \(leaseID.prefix(64)) is no longer valid (expired or released); Lock again"
-      )
-    }
-    guard lease.holder == id else {
-      throw FederationError(.permissionDenied, "lease \(leaseID) belongs to another participant")
-    }
-    guard lease.expires > clock.now else {
-      registry.lease = nil
-      throw FederationError(.aborted, "lease \(leaseID) expired; the turn is lost: Lock again")
-    }
+    return try leases.check(id, leaseID: leaseID, then: "Lock again")
   }
 
   // MARK: - Relay
@@ -362,7 +344,9 @@ public final class SplitFederation: Sendable {
   private func prune(_ registry: inout Registry) {
     guard registry.order.count == settings.participants else { return }
     let horizon = clock.now - .milliseconds(Int(settings.maxLeaseMilliseconds))
-    let active = registry.members.values.filter { $0.finished || $0.lastSeen > horizon }
+    let active = registry.members.values.filter {
+      $0.finished || $0.lastSeen > horizon || leases.isWaiting($0.id)
+    }
     guard let minimum = active.map(\.acknowledged).min(), minimum >= registry.firstKept else {
       return
     }
@@ -381,9 +365,9 @@ public final class SplitFederation: Sendable {
     do throws(FederationError) {
       validated = try validate(request)
       try registry.withLock { registry throws(FederationError) in
-        try checkTurn(
+        let lease = try checkTurn(
           request.participantID, leaseID: request.leaseID, identity: identity, in: &registry)
-        guard registry.lease?.stepped == false else {
+        guard registry.steppedLease != lease.id else {
           throw FederationError(
             .failedPrecondition, "this turn already has a step; PublishUpdate ends it")
         }
@@ -393,7 +377,7 @@ public final class SplitFederation: Sendable {
             "the caller's front is at update \(request.frontSequence) but \(registry.lastSequence) "
               + "were relayed: FetchUpdates and apply them first")
         }
-        registry.lease?.stepped = true
+        registry.steppedLease = lease.id
       }
     } catch {
       registry.withLock { $0.refusedSteps += 1 }
@@ -408,19 +392,43 @@ public final class SplitFederation: Sendable {
     let size = labels.count
     var gradient = [Float](repeating: 0, count: size * settings.featureSize)
     let settings = settings
-    let (loss, correct, rate, step) = back.withLock { coordinator in
+    let trained = back.withLock {
+      coordinator -> Result<(Float, Int, Float, Int), SplitStepError> in
       let rate =
         settings.learningRate / (1 + Float(coordinator.stepCount) * settings.learningRateDecay)
       let result = features.withUnsafeBufferPointer { f in
         labels.withUnsafeBufferPointer { l in
           gradient.withUnsafeMutableBufferPointer { g in
-            coordinator.train(
-              on: f.baseAddress!, labels: l.baseAddress!, batchSize: size, rate: rate,
-              featureGradient: g.baseAddress!)
+            Result { () throws(SplitStepError) in
+              try coordinator.trainCheckingFiniteness(
+                on: f.baseAddress!, labels: l.baseAddress!, batchSize: size, rate: rate,
+                featureGradient: g.baseAddress!)
+            }
           }
         }
       }
-      return (result.loss, result.correct, rate, coordinator.stepCount)
+      return result.map { ($0.loss, $0.correct, rate, coordinator.stepCount) }
+    }
+    let (loss, correct, rate, step): (Float, Int, Float, Int)
+    switch trained {
+    case .success(let values):
+      (loss, correct, rate, step) = values
+    case .failure(let failure):
+      // Not applied: the back and its step count are as before, and the turn may step again.
+      registry.withLock { registry in
+        registry.refusedSteps += 1
+        if registry.steppedLease == request.leaseID { registry.steppedLease = nil }
+      }
+      let error = FederationError(
+        .invalidArgument,
+        "the step was not applied: \(failure) (the features are within the bound but the back "
+          + "cannot train on them); the back is unchanged")
+      logger.notice(
+        "step refused",
+        metadata: [
+          "identity": "\(identity)", "code": "\(error.code)", "reason": "\(error.message)",
+        ])
+      throw error
     }
     let name = registry.withLock { registry -> String in
       guard var member = registry.members[request.participantID] else { return "" }
@@ -484,6 +492,13 @@ public final class SplitFederation: Sendable {
         "epsilon \(request.epsilon) and sensitivity \(request.sensitivity) must be finite and "
           + "≥ 0 (epsilon 0 declares no noise)")
     }
+    let smallest = SplitFederationSettings.smallestEpsilon
+    guard request.epsilon == 0 || request.epsilon >= smallest else {
+      throw FederationError(
+        .invalidArgument,
+        "epsilon \(request.epsilon) is below \(smallest), the smallest the coordinator accepts "
+          + "(noise that large drowns the features); use a larger --epsilon")
+    }
     var features = [Float](repeating: 0, count: size * settings.featureSize)
     features.withUnsafeMutableBytes { target in
       request.features.withUnsafeBytes { source in target.copyMemory(from: source) }
@@ -491,6 +506,16 @@ public final class SplitFederation: Sendable {
     if let bad = features.firstIndex(where: { !$0.isFinite }) {
       throw FederationError(
         .invalidArgument, "feature value \(bad) is \(features[bad]); every value must be finite")
+    }
+    let bound = SplitFederationSettings.featureBound(batchSize: size, epsilon: request.epsilon)
+    let limit = Float(bound)
+    if let bad = features.firstIndex(where: { abs($0) > limit }) {
+      throw FederationError(
+        .invalidArgument,
+        "feature value \(bad) is \(features[bad]), outside ±\(limit): the bound "
+          + "√(B−1)·(1 + 2⁻¹⁰) + \(Int(SplitFederationSettings.noiseScaleMultiple))·S/ε for "
+          + "batch_size \(size) and epsilon \(request.epsilon) (S = 2·√(B−1); ε = 0: no noise). "
+          + "Batch-normalised features plus their Laplace noise stay within it")
     }
     return (features, request.labels.map { Int32($0) })
   }
@@ -509,16 +534,16 @@ public final class SplitFederation: Sendable {
     }
     let id = request.participantID
     let sequence = try registry.withLock { registry throws(FederationError) -> UInt64 in
-      try checkTurn(id, leaseID: request.leaseID, identity: identity, in: &registry)
-      guard registry.lease?.stepped == true else {
+      let lease = try checkTurn(id, leaseID: request.leaseID, identity: identity, in: &registry)
+      guard registry.steppedLease == lease.id else {
         throw FederationError(.failedPrecondition, "PublishUpdate needs a Step in this turn")
       }
       registry.relay.append([UInt8](request.sealed))
       registry.lastSequence += 1
       registry.members[id]?.receipt.sealedUpdates += 1
       registry.members[id]?.receipt.sealedBytes += request.sealed.count
-      registry.lease = nil
-      registry.lastHolderIndex = registry.members[id]?.joinIndex ?? registry.lastHolderIndex
+      registry.steppedLease = nil
+      try leases.release(lease.id, of: id)
       return registry.lastSequence
     }
     var response = Colearn_V1_PublishUpdateResponse()
@@ -534,7 +559,10 @@ public final class SplitFederation: Sendable {
     let receipt = try registry.withLock { registry throws(FederationError) -> SplitReceipt? in
       try Self.member(id, identity: identity, in: registry)
       registry.members[id]?.lastSeen = clock.now
-      if registry.lease?.holder == id { registry.lease = nil }
+      leases.withdraw(
+        id,
+        failing: FederationError(
+          .failedPrecondition, "this participant called Finish; it takes no more turns"))
       guard registry.members[id]?.finished == false else { return nil }
       registry.members[id]?.finished = true
       return registry.members[id]?.receipt
@@ -571,11 +599,13 @@ public final class SplitFederation: Sendable {
       response.participantsFinished = UInt32(members.filter(\.finished).count)
       response.trainingComplete =
         registry.order.count == settings.participants
-        && members.allSatisfy { $0.finished || ($0.lastSeen < horizon && $0.waiting == 0) }
+        && members.allSatisfy {
+          $0.finished || ($0.lastSeen < horizon && !leases.isWaiting($0.id))
+        }
       response.steps = UInt64(steps)
       response.sequenceNumber = registry.lastSequence
       response.refusedSteps = registry.refusedSteps
-      response.leaseHolder = registry.lease.flatMap { registry.members[$0.holder]?.name } ?? ""
+      response.leaseHolder = leases.current?.holderName ?? ""
       response.uptimeSeconds = UInt64((clock.now - started).components.seconds)
       return response
     }
@@ -607,7 +637,7 @@ public final class SplitFederation: Sendable {
 
   /// Fails waiting Lock calls with UNAVAILABLE (the coordinator is shutting down).
   public func stopWaiting() {
-    registry.withLock { $0.stopping = true }
+    leases.stop(failing: FederationError(.unavailable, "the coordinator is shutting down"))
   }
 
   @discardableResult
