@@ -5,13 +5,14 @@
 #
 # With libFuzzer (`swiftc -sanitize=fuzzer`, in the Linux toolchains) it builds colearn-fuzz
 # instrumented in a build directory of its own (FUZZ_BUILD_PATH, default /tmp/colearn-fuzz-build:
-# never .build, whose cache a sanitizer build would throw away), seeds a corpus with valid
-# encodings from the real encoders and runs libFuzzer. Crash, timeout and out-of-memory inputs go
-# to FUZZ_WORK/TARGET/findings (FUZZ_WORK defaults to /tmp/colearn-fuzz); replay one with
-#   .build/release/colearn-fuzz TARGET --replay FILE
+# never .build, whose cache a sanitizer build would throw away; the first build compiles every
+# dependency once, about 15 minutes on 2 cores), seeds a corpus with valid encodings from the
+# real encoders and runs libFuzzer. Crash, timeout and out-of-memory inputs go to
+# FUZZ_WORK/TARGET/findings (FUZZ_WORK defaults to /tmp/colearn-fuzz); replay one with
+#   COLEARN_FUZZ_TARGET=TARGET FUZZ_BUILD_PATH/release/colearn-fuzz FILE
 # FUZZ_ENGINE=mutation (chosen by itself where the toolchain has no libFuzzer) runs the
-# deterministic mutation fuzzer the tests run, from seed FUZZ_SEED (default 1), instead.
-# The first libFuzzer build compiles every dependency once (about 15 minutes on 2 cores).
+# deterministic mutation fuzzer the tests run, from seed FUZZ_SEED (default 1), instead; it is
+# built in .build (after `swift test` that is a rebuild: SwiftPM builds tests with other flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets="sparse wal snapshot tokens checkpoint"
@@ -35,19 +36,18 @@ if [[ "$engine" == libfuzzer ]]; then
   rm -rf "$probe"
 fi
 
-# The plain build: the seeds, replays, and the mutation fuzzer.
-swift build -c release --product colearn-fuzz >/dev/null
-plain=.build/release/colearn-fuzz
 mkdir -p "$work/corpus" "$work/findings"
 
 if [[ "$engine" == mutation ]]; then
+  swift build -c release --product colearn-fuzz >/dev/null
+  plain=$PWD/.build/release/colearn-fuzz
   cd "$work/findings"  # where a trapping input is left (crash-TARGET-input)
-  exec "$OLDPWD/$plain" "$target" --seconds "$seconds" --seed "${FUZZ_SEED:-1}"
+  exec "$plain" "$target" --seconds "$seconds" --seed "${FUZZ_SEED:-1}"
 fi
 
 swift build -c release --build-path "$build" --product colearn-fuzz \
   -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -DCOLEARN_LIBFUZZER >/dev/null
-"$plain" "$target" --write-seeds "$work/seeds" >/dev/null
+COLEARN_FUZZ_TARGET=$target "$build/release/colearn-fuzz" --write-seeds "$work/seeds" >/dev/null
 # SWIFT_BACKTRACE=enable=no: libFuzzer's own signal handler must see a trap, to save its input.
 # -rss_limit_mb: a few KB of input must not make a reader allocate a GB.
 COLEARN_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no \

@@ -16,7 +16,8 @@ import CoLearnFuzz
 //     colearn-fuzz TARGET --replay FILE...            (run saved inputs, e.g. a crash file)
 //
 // Built with `-sanitize=fuzzer -D COLEARN_LIBFUZZER`, it is a libFuzzer binary: main hands the
-// command line to libFuzzer's driver, and COLEARN_FUZZ_TARGET names the target.
+// command line to libFuzzer's driver, and COLEARN_FUZZ_TARGET names the target
+// (`COLEARN_FUZZ_TARGET=T colearn-fuzz --write-seeds DIRECTORY` writes its seeds).
 
 /// Writes `message` and a newline to standard error.
 func printError(_ message: String) {
@@ -35,8 +36,8 @@ func printError(_ message: String) {
 
   nonisolated(unsafe) private var libFuzzerTarget = FuzzTarget.sparse
 
-  /// Hands the command line to libFuzzer, which calls ``fuzzOneInput(_:_:)`` with each input.
-  func runLibFuzzer() -> Never {
+  /// The target COLEARN_FUZZ_TARGET names.
+  func libFuzzerTargetFromEnvironment() -> FuzzTarget {
     let name = getenv("COLEARN_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
       printError(
@@ -44,7 +45,13 @@ func printError(_ message: String) {
           + FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))
       exit(2)
     }
-    libFuzzerTarget = target
+    return target
+  }
+
+  /// Hands the command line to libFuzzer, which calls ``fuzzOneInput(_:_:)`` with each input
+  /// (and replays the files it is given instead of directories).
+  func runLibFuzzer() -> Never {
+    libFuzzerTarget = libFuzzerTargetFromEnvironment()
     var argc = CommandLine.argc
     var argv = CommandLine.unsafeArgv
     exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzOneInput))
@@ -67,6 +74,10 @@ func printError(_ message: String) {
 struct FuzzMain {
   static func main() {
     #if COLEARN_LIBFUZZER
+      let command = CommandLine.arguments
+      if command.count == 3, command[1] == "--write-seeds" {
+        writeSeeds(libFuzzerTargetFromEnvironment(), to: command[2])
+      }
       runLibFuzzer()
     #endif
     var arguments = Array(CommandLine.arguments.dropFirst())
