@@ -26,9 +26,10 @@ import Testing
     #expect(reread.lookup(alice) == .unknown)
   }
 
-  /// Found by the fuzz target's seeds (docs/FUZZING.md): a file saved with CRLF line ends (an
-  /// editor on Windows) was one long line to the reader ("\r\n" is one Character, not "\n"),
-  /// refused as "line 1: … found 14 fields".
+  /// Found writing the fuzz target's seeds (docs/FUZZING.md): a file saved with CRLF line ends
+  /// (an editor on Windows) was one long line to the reader ("\r\n" is one Character, not
+  /// "\n"); as the file starts with a comment, all of it was a comment: an empty list, every
+  /// participant refused as unknown, and no error.
   @Test func crlfLineEndsAreLineEnds() throws {
     var file = TokenFile()
     _ = try file.issue(for: "alice")
