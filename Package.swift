@@ -120,6 +120,16 @@ let package = Package(
     .executableTarget(name: "colearn", dependencies: ["CoLearnCLI"]),
     .target(name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),
 
+    // MARK: - Fuzzing (docs/FUZZING.md; not part of the product)
+    .target(
+      name: "CoLearnFuzz",
+      dependencies: [
+        "CoLearnTensor", "CoLearnNN", "CoLearnWire", "CoLearnPrivacy", "CoLearnDSSGD", "CoLearnRPC",
+        "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["README.md"]),
+    .executableTarget(name: "colearn-fuzz", dependencies: ["CoLearnFuzz"]),
+
     // MARK: - Tests
     .testTarget(name: "CoLearnTensorTests", dependencies: ["CoLearnTensor", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnNNTests", dependencies: ["CoLearnNN", "CoLearnTestSupport"]),
@@ -148,6 +158,7 @@ let package = Package(
       dependencies: ["CoLearnSplit", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(
       name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
+    .testTarget(name: "CoLearnFuzzTests", dependencies: ["CoLearnFuzz"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -8,6 +8,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
   case malformedVarint(at: Int)
   /// More entries announced than the vector has positions.
   case tooManyEntries(count: UInt64, dimension: Int)
+  /// More entries announced than the `available` bytes after the count can hold (each entry
+  /// takes at least 5: a gap and a value): truncated bytes or a wrong count.
+  case entriesExceedBytes(count: UInt64, available: Int)
   /// An index (after undoing the delta encoding) at or beyond the dimension, or a zero gap
   /// (a repeated index).
   case badIndex(entry: Int, dimension: Int)
@@ -22,6 +25,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case .malformedVarint(let offset): return "malformed varint at byte \(offset)"
     case .tooManyEntries(let count, let dimension):
       return "sparse vector announces \(count) entries for a vector of \(dimension)"
+    case .entriesExceedBytes(let count, let available):
+      return "sparse vector announces \(count) entries, but the \(available) bytes after its "
+        + "count hold at most \(available / 5) (truncated, or a wrong count)"
     case .badIndex(let entry, let dimension):
       return "entry \(entry): index repeats or is outside 0..<\(dimension)"
     case .trailingBytes(let count): return "\(count) unexpected bytes after the sparse vector"
@@ -96,6 +102,11 @@ public enum SparseCodec {
     let count = try Varint.read(raw, at: &offset)
     guard count <= UInt64(dimension) else {
       throw .tooManyEntries(count: count, dimension: dimension)
+    }
+    // Checked before anything is allocated: a few bytes announcing |w| entries must not make
+    // the receiver allocate for |w|.
+    guard count <= UInt64((raw.count - offset) / 5) else {
+      throw .entriesExceedBytes(count: count, available: raw.count - offset)
     }
     let n = Int(count)
     var indices = [Int32](repeating: 0, count: n)

@@ -107,6 +107,50 @@ import Testing
       DurabilityError.corruptSnapshot(path: "s.bin").description.contains("s.bin is damaged"))
   }
 
+  /// Fuzzing found (docs/FUZZING.md): a |w| field above Int.max trapped the server at start
+  /// (before the checksum is checked), so did upload counts above Int.max behind a valid
+  /// checksum; a NaN in w_global was served.
+  @Test func impossibleSnapshotFieldsAreRefusedNotTrappedOn() throws {
+    let (root, path) = try directory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    do {
+      let server = try DurableParameterServer(directory: path, initial: initial)
+      _ = try server.upload(SparseVector(indices: [0], values: [1]))
+      try server.snapshot()
+    }
+    let snapshotPath = path + "/snapshot.bin"
+    let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: snapshotPath)))
+    func refusal(_ bytes: [UInt8]) throws -> DurabilityError? {
+      try Data(bytes).write(to: URL(fileURLWithPath: snapshotPath))
+      do {
+        _ = try DurableParameterServer(directory: path, initial: initial)
+        return nil
+      } catch {
+        return error
+      }
+    }
+    var hugeDimension = good  // |w| (u64 at byte 8) = 2⁶³
+    putLittleEndian(1 << 63, into: &hugeDimension, at: 8, width: 8)
+    #expect(
+      try refusal(hugeDimension)
+        == .corruptSnapshot(
+          path: snapshotPath, reason: "|w| = 9223372036854775808 at byte 8 is out of range"))
+    var hugeCount = good  // uploads (u64 at byte 20) = 2⁶⁴ − 1
+    putLittleEndian(.max, into: &hugeCount, at: 20, width: 8)
+    #expect(
+      try refusal(withTrailingCRC32(hugeCount))
+        == .corruptSnapshot(
+          path: snapshotPath, reason: "an upload count (18446744073709551615, 1) is out of range"))
+    // No participant records (an upload without an origin): w_global starts at byte 72.
+    var nan = good
+    putLittleEndian(UInt64(Float.nan.bitPattern), into: &nan, at: 72 + 4 * 2, width: 4)
+    let error = try refusal(withTrailingCRC32(nan))
+    #expect(
+      error == .corruptSnapshot(path: snapshotPath, reason: "w_global[2] = nan is not finite"))
+    #expect(error?.description.contains("snapshot.bin is damaged (w_global[2] = nan") == true)
+    #expect(try refusal(good) == nil)
+  }
+
   @Test func aMalformedUploadChangesNothingInMemoryOrOnDisk() throws {
     let (root, path) = try directory()
     defer { try? FileManager.default.removeItem(at: root) }

@@ -2,6 +2,7 @@ import CoLearnDSSGD
 import CoLearnNN
 import CoLearnPrivacy
 import CoLearnTensor
+import CoLearnTestSupport
 import Foundation
 import Testing
 
@@ -52,6 +53,31 @@ import Testing
       #expect(error.description.contains("/runs/a/checkpoint.bin"))
       #expect(error.description.contains("damaged"))
     }
+  }
+
+  /// Fuzzing found (docs/FUZZING.md): behind a valid checksum, a header length above Int.max
+  /// and a header |w| whose vector size overflows trapped the reader.
+  @Test func impossibleSizesAreRefusedNotTrappedOn() throws {
+    let bytes = try sample().encoded()
+    var hugeLength = bytes  // the header's length (u64 after the 8-byte magic)
+    putLittleEndian(.max, into: &hugeLength, at: 8, width: 8)
+    #expect(throws: CheckpointError.unreadable(path: "c", reason: "truncated header")) {
+      try SimulationCheckpoint(decoding: withTrailingCRC32(hugeLength), path: "c")
+    }
+    // The JSON header with |w| = 2⁶² (4 · |w| · 5 vectors overflows).
+    let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16
+    let json = String(decoding: bytes[16..<(16 + length)], as: UTF8.self)
+    #expect(json.contains("\"dimension\":5"))
+    let huge = Array(
+      json.replacingOccurrences(of: "\"dimension\":5", with: "\"dimension\":4611686018427387904")
+        .utf8)
+    var patched = Array(bytes[0..<8]) + [UInt8](repeating: 0, count: 8) + huge
+      + bytes[(16 + length)...]
+    putLittleEndian(UInt64(huge.count), into: &patched, at: 8, width: 8)
+    #expect(
+      throws: CheckpointError.unreadable(
+        path: "c", reason: "the vectors do not have the sizes the header gives")
+    ) { try SimulationCheckpoint(decoding: withTrailingCRC32(patched), path: "c") }
   }
 
   @Test func writeAndReadThroughTheFileSystem() throws {

@@ -73,7 +73,9 @@ import Testing
     ) { try SparseVector(proto: message, dimension: 10) }
     // The value bytes stop one short.
     message.encoded = Data([0x01, 0x02, 0x00, 0x00, 0x80])
-    #expect(throws: ProtoConversionError.malformedSparseVector(.truncated(at: 5))) {
+    #expect(
+      throws: ProtoConversionError.malformedSparseVector(.entriesExceedBytes(count: 1, available: 4))
+    ) {
       try SparseVector(proto: message, dimension: 10)
     }
     // A NaN value (0x7FC00000).

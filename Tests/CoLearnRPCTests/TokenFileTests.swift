@@ -26,6 +26,21 @@ import Testing
     #expect(reread.lookup(alice) == .unknown)
   }
 
+  /// Found writing the fuzz target's seeds (docs/FUZZING.md): a file saved with CRLF line ends
+  /// (an editor on Windows) was one long line to the reader ("\r\n" is one Character, not
+  /// "\n"); as the file starts with a comment, all of it was a comment: an empty list, every
+  /// participant refused as unknown, and no error.
+  @Test func crlfLineEndsAreLineEnds() throws {
+    var file = TokenFile()
+    _ = try file.issue(for: "alice")
+    _ = try file.issue(for: "bob")
+    _ = file.revoke("bob")
+    let crlf = file.text.split(separator: "\n", omittingEmptySubsequences: false)
+      .joined(separator: "\r\n")
+    #expect(crlf.contains("\r\n"))
+    #expect(try TokenFile(text: crlf, path: "tokens") == file)
+  }
+
   @Test func malformedFilesAreRefusedWithTheLine() throws {
     let salt = String(repeating: "ab", count: 16)
     let hash = String(repeating: "cd", count: 32)

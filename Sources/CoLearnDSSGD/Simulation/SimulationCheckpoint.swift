@@ -138,9 +138,10 @@ extension SimulationCheckpoint {
     }
     guard stored == computed else { throw fail("checksum mismatch: the file is damaged") }
     var reader = ByteReader(bytes: bytes, offset: Self.magic.count, end: body)
-    guard let length = reader.next(8).map(Int.init), length <= body - reader.offset else {
-      throw fail("truncated header")
-    }
+    // Every size is checked before it becomes an Int or is multiplied: a damaged file must not
+    // trap the simulation.
+    guard let length = reader.next(8).flatMap(Int.init(exactly:)), length <= body - reader.offset
+    else { throw fail("truncated header") }
     let header: Header
     do {
       header = try JSONDecoder().decode(
@@ -150,8 +151,9 @@ extension SimulationCheckpoint {
     }
     reader.offset += length
     let vectors = header.stepCounts.count + (header.hasGlobal ? 1 : 0) + (header.hasStat ? 1 : 0)
-    guard header.dimension >= 0, header.roundsCompleted >= 0,
-      (body - reader.offset) == 4 * header.dimension * vectors
+    let (floats, overflow) = header.dimension.multipliedReportingOverflow(by: vectors)
+    guard header.dimension >= 0, header.roundsCompleted >= 0, !overflow,
+      floats <= (body - reader.offset) / 4, body - reader.offset == 4 * floats
     else { throw fail("the vectors do not have the sizes the header gives") }
     var generators: [SeededGenerator] = []
     for words in header.generators {

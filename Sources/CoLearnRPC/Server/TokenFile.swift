@@ -37,9 +37,10 @@ public struct TokenFile: Sendable, Equatable {
   /// - Throws: ``TokenFileError/malformed(path:line:reason:)`` naming the line.
   public init(text: String, path: String) throws(TokenFileError) {
     var names = Set<String>()
-    for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false)
-      .enumerated()
-    {
+    // "\r\n" is one Character: a file saved with CRLF line ends has lines too.
+    let lines = text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    for (number, rawLine) in lines.enumerated() {
       let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
       let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
       if fields.isEmpty { continue }

@@ -11,8 +11,9 @@ public enum DurabilityError: Error, Equatable, CustomStringConvertible {
   case io(path: String, operation: String, errno: Int32)
   /// `path` is not a colearn server file, or of another version.
   case notAStateFile(path: String)
-  /// The snapshot is damaged (its checksum does not match).
-  case corruptSnapshot(path: String)
+  /// The snapshot is damaged: its checksum does not match, or a field is impossible (`reason`
+  /// names it).
+  case corruptSnapshot(path: String, reason: String = "checksum mismatch")
   /// The state on disk belongs to another model than the server was started with.
   case wrongDimension(path: String, onDisk: Int, expected: Int)
   /// The write-ahead log has a damaged record that may hold acknowledged uploads.
@@ -33,8 +34,8 @@ public enum DurabilityError: Error, Equatable, CustomStringConvertible {
     case .notAStateFile(let path):
       return "\(path) is not a colearn server state file (or of another version); "
         + "point the server at its own state directory"
-    case .corruptSnapshot(let path):
-      return "\(path) is damaged (checksum mismatch); restore the state directory from a backup"
+    case .corruptSnapshot(let path, let reason):
+      return "\(path) is damaged (\(reason)); restore the state directory from a backup"
     case .wrongDimension(let path, let onDisk, let expected):
       return "\(path) holds a model with |w| = \(onDisk), but the server runs one with "
         + "|w| = \(expected); start it with the same --model, or use a new state directory"

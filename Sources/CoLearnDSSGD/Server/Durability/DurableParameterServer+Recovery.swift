@@ -314,26 +314,37 @@ extension DurableParameterServer {
     guard bytes.count >= 8 + 8 + 4, Array(bytes[0..<8]) == snapshotMagic else {
       throw .notAStateFile(path: path)
     }
+    func corrupt(_ reason: String) -> DurabilityError { .corruptSnapshot(path: path, reason: reason) }
     var reader = ByteReader(bytes: bytes, offset: 8, end: bytes.count - 4)
-    guard let dimension = reader.next(8).map(Int.init) else { throw .corruptSnapshot(path: path) }
+    // Every number is checked before it becomes an Int: a damaged or hostile file must not trap
+    // the server.
+    let dimensionField = reader.next(8)!
+    guard let dimension = Int(exactly: dimensionField) else {
+      throw corrupt("|w| = \(dimensionField) at byte 8 is out of range")
+    }
     guard dimension == expectedDimension else {
       throw .wrongDimension(path: path, onDisk: dimension, expected: expectedDimension)
     }
     var trailer = ByteReader(bytes: bytes, offset: bytes.count - 4)
     guard trailer.next(4).map(UInt32.init) == WriteAheadLog.crc(bytes[0..<(bytes.count - 4)]) else {
-      throw .corruptSnapshot(path: path)
+      throw corrupt("checksum mismatch")
     }
     guard let decayBits = reader.next(4), let uploads = reader.next(8),
       let updated = reader.next(8), let sequence = reader.next(8), let events = reader.next(8),
       let rounds = reader.next(8), let inRound = reader.next(8),
       let participantCount = reader.next(4)
-    else { throw .corruptSnapshot(path: path) }
+    else { throw corrupt("the file ends inside its counters") }
+    guard let uploadCount = Int(exactly: uploads), let updatedCount = Int(exactly: updated) else {
+      throw corrupt("an upload count (\(uploads), \(updated)) is out of range")
+    }
     var participants: [String: ParticipantRecord] = [:]
-    for _ in 0..<participantCount {
+    for number in 0..<participantCount {
       guard let name = reader.nextName(), let lastRound = reader.next(8),
         let lastSequence = reader.next(8), let lastApplied = reader.next(8),
         let uploadCount = reader.next(8), let uploaded = reader.next(8)
-      else { throw .corruptSnapshot(path: path) }
+      else {
+        throw corrupt("participant record \(number + 1) is cut short or its name is not UTF-8")
+      }
       var record = ParticipantRecord(name: name)
       record.lastRound = lastRound
       record.lastSequence = lastSequence
@@ -342,14 +353,25 @@ extension DurableParameterServer {
       record.parametersUploaded = uploaded
       participants[name] = record
     }
-    guard reader.end - reader.offset == 8 * dimension else { throw .corruptSnapshot(path: path) }
+    guard reader.end - reader.offset == 8 * dimension else {
+      throw corrupt(
+        "w_global and stat take \(reader.end - reader.offset) bytes, expected \(8 * dimension)")
+    }
     let parameters = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4)!)) }
     let stat = (0..<dimension).map { _ in Float(bitPattern: UInt32(reader.next(4)!)) }
     let decay = Float(bitPattern: UInt32(decayBits))
-    guard decay > 0, decay <= 1 else { throw .corruptSnapshot(path: path) }
+    guard decay > 0, decay <= 1 else { throw corrupt("stat decay β = \(decay) is outside (0, 1]") }
+    // The server never holds a non-finite parameter (it refuses uploads that would make one) nor
+    // a negative count: a snapshot that does was not written by it.
+    if let index = parameters.firstIndex(where: { !$0.isFinite }) {
+      throw corrupt("w_global[\(index)] = \(parameters[index]) is not finite")
+    }
+    if let index = stat.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+      throw corrupt("stat[\(index)] = \(stat[index]) is not a finite count")
+    }
     locked.state = ParameterServerState(
-      parameters: parameters, stat: stat, statDecay: decay, uploadCount: Int(uploads),
-      updatedParameterCount: Int(updated))
+      parameters: parameters, stat: stat, statDecay: decay, uploadCount: uploadCount,
+      updatedParameterCount: updatedCount)
     locked.sequence = sequence
     locked.events = events
     locked.roundsCompleted = rounds

@@ -104,9 +104,13 @@ struct ByteReader {
     return value
   }
 
+  /// A name (u16 length + UTF-8); nil when the bytes run out or are not UTF-8 (the writer only
+  /// writes Swift strings: repairing them would read another name than was written).
   mutating func nextName() -> String? {
-    guard let length = next(2).map(Int.init), length <= end - offset else { return nil }
-    defer { offset += length }
-    return String(decoding: bytes[offset..<(offset + length)], as: UTF8.self)
+    guard let length = next(2).map(Int.init), length <= end - offset,
+      let name = String(validating: bytes[offset..<(offset + length)], as: UTF8.self)
+    else { return nil }
+    offset += length
+    return name
   }
 }
