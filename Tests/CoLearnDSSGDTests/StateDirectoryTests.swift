@@ -61,25 +61,25 @@ import Testing
   /// The observation: one flipped bit in a record in the middle of the log made the server keep
   /// the records before it, truncate the file there and serve. Now it refuses to start, names the
   /// file, the offset and the sequence numbers around the damage, and leaves the file as it was.
-  /// Issue 19 item 3, for state written before the bounds existed: w_global = +Inf persisted
-  /// across restarts and every honest participant failed at its first download. A recovered
-  /// state with a non-finite parameter is refused, naming the index and what to do.
+  /// Issue 19 item 3, for state written before the bounds existed: two accepted uploads of
+  /// 3.0e38 at one index made w_global = +Inf, persisted across restarts, and every honest
+  /// participant failed at its first download. Replaying such a log is refused, naming the
+  /// index and what to do (a snapshot holding Inf is refused by the snapshot reader).
   @Test func aPoisonedStateIsRefusedAtRestart() throws {
     let (root, path) = try directory()
     defer { try? FileManager.default.removeItem(at: root) }
-    do {
-      // What an old build left: a snapshot whose parameter 3 is +Inf.
-      let poisoned = ParameterServerState(parameters: [1, 2, 3, .infinity, 5], statDecay: 0.5)
-      let server = try DurableParameterServer(directory: path, initial: poisoned)
-      try server.snapshot()
-    }
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    let huge = SparseVector(indices: [3], values: [3.0e38])
+    try Data(StateFileReaders.log(of: [huge, huge]))
+      .write(to: URL(fileURLWithPath: path + "/uploads.wal"))
     do {
       _ = try DurableParameterServer(directory: path, initial: initial)
       Issue.record("a poisoned state was served")
     } catch {
       #expect(
         error.description.contains(
-          "1 parameters are infinite or NaN (the first at index 3)"), "\(error)")
+          "after replaying it up to sequence 2, 1 parameters are infinite or NaN (the first at "
+            + "index 3)"), "\(error)")
       #expect(error.description.contains("restore the directory from a backup"))
     }
   }

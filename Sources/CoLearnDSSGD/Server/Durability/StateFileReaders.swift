@@ -113,6 +113,18 @@ package enum StateFileReaders {
     return bytes
   }
 
+  /// A sound log holding `updates` as uploads in order (tests: what a build without the
+  /// update bounds could have written).
+  package static func log(of updates: [SparseVector]) -> [UInt8] {
+    var bytes = WriteAheadLog.header(base: WriteAheadLog.Position(event: 0, sequence: 0))
+    for (offset, update) in updates.enumerated() {
+      let number = UInt64(offset + 1)
+      bytes += WriteAheadLog.encode(
+        .upload(event: number, sequence: number, round: 0, name: "", update: SparseCodec.encode(update)))
+    }
+    return bytes
+  }
+
   /// Recomputes every record's CRC where the record's length field fits the bytes (and the
   /// header's), so a fuzzer's mutations reach the payload decoding behind the checksums.
   package static func fixLogChecksums(_ bytes: inout [UInt8]) {
