@@ -9,28 +9,10 @@ import Testing
 /// Saved models (issue 18): bit-identical round trips of every preset and every layer kind,
 /// the torch layout of the tensors, and the metadata.
 @Suite struct SavedModelTests {
-  static let everyLayerKind = """
-    input = [9, 9, 2]
-    classes = 3
-    layers = [
-      { type = "conv2d", channels = 3, kernel = 3, stride = 2, padding = 2 },
-      { type = "tanh" },
-      { type = "subtractive-norm", kernel = 3 },
-      { type = "maxpool", size = 2, stride = 1 },
-      { type = "batchnorm", per_channel = true },
-      { type = "l2pool", size = 2, stride = 2 },
-      { type = "batchnorm" },
-      { type = "flatten" },
-      { type = "linear", outputs = 5 },
-      { type = "relu" },
-      { type = "linear", outputs = 4 },
-      { type = "sigmoid" },
-      { type = "linear", outputs = 3 },
-    ]
-    """
-
   static func specs() throws -> [ModelSpec] {
-    ModelSpec.presets + [try ModelFile.parse(everyLayerKind, file: "every.toml", defaultName: "every")]
+    ModelSpec.presets + [
+      try ModelFile.parse(everyLayerKindModelFile, file: "every.toml", defaultName: "every")
+    ]
   }
 
   /// The outputs of `spec` with `parameters` on a fixed batch of 4 inputs.

@@ -86,26 +86,7 @@ import Testing
   /// Every layer kind a file can name, built from a file and gradient-checked layer by layer.
   @Test func everyLayerKindBuildsFromAFileAndPassesAGradientCheck() throws {
     let spec = try ModelFile.parse(
-      """
-      input = [9, 9, 2]
-      classes = 3
-      layers = [
-        { type = "conv2d", channels = 3, kernel = 3, stride = 2, padding = 2 },
-        { type = "tanh" },
-        { type = "subtractive-norm", kernel = 3 },
-        { type = "maxpool", size = 2, stride = 1 },
-        { type = "batchnorm", per_channel = true },
-        { type = "l2pool", size = 2, stride = 2 },
-        { type = "batchnorm" },
-        { type = "flatten" },
-        { type = "linear", outputs = 5 },
-        { type = "relu" },
-        { type = "linear", outputs = 4 },
-        { type = "sigmoid" },
-        { type = "linear", outputs = 3 },
-        { type = "log-softmax" },
-      ]
-      """, file: "every.toml", defaultName: "every")
+      everyLayerKindModelFile, file: "every.toml", defaultName: "every")
     #expect(spec.name == "every")
     let kinds = Set(spec.layers.map(\.kind))
     #expect(kinds == Set(LayerSpec.kinds))
