@@ -29,3 +29,4 @@ echo "== what each participant gained by collaborating"
 "$bin" plot "$out/dssgd" "$out/standalone" "$out/centralized" --out "$out/plots" \
   --title "30 participants, 600 MNIST images each"
 echo "plots: $out/plots/accuracy-vs-round.svg, $out/plots/accuracy-vs-bytes.svg"
+echo "the federation's model: $out/dssgd/model.safetensors (try: $bin evaluate --model-file $out/dssgd/model.safetensors --data mnist)"
