@@ -7,7 +7,7 @@ import Foundation
 /// strings to strings.
 ///
 /// colearn writes and reads float32 (`F32`) tensors only. Reading validates everything a
-/// hostile or damaged file could get wrong, each with a ``SafeTensorsError`` naming the file
+/// hostile or damaged file could get wrong, each with a ``SavedModelError`` naming the file
 /// and the tensor: a header length past the end of the file or above 16 MiB, a header that is
 /// not a JSON object of the layout above, another dtype, a shape whose size disagrees with its
 /// offsets, offsets outside the buffer, overlapping or leaving holes (the format requires the
@@ -86,9 +86,9 @@ public struct SafeTensors: Sendable, Equatable {
 
   /// Parses and validates `bytes` (the content of `path`, named in errors).
   ///
-  /// - Throws: ``SafeTensorsError``.
-  public init(bytes: [UInt8], path: String) throws(SafeTensorsError) {
-    func fail(_ reason: String) -> SafeTensorsError { SafeTensorsError(path: path, reason: reason) }
+  /// - Throws: ``SavedModelError``.
+  public init(bytes: [UInt8], path: String) throws(SavedModelError) {
+    func fail(_ reason: String) -> SavedModelError { SavedModelError(path: path, reason: reason) }
     guard bytes.count >= 8 else {
       throw fail("the file is \(bytes.count) bytes long, shorter than the 8-byte header length")
     }
@@ -124,7 +124,7 @@ public struct SafeTensors: Sendable, Equatable {
     var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
     // In name order, so that a file with several faults always gets the same message.
     for (name, value) in header.sorted(by: { $0.key < $1.key }) where name != "__metadata__" {
-      func bad(_ reason: String) -> SafeTensorsError { fail("tensor '\(name)': \(reason)") }
+      func bad(_ reason: String) -> SavedModelError { fail("tensor '\(name)': \(reason)") }
       guard let entry = value as? [String: Any] else { throw bad("not an object") }
       guard let dtype = entry["dtype"] as? String else { throw bad("no dtype") }
       guard dtype == "F32" else {
@@ -192,17 +192,4 @@ public struct SafeTensors: Sendable, Equatable {
     }
     self.metadata = metadata
   }
-}
-
-/// A safetensors file that cannot be read: the file and what is wrong with it.
-public struct SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
-  public var path: String
-  public var reason: String
-
-  public init(path: String, reason: String) {
-    self.path = path
-    self.reason = reason
-  }
-
-  public var description: String { "\(path): \(reason)" }
 }

@@ -154,17 +154,12 @@ public struct SavedModel: Sendable {
     } catch {
       throw SavedModelError(path: path, reason: "cannot read it: \(error)")
     }
-    let file: SafeTensors
-    do {
-      file = try SafeTensors(bytes: bytes, path: path)
-    } catch {
-      throw SavedModelError(path: path, reason: error.reason)
-    }
-    try self.init(file, path: path)
+    try self.init(SafeTensors(bytes: bytes, path: path), path: path)
   }
 }
 
-/// A saved model that cannot be read or written: the file and what is wrong.
+/// A model file (a saved model, or the safetensors file under it) that cannot be read or
+/// written: the file and what is wrong.
 public struct SavedModelError: Error, Equatable, Sendable, CustomStringConvertible {
   public var path: String
   public var reason: String
