@@ -279,17 +279,7 @@ struct ServeCommand: AsyncParsableCommand {
     } catch {
       throw CLIError("\(error)")
     }
-    if schema.inputShape != model.inputShape.dimensions {
-      throw CLIError(
-        "--schema \(path) describes samples of shape \(schema.inputShape) but model \(model.name) "
-          + "takes \(model.inputShape): describe the data the model is built for, or set input = "
-          + "\(schema.inputShape) in the model file")
-    }
-    if schema.classes.count != model.classCount {
-      throw CLIError(
-        "--schema \(path) has \(schema.classes.count) classes but model \(model.name) has "
-          + "\(model.classCount): set classes = \(schema.classes.count) in the model file")
-    }
+    try checkModel(model, fits: schema, of: "--schema \(path)")
     return schema
   }
 }

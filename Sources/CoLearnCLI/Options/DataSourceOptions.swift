@@ -110,19 +110,26 @@ struct DataSourceOptions: ParsableArguments {
 
   /// Refuses a model whose input shape or class count differs from the data's.
   func check(_ spec: ModelSpec, fits loaded: LoadedSource) throws {
-    let shape = loaded.schema.inputShape
-    if shape != spec.inputShape.dimensions {
-      throw CLIError(
-        "model \(spec.name) takes input \(spec.inputShape) but \(loaded.source) has samples of "
-          + "\(shape.map(String.init).joined(separator: "×")): set input = "
-          + "[\(shape.map(String.init).joined(separator: ", "))] in the model file")
-    }
-    let classes = loaded.schema.classes.count
-    if classes != spec.classCount {
-      throw CLIError(
-        "model \(spec.name) has \(spec.classCount) classes but \(loaded.source) has \(classes) "
-          + "(\(loaded.schema.classes.prefix(12).joined(separator: ", "))): set classes = "
-          + "\(classes) and give the last linear layer \(classes) outputs")
-    }
+    try checkModel(spec, fits: loaded.schema, of: "\(loaded.source)")
+  }
+}
+
+/// Refuses a model whose input shape or class count differs from the data `schema` describes
+/// (`data` names it in the message: a source, or `--schema FILE`), saying what to set in the
+/// model file.
+func checkModel(_ spec: ModelSpec, fits schema: DatasetSchema, of data: String) throws {
+  let shape = schema.inputShape
+  if shape != spec.inputShape.dimensions {
+    throw CLIError(
+      "model \(spec.name) takes input \(spec.inputShape) but \(data) has samples of "
+        + "\(shape.map(String.init).joined(separator: "×")): set input = "
+        + "[\(shape.map(String.init).joined(separator: ", "))] in the model file")
+  }
+  let classes = schema.classes.count
+  if classes != spec.classCount {
+    throw CLIError(
+      "model \(spec.name) has \(spec.classCount) classes but \(data) has \(classes) "
+        + "(\(schema.classes.prefix(12).joined(separator: ", "))): set classes = "
+        + "\(classes) and give the last linear layer \(classes) outputs")
   }
 }
