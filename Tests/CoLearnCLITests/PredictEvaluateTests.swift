@@ -1,4 +1,3 @@
-import CoLearnTensor
 import CoLearnTestSupport
 import Foundation
 import Testing
@@ -10,43 +9,13 @@ import Testing
     try #require(colearnExecutable(), "the colearn executable was not built next to the tests")
   }
 
-  /// A table of `rows` rows: two informative columns, one noise column, a text category and
-  /// a yes/no label.
-  func writeTable(_ url: URL, rows: Int, seed: UInt64, label: Bool = true) throws {
-    var generator = SeededGenerator(seed: seed)
-    var csv = "a,b,noise,site" + (label ? ",label" : "") + "\n"
-    for row in 0..<rows {
-      let y = row % 2
-      func value(_ center: Double) -> String {
-        String(format: "%.3f", center + Double.random(in: -1.2...1.2, using: &generator))
-      }
-      csv += "\(value(Double(y) * 2)),\(value(-Double(y))),\(value(0)),\(row % 3 == 0 ? "north" : "south")"
-      csv += label ? ",\(y == 1 ? "yes" : "no")\n" : "\n"
-    }
-    try Data(csv.utf8).write(to: url)
-  }
-
-  let model = """
-    name = "table-mlp"
-    input = [5]
-    classes = 2
-    [[layers]]
-    type = "linear"
-    outputs = 8
-    [[layers]]
-    type = "relu"
-    [[layers]]
-    type = "linear"
-    outputs = 2
-    """
-
   @Test func evaluateReproducesTrainsTestAccuracyAndPredictWritesEveryRow() throws {
     let root = try makeTemporaryDirectory("colearn-predict")
     defer { try? FileManager.default.removeItem(at: root) }
-    try writeTable(root.appendingPathComponent("train.csv"), rows: 240, seed: 1)
-    try writeTable(root.appendingPathComponent("test.csv"), rows: 61, seed: 2)
-    try writeTable(root.appendingPathComponent("new.csv"), rows: 7, seed: 3, label: false)
-    try Data(model.utf8).write(to: root.appendingPathComponent("model.toml"))
+    try writeSyntheticTable(root.appendingPathComponent("train.csv"), rows: 240, seed: 1)
+    try writeSyntheticTable(root.appendingPathComponent("test.csv"), rows: 61, seed: 2)
+    try writeSyntheticTable(root.appendingPathComponent("new.csv"), rows: 7, seed: 3, label: false)
+    try Data(syntheticTableModel.utf8).write(to: root.appendingPathComponent("model.toml"))
     let out = root.appendingPathComponent("run")
     let train = try runProcess(
       binary(),
@@ -137,8 +106,8 @@ import Testing
     }
     let root = try makeTemporaryDirectory("colearn-safetensors")
     defer { try? FileManager.default.removeItem(at: root) }
-    try writeTable(root.appendingPathComponent("train.csv"), rows: 120, seed: 4)
-    try Data(model.utf8).write(to: root.appendingPathComponent("model.toml"))
+    try writeSyntheticTable(root.appendingPathComponent("train.csv"), rows: 120, seed: 4)
+    try Data(syntheticTableModel.utf8).write(to: root.appendingPathComponent("model.toml"))
     let out = root.appendingPathComponent("run")
     let simulate = try runProcess(
       binary(),

@@ -1,4 +1,3 @@
-import CoLearnTensor
 import CoLearnTestSupport
 import Foundation
 import Testing
@@ -86,32 +85,8 @@ import Testing
     let root = try makeTemporaryDirectory("colearn-reproduce-csv")
     defer { try? FileManager.default.removeItem(at: root) }
     try Data(tinySuite.utf8).write(to: root.appendingPathComponent("tiny.yaml"))
-    // 300 rows, two features that decide the class, one that is noise.
-    var generator = SeededGenerator(seed: 5)
-    var csv = "a,b,noise,label\n"
-    for row in 0..<300 {
-      let label = row % 2
-      func value(_ center: Double) -> String {
-        String(format: "%.3f", center + Double.random(in: -1...1, using: &generator))
-      }
-      csv += "\(value(Double(label) * 2)),\(value(-Double(label))),\(value(0)),"
-        + "\(label == 1 ? "yes" : "no")\n"
-    }
-    try Data(csv.utf8).write(to: root.appendingPathComponent("table.csv"))
-    let model = """
-      name = "table-mlp"
-      input = [3]
-      classes = 2
-      [[layers]]
-      type = "linear"
-      outputs = 8
-      [[layers]]
-      type = "relu"
-      [[layers]]
-      type = "linear"
-      outputs = 2
-      """
-    try Data(model.utf8).write(to: root.appendingPathComponent("model.toml"))
+    try writeSyntheticTable(root.appendingPathComponent("table.csv"), rows: 300, seed: 5)
+    try Data(syntheticTableModel.utf8).write(to: root.appendingPathComponent("model.toml"))
     let out = root.appendingPathComponent("out")
     let arguments = [
       "reproduce", root.appendingPathComponent("tiny.yaml").path, "--quick", "--out", out.path,
