@@ -68,7 +68,12 @@ let package = Package(
       swiftSettings: numericSettings),
     .target(name: "CoLearnWire", dependencies: ["CoLearnTensor"]),
     .target(
-      name: "CoLearnModelIO", dependencies: ["CoLearnNN", "CoLearnData"], exclude: ["README.md"]),
+      name: "CoLearnModelIO",
+      dependencies: [
+        "CoLearnNN", "CoLearnData", "CZlib",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["README.md"]),
     .target(
       name: "CoLearnPrivacy", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
       swiftSettings: numericSettings),
@@ -157,7 +162,7 @@ let package = Package(
       name: "CoLearnSplitTests",
       dependencies: ["CoLearnSplit", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(
-      name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnTestSupport"]),
+      name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnModelIO", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnFuzzTests", dependencies: ["CoLearnFuzz"]),
   ],
   swiftLanguageModes: [.v6]

@@ -12,6 +12,7 @@ public struct CoLearnCommand: AsyncParsableCommand {
       TrainCommand.self, SimulateCommand.self, SplitCommand.self, ServeCommand.self,
       ParticipateCommand.self, TokenCommand.self, BenchCommand.self, LoadgenCommand.self,
       DataCommand.self, ModelCommand.self, PredictCommand.self, EvaluateCommand.self,
+      ExportCommand.self,
       ReproduceCommand.self, PlotCommand.self, CompareCommand.self,
     ]
   )

@@ -70,6 +70,13 @@ public struct SavedModel: Sendable {
     return SafeTensors(tensors: tensors, metadata: metadata)
   }
 
+  /// The tensors of ``safeTensors`` as a NumPy `.npz` archive (no metadata), for `path`.
+  ///
+  /// - Throws: ``SavedModelError`` for a model past the ZIP format's 4 GiB.
+  public func npzArchive(path: String) throws(SavedModelError) -> [UInt8] {
+    try NPZWriter.archive(safeTensors.tensors, path: path)
+  }
+
   /// The model in `file` (read from `path`, named in errors).
   ///
   /// - Throws: ``SavedModelError``.

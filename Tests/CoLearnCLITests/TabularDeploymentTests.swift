@@ -1,3 +1,4 @@
+import CoLearnModelIO
 import CoLearnTestSupport
 import Foundation
 import Testing
@@ -125,5 +126,14 @@ struct TabularDeploymentTests {
     let accuracy = evaluate.standardOutput.firstMatch(of: /accuracy ([0-9.]+)%/)
       .flatMap { Double($0.1) }
     #expect((accuracy ?? 0) > 80, "\(evaluate.standardOutput)")
+    // Each hospital downloaded all of w_global after its last round; the last to finish saw
+    // the final state, the server's model bit for bit.
+    let serverParameters = try SavedModel(contentsOfFile: global).parameters
+    let downloaded = try names.map { name in
+      try SavedModel(
+        contentsOfFile: directory.appendingPathComponent("out-\(name)/global-model.safetensors").path
+      ).parameters
+    }
+    #expect(downloaded.contains { $0.map(\.bitPattern) == serverParameters.map(\.bitPattern) })
   }
 }

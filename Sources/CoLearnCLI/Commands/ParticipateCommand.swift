@@ -27,7 +27,8 @@ struct ParticipateCommand: ParsableCommand {
       every round; the privacy ledger is written and fsync'ed before every upload leaves, so an \
       epoch is charged even if the process dies right after its upload). Writes metrics.csv (the columns of `colearn simulate`), \
       acks.csv (every acknowledged upload: round, server sequence number), summary.json and \
-      model.safetensors (the local model after every round, with the model file and schema).
+      model.safetensors (the local model after every round, with the model file and schema) \
+      and, after the last round, global-model.safetensors (all of w_global, downloaded once).
       """)
 
   @OptionGroup var training: TrainingOptions
@@ -263,6 +264,8 @@ struct ParticipateCommand: ParsableCommand {
       ]
       run.append(row: row)
     }
+    saveGlobalModel(
+      client, spec: spec, schema: loaded.schema, run: run, rounds: rounds, name: displayName)
     try? client.leave()
     try run.writeJSON(
       ParticipantSummary(
@@ -278,6 +281,33 @@ struct ParticipateCommand: ParsableCommand {
           ? ", \(client.clippedUploads) uploads clipped to the server's bounds" : ""))
   }
 
+
+  /// After the last round: downloads all of w_global (in a turn of its own under round-robin
+  /// and random-order) and writes it as global-model.safetensors, the federation's model as
+  /// this participant last saw it (its model.safetensors is its local model, which with θ_d < 1
+  /// never holds all of w_global). Downloads cost no privacy budget: w_global is the server's,
+  /// already public to every participant. A failure (the server stopped after its last round)
+  /// is reported and loses nothing: the server keeps global-model.safetensors itself.
+  private func saveGlobalModel(
+    _ client: RemoteParameterServerClient, spec: ModelSpec, schema: DatasetSchema,
+    run: RunDirectory, rounds: Int, name displayName: String
+  ) {
+    var global = [Float](repeating: 0, count: spec.parameterCount)
+    do {
+      try client.beginTurn()
+      defer { try? client.endTurn() }
+      _ = try global.withUnsafeMutableBufferPointer { try client.download(fraction: 1, into: $0) }
+      try run.writeModel(
+        spec, parameters: global, schema: schema, to: "global-model.safetensors",
+        source: "colearn participate \(displayName): w_global after round \(rounds)")
+      print("global model: \(run.url.appendingPathComponent("global-model.safetensors").path)")
+    } catch {
+      print(
+        "warning: the final global model was not saved (\(error)); the server's state directory "
+          + "holds global-model.safetensors")
+    }
+    fflush(nil)
+  }
 
   /// The model the server publishes at Join, checked against the identity it announced (a
   /// preset keeps its default dataset).

@@ -14,8 +14,11 @@ struct PredictCommand: ParsableCommand {
       Reads --model-file (the model file, its parameters and the dataset schema it was \
       trained with), standardises --data with that schema and writes a CSV with one row per \
       sample: its number (1-based, in the data's order), the predicted class, each class's \
-      probability (columns p_CLASS) and, when the data has labels, the true class. A CSV \
-      without its label column is accepted.
+      probability (columns p_CLASS; with --log-probabilities the natural logarithms, columns \
+      logp_CLASS, as the exported ONNX model's 'log_probabilities') and, when the data has \
+      labels, the true class. A CSV without its label column is accepted. The samples are \
+      fed in batches of --batch-size in the data's order (a lone last sample joins the batch \
+      before it); only batch-normalised models depend on the batching.
       """)
 
   @OptionGroup var model: SavedModelOptions
@@ -24,16 +27,22 @@ struct PredictCommand: ParsableCommand {
   @Option(help: "The predictions CSV to write.")
   var out: String = "predictions.csv"
 
+  @Flag(help: "Write log-probabilities (logp_CLASS, 9 significant digits) instead of probabilities.")
+  var logProbabilities = false
+
   func run() throws {
     let start = monotonicSeconds()
     let (saved, samples, labeled) = try model.load(
       directory: data.dataDirectory, labelsOptional: true)
     let forwardStart = monotonicSeconds()
-    let probabilities = predictProbabilities(saved, on: samples, batchSize: model.batchSize)
+    let probabilities = predictProbabilities(
+      saved, on: samples, batchSize: model.batchSize, logarithms: logProbabilities)
     let forwardSeconds = monotonicSeconds() - forwardStart
     let names = saved.classNames
     let classes = names.count
-    var text = (["row", "predicted"] + names.map { csvField("p_" + $0) } + (labeled ? ["label"] : []))
+    let prefix = logProbabilities ? "logp_" : "p_"
+    let valueFormat = logProbabilities ? "%.9g" : "%.6g"
+    var text = (["row", "predicted"] + names.map { csvField(prefix + $0) } + (labeled ? ["label"] : []))
       .joined(separator: ",") + "\n"
     text.reserveCapacity(samples.count * (16 + 12 * classes))
     var correct = 0
@@ -41,7 +50,7 @@ struct PredictCommand: ParsableCommand {
       let p = probabilities[(row * classes)..<((row + 1) * classes)]
       let predicted = p.indices.max { p[$0] < p[$1] }! - row * classes
       text += "\(row + 1),\(csvField(names[predicted]))"
-      for value in p { text += "," + String(format: "%.6g", value) }
+      for value in p { text += "," + String(format: valueFormat, value) }
       if labeled {
         let label = Int(samples.labels[row])
         text += "," + csvField(names[label])

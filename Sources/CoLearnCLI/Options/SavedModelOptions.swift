@@ -87,9 +87,10 @@ struct SavedModelOptions: ParsableArguments {
 }
 
 /// The class probabilities of `model` for every sample, row-major [samples, classes], computed
-/// in batches with one network (no allocation per batch).
+/// in batches with one network (no allocation per batch); with `logarithms`, the network's
+/// log-probabilities themselves.
 func predictProbabilities(
-  _ model: SavedModel, on samples: LabeledSamples, batchSize: Int?
+  _ model: SavedModel, on samples: LabeledSamples, batchSize: Int?, logarithms: Bool = false
 ) -> [Float] {
   let network = model.spec.makeNetwork()
   let classes = model.spec.classCount
@@ -109,7 +110,7 @@ func predictProbabilities(
             x.baseAddress! + start * samples.sampleSize, batchSize: size,
             parameters: w.baseAddress!)
           for index in 0..<(size * classes) {
-            p[start * classes + index] = exp(output[index])
+            p[start * classes + index] = logarithms ? output[index] : exp(output[index])
           }
           start += size
         }

@@ -33,6 +33,9 @@ public final class BatchNorm: ParameterFreeLayer {
   public var outputShape: TensorShape { inputShape }
   /// Added to the variance before the square root.
   public let epsilon: Float
+  /// The ε of every batch normalisation a ``ModelSpec`` builds (PyTorch's default too); an
+  /// exported model (`colearn export`) uses the same.
+  public static let defaultEpsilon: Float = 1e-5
   /// Whether statistics pool over the spatial positions (one group per channel).
   public let perChannel: Bool
 
@@ -53,7 +56,7 @@ public final class BatchNorm: ParameterFreeLayer {
   ///   - input: the per-sample shape.
   ///   - epsilon: added to the variance (≥ 0).
   ///   - perChannel: pool statistics over the H·W positions of an image shape too.
-  public init(input: TensorShape, epsilon: Float = 1e-5, perChannel: Bool = false) {
+  public init(input: TensorShape, epsilon: Float = defaultEpsilon, perChannel: Bool = false) {
     precondition(epsilon >= 0, "BatchNorm epsilon must be non-negative, got \(epsilon)")
     inputShape = input
     self.epsilon = epsilon

@@ -77,25 +77,35 @@ public final class SubtractiveNormalization: ParameterFreeLayer {
     self.kernel = kernel
     let height = input.height
     let width = input.width
-    let pad = kernelSize / 2
-    // The mass of the kernel inside the image factorises into a row part and a column part.
+    inverseMass = FloatBuffer(count: height * width)
+    for (index, value) in Self.inverseMass(kernel: kernel, height: height, width: width).enumerated() {
+      inverseMass.pointer[index] = value
+    }
+    planeA = FloatBuffer(count: height * width)
+    planeB = FloatBuffer(count: height * width)
+  }
+
+  /// 1 / mass(h, w) for every position of an H×W plane, row-major: Torch7's border correction
+  /// (the kernel's mass inside the image is the product of a row part and a column part).
+  /// Also the constant of the exported ONNX graph (`colearn export`).
+  public static func inverseMass(kernel: [Float], height: Int, width: Int) -> [Float] {
+    let pad = kernel.count / 2
     func inside(_ position: Int, _ extent: Int) -> Double {
       var total = 0.0
-      for i in 0..<kernelSize where (0..<extent).contains(position + i - pad) {
+      for i in kernel.indices where (0..<extent).contains(position + i - pad) {
         total += Double(kernel[i])
       }
       return total
     }
     let rowMass = (0..<height).map { inside($0, height) }
     let columnMass = (0..<width).map { inside($0, width) }
-    inverseMass = FloatBuffer(count: height * width)
+    var result = [Float](repeating: 0, count: height * width)
     for h in 0..<height {
       for w in 0..<width {
-        inverseMass.pointer[h * width + w] = Float(1 / (rowMass[h] * columnMass[w]))
+        result[h * width + w] = Float(1 / (rowMass[h] * columnMass[w]))
       }
     }
-    planeA = FloatBuffer(count: height * width)
-    planeB = FloatBuffer(count: height * width)
+    return result
   }
 
   public var description: String { "SubtractiveNormalization(\(kernelSize))" }
