@@ -18,17 +18,6 @@ import Testing
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("scripts/interop/check-onnx.py")
 
-  /// Whether `modules` import; in CI they must.
-  func pythonHas(_ modules: String) throws -> Bool {
-    let probe = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import \(modules)"])
-    if probe.status != 0 {
-      #expect(
-        ProcessInfo.processInfo.environment["CI"] == nil,
-        "CI must install \(modules) (.ci/run): \(probe.combined)")
-    }
-    return probe.status == 0
-  }
-
   /// A model with every layer kind for the 8×8 digits.
   static let digitsModel = """
     name = "digits-every-layer"

