@@ -112,6 +112,21 @@ public protocol Layer: AnyObject {
   /// ``SGDEpochPlan/changesWritten`` parameters into it (w_old: the values when the epoch
   /// opened).
   func endSGDEpoch(changes: UnsafeMutablePointer<Float>?)
+
+  /// Adds to `squaredNorms[b]`, for every sample b of a batch, ‖∂ℓ_b/∂w‖²: the squared L2 norm
+  /// of the gradient of sample b's own loss with respect to this layer's parameters (DP-SGD's
+  /// per-example clipping, ``DPSGDTrainer``). `input` is the layer's input and
+  /// `outputGradient` ∂ℓ/∂output of the batch's summed loss, whose row b is ∂ℓ_b/∂output_b
+  /// because no layer before the loss mixes samples (``mixesSamples``). Parameter-free layers
+  /// add nothing (the default). Allocates nothing after ``reserve(batchSize:)``.
+  func addPerSampleGradientSquaredNorms(
+    input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
+    into squaredNorms: UnsafeMutablePointer<Float>)
+
+  /// Whether a sample's output depends on the other samples of its batch (``BatchNorm``'s
+  /// batch statistics): then a sample's gradient is not its own, and DP-SGD's per-example
+  /// clipping bounds nothing. False by default.
+  var mixesSamples: Bool { get }
 }
 
 /// What the first layer does in an epoch of plain SGD (``Layer/beginSGDEpoch(parameters:rows:)``).
@@ -141,6 +156,15 @@ extension Layer {
   }
   public func selectSGDEpochBatch(_ samples: UnsafeBufferPointer<Int>) {}
   public func endSGDEpoch(changes: UnsafeMutablePointer<Float>?) {}
+
+  public func addPerSampleGradientSquaredNorms(
+    input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
+    into squaredNorms: UnsafeMutablePointer<Float>
+  ) {
+    precondition(parameterShapes.isEmpty, "\(description) has parameters but no per-sample norms")
+  }
+
+  public var mixesSamples: Bool { false }
 
   /// The number of parameters of the layer.
   public var parameterCount: Int {

@@ -51,6 +51,10 @@ public final class Network {
     layers.first is Linear ? samples.indexingSparseRows() : samples
   }
 
+  /// Whether some layer mixes the samples of a batch (``Layer/mixesSamples``): then there are no
+  /// per-sample gradients, and DP-SGD refuses the network.
+  public var mixesSamples: Bool { layers.contains { $0.mixesSamples } }
+
   /// Forward multiply–adds of one sample.
   public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
 
@@ -121,17 +125,31 @@ public final class Network {
   ///   - inputGradient: where to write ∂L/∂input (`batchSize × inputShape.count` values), or
   ///     `nil` (the default) when nobody needs it. Split learning (SPEC §9) needs it: the
   ///     coordinator's network returns ∂L/∂features to the participant that sent them.
+  ///   - perSampleSquaredNorms: when given (`batchSize` values, overwritten), receives each
+  ///     sample's ‖∂ℓ_b/∂w‖² (``Layer/addPerSampleGradientSquaredNorms(input:outputGradient:batchSize:into:)``),
+  ///     for an `outputGradient` of the summed loss; the network must not mix samples
+  ///     (``mixesSamples``).
   public func backward(
     input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
     parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-    inputGradient: UnsafeMutablePointer<Float>? = nil
+    inputGradient: UnsafeMutablePointer<Float>? = nil,
+    perSampleSquaredNorms: UnsafeMutablePointer<Float>? = nil
   ) {
+    if let perSampleSquaredNorms {
+      precondition(!mixesSamples, "per-sample gradients of a network that mixes samples")
+      perSampleSquaredNorms.update(repeating: 0, count: batchSize)
+    }
     var upstream = outputGradient
     for index in layers.indices.reversed() {
       let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
       let downstream: UnsafeMutablePointer<Float>? =
         index == 0 ? inputGradient : gradientBuffers[index % 2].pointer
       let offset = layout.layerRanges[index].lowerBound
+      if let perSampleSquaredNorms {
+        layers[index].addPerSampleGradientSquaredNorms(
+          input: layerInput, outputGradient: upstream, batchSize: batchSize,
+          into: perSampleSquaredNorms)
+      }
       layers[index].backward(
         input: layerInput, output: activations[index].pointer, outputGradient: upstream,
         inputGradient: downstream, batchSize: batchSize, parameters: parameters + offset,

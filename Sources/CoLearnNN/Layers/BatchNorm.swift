@@ -68,6 +68,8 @@ public final class BatchNorm: ParameterFreeLayer {
   }
 
   public var description: String { perChannel ? "BatchNorm(per channel)" : "BatchNorm" }
+  /// Batch statistics: every output depends on the whole batch.
+  public var mixesSamples: Bool { true }
   public var forwardMultiplyAdds: Int { 0 }
   public func reserve(batchSize: Int) {}
 

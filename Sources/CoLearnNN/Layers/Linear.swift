@@ -264,6 +264,24 @@ public final class Linear: Layer {
       into: biasGradient)
   }
 
+  /// Sample b's weight gradient is the outer product ∂y_b·x_bᵀ and its bias gradient ∂y_b, so
+  /// ‖∂ℓ_b/∂(W, b)‖² = ‖∂y_b‖²·(‖x_b‖² + 1) without forming either (the "ghost norm" of Goodfellow
+  /// 2015): O(B·(in + out)).
+  public func addPerSampleGradientSquaredNorms(
+    input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
+    into squaredNorms: UnsafeMutablePointer<Float>
+  ) {
+    for b in 0..<batchSize {
+      let x = input + b * inputCount
+      let dy = outputGradient + b * outputCount
+      var inputSquares: Float = 0
+      for j in 0..<inputCount { inputSquares += x[j] * x[j] }
+      var gradientSquares: Float = 0
+      for o in 0..<outputCount { gradientSquares += dy[o] * dy[o] }
+      squaredNorms[b] += gradientSquares * (inputSquares + 1)
+    }
+  }
+
   /// W −= rate · ∂yᵀ·x and b −= rate · Σ_b ∂y, after ∂x = ∂y·W with the old W. At B = 1 the
   /// weight update is one rank-1 update (GER) straight into W.
   public func backwardApplyingSGD(

@@ -1,0 +1,271 @@
+import CoLearnTensor
+import Foundation
+
+/// How DP-SGD forms its batches (issue 21).
+public enum DPSGDSampling: String, Sendable, Hashable, Codable, CaseIterable {
+  /// Every sample joins each step's batch independently with probability q = B/n (Abadi et al.'s
+  /// "lot" sampling, the one the Poisson-subsampled Gaussian accountant analyses): batch sizes
+  /// vary around B, and the clipped sum is divided by the expected size B, never the drawn one
+  /// (dividing by the drawn size would make the scale depend on the data). A batch larger than
+  /// the workspace is processed in chunks; nothing is dropped.
+  case poisson
+  /// A fresh random permutation per epoch, cut into batches of B (the last one smaller): what
+  /// plain SGD does. Each sample is used exactly once per epoch; the Poisson accountant does
+  /// not describe it, so a run using it must state that its ε is not that accountant's.
+  case shuffle
+}
+
+/// DP-SGD's settings (Abadi et al., CCS'16; issue 21): per-example clipping to L2 norm C and
+/// Gaussian noise of standard deviation σ·C on the clipped sum.
+public struct DPSGDConfiguration: Sendable, Hashable, Codable {
+  /// C, the per-example gradient norm bound (> 0; `.infinity` clips nothing, for tests).
+  public var maxGradientNorm: Float
+  /// σ, the noise multiplier (≥ 0): the noise on the clipped sum has standard deviation σ·C.
+  public var noiseMultiplier: Double
+  /// How batches are formed.
+  public var sampling: DPSGDSampling
+
+  /// Validates C > 0 and σ ≥ 0 (finite).
+  /// - Throws: ``ConfigurationError`` naming the flag.
+  public init(maxGradientNorm: Float, noiseMultiplier: Double, sampling: DPSGDSampling = .poisson)
+    throws(ConfigurationError)
+  {
+    guard maxGradientNorm > 0, !maxGradientNorm.isNaN else {
+      throw .outOfRange(
+        setting: "max-grad-norm", value: "\(maxGradientNorm)", expected: "a positive number")
+    }
+    guard noiseMultiplier >= 0, noiseMultiplier.isFinite else {
+      throw .outOfRange(
+        setting: "noise-multiplier", value: "\(noiseMultiplier)", expected: "a number ≥ 0")
+    }
+    guard maxGradientNorm.isFinite || noiseMultiplier == 0 else {
+      throw .outOfRange(
+        setting: "max-grad-norm", value: "\(maxGradientNorm)",
+        expected: "a finite bound when --noise-multiplier is positive (the noise is σ·C)")
+    }
+    self.maxGradientNorm = maxGradientNorm
+    self.noiseMultiplier = noiseMultiplier
+    self.sampling = sampling
+  }
+}
+
+/// The noise DP-SGD adds to a clipped gradient sum: independent noise of the given standard
+/// deviation on every value. colearn's private implementation draws a discrete Gaussian from
+/// the secure generator (CoLearnPrivacy); tests may add none.
+public protocol GradientNoise {
+  /// Adds noise of standard deviation `standardDeviation` to each of `values`.
+  mutating func addNoise(standardDeviation: Double, to values: UnsafeMutableBufferPointer<Float>)
+}
+
+/// Runs DP-SGD on a model (issue 21): for each batch, every example's gradient is clipped to L2
+/// norm C, the clipped gradients are summed, Gaussian noise N(0, σ²C²) is added to every
+/// coordinate, and w −= α_t · (sum + noise) / B (B the expected batch size).
+///
+/// Per-example norms come from the batched backward pass (``Network/backward(input:outputGradient:batchSize:parameters:gradients:inputGradient:perSampleSquaredNorms:)``):
+/// linear layers by ‖∂y_b‖²·(‖x_b‖² + 1), convolutions from each sample's own weight-gradient
+/// GEMM. The clipped sum is then a second backward pass with each example's loss gradient scaled
+/// by its clip factor min(1, C / (‖g_b‖ + 10⁻⁶)) (Opacus's), skipped when no example was clipped:
+/// the sum of the first pass is then already the clipped sum. So a step costs one forward and one
+/// or two backward passes, and allocates nothing.
+///
+/// Networks whose layers mix the samples of a batch (``BatchNorm``) have no per-example
+/// gradients and are refused at construction.
+///
+/// Threading: a trainer belongs to one thread at a time.
+public final class DPSGDTrainer {
+  /// The network whose workspaces this trainer uses.
+  public let network: Network
+  /// The learning rate, its decay and the batch size B (selective SGD's θ is not used).
+  public let configuration: SGDConfiguration
+  /// C, σ and the sampling.
+  public let privacy: DPSGDConfiguration
+
+  /// Samples processed per forward/backward pass: larger Poisson batches run in chunks.
+  private let chunk: Int
+  private let gradients: FloatBuffer
+  private let sum: FloatBuffer
+  private let batchFeatures: FloatBuffer
+  private let batchLabels: UnsafeMutablePointer<Int32>
+  private let lossGradient: FloatBuffer
+  private let squaredNorms: FloatBuffer
+  private var batch: [Int] = []
+  private var order: [Int] = []
+  private let classes: Int
+
+  /// A network that mixes samples (batch normalisation) has no per-example gradients.
+  public struct MixedSamplesError: Error, CustomStringConvertible {
+    public var layer: String
+    public var description: String {
+      "DP-SGD needs each example's own gradient, but \(layer) normalises over the batch (its "
+        + "output for one example depends on the others, so clipping bounds nothing); remove "
+        + "batch normalisation from the model, as Opacus also requires"
+    }
+  }
+
+  /// A trainer for `network`.
+  ///
+  /// - Throws: ``MixedSamplesError`` if a layer mixes samples.
+  public init(network: Network, configuration: SGDConfiguration, privacy: DPSGDConfiguration)
+    throws(MixedSamplesError)
+  {
+    if let layer = network.layers.first(where: { $0.mixesSamples }) {
+      throw MixedSamplesError(layer: layer.description)
+    }
+    self.network = network
+    self.configuration = configuration
+    self.privacy = privacy
+    // Room for a Poisson batch a few deviations above B before chunking.
+    let b = configuration.batchSize
+    chunk = b + 4 * Int(Double(b).squareRoot().rounded(.up)) + 4
+    network.reserve(batchSize: chunk)
+    classes = network.outputShape.count
+    gradients = FloatBuffer(count: network.parameterCount)
+    sum = FloatBuffer(count: network.parameterCount)
+    batchFeatures = FloatBuffer(count: chunk * network.inputShape.count)
+    batchLabels = .allocate(capacity: chunk)
+    batchLabels.initialize(repeating: 0, count: chunk)
+    lossGradient = FloatBuffer(count: chunk * classes)
+    squaredNorms = FloatBuffer(count: chunk)
+  }
+
+  deinit {
+    batchLabels.deallocate()
+  }
+
+  /// q: the probability that a sample joins a step's batch under Poisson sampling, B/n (1 when
+  /// B ≥ n).
+  public func samplingRate(sampleCount n: Int) -> Double {
+    min(1, Double(configuration.batchSize) / Double(max(n, 1)))
+  }
+
+  /// The steps of one epoch over n samples: ⌈n/B⌉ (the accountant composes exactly these).
+  public func stepsPerEpoch(sampleCount n: Int) -> Int {
+    (max(n, 1) + configuration.batchSize - 1) / configuration.batchSize
+  }
+
+  /// One epoch of ``stepsPerEpoch(sampleCount:)`` steps on `samples`; the batches and the
+  /// noise are drawn from `generator` and `noise`.
+  public func trainEpoch<G: RandomNumberGenerator, N: GradientNoise>(
+    _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G,
+    noise: inout N
+  ) -> EpochStatistics {
+    precondition(
+      samples.sampleSize == network.inputShape.count,
+      "samples have \(samples.sampleSize) values, the model expects \(network.inputShape.count)")
+    precondition(model.parameters.count == network.parameterCount, "wrong parameter count")
+    let n = samples.count
+    let steps = stepsPerEpoch(sampleCount: n)
+    var totalLoss = 0.0
+    var correct = 0
+    var visited = 0
+    if privacy.sampling == .shuffle { shufflePermutation(&order, count: n, using: &generator) }
+    for step in 0..<steps {
+      switch privacy.sampling {
+      case .poisson:
+        drawPoissonBatch(sampleCount: n, using: &generator)
+      case .shuffle:
+        let start = step * configuration.batchSize
+        batch.removeAll(keepingCapacity: true)
+        batch.append(contentsOf: order[start..<min(n, start + configuration.batchSize)])
+      }
+      let divisor = privacy.sampling == .poisson ? configuration.batchSize : max(batch.count, 1)
+      let result = self.step(&model, samples: samples, divisor: divisor, noise: &noise)
+      totalLoss += result.loss
+      correct += result.correct
+      visited += batch.count
+    }
+    return EpochStatistics(
+      meanLoss: totalLoss / Double(max(visited, 1)),
+      trainingAccuracy: Double(correct) / Double(max(visited, 1)), samples: visited, steps: steps)
+  }
+
+  /// The current batch's indices, each of 0..<n independently with probability q, in
+  /// increasing order: geometric gaps, O(batch) draws instead of n.
+  private func drawPoissonBatch<G: RandomNumberGenerator>(sampleCount n: Int, using generator: inout G) {
+    batch.removeAll(keepingCapacity: true)
+    let q = samplingRate(sampleCount: n)
+    guard q < 1 else {
+      batch.append(contentsOf: 0..<n)
+      return
+    }
+    let logMiss = log1p(-q)
+    var index = -1
+    while true {
+      // U in (0, 1]: the gap is ⌊ln U / ln(1 − q)⌋ failures before the next success.
+      let u = 1 - Double.random(in: 0..<1, using: &generator)
+      let gap = (log(u) / logMiss).rounded(.down)
+      guard gap < Double(n) else { return }
+      index += Int(gap) + 1
+      guard index < n else { return }
+      batch.append(index)
+    }
+  }
+
+  /// One DP-SGD step on the samples listed in `batch` (possibly none).
+  ///
+  /// - Returns: the summed loss and the correct predictions of the batch (before the update).
+  private func step<N: GradientNoise>(
+    _ model: inout LocalModel, samples: LabeledSamples, divisor: Int, noise: inout N
+  ) -> (loss: Double, correct: Int) {
+    let size = network.parameterCount
+    var totalLoss = 0.0
+    var correct = 0
+    let bound = privacy.maxGradientNorm
+    let rate = configuration.learningRate(atStep: model.stepCount)
+    model.parameters.withUnsafeMutableBufferPointer { w in
+      let parameters = UnsafePointer(w.baseAddress!)
+      sum.pointer.update(repeating: 0, count: size)
+      samples.features.withUnsafeBufferPointer { features in
+        samples.labels.withUnsafeBufferPointer { labels in
+          var start = 0
+          while start < batch.count {
+            let count = min(chunk, batch.count - start)
+            let sampleSize = samples.sampleSize
+            for slot in 0..<count {
+              let index = batch[start + slot]
+              (batchFeatures.pointer + slot * sampleSize).update(
+                from: features.baseAddress! + index * sampleSize, count: sampleSize)
+              batchLabels[slot] = labels[index]
+            }
+            let input = UnsafePointer(batchFeatures.pointer)
+            let output = network.forward(input, batchSize: count, parameters: parameters)
+            let result = negativeLogLikelihood(
+              logProbabilities: output, labels: batchLabels, batchSize: count, classes: classes,
+              gradient: nil)
+            totalLoss += Double(result.loss) * Double(count)
+            correct += result.correct
+            // ∂(Σ_b ℓ_b)/∂y: −1 at each example's label, so row b is example b's own gradient.
+            let dy = lossGradient.pointer
+            dy.update(repeating: 0, count: count * classes)
+            for b in 0..<count { dy[b * classes + Int(batchLabels[b])] = -1 }
+            network.backward(
+              input: input, outputGradient: dy, batchSize: count, parameters: parameters,
+              gradients: gradients.pointer, perSampleSquaredNorms: squaredNorms.pointer)
+            var clipped = false
+            for b in 0..<count {
+              let factor = min(1, bound / (squaredNorms.pointer[b].squareRoot() + 1e-6))
+              if factor < 1 {
+                clipped = true
+                for c in 0..<classes { dy[b * classes + c] *= factor }
+              }
+            }
+            if clipped {
+              network.backward(
+                input: input, outputGradient: dy, batchSize: count, parameters: parameters,
+                gradients: gradients.pointer)
+            }
+            BLAS.axpy(count: size, alpha: 1, x: gradients.pointer, y: sum.pointer)
+            start += count
+          }
+        }
+      }
+      if privacy.noiseMultiplier > 0 {
+        noise.addNoise(
+          standardDeviation: privacy.noiseMultiplier * Double(bound), to: sum.buffer)
+      }
+      BLAS.axpy(count: size, alpha: -rate / Float(divisor), x: sum.pointer, y: w.baseAddress!)
+    }
+    model.stepCount += 1
+    return (totalLoss, correct)
+  }
+}
