@@ -68,8 +68,14 @@ public struct DiscreteGaussian: Sendable, Hashable, Codable {
   /// - Precondition: σ ≥ 2⁻⁵ and finite, and σ within the limits of ``init(varianceNumerator:varianceDenominator:)``.
   public init(sigma: Double) {
     precondition(sigma.isFinite && sigma >= 1.0 / 32, "discrete Gaussian σ = \(sigma) must be ≥ 2⁻⁵")
-    var p = UInt64((sigma * sigma * Double(Self.defaultVarianceDenominator)).nextUp.rounded(.up))
+    // σ² = square + residual exactly (fma gives the rounding error of the product); multiplying
+    // by r = 2¹⁰ is exact, so p = ⌈σ²·r⌉ is computed exactly.
+    let square = sigma * sigma
+    let residual = (-square).addingProduct(sigma, sigma)
     var r = Self.defaultVarianceDenominator
+    let scaled = square * Double(r)
+    var p = UInt64(scaled.rounded(.up))
+    if Double(p) == scaled && residual > 0 { p += 1 }
     while p & 1 == 0 && r > 1 {  // reduce the power of two (keeps the integers small)
       p >>= 1
       r >>= 1
