@@ -56,6 +56,9 @@ public func poissonSubsampledGaussianRDP(samplingRate q: Double, noiseMultiplier
     alpha.rounded() == alpha
     ? logAOfIntegerOrder(q: q, sigma: sigma, alpha: Int(alpha))
     : logAOfFractionalOrder(q: q, sigma: sigma, alpha: alpha)
+  // A series that failed numerically (a negative difference in log space) bounds nothing: the
+  // order is given up (+∞), never charged as 0.
+  guard !logA.isNaN else { return .infinity }
   // A_α ≥ 1 in exact arithmetic (Jensen); a rounding error must not produce a negative RDP.
   return max(0, logA / (alpha - 1))
 }
