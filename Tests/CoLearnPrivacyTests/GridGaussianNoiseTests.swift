@@ -64,7 +64,9 @@ import Testing
     let nearest = diagonal.map { noise.units(of: $0, rounding: .perRecordNearest) }
     #expect(nearest == [3, 3])
     #expect(norm(nearest) > 4)
-    #expect(norm(nearest) <= noise.recordNormBound(clipNorm: 1, dimension: 2, rounding: .perRecordNearest))
+    #expect(
+      norm(nearest) <= noise.recordNormBound(clipNorm: 1, dimension: 2, rounding: .perRecordNearest)
+    )
     let down = diagonal.map { noise.units(of: $0, rounding: .perRecordTowardZero) }
     #expect(down == [2, 2])
     #expect(noise.recordNormBound(clipNorm: 1, dimension: 2, rounding: .perRecordTowardZero) == 4)
@@ -88,7 +90,8 @@ import Testing
   /// more than 0.02 + ½.
   @Test func sumRoundingBound() {
     let noise = GridGaussianNoise(standardDeviation: 1, granularityExponent: 0)
-    let jump = noise.units(of: 0.51, rounding: .sumNearest) - noise.units(of: 0.49, rounding: .sumNearest)
+    let jump =
+      noise.units(of: 0.51, rounding: .sumNearest) - noise.units(of: 0.49, rounding: .sumNearest)
     #expect(jump == 1)
     #expect(1 > 0.02 + 0.5)
     var generator = SeededGenerator(seed: 5)
@@ -109,18 +112,22 @@ import Testing
   /// within the asked fraction of C and is the coarsest such power of two.
   @Test func noiseMultiplierAndGranularity() {
     // C = 1, d = 10⁶, 1% inflation: g ≤ 2·0.01/1000 = 2·10⁻⁵ → 2⁻¹⁶ = 1.53·10⁻⁵.
-    let exponent = GridGaussianNoise.granularityExponent(clipNorm: 1, dimension: 1_000_000, inflation: 0.01)
+    let exponent = GridGaussianNoise.granularityExponent(
+      clipNorm: 1, dimension: 1_000_000, inflation: 0.01)
     #expect(exponent == -16)
     let noise = GridGaussianNoise(standardDeviation: 1.1, granularityExponent: exponent)
-    let bound = noise.recordNormBound(clipNorm: 1, dimension: 1_000_000, rounding: .perRecordNearest)
+    let bound = noise.recordNormBound(
+      clipNorm: 1, dimension: 1_000_000, rounding: .perRecordNearest)
     #expect(bound == 65536 + 500 && bound <= 65536 * 1.01)
     // The next coarser grid, 2⁻¹⁵, would inflate by √d·g/2 = 1000·2⁻¹⁶ = 1.5% > 1%.
     #expect(1000 * pow(2, -16.0) > 0.01)
     // σ_u = 1.1·2¹⁶ = 72089.6, rounded up in σ² by at most 2⁻¹⁰.
     #expect(abs(noise.law.sigma - 72089.6) < 1e-6)
-    let exact = noise.noiseMultiplier(clipNorm: 1, dimension: 1_000_000, rounding: .perRecordTowardZero)
+    let exact = noise.noiseMultiplier(
+      clipNorm: 1, dimension: 1_000_000, rounding: .perRecordTowardZero)
     #expect(abs(exact - 1.1) < 1e-9)
-    let inflated = noise.noiseMultiplier(clipNorm: 1, dimension: 1_000_000, rounding: .perRecordNearest)
+    let inflated = noise.noiseMultiplier(
+      clipNorm: 1, dimension: 1_000_000, rounding: .perRecordNearest)
     #expect(abs(inflated - 72089.6 / (65536 + 500)) < 1e-9)
   }
 }

@@ -8,8 +8,10 @@ Computes, for a grid of (q, sigma, steps, delta), the epsilon of `steps` Poisson
   * dp-accounting 0.6.0: dp_accounting.rdp.RdpAccountant fed
     SelfComposedDpEvent(PoissonSampledDpEvent(q, GaussianDpEvent(sigma)), steps), get_epsilon(delta),
     once with Opacus's orders (same orders as Opacus, so the two are comparable one to one) and once with
-    dp-accounting's own DEFAULT_RDP_ORDERS (adds 11 and 128..1024), and once with the integer orders of
-    Opacus's list only (where both references sum the same finite binomial expansion);
+    dp-accounting's own DEFAULT_RDP_ORDERS (adds 11 and 128..1024), once with the integer orders of
+    Opacus's list only (where both references sum the same finite binomial expansion), and once with its
+    fractional-order series patched to Opacus's signed coefficients and up to 1e5 terms (to show that
+    those two are the whole difference between the references);
 
 plus the per-order RDP of one step for a few (q, sigma) (Opacus's compute_rdp), and the noise multiplier
 from Opacus's get_noise_multiplier for a few targets, with its default epsilon_tolerance (0.01) and with a
@@ -23,6 +25,7 @@ dp-accounting pip-installed):
 Writes Tests/Fixtures/privacy/rdp_accountant.json.
 """
 import json
+import math
 import os
 import warnings
 
@@ -35,6 +38,7 @@ from dp_accounting.rdp import rdp_privacy_accountant
 from opacus.accountants import RDPAccountant
 from opacus.accountants.analysis import rdp as opacus_rdp
 from opacus.accountants.utils import get_noise_multiplier
+from scipy import special
 
 warnings.filterwarnings("ignore")  # Opacus warns when the optimal order is at the end of the list
 # dp-accounting logs each fractional order whose series does not converge within 1000 terms (q = 0.1 with
@@ -70,6 +74,44 @@ def dp_accounting_epsilon(q, sigma, steps, delta, orders):
     return float(eps), float(order), excluded
 
 
+def signed_log_a_frac(q, sigma, alpha):
+    """dp-accounting's _compute_log_a_frac with the two differences from Opacus removed: signed generalized
+    binomial coefficients (dp-accounting adds |C(alpha, i)|, a looser bound) and up to 1e5 terms (it gives up
+    after 1000 and excludes the order). Used only to show that those two are the whole difference."""
+    pos0 = pos1 = neg0 = neg1 = -math.inf
+    z0 = sigma**2 * math.log(1 / q - 1) + 0.5
+    last0 = last1 = -math.inf
+    for i in range(100000):
+        coef = special.binom(alpha, i)
+        log_coef = math.log(abs(coef))
+        j = alpha - i
+        log_t0 = log_coef + i * math.log(q) + j * math.log1p(-q)
+        log_t1 = log_coef + j * math.log(q) + i * math.log1p(-q)
+        log_e0 = math.log(0.5) + rdp_privacy_accountant._log_erfc((i - z0) / (math.sqrt(2) * sigma))
+        log_e1 = math.log(0.5) + rdp_privacy_accountant._log_erfc((z0 - j) / (math.sqrt(2) * sigma))
+        s0 = log_t0 + (i * i - i) / (2 * sigma**2) + log_e0
+        s1 = log_t1 + (j * j - j) / (2 * sigma**2) + log_e1
+        if coef > 0:
+            pos0, pos1 = rdp_privacy_accountant._log_add(pos0, s0), rdp_privacy_accountant._log_add(pos1, s1)
+        else:
+            neg0, neg1 = rdp_privacy_accountant._log_add(neg0, s0), rdp_privacy_accountant._log_add(neg1, s1)
+        if s0 < last0 and s1 < last1 and max(s0, s1) < -30:
+            break
+        last0, last1 = s0, s1
+    pos = rdp_privacy_accountant._log_add(pos0, pos1)
+    neg = rdp_privacy_accountant._log_add(neg0, neg1)
+    return pos if neg == -math.inf else pos + math.log1p(-math.exp(neg - pos))
+
+
+def dp_accounting_signed_epsilon(q, sigma, steps, delta):
+    original = rdp_privacy_accountant._compute_log_a_frac
+    rdp_privacy_accountant._compute_log_a_frac = signed_log_a_frac
+    try:
+        return dp_accounting_epsilon(q, sigma, steps, delta, OPACUS_ORDERS)[0]
+    finally:
+        rdp_privacy_accountant._compute_log_a_frac = original
+
+
 def main():
     cases = []
     for q in SAMPLING_RATES:
@@ -80,6 +122,7 @@ def main():
                     d_eps, d_order, excluded = dp_accounting_epsilon(q, sigma, steps, delta, OPACUS_ORDERS)
                     dd_eps, dd_order, _ = dp_accounting_epsilon(q, sigma, steps, delta, DP_ACCOUNTING_ORDERS)
                     di_eps, _, _ = dp_accounting_epsilon(q, sigma, steps, delta, INTEGER_ORDERS)
+                    ds_eps = dp_accounting_signed_epsilon(q, sigma, steps, delta)
                     cases.append({
                         "q": q, "sigma": sigma, "steps": steps, "delta": delta,
                         "opacusEpsilon": o_eps, "opacusOrder": o_order,
@@ -87,6 +130,7 @@ def main():
                         "dpAccountingExcludedOrders": excluded if sigma > 0 and q < 1 else [],
                         "dpAccountingDefaultOrdersEpsilon": dd_eps, "dpAccountingDefaultOrdersOrder": dd_order,
                         "dpAccountingIntegerOrdersEpsilon": di_eps,
+                        "dpAccountingSignedSeriesEpsilon": ds_eps,
                     })
 
     rdp_curves = []

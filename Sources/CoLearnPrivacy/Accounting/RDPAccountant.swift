@@ -74,8 +74,10 @@ public struct RDPAccountant: Sendable, Hashable, Codable {
   /// - Parameters:
   ///   - orders: Rényi orders, each > 1 and finite (programmer error otherwise).
   ///   - relation: the neighbouring relation, which fixes which steps can be composed.
-  public init(orders: [Double] = RDPAccountant.opacusOrders,
-              relation: NeighbouringRelation = .addOrRemoveOne) {
+  public init(
+    orders: [Double] = RDPAccountant.opacusOrders,
+    relation: NeighbouringRelation = .addOrRemoveOne
+  ) {
     precondition(!orders.isEmpty, "no Rényi orders")
     precondition(orders.allSatisfy { $0 > 1 && $0.isFinite }, "Rényi orders must be finite and > 1")
     self.orders = orders
@@ -94,7 +96,8 @@ public struct RDPAccountant: Sendable, Hashable, Codable {
     else {
       throw DecodingError.dataCorruptedError(
         forKey: .rdp, in: container,
-        debugDescription: "an RDP accountant needs finite orders > 1 and one RDP value ≥ 0 per order")
+        debugDescription:
+          "an RDP accountant needs finite orders > 1 and one RDP value ≥ 0 per order")
     }
     self.orders = orders
     self.rdp = rdp
@@ -117,11 +120,13 @@ public struct RDPAccountant: Sendable, Hashable, Codable {
   ) throws(PrivacyError) {
     try Self.validate(samplingRate: q, noiseMultiplier: sigma, steps: steps)
     guard relation == .addOrRemoveOne else {
-      throw .accountingRelationMismatch(accountant: relation.rawValue, mechanism: "Poisson sampling")
+      throw .accountingRelationMismatch(
+        accountant: relation.rawValue, mechanism: "Poisson sampling")
     }
     guard steps > 0 else { return }
     for (index, alpha) in orders.enumerated() {
-      let perStep = poissonSubsampledGaussianRDP(samplingRate: q, noiseMultiplier: sigma, order: alpha)
+      let perStep = poissonSubsampledGaussianRDP(
+        samplingRate: q, noiseMultiplier: sigma, order: alpha)
       rdp[index] += perStep == 0 ? 0 : Double(steps) * perStep
     }
     compositions += steps
@@ -139,7 +144,8 @@ public struct RDPAccountant: Sendable, Hashable, Codable {
   {
     try Self.validate(samplingRate: 1, noiseMultiplier: sigma, steps: epochs)
     guard relation == .replaceOne else {
-      throw .accountingRelationMismatch(accountant: relation.rawValue, mechanism: "shuffled batches")
+      throw .accountingRelationMismatch(
+        accountant: relation.rawValue, mechanism: "shuffled batches")
     }
     guard epochs > 0 else { return }
     for (index, alpha) in orders.enumerated() {
@@ -197,7 +203,8 @@ public struct RDPAccountant: Sendable, Hashable, Codable {
       var accountant = RDPAccountant(orders: orders)
       for (index, alpha) in orders.enumerated() {
         accountant.rdp[index] =
-          Double(steps) * poissonSubsampledGaussianRDP(samplingRate: q, noiseMultiplier: sigma, order: alpha)
+          Double(steps)
+          * poissonSubsampledGaussianRDP(samplingRate: q, noiseMultiplier: sigma, order: alpha)
       }
       return epsilonFromRDP(accountant.rdp, orders: orders, delta: delta).epsilon
     }

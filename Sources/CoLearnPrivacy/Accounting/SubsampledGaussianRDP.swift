@@ -41,11 +41,14 @@
 /// - Parameters:
 ///   - q: the sampling rate in [0, 1].
 ///   - sigma: the noise multiplier σ ≥ 0.
-///   - order: the Rényi order α > 1 (+∞ allowed: the result is then +∞ unless q = 0).
+///   - alpha: the Rényi order α > 1 (+∞ allowed: the result is then +∞ unless q = 0).
 /// - Returns: the RDP ρ(α) ≥ 0 of one step, possibly +∞.
-/// - Complexity: O(α) for integer α, O(terms) (typically tens) for fractional α.
-public func poissonSubsampledGaussianRDP(samplingRate q: Double, noiseMultiplier sigma: Double,
-                                         order alpha: Double) -> Double {
+/// - Complexity: O(α) for integer α; for fractional α, O(terms): tens to hundreds, up to a few
+///   thousand at small α with large q and small σ.
+public func poissonSubsampledGaussianRDP(
+  samplingRate q: Double, noiseMultiplier sigma: Double,
+  order alpha: Double
+) -> Double {
   precondition(q >= 0 && q <= 1, "sampling rate q = \(q) outside [0, 1]")
   precondition(sigma >= 0, "noise multiplier σ = \(sigma) is negative")
   precondition(alpha > 1, "Rényi order α = \(alpha) must exceed 1")

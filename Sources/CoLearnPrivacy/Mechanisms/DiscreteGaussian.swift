@@ -67,7 +67,8 @@ public struct DiscreteGaussian: Sendable, Hashable, Codable {
   /// at most 2⁻¹⁰ more in σ² (a relative excess below 2⁻¹¹/σ² in σ).
   /// - Precondition: σ ≥ 2⁻⁵ and finite, and σ within the limits of ``init(varianceNumerator:varianceDenominator:)``.
   public init(sigma: Double) {
-    precondition(sigma.isFinite && sigma >= 1.0 / 32, "discrete Gaussian σ = \(sigma) must be ≥ 2⁻⁵")
+    precondition(
+      sigma.isFinite && sigma >= 1.0 / 32, "discrete Gaussian σ = \(sigma) must be ≥ 2⁻⁵")
     // σ² = square + residual exactly (fma gives the rounding error of the product); multiplying
     // by r = 2¹⁰ is exact, so p = ⌈σ²·r⌉ is computed exactly.
     let square = sigma * sigma

@@ -86,7 +86,8 @@ public struct GridGaussianNoise: Sendable, Hashable {
   /// norm C raises its norm bound by at most `inflation`·C: g√d/2 ≤ inflation·C, i.e.
   /// g ≤ 2·inflation·C/√d. (Toward-zero rounding never inflates; with this g its bias is below
   /// 2·inflation·C in L2 norm.)
-  public static func granularityExponent(clipNorm: Double, dimension: Int, inflation: Double) -> Int {
+  public static func granularityExponent(clipNorm: Double, dimension: Int, inflation: Double) -> Int
+  {
     precondition(clipNorm > 0 && clipNorm.isFinite, "clip norm \(clipNorm)")
     precondition(dimension >= 1, "dimension \(dimension)")
     precondition(inflation > 0 && inflation.isFinite, "inflation \(inflation)")
@@ -95,7 +96,9 @@ public struct GridGaussianNoise: Sendable, Hashable {
   }
 
   /// The grid step g.
-  public var granularity: Double { Double(sign: .plus, exponent: granularityExponent, significand: 1) }
+  public var granularity: Double {
+    Double(sign: .plus, exponent: granularityExponent, significand: 1)
+  }
 
   /// The noise's parameter σ in real units, σ_u·g (at least the σ asked for).
   public var standardDeviation: Double { law.sigma * granularity }
@@ -123,7 +126,8 @@ public struct GridGaussianNoise: Sendable, Hashable {
   /// Adds independent N_ℤ(0, σ_u²) noise to every entry of `units` (in place).
   /// - Throws: as ``DiscreteGaussian/sample(using:)``; on a throw, a prefix of `units` has been
   ///   noised and the rest not — discard the vector.
-  public func addNoise(to units: inout [Int64], using noise: inout NoiseSource) throws(PrivacyError) {
+  public func addNoise(to units: inout [Int64], using noise: inout NoiseSource) throws(PrivacyError)
+  {
     for index in units.indices {
       units[index] += try law.sample(using: &noise)
     }
