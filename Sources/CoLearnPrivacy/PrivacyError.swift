@@ -12,6 +12,15 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The exact exponential mechanism would need more than `limit` proposals in the worst case
   /// for this ε, c and |w| (see ``ExponentialMechanism``).
   case selectionTooCostly(worstCaseProposals: Double, limit: Double)
+  /// A privacy-accounting parameter outside its domain: `name` = `value` must be `requirement`.
+  case invalidAccountingParameter(name: String, value: Double, requirement: String)
+  /// No noise multiplier up to `maximum` makes `steps` Poisson-sampled steps at rate
+  /// `samplingRate` (ε, δ)-DP with ε ≤ `targetEpsilon`.
+  case noiseMultiplierUnreachable(
+    targetEpsilon: Double, delta: Double, samplingRate: Double, steps: Int, maximum: Double)
+  /// A mechanism composed into an ``RDPAccountant`` whose neighbouring relation
+  /// (`accountant`) is not the one the mechanism's analysis holds under.
+  case accountingRelationMismatch(accountant: String, mechanism: String)
 
   public var description: String {
     switch self {
@@ -26,6 +35,16 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
     case .selectionTooCostly(let proposals, let limit):
       return "the exact exponential mechanism could need \(proposals) proposals (limit \(limit)) "
         + "at this ε/c; use a smaller ε per epoch or the sparse vector technique"
+    case .invalidAccountingParameter(let name, let value, let requirement):
+      return "privacy accounting: \(name) = \(value) must be \(requirement)"
+    case .noiseMultiplierUnreachable(let epsilon, let delta, let q, let steps, let maximum):
+      return "no noise multiplier up to \(maximum) reaches ε = \(epsilon) at δ = \(delta) over "
+        + "\(steps) steps with sampling rate \(q); raise the target ε or δ, or train fewer steps "
+        + "or with a smaller sampling rate"
+    case .accountingRelationMismatch(let accountant, let mechanism):
+      return "an RDP accountant for \(accountant) neighbours cannot charge \(mechanism), whose "
+        + "guarantee holds under another neighbouring relation; use a separate accountant "
+        + "created with the matching relation"
     }
   }
 }

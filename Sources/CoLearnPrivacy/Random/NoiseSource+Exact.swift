@@ -88,3 +88,53 @@ extension NoiseSource {
     return k & 1 == 1
   }
 }
+
+// MARK: - 128-bit rationals (the discrete Gaussian's acceptance test)
+
+extension NoiseSource {
+  /// The largest denominator ``wideBernoulli(numerator:denominator:)`` accepts (2¹²⁶).
+  static let maximumWideDenominator: UInt128 = 1 << 126
+
+  /// ``bernoulli(numerator:denominator:)`` for 128-bit rationals: Bernoulli(n/d) exactly, for
+  /// d ≤ 2¹²⁶, by the same lazy comparison of random bits with the binary expansion of n/d.
+  mutating func wideBernoulli(numerator: UInt128, denominator: UInt128) throws(PrivacyError)
+    -> Bool
+  {
+    precondition(
+      denominator > 0 && denominator <= Self.maximumWideDenominator && numerator <= denominator,
+      "Bernoulli(\(numerator)/\(denominator)) is not a probability with a denominator ≤ 2¹²⁶")
+    if numerator == denominator { return true }
+    var remainder = numerator
+    while remainder != 0 {
+      remainder <<= 1
+      let bitOfP = remainder >= denominator
+      if bitOfP { remainder -= denominator }
+      let bitOfU = try nextBit()
+      if bitOfU != bitOfP { return bitOfP }
+    }
+    return false
+  }
+
+  /// ``bernoulliExp(whole:numerator:denominator:)`` for 128-bit rationals: Bernoulli(e^−γ) for
+  /// γ = `whole` + `numerator`/`denominator` exactly (CKS 2020, Algorithm 1), for denominators up
+  /// to 2¹¹⁰ (so that `denominator`·k stays below 2¹²⁶ for every k < 2¹⁶ the series can reach;
+  /// k ≥ 2¹⁶ has probability below 1/65536!).
+  mutating func wideBernoulliExp(whole: UInt128, numerator: UInt128, denominator: UInt128)
+    throws(PrivacyError) -> Bool
+  {
+    precondition(numerator < denominator && denominator <= 1 << 110)
+    var remaining = whole
+    while remaining > 0 {
+      guard try bernoulliExp(numerator: 1, denominator: 1) else { return false }
+      remaining -= 1
+    }
+    var k: UInt128 = 1
+    while true {
+      let (scaled, overflow) = denominator.multipliedReportingOverflow(by: k)
+      precondition(!overflow && scaled <= Self.maximumWideDenominator, "denominator·\(k)")
+      guard try wideBernoulli(numerator: numerator, denominator: scaled) else { break }
+      k += 1
+    }
+    return k & 1 == 1
+  }
+}
