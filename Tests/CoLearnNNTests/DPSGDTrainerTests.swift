@@ -123,7 +123,7 @@ import Testing
     var model = LocalModel(parameters: initial)
     var generator = SeededGenerator(seed: 9)
     var noise = RecordingNoise()
-    let statistics = trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
+    let statistics = try trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
     #expect(statistics.steps == 4 && statistics.samples == 32)
     #expect(noise.calls.isEmpty)
 
@@ -167,7 +167,7 @@ import Testing
     var model = LocalModel(parameters: initial)
     var generator = SeededGenerator(seed: 1)
     var noise = RecordingNoise()
-    _ = trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
+    _ = try trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
     let clippedSum = zip(model.parameters, initial).map { -Double($0 - $1) * Double(n) / Double(rate) }
 
     var expected = [Double](repeating: 0, count: initial.count)
@@ -198,7 +198,7 @@ import Testing
     var model = LocalModel(parameters: initial)
     var generator = SeededGenerator(seed: 2)
     var noise = RecordingNoise()
-    let statistics = trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
+    let statistics = try trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
     // 100 steps with q = 0.01 of 2,000: 2,000 expected visits, standard deviation √(2000·0.99) ≈ 44.5.
     #expect(abs(statistics.samples - 2000) < 5 * 45, "\(statistics.samples)")
     #expect(noise.calls == [Double](repeating: 3, count: 100))

@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Output directory (default: runs/train-MODEL-SEED).")
   var out: String?
 
+  @OptionGroup(title: "Differential privacy (DP-SGD)") var dp: DPSGDOptions
+  @OptionGroup var privacyCommon: PrivacyCommonOptions
+
   func validate() throws {
     _ = try training.sgdConfiguration(selectFraction: selectFraction)
     try requireAtLeast(1, epochs, flag: "epochs")
@@ -59,6 +62,9 @@ struct TrainCommand: ParsableCommand {
     try requireAtLeast(1, trainLimit, flag: "train-limit")
     try requireAtLeast(1, testLimit, flag: "test-limit")
     try requireAtLeast(1, svhnTrainSize, flag: "svhn-train-size")
+    if dp.privacy == .dpSGD, selectFraction < 1 {
+      throw ValidationError("--privacy dp-sgd updates every parameter; leave out --select-fraction")
+    }
   }
 
   func run() throws {
@@ -88,7 +94,7 @@ struct TrainCommand: ParsableCommand {
       columns: [
         "epoch", "seconds", "train_seconds", "learning_rate", "train_loss", "train_accuracy",
         "test_loss", "test_accuracy",
-      ])
+      ] + (dp.privacy == .dpSGD ? ["epsilon"] : []))
     defer { run.close() }
     let record = TrainRecord.Configuration(
       command: "train", model: spec.name, parameterCount: spec.parameterCount,
@@ -109,7 +115,15 @@ struct TrainCommand: ParsableCommand {
     network.initialize(&parameters, using: &generator)
     var model = LocalModel(parameters: parameters)
     let trainer = Trainer(network: network, configuration: configuration)
-    let trainingSamples = network.trainingSamples(train)
+    let learner = try dp.learner(
+      network: network, configuration: configuration, sampleCount: train.count, epochs: epochs,
+      common: privacyCommon, seed: training.seed)
+    let trainingSamples = learner == nil ? network.trainingSamples(train) : train
+    // DP-SGD's batches must be secret for subsampling to amplify privacy: drawn from a
+    // generator seeded by the OS unless the run is declared insecure and reproducible.
+    var system = SystemRandomNumberGenerator()
+    var batchGenerator = SeededGenerator(
+      seed: privacyCommon.insecureSeededNoise ? training.seed ^ 0x6470_7367_6400 : system.next())
     let evaluator = spec.makeNetwork()
 
     let progress = RunConsole(observer: observer, total: epochs * train.count, unit: "samples")
@@ -117,6 +131,15 @@ struct TrainCommand: ParsableCommand {
       "colearn train: \(spec) (|w| = \(network.parameterCount)), \(train.count) training / "
         + "\(test.count) test samples, M = \(configuration.batchSize), α = \(configuration.learningRate)"
         + (selectFraction < 1 ? ", θ = \(selectFraction)" : "") + ", \(threads) thread(s)")
+    if let learner {
+      let privacy = learner.trainer.privacy
+      progress.say(
+        "DP-SGD: C = \(privacy.maxGradientNorm), σ = \(format(privacy.noiseMultiplier, 4)) (charged "
+          + "\(format(learner.chargedNoiseMultiplier, 4))), \(privacy.sampling.rawValue) sampling, "
+          + "q = \(format(learner.samplingRate, 6)), δ = \(privacyCommon.delta)"
+          + (privacyCommon.insecureSeededNoise
+            ? "; WARNING: --insecure-seeded-noise: NOT private, the seed reveals the noise" : ""))
+    }
     progress.say("output: \(run.url.path)")
     let start = monotonicSeconds()
     var trainSeconds = 0.0
@@ -124,8 +147,22 @@ struct TrainCommand: ParsableCommand {
     var last: EvaluationResult?
     for epoch in 1...epochs {
       let epochStart = monotonicSeconds()
-      let statistics = trainer.trainEpoch(&model, on: trainingSamples, using: &generator) { done in
-        progress.update(done: (epoch - 1) * train.count + done, label: "epoch \(epoch)/\(epochs)")
+      let statistics: EpochStatistics
+      if let learner {
+        do {
+          statistics = try learner.trainEpoch(&model, on: trainingSamples, using: &batchGenerator)
+        } catch {
+          throw CLIError("epoch \(epoch): no privacy noise could be drawn (\(error)); nothing was saved")
+        }
+      } else {
+        statistics = trainer.trainEpoch(&model, on: trainingSamples, using: &generator) { done in
+          progress.update(done: (epoch - 1) * train.count + done, label: "epoch \(epoch)/\(epochs)")
+        }
+      }
+      let ledger = try learner.map {
+        try DPSGDLedger(
+          learner: "colearn train", $0, delta: privacyCommon.delta,
+          secureNoise: !privacyCommon.insecureSeededNoise)
       }
       trainSeconds += monotonicSeconds() - epochStart
       var row = [
@@ -148,11 +185,14 @@ struct TrainCommand: ParsableCommand {
           "epoch \(epoch)/\(epochs)  loss \(format(statistics.meanLoss, 4))  "
             + "train acc \(format(100 * statistics.trainingAccuracy, 2))%  "
             + "test acc \(format(100 * result.accuracy, 2))%  "
+            + (ledger.map { "ε \($0.epsilon.isFinite ? format($0.epsilon, 3) : "∞")  " } ?? "")
             + "(\(format(monotonicSeconds() - start, 1)) s)")
       } else {
         row += ["", ""]
       }
+      if let ledger { row.append("\(ledger.epsilon)") }
       run.append(row: row)
+      if let ledger { try run.writeJSON(ledger, to: "privacy-ledger.json") }
     }
     try run.writeModel(
       spec, parameters: model.parameters, schema: loaded.schema, to: "model.safetensors",
@@ -164,6 +204,14 @@ struct TrainCommand: ParsableCommand {
       steps: model.stepCount, wallSeconds: wall, trainSeconds: trainSeconds,
       trainSamplesPerSecond: Double(epochs * train.count) / max(trainSeconds, 1e-9))
     try run.writeJSON(summary, to: "summary.json")
+    if let learner {
+      let ledger = try DPSGDLedger(
+        learner: "colearn train", learner, delta: privacyCommon.delta,
+        secureNoise: !privacyCommon.insecureSeededNoise)
+      progress.say(
+        "privacy: \(ledger.summary); not covered: \(DPSGDLedger.notCovered.joined(separator: "; ")) "
+          + "(privacy-ledger.json)")
+    }
     progress.say(
       "done: final test accuracy \(format(100 * summary.finalTestAccuracy, 2))%, best "
         + "\(format(100 * best.accuracy, 2))% (epoch \(best.epoch)), \(format(wall, 1)) s wall, "

@@ -39,29 +39,21 @@ struct UploadOptions: ParsableArguments {
       """)
   var dpBudget: Double?
 
-  @Option(help: "δ′ of the advanced-composition totals in the privacy ledger.")
-  var delta: Double = 1e-5
-
-  @Flag(
-    name: .customLong("insecure-seeded-noise"),
-    help: """
-      Draw privacy noise from the seeded generator (reproducible runs). The result is NOT \
-      differentially private: anyone with the seed can remove the noise.
-      """)
-  var insecureSeededNoise = false
+  @OptionGroup var common: PrivacyCommonOptions
 
   /// The validated privacy settings, nil without --dp-epsilon.
   ///
   /// - Throws: ``ConfigurationError`` naming the flag.
   func privacySettings() throws(ConfigurationError) -> PrivacySettings? {
-    if dpEpsilon == nil, dpBudget != nil || insecureSeededNoise {
+    if dpEpsilon == nil, dpBudget != nil || common.insecureSeededNoise {
       throw ConfigurationError.outOfRange(
         setting: dpBudget != nil ? "dp-budget" : "insecure-seeded-noise",
         value: dpBudget.map { "\($0)" } ?? "", expected: "--dp-epsilon with it")
     }
     return try dpEpsilon.map { epsilon throws(ConfigurationError) in
       try PrivacySettings(
-        epsilon: epsilon, budget: dpBudget, delta: delta, insecureSeededNoise: insecureSeededNoise)
+        epsilon: epsilon, budget: dpBudget, delta: common.delta,
+        insecureSeededNoise: common.insecureSeededNoise)
     }
   }
 }

@@ -54,7 +54,11 @@ public struct DPSGDConfiguration: Sendable, Hashable, Codable {
 /// the secure generator (CoLearnPrivacy); tests may add none.
 public protocol GradientNoise {
   /// Adds noise of standard deviation `standardDeviation` to each of `values`.
+  ///
+  /// - Throws: when no noise can be drawn (the secure generator failed); the values must then
+  ///   be discarded, and the step is not taken.
   mutating func addNoise(standardDeviation: Double, to values: UnsafeMutableBufferPointer<Float>)
+    throws
 }
 
 /// Runs DP-SGD on a model (issue 21): for each batch, every example's gradient is clipped to L2
@@ -145,10 +149,12 @@ public final class DPSGDTrainer {
 
   /// One epoch of ``stepsPerEpoch(sampleCount:)`` steps on `samples`; the batches and the
   /// noise are drawn from `generator` and `noise`.
+  ///
+  /// - Throws: what `noise` throws; the model then holds the steps taken before the failed one.
   public func trainEpoch<G: RandomNumberGenerator, N: GradientNoise>(
     _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G,
     noise: inout N
-  ) -> EpochStatistics {
+  ) throws -> EpochStatistics {
     precondition(
       samples.sampleSize == network.inputShape.count,
       "samples have \(samples.sampleSize) values, the model expects \(network.inputShape.count)")
@@ -169,7 +175,7 @@ public final class DPSGDTrainer {
         batch.append(contentsOf: order[start..<min(n, start + configuration.batchSize)])
       }
       let divisor = privacy.sampling == .poisson ? configuration.batchSize : max(batch.count, 1)
-      let result = self.step(&model, samples: samples, divisor: divisor, noise: &noise)
+      let result = try self.step(&model, samples: samples, divisor: divisor, noise: &noise)
       totalLoss += result.loss
       correct += result.correct
       visited += batch.count
@@ -206,13 +212,13 @@ public final class DPSGDTrainer {
   /// - Returns: the summed loss and the correct predictions of the batch (before the update).
   private func step<N: GradientNoise>(
     _ model: inout LocalModel, samples: LabeledSamples, divisor: Int, noise: inout N
-  ) -> (loss: Double, correct: Int) {
+  ) throws -> (loss: Double, correct: Int) {
     let size = network.parameterCount
     var totalLoss = 0.0
     var correct = 0
     let bound = privacy.maxGradientNorm
     let rate = configuration.learningRate(atStep: model.stepCount)
-    model.parameters.withUnsafeMutableBufferPointer { w in
+    try model.parameters.withUnsafeMutableBufferPointer { w in
       let parameters = UnsafePointer(w.baseAddress!)
       sum.pointer.update(repeating: 0, count: size)
       samples.features.withUnsafeBufferPointer { features in
@@ -260,7 +266,7 @@ public final class DPSGDTrainer {
         }
       }
       if privacy.noiseMultiplier > 0 {
-        noise.addNoise(
+        try noise.addNoise(
           standardDeviation: privacy.noiseMultiplier * Double(bound), to: sum.buffer)
       }
       BLAS.axpy(count: size, alpha: -rate / Float(divisor), x: sum.pointer, y: w.baseAddress!)

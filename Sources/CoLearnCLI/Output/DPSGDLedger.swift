@@ -1,0 +1,54 @@
+import CoLearnDSSGD
+import CoLearnPrivacy
+import Foundation
+
+/// privacy-ledger.json of a DP-SGD run (issue 21): the guarantee, its unit and what it does not
+/// cover, and everything needed to recompute it (C, σ, the charged σ, q, steps, the orders).
+struct DPSGDLedger: Encodable {
+  var mechanism =
+    "DP-SGD: per-example clipping, exact discrete Gaussian noise on a grid (Canonne-Kamath-Steinke 2020)"
+  var learner: String
+  var epsilon: Double
+  var delta: Double
+  var optimalOrder: Double?
+  var unit: String
+  var notCovered: [String]
+  var accountant =
+    "Renyi DP of the Poisson-subsampled Gaussian (Mironov-Talwar-Zhang 2019), tight conversion (Balle et al. 2020); integer orders 2-64, 128-1024"
+  var sampling: String
+  var maxGradNorm: Double
+  var noiseMultiplier: Double
+  var chargedNoiseMultiplier: Double
+  var samplingRate: Double
+  var steps: Int
+  var secureNoise: Bool
+
+  static let notCovered = [
+    "the dataset schema (standardisation statistics, class list) fitted on the training data",
+    "the number of training records and the test-set evaluation",
+    "hyperparameters chosen by looking at results",
+  ]
+
+  init(learner name: String, _ learner: DPSGDLearner, delta: Double, secureNoise: Bool) throws {
+    let guarantee = try learner.guarantee(delta: delta)
+    self.learner = name
+    epsilon = guarantee.epsilon
+    self.delta = delta
+    optimalOrder = guarantee.order.isNaN ? nil : guarantee.order
+    unit = learner.unit + (secureNoise ? "" : " — NOT private: noise and batches from a seeded generator")
+    notCovered = Self.notCovered + (secureNoise ? [] : ["anything: the seed reveals the noise"])
+    let privacy = learner.trainer.privacy
+    sampling = privacy.sampling.rawValue
+    maxGradNorm = Double(privacy.maxGradientNorm)
+    noiseMultiplier = privacy.noiseMultiplier
+    chargedNoiseMultiplier = learner.chargedNoiseMultiplier
+    samplingRate = learner.samplingRate
+    steps = learner.steps
+    self.secureNoise = secureNoise
+  }
+
+  /// "ε = 1.98 (δ = 1e-05, record-level: …)".
+  var summary: String {
+    "ε = \(epsilon.isFinite ? format(epsilon, 3) : "∞") (δ = \(delta), \(unit))"
+  }
+}

@@ -1,0 +1,65 @@
+import CoLearnNN
+import CoLearnPrivacy
+
+/// DP-SGD's noise (issue 21) as colearn draws it: the clipped gradient sum is put on the grid
+/// g = 2^e, exact discrete Gaussian noise N_ℤ(0, σ_u²) is added in grid units from a
+/// ``NoiseSource`` (the OS generator, or a seeded one for reproducible, **non-private**
+/// experiments), and the result is the noised sum k·g (``GridGaussianNoise``).
+///
+/// The sum is rounded as a whole (``GridGaussianNoise/Rounding/sumNearest``: ``DPSGDTrainer``
+/// forms the clipped sum in one batched pass, never per-record vectors), so one record moves the
+/// rounded sum by at most C/g + √d grid units. g is chosen so that this exceeds C/g by at most
+/// 0.1% (``GridGaussianNoise/granularityExponent(clipNorm:dimension:inflation:)`` with inflation
+/// 0.0005), and the accountant charges ``effectiveNoiseMultiplier`` = σ_u / (C/g + √d), slightly
+/// below the σ asked for — never the nominal σ.
+///
+/// Threading: a value type; one trainer's thread at a time.
+public struct DiscreteGaussianGradientNoise: GradientNoise {
+  /// The grid and the noise law.
+  public let grid: GridGaussianNoise
+  /// C, d and σ as configured.
+  public let clipNorm: Double
+  public let dimension: Int
+  public let noiseMultiplier: Double
+  private var source: NoiseSource
+  private var units: [Int64]
+
+  /// Noise for sums of `dimension` coordinates of records clipped to `clipNorm`, with noise
+  /// multiplier σ = `noiseMultiplier` (> 0), drawn from `source`.
+  public init(clipNorm: Double, noiseMultiplier: Double, dimension: Int, source: NoiseSource) {
+    precondition(noiseMultiplier > 0 && clipNorm > 0 && clipNorm.isFinite, "σ > 0 and a finite C")
+    self.clipNorm = clipNorm
+    self.dimension = dimension
+    self.noiseMultiplier = noiseMultiplier
+    let exponent = GridGaussianNoise.granularityExponent(
+      clipNorm: clipNorm, dimension: dimension, inflation: 0.0005)
+    grid = GridGaussianNoise(standardDeviation: noiseMultiplier * clipNorm, granularityExponent: exponent)
+    self.source = source
+    units = [Int64](repeating: 0, count: dimension)
+  }
+
+  /// The noise multiplier the accountant charges: σ_u over one record's bound on the grid.
+  public var effectiveNoiseMultiplier: Double {
+    grid.noiseMultiplier(clipNorm: clipNorm, dimension: dimension, rounding: .sumNearest)
+  }
+
+  /// Whether the noise comes from the OS generator (the only private source).
+  public var isSecure: Bool { source.isSecure }
+
+  public mutating func addNoise(
+    standardDeviation: Double, to values: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    precondition(values.count == dimension, "noise for \(dimension) values, got \(values.count)")
+    precondition(
+      abs(standardDeviation - noiseMultiplier * clipNorm) <= 1e-9 * standardDeviation,
+      "the trainer asks for σ·C = \(standardDeviation), the noise was built for "
+        + "\(noiseMultiplier * clipNorm)")
+    for j in 0..<dimension {
+      units[j] = grid.units(of: Double(values[j]), rounding: .sumNearest)
+    }
+    try grid.addNoise(to: &units, using: &source)
+    for j in 0..<dimension {
+      values[j] = Float(grid.value(ofUnits: units[j]))
+    }
+  }
+}
