@@ -6,7 +6,10 @@ import Foundation
 public struct CoLearnCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "colearn",
-    abstract: "Privacy-preserving collaborative deep learning (distributed selective SGD).",
+    abstract: """
+      Collaborative deep learning: distributed selective SGD, FedAvg, split learning, DP-SGD. \
+      Without differential privacy nothing shared carries a formal guarantee.
+      """,
     version: "0.1.0",
     subcommands: [
       TrainCommand.self, SimulateCommand.self, SplitCommand.self, ServeCommand.self,
