@@ -162,7 +162,8 @@ let package = Package(
       name: "CoLearnSplitTests",
       dependencies: ["CoLearnSplit", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(
-      name: "CoLearnCLITests", dependencies: ["CoLearnCLI", "CoLearnModelIO", "CoLearnTestSupport"]),
+      name: "CoLearnCLITests",
+      dependencies: ["CoLearnCLI", "CoLearnModelIO", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnFuzzTests", dependencies: ["CoLearnFuzz"]),
   ],
   swiftLanguageModes: [.v6]

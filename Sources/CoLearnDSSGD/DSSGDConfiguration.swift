@@ -92,13 +92,16 @@ public struct DSSGDConfiguration: Sendable, Hashable, Codable {
   public var staleProbability: Double
   /// The privacy settings, required by (and only allowed with) `svt` and `exponential`.
   public var privacy: PrivacySettings?
+  /// DP-SGD local training (issue 21), instead of plain SGD; its ε is record-level, and what a
+  /// participant uploads is post-processing of its DP-SGD trajectory.
+  public var dpsgd: DPSGDSettings?
 
   /// - Throws: ``ConfigurationError`` naming the first value out of range.
   public init(
     participants: Int, uploadFraction: Double, downloadFraction: Double = 1,
     selection: SelectionCriterion = .largest, threshold: Float = 1e-4, bound: Float? = nil,
     statDecay: Float = 0.8, order: ExchangeOrder = .roundRobin, staleProbability: Double = 0.5,
-    privacy: PrivacySettings? = nil
+    privacy: PrivacySettings? = nil, dpsgd: DPSGDSettings? = nil
   ) throws(ConfigurationError) {
     guard participants >= 1 else {
       throw .outOfRange(setting: "participants", value: "\(participants)", expected: "an integer ≥ 1")
@@ -151,5 +154,24 @@ public struct DSSGDConfiguration: Sendable, Hashable, Codable {
         expected: "a private selection criterion with it: --selection svt or exponential")
     }
     self.privacy = privacy
+    if dpsgd != nil, privacy != nil {
+      throw .outOfRange(
+        setting: "privacy", value: "dp-sgd",
+        expected: "one mechanism per run: DP-SGD or a private selection (svt, exponential), not both")
+    }
+    self.dpsgd = dpsgd
+  }
+}
+
+/// DP-SGD in a federation: the training settings and where every participant's noise comes from.
+public struct DPSGDSettings: Sendable, Hashable, Codable {
+  /// C, σ and the sampling.
+  public var training: DPSGDConfiguration
+  /// Seeded noise (reproducible, **not private**) instead of the OS generator.
+  public var insecureSeededNoise: Bool
+
+  public init(training: DPSGDConfiguration, insecureSeededNoise: Bool) {
+    self.training = training
+    self.insecureSeededNoise = insecureSeededNoise
   }
 }

@@ -1,3 +1,4 @@
+import CoLearnPrivacy
 import CoLearnTestSupport
 import Foundation
 import Testing
@@ -88,5 +89,49 @@ import Testing
     let both = try train(
       root, ["--privacy", "dp-sgd", "--noise-multiplier", "1", "--target-epsilon", "1"])
     #expect(both.standardError.contains("exactly one of --noise-multiplier"), "\(both.combined)")
+  }
+
+  /// `simulate --privacy dp-sgd`: every participant's ε is the accountant's for its own q and
+  /// steps, the banner says so, a plain run says it has no guarantee, and --resume is refused.
+  @Test func simulatedParticipantsEachGetTheirOwnRecordLevelEpsilon() throws {
+    let root = try makeTemporaryDirectory("colearn-dpsgd-simulate")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try writeSyntheticTable(root.appendingPathComponent("train.csv"), rows: 301, seed: 11)
+    try Data(syntheticTableModel.utf8).write(to: root.appendingPathComponent("model.toml"))
+    func simulate(_ extra: [String]) throws -> ProcessResult {
+      try runProcess(
+        binary(),
+        [
+          "simulate", "--model", root.appendingPathComponent("model.toml").path, "--data",
+          "csv:\(root.path)/train.csv", "--label-column", "label", "--test-fraction", "0.2",
+          "--participants", "3", "--rounds", "2", "--batch-size", "16", "--lr", "0.2",
+          "--out", root.appendingPathComponent("sim").path,
+        ] + extra)
+    }
+    let run = try simulate(["--privacy", "dp-sgd", "--noise-multiplier", "1.2"])
+    #expect(run.status == 0, "\(run.combined)")
+    #expect(run.standardOutput.contains("DP-SGD participants: C = 1.0, σ = 1.2000"), "\(run.standardOutput)")
+    #expect(run.standardOutput.contains("DP-SGD privacy per participant (record-level"))
+    let data = try Data(contentsOf: root.appendingPathComponent("sim/privacy-ledger.json"))
+    let ledgers = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+    #expect(ledgers.count == 3)
+    for ledger in ledgers {
+      let q = try #require(ledger["samplingRate"] as? Double)
+      let steps = try #require(ledger["steps"] as? Int)
+      let sigma = try #require(ledger["chargedNoiseMultiplier"] as? Double)
+      let epsilon = try #require(ledger["epsilon"] as? Double)
+      // Each participant has n = 240/3 = 80 records: q = 16/80, 2 rounds of ⌈80/16⌉ = 5 steps.
+      #expect(abs(q - 0.2) < 1e-12 && steps == 10, "\(ledger)")
+      #expect(sigma < 1.2 && sigma > 1.19)
+      var accountant = RDPAccountant(orders: (2...64).map(Double.init) + [128, 256, 512, 1024])
+      try accountant.composePoissonSampled(samplingRate: q, noiseMultiplier: sigma, steps: steps)
+      #expect(abs(try accountant.epsilon(delta: 1e-5).epsilon - epsilon) <= 1e-9 * epsilon)
+    }
+    let resumed = try simulate(["--privacy", "dp-sgd", "--noise-multiplier", "1.2", "--resume"])
+    #expect(resumed.status != 0)
+    #expect(resumed.standardError.contains("keeps no checkpoint"), "\(resumed.combined)")
+    let plain = try simulate([])
+    #expect(plain.status == 0, "\(plain.combined)")
+    #expect(plain.standardOutput.contains("privacy: none — what participants share carries no formal guarantee"))
   }
 }

@@ -106,6 +106,27 @@ extension SimulateCommand {
       try run.writeJSON(ledger, to: "privacy-ledger.json")
       console.say(report.table(ledger))
     }
+    if let simulation = setup.dssgdSimulation, let dpsgd = setup.dssgd.dpsgd {
+      let delta = upload.common.delta
+      let ledgers = try simulation.participants.map { participant in
+        try DPSGDLedger(
+          learner: "participant \(participant.id + 1)", charges: participant.dpsgd!.charges,
+          privacy: dpsgd.training, delta: delta, secureNoise: !dpsgd.insecureSeededNoise)
+      }
+      try run.writeJSON(ledgers, to: "privacy-ledger.json")
+      var table = Table(headers: ["participant", "records", "q", "steps", "ε (δ = \(delta))"])
+      for (participant, ledger) in zip(simulation.participants, ledgers) {
+        table.add([
+          "\(participant.id + 1)", "\(participant.samples.count)", format(ledger.samplingRate, 5),
+          "\(ledger.steps)", ledger.epsilon.isFinite ? format(ledger.epsilon, 3) : "∞",
+        ])
+      }
+      console.say(
+        "DP-SGD privacy per participant (\(ledgers.first?.unit ?? ""); everything uploaded is "
+          + "post-processing of each participant's DP-SGD steps, and downloads cost nothing: "
+          + "w_global is the same for every participant; not covered: "
+          + DPSGDLedger.notCovered.joined(separator: "; ") + ")\n" + table.render())
+    }
     let globalText = summary.finalGlobalAccuracy.map { ", global \(format(100 * $0, 2))%" } ?? ""
     console.say(
       "done: mean participant accuracy \(format(100 * summary.finalMeanAccuracy, 2))%"

@@ -29,7 +29,9 @@ struct SimulationSetup {
 
   /// A simulation that can be checkpointed (not one over gRPC).
   var checkpointable: (any CheckpointableSimulation)? {
-    local == nil ? federation as? any CheckpointableSimulation : nil
+    // A DP-SGD run's charges are not in the checkpoint format yet: it is not checkpointed
+    // rather than resumed with participants whose spent ε was forgotten.
+    local == nil && dssgd.dpsgd == nil ? federation as? any CheckpointableSimulation : nil
   }
 
   init(command: SimulateCommand) throws {
@@ -69,6 +71,24 @@ struct SimulationSetup {
     parameterCount = network.parameterCount
     var initial = [Float](repeating: 0, count: network.parameterCount)
     network.initialize(&initial, using: &generator)
+    if command.dp.privacy == .dpSGD {
+      guard command.algorithm == .dssgd else {
+        throw CLIError("--privacy dp-sgd trains DSSGD participants; use --algorithm dssgd")
+      }
+      if let layer = network.layers.first(where: { $0.mixesSamples }) {
+        throw CLIError("\(DPSGDTrainer.MixedSamplesError(layer: layer.description))")
+      }
+      // Calibrated (for --target-epsilon) for the participant with the largest rate q and the
+      // one with the most steps: every participant's ε is then at most the target.
+      let counts = shardSamples.map(\.count)
+      let smallest = max(counts.min() ?? 1, 1)
+      let largest = max(counts.max() ?? 1, 1)
+      dssgd.dpsgd = try command.dp.configuration(
+        samplingRate: min(1, Double(sgd.batchSize) / Double(smallest)),
+        steps: command.rounds * ((largest + sgd.batchSize - 1) / sgd.batchSize),
+        dimension: network.parameterCount, delta: command.upload.common.delta
+      ).map { DPSGDSettings(training: $0, insecureSeededNoise: command.upload.common.insecureSeededNoise) }
+    }
     switch command.algorithm {
     case .dssgd:
       if command.transport == .grpc {
@@ -127,6 +147,19 @@ struct SimulationSetup {
       "colearn simulate: \(spec) (|w| = \(network.parameterCount)), N = \(participants) × "
       + "\(size) samples (\(partition)), \(exchange), M = \(sgd.batchSize), "
       + "α = \(sgd.learningRate)"
+    if let dpsgd = dssgd.dpsgd {
+      let training = dpsgd.training
+      banner +=
+        "\nDP-SGD participants: C = \(training.maxGradientNorm), σ = "
+        + "\(format(training.noiseMultiplier, 4)), \(training.sampling.rawValue) sampling; ε is "
+        + "record-level per participant"
+        + (dpsgd.insecureSeededNoise
+          ? "; WARNING: --insecure-seeded-noise: NOT private, the seed reveals the noise" : "")
+    } else if command.algorithm != .centralized, dssgd.privacy == nil {
+      banner +=
+        "\nprivacy: none — what participants share carries no formal guarantee (shared updates "
+        + "can reveal training data); see --privacy dp-sgd"
+    }
     privacyReport = dssgd.privacy.map { PrivacyReport(settings: $0, selection: dssgd.selection) }
   }
 }

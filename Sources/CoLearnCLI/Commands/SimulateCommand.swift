@@ -33,6 +33,7 @@ struct SimulateCommand: ParsableCommand {
   @OptionGroup var source: DataSourceOptions
   @OptionGroup var federation: FederationOptions
   @OptionGroup var upload: UploadOptions
+  @OptionGroup(title: "Differential privacy of local training (DP-SGD)") var dp: DPSGDOptions
 
   @Option(help: "dssgd, fedavg, standalone (no exchange) or centralized (pooled shards).")
   var algorithm: Algorithm = .dssgd
@@ -104,6 +105,11 @@ struct SimulateCommand: ParsableCommand {
     }
     if resume, transport == .grpc {
       throw ValidationError("--resume works with --transport inprocess only")
+    }
+    if dp.privacy == .dpSGD, resume {
+      throw ValidationError(
+        "--resume: a DP-SGD simulation keeps no checkpoint (its participants' charges are not in "
+          + "the checkpoint format yet); run it again without --resume")
     }
   }
 

@@ -66,44 +66,61 @@ struct DPSGDOptions: ParsableArguments {
     }
   }
 
-  /// The DP-SGD learner for a run of `epochs` epochs over `sampleCount` records, or nil without
-  /// --privacy dp-sgd. With --target-epsilon, σ is the smallest whose charged multiplier meets the
-  /// target over the run's steps.
-  func learner(
-    network: Network, configuration: SGDConfiguration, sampleCount: Int, epochs: Int,
-    common: PrivacyCommonOptions, seed: UInt64
-  ) throws -> DPSGDLearner? {
+  /// The DP-SGD settings, or nil without --privacy dp-sgd. With --target-epsilon, σ is the
+  /// smallest whose charged multiplier (on the noise grid for `dimension` coordinates) meets the
+  /// target over `steps` steps at rate q.
+  func configuration(samplingRate q: Double, steps: Int, dimension: Int, delta: Double) throws
+    -> DPSGDConfiguration?
+  {
     guard privacy == .dpSGD else { return nil }
-    let source: NoiseSource = common.insecureSeededNoise ? .insecureSeeded(seed) : .secure
-    func make(_ sigma: Double) throws -> DPSGDLearner {
+    func make(_ sigma: Double) throws -> DPSGDConfiguration {
       do {
-        return try DPSGDLearner(
-          network: network, configuration: configuration,
-          privacy: DPSGDConfiguration(
-            maxGradientNorm: maxGradNorm, noiseMultiplier: sigma, sampling: sampling),
-          sampleCount: sampleCount, noiseSource: source)
+        return try DPSGDConfiguration(
+          maxGradientNorm: maxGradNorm, noiseMultiplier: sigma, sampling: sampling)
       } catch {
         throw CLIError("\(error)")
       }
     }
     guard let targetEpsilon else { return try make(noiseMultiplier ?? 0) }
-    let probe = try make(1)
-    let steps = epochs * probe.trainer.stepsPerEpoch(sampleCount: sampleCount)
     let needed: Double
     do {
       needed = try RDPAccountant.noiseMultiplier(
-        targetEpsilon: targetEpsilon, delta: common.delta, samplingRate: probe.samplingRate,
-        steps: steps, orders: DPSGDLearner.orders)
+        targetEpsilon: targetEpsilon, delta: delta, samplingRate: q, steps: steps,
+        orders: DPSGDCharges.orders)
     } catch {
       throw CLIError("--target-epsilon \(targetEpsilon): \(error)")
     }
+    guard needed > 0 else { return try make(0) }
     // The grid charges slightly less than the nominal σ: raise σ until the charge meets it.
-    var sigma = needed
-    var learner = try make(sigma)
-    while learner.chargedNoiseMultiplier < needed {
-      sigma *= (needed / learner.chargedNoiseMultiplier) * (1 + 1e-9)
-      learner = try make(sigma)
+    func charged(_ sigma: Double) -> Double {
+      DiscreteGaussianGradientNoise(
+        clipNorm: Double(maxGradNorm), noiseMultiplier: sigma, dimension: dimension,
+        source: .insecureSeeded(0)
+      ).effectiveNoiseMultiplier
     }
-    return learner
+    var sigma = needed
+    while charged(sigma) < needed { sigma *= (needed / charged(sigma)) * (1 + 1e-9) }
+    return try make(sigma)
+  }
+
+  /// The DP-SGD learner for a run of `epochs` epochs over `sampleCount` records, or nil without
+  /// --privacy dp-sgd.
+  func learner(
+    network: Network, configuration sgd: SGDConfiguration, sampleCount: Int, epochs: Int,
+    common: PrivacyCommonOptions, seed: UInt64
+  ) throws -> DPSGDLearner? {
+    let q = min(1, Double(sgd.batchSize) / Double(max(sampleCount, 1)))
+    let steps = epochs * ((max(sampleCount, 1) + sgd.batchSize - 1) / sgd.batchSize)
+    guard
+      let privacy = try configuration(
+        samplingRate: q, steps: steps, dimension: network.parameterCount, delta: common.delta)
+    else { return nil }
+    do {
+      return try DPSGDLearner(
+        network: network, configuration: sgd, privacy: privacy, sampleCount: sampleCount,
+        noiseSource: common.insecureSeededNoise ? .insecureSeeded(seed) : .secure)
+    } catch {
+      throw CLIError("\(error)")
+    }
   }
 }

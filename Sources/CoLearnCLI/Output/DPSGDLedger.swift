@@ -1,4 +1,5 @@
 import CoLearnDSSGD
+import CoLearnNN
 import CoLearnPrivacy
 import Foundation
 
@@ -30,20 +31,28 @@ struct DPSGDLedger: Encodable {
   ]
 
   init(learner name: String, _ learner: DPSGDLearner, delta: Double, secureNoise: Bool) throws {
-    let guarantee = try learner.guarantee(delta: delta)
-    self.learner = name
+    try self.init(
+      learner: name, charges: learner.state.charges, privacy: learner.trainer.privacy, delta: delta,
+      secureNoise: secureNoise)
+  }
+
+  init(
+    learner name: String, charges: DPSGDCharges, privacy: DPSGDConfiguration, delta: Double,
+    secureNoise: Bool
+  ) throws {
+    let guarantee = try charges.guarantee(delta: delta)
+    learner = name
     epsilon = guarantee.epsilon
     self.delta = delta
     optimalOrder = guarantee.order.isNaN ? nil : guarantee.order
-    unit = learner.unit + (secureNoise ? "" : " — NOT private: noise and batches from a seeded generator")
+    unit = charges.unit + (secureNoise ? "" : " — NOT private: noise and batches from a seeded generator")
     notCovered = Self.notCovered + (secureNoise ? [] : ["anything: the seed reveals the noise"])
-    let privacy = learner.trainer.privacy
     sampling = privacy.sampling.rawValue
     maxGradNorm = Double(privacy.maxGradientNorm)
     noiseMultiplier = privacy.noiseMultiplier
-    chargedNoiseMultiplier = learner.chargedNoiseMultiplier
-    samplingRate = learner.samplingRate
-    steps = learner.steps
+    chargedNoiseMultiplier = charges.noiseMultiplier
+    samplingRate = charges.samplingRate
+    steps = charges.steps
     self.secureNoise = secureNoise
   }
 

@@ -15,6 +15,9 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
   /// The DSSGD settings.
   public let configuration: DSSGDConfiguration
   private let trainer: Trainer
+  /// The DP-SGD trainer, with ``DSSGDConfiguration/dpsgd``; each participant's
+  /// ``Participant/dpsgd`` holds its noise and charges.
+  public let privateTrainer: DPSGDTrainer?
   private var selector: any UpdateSelector
   private var sparseVector = SparseVectorTechnique()
   private var exponential = ExponentialMechanism()
@@ -33,6 +36,15 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
   public init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
     self.configuration = configuration
     trainer = Trainer(network: network, configuration: training)
+    privateTrainer = configuration.dpsgd.map { dpsgd in
+      guard
+        let trainer = try? DPSGDTrainer(
+          network: network, configuration: training, privacy: dpsgd.training)
+      else {
+        preconditionFailure("DP-SGD on a network that mixes samples: check network.mixesSamples first")
+      }
+      return trainer
+    }
     switch configuration.selection {
     case .largest: selector = LargestSelector()
     case .threshold: selector = ThresholdSelector(threshold: configuration.threshold)
@@ -93,10 +105,26 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     // model after the download), which the trainer produces with the epoch's write-back.
     let trainStart = monotonicSeconds()
     statistics.exchangeSeconds += trainStart - downloadStart
-    delta.withUnsafeMutableBufferPointer { changes in
-      _ = trainer.trainEpoch(
-        &participant.model, on: participant.samples, using: &participant.generator,
-        changes: changes)
+    if let privateTrainer {
+      // DP-SGD: Δw = w_new − w_old around the epoch (every upload is post-processing of it).
+      guard var state = participant.dpsgd else {
+        preconditionFailure("a DP-SGD run with a participant without DP-SGD state")
+      }
+      delta.withUnsafeMutableBufferPointer { d in
+        participant.model.parameters.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: d.count) }
+      }
+      defer { participant.dpsgd = state }
+      _ = try state.trainEpoch(
+        privateTrainer, &participant.model, on: participant.samples, using: &participant.generator)
+      participant.model.parameters.withUnsafeBufferPointer { w in
+        for j in 0..<delta.count { delta[j] = w[j] - delta[j] }
+      }
+    } else {
+      delta.withUnsafeMutableBufferPointer { changes in
+        _ = trainer.trainEpoch(
+          &participant.model, on: participant.samples, using: &participant.generator,
+          changes: changes)
+      }
     }
     let selectStart = monotonicSeconds()
     statistics.trainSeconds += selectStart - trainStart

@@ -17,6 +17,8 @@ public struct Participant: Sendable {
   /// What it spent on privacy and where its noise comes from, with a private selection
   /// criterion.
   public var privacy: ParticipantPrivacy?
+  /// Its DP-SGD noise and charges, when it trains with DP-SGD.
+  public var dpsgd: DPSGDState?
 
   public init(
     id: Int, model: LocalModel, samples: LabeledSamples, generator: SeededGenerator,

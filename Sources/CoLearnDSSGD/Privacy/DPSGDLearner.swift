@@ -22,15 +22,11 @@ import CoLearnTensor
 /// Threading: one thread at a time.
 public final class DPSGDLearner {
   /// The Rényi orders charged: the integers 2…64, then 128, 256, 512, 1024.
-  public static let orders: [Double] = (2...64).map(Double.init) + [128, 256, 512, 1024]
+  public static let orders = DPSGDCharges.orders
 
   public let trainer: DPSGDTrainer
-  private var noise: DiscreteGaussianGradientNoise?
-  /// Every step taken so far.
-  public private(set) var accountant: RDPAccountant
-  /// The steps taken so far.
-  public private(set) var steps = 0
-  private let sampleCount: Int
+  /// This learner's noise and charges.
+  public private(set) var state: DPSGDState
 
   /// A learner for `network` over `sampleCount` training records.
   ///
@@ -40,55 +36,115 @@ public final class DPSGDLearner {
     sampleCount: Int, noiseSource: NoiseSource
   ) throws {
     trainer = try DPSGDTrainer(network: network, configuration: configuration, privacy: privacy)
-    if privacy.noiseMultiplier > 0 {
-      noise = DiscreteGaussianGradientNoise(
-        clipNorm: Double(privacy.maxGradientNorm), noiseMultiplier: privacy.noiseMultiplier,
-        dimension: network.parameterCount, source: noiseSource)
-    }
-    accountant = RDPAccountant(
-      orders: Self.orders, relation: privacy.sampling == .poisson ? .addOrRemoveOne : .replaceOne)
-    self.sampleCount = sampleCount
+    state = DPSGDState(
+      trainer: trainer, dimension: network.parameterCount, sampleCount: sampleCount,
+      noiseSource: noiseSource)
   }
 
   /// The noise multiplier the accountant charges (slightly below σ: see
   /// ``DiscreteGaussianGradientNoise/effectiveNoiseMultiplier``); 0 without noise.
-  public var chargedNoiseMultiplier: Double { noise?.effectiveNoiseMultiplier ?? 0 }
-
+  public var chargedNoiseMultiplier: Double { state.charges.noiseMultiplier }
   /// q = B/n.
-  public var samplingRate: Double { trainer.samplingRate(sampleCount: sampleCount) }
+  public var samplingRate: Double { state.charges.samplingRate }
+  /// The steps taken so far.
+  public var steps: Int { state.charges.steps }
+  /// The unit of ``guarantee(delta:)``, in words.
+  public var unit: String { state.charges.unit }
 
-  /// One epoch, charged to the accountant step by step (Poisson) or as one shuffled epoch.
+  /// One epoch, charged step by step (Poisson) or as one shuffled epoch.
   ///
-  /// - Throws: a ``PrivacyError`` if no noise can be drawn; the epoch's steps already taken are
-  ///   charged before the error is passed on.
+  /// - Throws: a ``PrivacyError`` if no noise can be drawn; the steps already taken are charged
+  ///   before the error is passed on.
   public func trainEpoch<G: RandomNumberGenerator>(
     _ model: inout LocalModel, on samples: LabeledSamples, using generator: inout G
   ) throws -> EpochStatistics {
-    precondition(samples.count == sampleCount, "the learner was built for \(sampleCount) records")
+    try state.trainEpoch(trainer, &model, on: samples, using: &generator)
+  }
+
+  /// (ε, δ) of every step taken so far.
+  public func guarantee(delta: Double) throws(PrivacyError) -> RDPGuarantee {
+    try state.charges.guarantee(delta: delta)
+  }
+}
+
+/// One learner's DP-SGD state apart from the trainer's workspaces: its noise (with its own
+/// source) and its charges. A simulation keeps one per participant and shares the trainer.
+public struct DPSGDState: Sendable {
+  /// The noise; nil for σ = 0.
+  public var noise: DiscreteGaussianGradientNoise?
+  /// What it has spent.
+  public private(set) var charges: DPSGDCharges
+
+  /// The state of a learner with `sampleCount` records trained by `trainer`.
+  public init(trainer: DPSGDTrainer, dimension: Int, sampleCount: Int, noiseSource: NoiseSource) {
+    let privacy = trainer.privacy
+    if privacy.noiseMultiplier > 0 {
+      noise = DiscreteGaussianGradientNoise(
+        clipNorm: Double(privacy.maxGradientNorm), noiseMultiplier: privacy.noiseMultiplier,
+        dimension: dimension, source: noiseSource)
+    }
+    charges = DPSGDCharges(
+      sampling: privacy.sampling, samplingRate: trainer.samplingRate(sampleCount: sampleCount),
+      noiseMultiplier: noise?.effectiveNoiseMultiplier ?? 0,
+      stepsPerEpoch: trainer.stepsPerEpoch(sampleCount: sampleCount))
+  }
+
+  /// One epoch of `trainer` on `samples`, charged.
+  public mutating func trainEpoch<G: RandomNumberGenerator>(
+    _ trainer: DPSGDTrainer, _ model: inout LocalModel, on samples: LabeledSamples,
+    using generator: inout G
+  ) throws -> EpochStatistics {
     let before = model.stepCount
-    defer { charge(steps: model.stepCount - before) }
+    defer { charges.charge(steps: model.stepCount - before) }
     if noise != nil {
       return try trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise!)
     }
     var none = NoNoise()
     return try trainer.trainEpoch(&model, on: samples, using: &generator, noise: &none)
   }
+}
 
-  private func charge(steps taken: Int) {
+/// The accountant of one learner's DP-SGD steps.
+public struct DPSGDCharges: Sendable {
+  /// The Rényi orders charged: the integers 2…64, then 128, 256, 512, 1024.
+  public static let orders: [Double] = (2...64).map(Double.init) + [128, 256, 512, 1024]
+
+  public let sampling: DPSGDSampling
+  /// q.
+  public let samplingRate: Double
+  /// The noise multiplier charged per step.
+  public let noiseMultiplier: Double
+  public let stepsPerEpoch: Int
+  /// Every step taken so far.
+  public private(set) var accountant: RDPAccountant
+  /// The steps taken so far.
+  public private(set) var steps = 0
+
+  public init(
+    sampling: DPSGDSampling, samplingRate: Double, noiseMultiplier: Double, stepsPerEpoch: Int
+  ) {
+    self.sampling = sampling
+    self.samplingRate = samplingRate
+    self.noiseMultiplier = noiseMultiplier
+    self.stepsPerEpoch = stepsPerEpoch
+    accountant = RDPAccountant(
+      orders: Self.orders, relation: sampling == .poisson ? .addOrRemoveOne : .replaceOne)
+  }
+
+  /// Charges `taken` more steps.
+  public mutating func charge(steps taken: Int) {
     guard taken > 0 else { return }
     steps += taken
     // The parameters are valid by construction (q in [0, 1], σ ≥ 0, the relation matches).
-    switch trainer.privacy.sampling {
+    switch sampling {
     case .poisson:
       try! accountant.composePoissonSampled(
-        samplingRate: samplingRate, noiseMultiplier: chargedNoiseMultiplier, steps: taken)
+        samplingRate: samplingRate, noiseMultiplier: noiseMultiplier, steps: taken)
     case .shuffle:
       // An epoch is charged whole once its first step ran: a partial epoch costs the same.
-      let epochs = trainer.stepsPerEpoch(sampleCount: sampleCount)
-      let charged = accountant.compositions
-      let due = (steps + epochs - 1) / epochs - charged
+      let due = (steps + stepsPerEpoch - 1) / stepsPerEpoch - accountant.compositions
       if due > 0 {
-        try! accountant.composeShuffledEpochs(noiseMultiplier: chargedNoiseMultiplier, epochs: due)
+        try! accountant.composeShuffledEpochs(noiseMultiplier: noiseMultiplier, epochs: due)
       }
     }
   }
@@ -100,7 +156,7 @@ public final class DPSGDLearner {
 
   /// The unit of ``guarantee(delta:)``, in words.
   public var unit: String {
-    trainer.privacy.sampling == .poisson
+    sampling == .poisson
       ? "record-level: training sets differing by one record added or removed"
       : "record-level: training sets differing by one record replaced by another"
   }

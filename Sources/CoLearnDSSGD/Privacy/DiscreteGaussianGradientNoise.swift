@@ -14,7 +14,7 @@ import CoLearnPrivacy
 /// below the σ asked for — never the nominal σ.
 ///
 /// Threading: a value type; one trainer's thread at a time.
-public struct DiscreteGaussianGradientNoise: GradientNoise {
+public struct DiscreteGaussianGradientNoise: GradientNoise, Sendable {
   /// The grid and the noise law.
   public let grid: GridGaussianNoise
   /// C, d and σ as configured.

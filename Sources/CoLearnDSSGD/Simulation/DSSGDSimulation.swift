@@ -65,6 +65,16 @@ public final class DSSGDSimulation: FederatedAlgorithm {
       precondition(initialParameters.count == network.parameterCount, "wrong parameter count")
       return DSSGDTurnRunner(network: network, training: training, configuration: configuration)
     }
+    // DP-SGD: each participant's noise (secure, or seeded from a stream of its own) and charges.
+    if let privateTrainer = runners[0].privateTrainer, let dpsgd = configuration.dpsgd {
+      for index in participants.indices {
+        var seeds = generator.derived(stream: 0xD95D_0000 + UInt64(index))
+        participants[index].dpsgd = DPSGDState(
+          trainer: privateTrainer, dimension: initialParameters.count,
+          sampleCount: participants[index].samples.count,
+          noiseSource: dpsgd.insecureSeededNoise ? .insecureSeeded(seeds.next()) : .secure)
+      }
+    }
     orderGenerator = generator.derived(stream: 0x0DE5)
   }
 

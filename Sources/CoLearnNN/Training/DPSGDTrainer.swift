@@ -99,6 +99,9 @@ public final class DPSGDTrainer {
   /// A network that mixes samples (batch normalisation) has no per-example gradients.
   public struct MixedSamplesError: Error, CustomStringConvertible {
     public var layer: String
+    public init(layer: String) {
+      self.layer = layer
+    }
     public var description: String {
       "DP-SGD needs each example's own gradient, but \(layer) normalises over the batch (its "
         + "output for one example depends on the others, so clipping bounds nothing); remove "
