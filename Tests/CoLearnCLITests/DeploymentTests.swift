@@ -219,7 +219,10 @@ struct DeploymentTests {
   /// crash between the two resumed with the older ledger and that epoch's ε was never charged.
   /// Killed (SIGKILL) right after round 2's upload was acknowledged and before the round's
   /// checkpoint, the participant resumes at round 3 with round 2's epoch in its ledger.
-  @Test func aParticipantKilledRightAfterItsUploadKeepsTheEpochCharged() throws {
+  /// The same for DP-SGD (issue 21): the charges of round 2's steps are in dpsgd-charges.json,
+  /// written durably before its upload, so the resumed participant's ε covers all 3 rounds.
+  @Test(arguments: ["svt", "dp-sgd"])
+  func aParticipantKilledRightAfterItsUploadKeepsTheEpochCharged(_ mechanism: String) throws {
     let directory = try makeTemporaryDirectory("colearn-ledger")
     defer { try? FileManager.default.removeItem(at: directory) }
     let tokens = try issueTokens(["solo"], in: directory)
@@ -231,9 +234,10 @@ struct DeploymentTests {
       ])
     let port = try #require(
       server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init), "\(server.combined)")
-    let privacy = [
-      "--selection", "svt", "--bound", "0.001", "--dp-epsilon", "100", "--insecure-seeded-noise",
-    ]
+    let privacy =
+      mechanism == "svt"
+      ? ["--selection", "svt", "--bound", "0.001", "--dp-epsilon", "100", "--insecure-seeded-noise"]
+      : ["--privacy", "dp-sgd", "--noise-multiplier", "1", "--insecure-seeded-noise"]
     let killed = try participate(
       "solo", shard: 0, of: 1, port: port, rounds: 3, directory: directory, tls: nil,
       extra: privacy, environment: ["COLEARN_TEST_KILL_AFTER_UPLOAD": "2"])
@@ -245,14 +249,28 @@ struct DeploymentTests {
       extra: privacy)
     #expect(resumed.wait(timeout: 120) == 0, "\(resumed.combined)")
     #expect(resumed.standardOutput.contains("resuming at round 3"), "\(resumed.combined)")
-    let summary = try JSONSerialization.jsonObject(
-      with: Data(contentsOf: directory.appendingPathComponent("out-solo/summary.json")))
-      as? [String: Any]
-    let ledger = try #require(summary?["privacyLedger"] as? [String: Any])
-    let epochs = try #require(ledger["epochs"] as? [[String: Any]])
-    // Rounds 1, 2 and 3: none forgotten (round 2's only in the ledger file, written before
-    // its upload left).
-    #expect(epochs.count == 3, "\(epochs)")
+    if mechanism == "svt" {
+      let summary = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: directory.appendingPathComponent("out-solo/summary.json")))
+        as? [String: Any]
+      let ledger = try #require(summary?["privacyLedger"] as? [String: Any])
+      let epochs = try #require(ledger["epochs"] as? [[String: Any]])
+      // Rounds 1, 2 and 3: none forgotten (round 2's only in the ledger file, written before
+      // its upload left).
+      #expect(epochs.count == 3, "\(epochs)")
+    } else {
+      // 300 records in batches of 32: 10 steps a round, 30 over rounds 1–3, none forgotten.
+      let charges = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: directory.appendingPathComponent("out-solo/dpsgd-charges.json")))
+        as? [String: Any]
+      #expect(charges?["steps"] as? Int == 30, "\(String(describing: charges))")
+      let ledger = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: directory.appendingPathComponent("out-solo/privacy-ledger.json")))
+        as? [String: Any]
+      #expect(ledger?["steps"] as? Int == 30)
+      #expect((ledger?["unit"] as? String)?.hasPrefix("record-level") == true)
+      #expect(resumed.standardOutput.contains("30 DP-SGD steps"), "\(resumed.standardOutput)")
+    }
     server.send(SIGTERM)
     #expect(server.wait(timeout: 30) == 0)
   }

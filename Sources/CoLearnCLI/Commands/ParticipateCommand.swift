@@ -66,7 +66,10 @@ struct ParticipateCommand: ParsableCommand {
   @Option(help: "Output and resume directory (default: runs/participate-NAME).")
   var out: String?
 
+  @OptionGroup(title: "Differential privacy of local training (DP-SGD)") var dp: DPSGDOptions
+
   func validate() throws {
+    try upload.common.requireMechanism(upload.dpEpsilon != nil || dp.privacy == .dpSGD)
     if let shard { _ = try ShardSpec(parsing: shard) }
     do {
       _ = try upload.privacySettings()
@@ -154,9 +157,19 @@ struct ParticipateCommand: ParsableCommand {
         participants: max(1, Int(settings.participants)), uploadFraction: settings.uploadFraction,
         downloadFraction: settings.downloadFraction, selection: upload.selection,
         threshold: upload.threshold, bound: upload.bound, statDecay: Float(settings.statDecay),
-        order: order, staleProbability: 0, privacy: upload.privacySettings())
+        order: order, staleProbability: 0, privacy: upload.privacySettings(),
+        dpsgd: dp.configuration(
+          samplingRate: min(1, Double(sgd.batchSize) / Double(max(samples.count, 1))),
+          steps: rounds * ((max(samples.count, 1) + sgd.batchSize - 1) / sgd.batchSize),
+          dimension: network.parameterCount, delta: upload.common.delta
+        ).map { DPSGDSettings(training: $0, insecureSeededNoise: upload.common.insecureSeededNoise) })
+    } catch let error as CLIError {
+      throw error
     } catch {
       throw CLIError("\(error)")
+    }
+    if dssgd.dpsgd != nil, let layer = network.layers.first(where: { $0.mixesSamples }) {
+      throw CLIError("\(DPSGDTrainer.MixedSamplesError(layer: layer.description))")
     }
 
     let outPath = out ?? "runs/participate-\(displayName)"
@@ -195,6 +208,36 @@ struct ParticipateCommand: ParsableCommand {
     }
     let firstRound = Int(max(UInt64(saved?.round ?? 0), client.lastAppliedRound)) + 1
     let runner = DSSGDTurnRunner(network: network, training: sgd, configuration: dssgd)
+    // DP-SGD: this participant's noise and charges, continued from the charges file (written
+    // durably before every upload) after a restart.
+    let chargesPath = run.url.appendingPathComponent(DPSGDChargesFile.fileName).path
+    if let privateTrainer = runner.privateTrainer, let settings = dssgd.dpsgd {
+      var state = DPSGDState(
+        trainer: privateTrainer, dimension: network.parameterCount, sampleCount: samples.count,
+        noiseSource: settings.insecureSeededNoise ? .insecureSeeded(noiseSeeds.next()) : .secure)
+      let saved: DPSGDCharges?
+      do {
+        saved = try DPSGDChargesFile.read(from: chargesPath)
+      } catch {
+        throw CLIError(
+          "\(chargesPath) cannot be read (\(error)); restore it from a backup: the ε spent must "
+            + "never be forgotten")
+      }
+      if let saved, !state.resume(from: saved) {
+        throw CLIError(
+          "\(chargesPath) holds DP-SGD charges made with other settings (q = \(saved.samplingRate), "
+            + "σ charged \(saved.noiseMultiplier), \(saved.sampling.rawValue)); resume with the same "
+            + "data, --batch-size and noise, or start a new --out")
+      }
+      participant.dpsgd = state
+      runner.dpsgdCharged = { charges in
+        do {
+          try DPSGDChargesFile.write(charges, to: chargesPath)
+        } catch {
+          throw CLIError("cannot save the DP-SGD charges before uploading: \(error)")
+        }
+      }
+    }
     runner.ledgerCharged = { ledger in
       do {
         try LedgerFile.write(ledger, to: ledgerPath)
@@ -213,6 +256,19 @@ struct ParticipateCommand: ParsableCommand {
         + "θu = \(settings.uploadFraction), θd = \(settings.downloadFraction), \(order.rawValue), "
         + "M = \(sgd.batchSize), α = \(sgd.learningRate), server bounds \(client.bounds)"
         + (firstRound > 1 ? ", resuming at round \(firstRound)" : ""))
+    if let settings = dssgd.dpsgd {
+      print(
+        "DP-SGD: C = \(settings.training.maxGradientNorm), σ = "
+          + "\(format(settings.training.noiseMultiplier, 4)), \(settings.training.sampling.rawValue) "
+          + "sampling; ε is record-level over this participant's data (δ = \(upload.common.delta))")
+    } else if dssgd.privacy == nil {
+      print(
+        "privacy: none — this participant's uploads carry no formal guarantee (shared updates "
+          + "can reveal training data); see --privacy dp-sgd")
+    }
+    if upload.common.insecureSeededNoise {
+      print("WARNING: --insecure-seeded-noise: NOT private, anyone with the seed can remove the noise")
+    }
     print("output: \(run.url.path)")
     fflush(nil)
     guard firstRound <= rounds else {
@@ -274,6 +330,13 @@ struct ParticipateCommand: ParsableCommand {
         lastSequence: client.lastAcknowledgement?.sequenceNumber,
         privacyLedger: participant.privacy?.ledger),
       to: "summary.json")
+    if let settings = dssgd.dpsgd, let charges = participant.dpsgd?.charges {
+      let ledger = try DPSGDLedger(
+        learner: "colearn participate \(displayName)", charges: charges, privacy: settings.training,
+        delta: upload.common.delta, secureNoise: !settings.insecureSeededNoise)
+      try run.writeJSON(ledger, to: "privacy-ledger.json")
+      print("privacy: \(ledger.summary), \(charges.steps) DP-SGD steps (privacy-ledger.json)")
+    }
     print(
       "done: accuracy \(lastAccuracy.map { format(100 * $0, 2) + "%" } ?? "not evaluated"), "
         + "\(format(monotonicSeconds() - start, 1)) s"

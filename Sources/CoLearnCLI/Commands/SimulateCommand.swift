@@ -89,6 +89,7 @@ struct SimulateCommand: ParsableCommand {
   }
 
   func validate() throws {
+    try upload.common.requireMechanism(upload.dpEpsilon != nil || dp.privacy == .dpSGD)
     _ = try dssgdConfiguration()
     try requireAtLeast(1, rounds, flag: "rounds")
     try requireAtLeast(1, localEpochs, flag: "local-epochs")

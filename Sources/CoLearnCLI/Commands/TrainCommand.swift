@@ -56,6 +56,7 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup var privacyCommon: PrivacyCommonOptions
 
   func validate() throws {
+    try privacyCommon.requireMechanism(dp.privacy == .dpSGD)
     _ = try training.sgdConfiguration(selectFraction: selectFraction)
     try requireAtLeast(1, epochs, flag: "epochs")
     try requireAtLeast(1, evalEvery, flag: "eval-every")

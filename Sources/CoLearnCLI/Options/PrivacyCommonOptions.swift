@@ -19,6 +19,16 @@ struct PrivacyCommonOptions: ParsableArguments {
       """)
   var insecureSeededNoise = false
 
+  /// Refuses --insecure-seeded-noise in a run without a private mechanism (it would mean
+  /// nothing, and suggests a guarantee the run does not have).
+  func requireMechanism(_ present: Bool) throws {
+    if insecureSeededNoise, !present {
+      throw ValidationError(
+        "--insecure-seeded-noise needs a private mechanism: --privacy dp-sgd, or --selection svt "
+          + "or exponential with --dp-epsilon")
+    }
+  }
+
   func validate() throws {
     guard delta > 0, delta < 1 else {
       throw ValidationError("invalid --delta \(delta): expected a number in (0, 1)")

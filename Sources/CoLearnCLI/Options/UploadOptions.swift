@@ -45,10 +45,9 @@ struct UploadOptions: ParsableArguments {
   ///
   /// - Throws: ``ConfigurationError`` naming the flag.
   func privacySettings() throws(ConfigurationError) -> PrivacySettings? {
-    if dpEpsilon == nil, dpBudget != nil || common.insecureSeededNoise {
+    if dpEpsilon == nil, let dpBudget {
       throw ConfigurationError.outOfRange(
-        setting: dpBudget != nil ? "dp-budget" : "insecure-seeded-noise",
-        value: dpBudget.map { "\($0)" } ?? "", expected: "--dp-epsilon with it")
+        setting: "dp-budget", value: "\(dpBudget)", expected: "--dp-epsilon with it")
     }
     return try dpEpsilon.map { epsilon throws(ConfigurationError) in
       try PrivacySettings(

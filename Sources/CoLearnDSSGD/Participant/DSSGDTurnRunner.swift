@@ -32,6 +32,11 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
   /// upload.
   public var ledgerCharged: ((PrivacyLedger) throws -> Void)?
 
+  /// Called with the participant's DP-SGD charges after its epoch of DP-SGD and before the
+  /// upload leaves (as ``ledgerCharged`` for the private selections): a deployed participant
+  /// writes them durably here. An error stops the turn before the upload.
+  public var dpsgdCharged: ((DPSGDCharges) throws -> Void)?
+
   /// A runner training `network` (whose parameter count is |w|).
   public init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
     self.configuration = configuration
@@ -119,6 +124,7 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
       participant.model.parameters.withUnsafeBufferPointer { w in
         for j in 0..<delta.count { delta[j] = w[j] - delta[j] }
       }
+      try dpsgdCharged?(state.charges)
     } else {
       delta.withUnsafeMutableBufferPointer { changes in
         _ = trainer.trainEpoch(

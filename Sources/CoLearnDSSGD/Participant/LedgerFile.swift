@@ -34,3 +34,32 @@ public enum LedgerFile {
     return ledger
   }
 }
+
+/// A DP-SGD participant's charges on disk (JSON, ``DPSGDCharges``), written durably like
+/// ``LedgerFile`` before every upload (``DSSGDTurnRunner/dpsgdCharged``) and read back when the
+/// participant restarts, so that no charged step is forgotten.
+public enum DPSGDChargesFile {
+  /// The file's name in a participant's output directory.
+  public static let fileName = "dpsgd-charges.json"
+
+  /// Writes `charges` to `path` durably.
+  public static func write(_ charges: DPSGDCharges, to path: String) throws(DurabilityError) {
+    let bytes: [UInt8]
+    do {
+      bytes = Array(try JSONEncoder().encode(charges))
+    } catch {
+      preconditionFailure("charges always encode: \(error)")
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    try DurableFile.replace(path, with: bytes, directory: directory.isEmpty ? "." : directory)
+  }
+
+  /// The charges at `path`, or nil if there are none.
+  public static func read(from path: String) throws(DurabilityError) -> DPSGDCharges? {
+    guard let bytes = try DurableFile.read(path) else { return nil }
+    guard let charges = try? JSONDecoder().decode(DPSGDCharges.self, from: Data(bytes)) else {
+      throw .notAStateFile(path: path)
+    }
+    return charges
+  }
+}

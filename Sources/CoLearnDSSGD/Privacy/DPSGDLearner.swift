@@ -89,6 +89,19 @@ public struct DPSGDState: Sendable {
       stepsPerEpoch: trainer.stepsPerEpoch(sampleCount: sampleCount))
   }
 
+  /// Continues from `saved` (a restarted participant's charges, read back from disk), which
+  /// must have been made with the same q, charged σ and sampling.
+  ///
+  /// - Returns: false, changing nothing, if the settings differ.
+  public mutating func resume(from saved: DPSGDCharges) -> Bool {
+    guard saved.sampling == charges.sampling, saved.samplingRate == charges.samplingRate,
+      saved.noiseMultiplier == charges.noiseMultiplier,
+      saved.stepsPerEpoch == charges.stepsPerEpoch
+    else { return false }
+    charges = saved
+    return true
+  }
+
   /// One epoch of `trainer` on `samples`, charged.
   public mutating func trainEpoch<G: RandomNumberGenerator>(
     _ trainer: DPSGDTrainer, _ model: inout LocalModel, on samples: LabeledSamples,
@@ -105,7 +118,7 @@ public struct DPSGDState: Sendable {
 }
 
 /// The accountant of one learner's DP-SGD steps.
-public struct DPSGDCharges: Sendable {
+public struct DPSGDCharges: Sendable, Codable, Equatable {
   /// The Rényi orders charged: the integers 2…64, then 128, 256, 512, 1024.
   public static let orders: [Double] = (2...64).map(Double.init) + [128, 256, 512, 1024]
 
