@@ -21,6 +21,9 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A mechanism composed into an ``RDPAccountant`` whose neighbouring relation
   /// (`accountant`) is not the one the mechanism's analysis holds under.
   case accountingRelationMismatch(accountant: String, mechanism: String)
+  /// Discrete Gaussian noise of standard deviation `standardDeviation` on a grid of step
+  /// `granularity` would need σ/g grid units outside what the exact sampler supports.
+  case noiseOutOfRange(standardDeviation: Double, granularity: Double)
 
   public var description: String {
     switch self {
@@ -45,6 +48,10 @@ public enum PrivacyError: Error, Equatable, Sendable, CustomStringConvertible {
       return "an RDP accountant for \(accountant) neighbours cannot charge \(mechanism), whose "
         + "guarantee holds under another neighbouring relation; use a separate accountant "
         + "created with the matching relation"
+    case .noiseOutOfRange(let sigma, let g):
+      return "discrete Gaussian noise σ = \(sigma) on a grid of step \(g) is \(sigma / g) grid "
+        + "units; the exact sampler supports 1/32 up to at least 4 million: choose a finer grid for "
+        + "small σ or a coarser one for large σ"
     }
   }
 }

@@ -126,4 +126,26 @@ import Testing
     #expect(try samples(law, count: 100, seed: 9) == samples(law, count: 100, seed: 9))
     #expect(try samples(law, count: 100, seed: 9) != samples(law, count: 100, seed: 10))
   }
+
+  @Test func decodingValidatesTheVariance() throws {
+    let law = DiscreteGaussian(varianceNumerator: 9, varianceDenominator: 4)
+    let decoded = try JSONDecoder().decode(
+      DiscreteGaussian.self, from: JSONEncoder().encode(law))
+    #expect(decoded == law)
+    for bad in [
+      #"{"varianceNumerator":0,"varianceDenominator":1}"#,
+      #"{"varianceNumerator":9,"varianceDenominator":0}"#,
+      #"{"varianceNumerator":4611686018427387904,"varianceDenominator":1}"#,
+    ] {
+      #expect(throws: DecodingError.self) {
+        try JSONDecoder().decode(DiscreteGaussian.self, from: Data(bad.utf8))
+      }
+    }
+    // σ = 10⁷: σ² = 10¹⁴ is an integer (r = 1), 2·p·t² ≈ 2·10²⁸ ≈ 2⁹⁴: supported. σ = 10⁹ is not
+    // (2·σ⁴ ≈ 2¹²⁰ > 2¹¹⁰).
+    let large = try #require(DiscreteGaussian.variance(roundingUp: 1e7))
+    #expect(large.numerator == 100_000_000_000_000 && large.denominator == 1)
+    #expect(DiscreteGaussian.variance(roundingUp: 1e9) == nil)
+    #expect(DiscreteGaussian.variance(roundingUp: 0.01) == nil)
+  }
 }

@@ -103,6 +103,10 @@ public struct RDPAccountant: Sendable, Hashable, Codable {
     self.rdp = rdp
     relation = try container.decode(NeighbouringRelation.self, forKey: .relation)
     compositions = try container.decode(Int.self, forKey: .compositions)
+    guard compositions >= 0 else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .compositions, in: container, debugDescription: "a negative number of compositions")
+    }
   }
 
   // MARK: - Composition

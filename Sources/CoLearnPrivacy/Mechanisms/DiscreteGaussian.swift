@@ -48,38 +48,71 @@ public struct DiscreteGaussian: Sendable, Hashable, Codable {
   ///
   /// Preconditions (programmer errors; configuration is validated where it is built):
   /// p ≥ 1, 1 ≤ r ≤ 2²⁰, and 2·p·r·t² ≤ 2¹¹⁰ with t = ⌊σ⌋ + 1 — which allows σ up to about
-  /// 2²² ≈ 4·10⁶ at r = 2¹⁰.
+  /// 2²² ≈ 5·10⁶ at r = 2¹⁰ and 2²⁷ at r = 1 (``isSupported(varianceNumerator:varianceDenominator:)``).
   public init(varianceNumerator p: UInt64, varianceDenominator r: UInt64 = 1) {
-    precondition(p >= 1, "discrete Gaussian variance numerator must be ≥ 1")
     precondition(
-      r >= 1 && r <= Self.maximumVarianceDenominator,
-      "discrete Gaussian variance denominator \(r) outside 1...2²⁰")
+      Self.isSupported(varianceNumerator: p, varianceDenominator: r),
+      "discrete Gaussian σ² = \(p)/\(r) outside the supported range (p ≥ 1, 1 ≤ r ≤ 2²⁰, σ below about 2²²)"
+    )
     varianceNumerator = p
     varianceDenominator = r
-    let t = UInt128(Self.laplaceScale(p: p, r: r))
-    let (pr, o1) = UInt128(p).multipliedReportingOverflow(by: UInt128(r))
-    let (prtt, o2) = pr.multipliedReportingOverflow(by: t * t)
-    precondition(
-      !o1 && !o2 && prtt <= 1 << 109, "discrete Gaussian σ² = \(p)/\(r) is too large (σ ≤ ~2²²)")
   }
 
-  /// N_ℤ(0, σ²) with σ² rounded *up* to a multiple of 2⁻¹⁰: never less noise than asked, and
-  /// at most 2⁻¹⁰ more in σ² (a relative excess below 2⁻¹¹/σ² in σ).
-  /// - Precondition: σ ≥ 2⁻⁵ and finite, and σ within the limits of ``init(varianceNumerator:varianceDenominator:)``.
-  public init(sigma: Double) {
-    precondition(
-      sigma.isFinite && sigma >= 1.0 / 32, "discrete Gaussian σ = \(sigma) must be ≥ 2⁻⁵")
+  /// Whether N_ℤ(0, p/r) can be sampled exactly with 128-bit integers: p ≥ 1, 1 ≤ r ≤ 2²⁰ and
+  /// 2·p·r·t² ≤ 2¹¹⁰ for t = ⌊σ⌋ + 1.
+  public static func isSupported(varianceNumerator p: UInt64, varianceDenominator r: UInt64)
+    -> Bool
+  {
+    guard p >= 1, r >= 1, r <= maximumVarianceDenominator else { return false }
+    let t = UInt128(laplaceScale(p: p, r: r))
+    let (pr, o1) = UInt128(p).multipliedReportingOverflow(by: UInt128(r))
+    let (prtt, o2) = pr.multipliedReportingOverflow(by: t * t)
+    return !o1 && !o2 && prtt <= 1 << 109
+  }
+
+  /// The rational σ² = p/r that ``init(sigma:)`` uses for σ: ⌈σ²·2¹⁰⌉/2¹⁰ in lowest terms, or nil
+  /// when σ is not finite and at least 2⁻⁵, or the result is not ``isSupported(varianceNumerator:varianceDenominator:)``.
+  public static func variance(roundingUp sigma: Double) -> (numerator: UInt64, denominator: UInt64)?
+  {
+    guard sigma.isFinite && sigma >= 1.0 / 32 else { return nil }
     // σ² = square + residual exactly (fma gives the rounding error of the product); multiplying
     // by r = 2¹⁰ is exact, so p = ⌈σ²·r⌉ is computed exactly.
     let square = sigma * sigma
     let residual = (-square).addingProduct(sigma, sigma)
-    var r = Self.defaultVarianceDenominator
+    var r = defaultVarianceDenominator
     let scaled = square * Double(r)
+    guard scaled < 0x1p62 else { return nil }  // far beyond isSupported's range anyway
     var p = UInt64(scaled.rounded(.up))
     if Double(p) == scaled && residual > 0 { p += 1 }
     while p & 1 == 0 && r > 1 {  // reduce the power of two (keeps the integers small)
       p >>= 1
       r >>= 1
+    }
+    guard isSupported(varianceNumerator: p, varianceDenominator: r) else { return nil }
+    return (p, r)
+  }
+
+  /// N_ℤ(0, σ²) with σ² rounded *up* to a multiple of 2⁻¹⁰: never less noise than asked, and
+  /// at most 2⁻¹⁰ more in σ² (a relative excess below 2⁻¹¹/σ² in σ).
+  /// - Precondition: ``variance(roundingUp:)`` is not nil (σ finite, 2⁻⁵ ≤ σ, and σ below about 2²², or 2²⁷ when σ² is an integer).
+  public init(sigma: Double) {
+    guard let (p, r) = Self.variance(roundingUp: sigma) else {
+      preconditionFailure(
+        "discrete Gaussian σ = \(sigma) outside the supported range (2⁻⁵ … at least 2²²)")
+    }
+    self.init(varianceNumerator: p, varianceDenominator: r)
+  }
+
+  private enum CodingKeys: String, CodingKey { case varianceNumerator, varianceDenominator }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let p = try container.decode(UInt64.self, forKey: .varianceNumerator)
+    let r = try container.decode(UInt64.self, forKey: .varianceDenominator)
+    guard Self.isSupported(varianceNumerator: p, varianceDenominator: r) else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .varianceNumerator, in: container,
+        debugDescription: "discrete Gaussian σ² = \(p)/\(r) is outside the supported range")
     }
     self.init(varianceNumerator: p, varianceDenominator: r)
   }

@@ -72,14 +72,18 @@ public struct GridGaussianNoise: Sendable, Hashable {
 
   /// Noise of standard deviation (at least) σ in real units on the grid g = 2^`granularityExponent`:
   /// σ_u² = (σ/g)² rounded up to a multiple of 2⁻¹⁰ (see ``DiscreteGaussian/init(sigma:)``).
-  /// - Precondition: σ/g within ``DiscreteGaussian``'s limits (2⁻⁵ ... about 2²²).
-  public init(standardDeviation sigma: Double, granularityExponent: Int) {
-    precondition(
-      granularityExponent > -1000 && granularityExponent < 1000,
-      "grid exponent \(granularityExponent)")
+  /// - Throws: ``PrivacyError/noiseOutOfRange(standardDeviation:granularity:)`` when σ/g is not
+  ///   finite or outside 2⁻⁵ … at least 2²² grid units (or the exponent outside ±1000).
+  public init(standardDeviation sigma: Double, granularityExponent: Int) throws(PrivacyError) {
+    let g = Double(
+      sign: .plus, exponent: max(-1000, min(1000, granularityExponent)), significand: 1)
+    guard granularityExponent > -1000 && granularityExponent < 1000,
+      let (p, r) = DiscreteGaussian.variance(roundingUp: sigma / g)
+    else {
+      throw .noiseOutOfRange(standardDeviation: sigma, granularity: g)
+    }
     self.granularityExponent = granularityExponent
-    let g = Double(sign: .plus, exponent: granularityExponent, significand: 1)
-    law = DiscreteGaussian(sigma: sigma / g)
+    law = DiscreteGaussian(varianceNumerator: p, varianceDenominator: r)
   }
 
   /// The largest grid exponent e for which nearest rounding of a d-coordinate record clipped to
@@ -104,11 +108,12 @@ public struct GridGaussianNoise: Sendable, Hashable {
   public var standardDeviation: Double { law.sigma * granularity }
 
   /// x/g rounded as `rounding` says (toward zero for ``Rounding/perRecordTowardZero``, to nearest
-  /// with ties away from zero otherwise), clamped to ±``maximumUnits``. Exact: dividing by a
-  /// power of two is (barring subnormal results, which round to 0 units anyway).
+  /// with ties away from zero otherwise), clamped to ±``maximumUnits``; NaN gives 0 (a coordinate
+  /// that contributes nothing keeps every norm bound). Exact: dividing by a power of two is
+  /// (barring subnormal results, which round to 0 units anyway).
   @inline(__always)
   public func units(of x: Double, rounding: Rounding) -> Int64 {
-    precondition(!x.isNaN, "NaN cannot be put on the grid")
+    if x.isNaN { return 0 }
     let scaled = x / granularity
     let rounded =
       rounding == .perRecordTowardZero
