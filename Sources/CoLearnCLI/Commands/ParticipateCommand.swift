@@ -212,7 +212,7 @@ struct ParticipateCommand: ParsableCommand {
     // durably before every upload) after a restart.
     let chargesPath = run.url.appendingPathComponent(DPSGDChargesFile.fileName).path
     if let privateTrainer = runner.privateTrainer, let settings = dssgd.dpsgd {
-      var state = DPSGDState(
+      var state = try DPSGDState(
         trainer: privateTrainer, dimension: network.parameterCount, sampleCount: samples.count,
         noiseSource: settings.insecureSeededNoise ? .insecureSeeded(noiseSeeds.next()) : .secure)
       let saved: DPSGDCharges?

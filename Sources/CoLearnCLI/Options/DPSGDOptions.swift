@@ -92,14 +92,18 @@ struct DPSGDOptions: ParsableArguments {
     }
     guard needed > 0 else { return try make(0) }
     // The grid charges slightly less than the nominal σ: raise σ until the charge meets it.
-    func charged(_ sigma: Double) -> Double {
-      DiscreteGaussianGradientNoise(
-        clipNorm: Double(maxGradNorm), noiseMultiplier: sigma, dimension: dimension,
-        source: .insecureSeeded(0)
-      ).effectiveNoiseMultiplier
+    func charged(_ sigma: Double) throws -> Double {
+      do {
+        return try DiscreteGaussianGradientNoise(
+          clipNorm: Double(maxGradNorm), noiseMultiplier: sigma, dimension: dimension,
+          source: .insecureSeeded(0)
+        ).effectiveNoiseMultiplier
+      } catch {
+        throw CLIError("--target-epsilon \(targetEpsilon): \(error)")
+      }
     }
     var sigma = needed
-    while charged(sigma) < needed { sigma *= (needed / charged(sigma)) * (1 + 1e-9) }
+    while try charged(sigma) < needed { sigma *= try (needed / charged(sigma)) * (1 + 1e-9) }
     return try make(sigma)
   }
 

@@ -36,7 +36,7 @@ public final class DPSGDLearner {
     sampleCount: Int, noiseSource: NoiseSource
   ) throws {
     trainer = try DPSGDTrainer(network: network, configuration: configuration, privacy: privacy)
-    state = DPSGDState(
+    state = try DPSGDState(
       trainer: trainer, dimension: network.parameterCount, sampleCount: sampleCount,
       noiseSource: noiseSource)
   }
@@ -76,10 +76,15 @@ public struct DPSGDState: Sendable {
   public private(set) var charges: DPSGDCharges
 
   /// The state of a learner with `sampleCount` records trained by `trainer`.
-  public init(trainer: DPSGDTrainer, dimension: Int, sampleCount: Int, noiseSource: NoiseSource) {
+  ///
+  /// - Throws: ``PrivacyError/noiseOutOfRange(standardDeviation:granularity:)`` for a σ·C far
+  ///   below the grid (see ``DiscreteGaussianGradientNoise/init(clipNorm:noiseMultiplier:dimension:source:)``).
+  public init(trainer: DPSGDTrainer, dimension: Int, sampleCount: Int, noiseSource: NoiseSource)
+    throws(PrivacyError)
+  {
     let privacy = trainer.privacy
     if privacy.noiseMultiplier > 0 {
-      noise = DiscreteGaussianGradientNoise(
+      noise = try DiscreteGaussianGradientNoise(
         clipNorm: Double(privacy.maxGradientNorm), noiseMultiplier: privacy.noiseMultiplier,
         dimension: dimension, source: noiseSource)
     }

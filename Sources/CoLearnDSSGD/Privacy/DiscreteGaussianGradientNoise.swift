@@ -26,14 +26,27 @@ public struct DiscreteGaussianGradientNoise: GradientNoise, Sendable {
 
   /// Noise for sums of `dimension` coordinates of records clipped to `clipNorm`, with noise
   /// multiplier σ = `noiseMultiplier` (> 0), drawn from `source`.
-  public init(clipNorm: Double, noiseMultiplier: Double, dimension: Int, source: NoiseSource) {
+  ///
+  /// The grid is the finest of: the one for 0.05% inflation, and the one that keeps σ below 2²¹
+  /// grid units (the exact sampler's range; only very wide models with large σ need it, and
+  /// their inflation stays below √d·σ/2²¹).
+  ///
+  /// - Throws: ``PrivacyError/noiseOutOfRange(standardDeviation:granularity:)`` if σ·C is so
+  ///   small that it is under 1/32 of a grid step (σ < 0.01 with C and d of real models never is).
+  public init(clipNorm: Double, noiseMultiplier: Double, dimension: Int, source: NoiseSource)
+    throws(PrivacyError)
+  {
     precondition(noiseMultiplier > 0 && clipNorm > 0 && clipNorm.isFinite, "σ > 0 and a finite C")
     self.clipNorm = clipNorm
     self.dimension = dimension
     self.noiseMultiplier = noiseMultiplier
-    let exponent = GridGaussianNoise.granularityExponent(
+    let standardDeviation = noiseMultiplier * clipNorm
+    let fine = GridGaussianNoise.granularityExponent(
       clipNorm: clipNorm, dimension: dimension, inflation: 0.0005)
-    grid = GridGaussianNoise(standardDeviation: noiseMultiplier * clipNorm, granularityExponent: exponent)
+    // 2^e ≥ σ/2²¹, so that σ/g ≤ 2²¹.
+    let coarse = Int((standardDeviation / Double(1 << 21)).exponent) + 1
+    grid = try GridGaussianNoise(
+      standardDeviation: standardDeviation, granularityExponent: max(fine, coarse))
     self.source = source
     units = [Int64](repeating: 0, count: dimension)
   }

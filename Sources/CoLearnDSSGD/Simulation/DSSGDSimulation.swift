@@ -69,10 +69,15 @@ public final class DSSGDSimulation: FederatedAlgorithm {
     if let privateTrainer = runners[0].privateTrainer, let dpsgd = configuration.dpsgd {
       for index in participants.indices {
         var seeds = generator.derived(stream: 0xD95D_0000 + UInt64(index))
-        participants[index].dpsgd = DPSGDState(
-          trainer: privateTrainer, dimension: initialParameters.count,
-          sampleCount: participants[index].samples.count,
-          noiseSource: dpsgd.insecureSeededNoise ? .insecureSeeded(seeds.next()) : .secure)
+        do {
+          participants[index].dpsgd = try DPSGDState(
+            trainer: privateTrainer, dimension: initialParameters.count,
+            sampleCount: participants[index].samples.count,
+            noiseSource: dpsgd.insecureSeededNoise ? .insecureSeeded(seeds.next()) : .secure)
+        } catch {
+          // DPSGDConfiguration admits σ = 0 or σ ≥ 0.01, for which the grid always fits.
+          preconditionFailure("DP-SGD noise for a validated configuration: \(error)")
+        }
       }
     }
     orderGenerator = generator.derived(stream: 0x0DE5)

@@ -25,7 +25,8 @@ public struct DPSGDConfiguration: Sendable, Hashable, Codable {
   /// How batches are formed.
   public var sampling: DPSGDSampling
 
-  /// Validates C > 0 and σ ≥ 0 (finite).
+  /// Validates C > 0 and σ = 0 or σ ≥ 0.01 (finite; below 0.01 the noise is meaningless and
+  /// would fall under the noise grid's resolution).
   /// - Throws: ``ConfigurationError`` naming the flag.
   public init(maxGradientNorm: Float, noiseMultiplier: Double, sampling: DPSGDSampling = .poisson)
     throws(ConfigurationError)
@@ -34,9 +35,10 @@ public struct DPSGDConfiguration: Sendable, Hashable, Codable {
       throw .outOfRange(
         setting: "max-grad-norm", value: "\(maxGradientNorm)", expected: "a positive number")
     }
-    guard noiseMultiplier >= 0, noiseMultiplier.isFinite else {
+    guard noiseMultiplier == 0 || (noiseMultiplier >= 0.01 && noiseMultiplier.isFinite) else {
       throw .outOfRange(
-        setting: "noise-multiplier", value: "\(noiseMultiplier)", expected: "a number ≥ 0")
+        setting: "noise-multiplier", value: "\(noiseMultiplier)",
+        expected: "0 (no noise, no privacy) or a number ≥ 0.01")
     }
     guard maxGradientNorm.isFinite || noiseMultiplier == 0 else {
       throw .outOfRange(
