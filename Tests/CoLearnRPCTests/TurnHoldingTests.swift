@@ -36,7 +36,8 @@ import Testing
   /// A HoldTurn call of `id` on a connection of its own, in a task: `granted` yields the lease
   /// when the server sends it; the request side stays open until `release` finishes (a normal
   /// end of the turn). Cancelling the task drops the call and closes the connection, as a
-  /// killed participant would.
+  /// killed participant would (the server may see the drop as a reset stream, a closed
+  /// connection, or — when the client library half-closes the call it cancels — a close).
   struct Holder {
     let task: Task<Void, any Error>
     let granted: AsyncStream<Colearn_V1_LockResponse>
@@ -72,10 +73,9 @@ import Testing
 
   /// The observed failure, through HoldTurn: alice holds the turn (a 30 s lease), then her
   /// connection goes away without any release. bob, waiting, must get the turn within seconds —
-  /// not after the lease. The server logs the broken call.
+  /// not after the lease.
   @Test func aHolderWhoseConnectionDiesGivesTheTurnBackAtOnce() async throws {
-    let (logger, log) = CapturingLogHandler.logger()
-    try await ServerHarness.run(participants: 3, logger: logger) { server in
+    try await ServerHarness.run(participants: 3) { server in
       let ids = try await Self.joinAll(server)
       let alice = Holder(server, name: "alice", id: ids["alice"]!)
       let aliceLease = try #require(await alice.lease())
@@ -94,8 +94,6 @@ import Testing
       #expect(waited < .seconds(3), "bob waited \(waited) for a turn whose holder had gone")
       #expect(bobLease.leaseID != aliceLease.leaseID)
       #expect(server.federation.status().leaseHolder == "bob")
-      let broken = log.events("turn call ended before the turn: lease released")
-      #expect(broken.map { $0["participant"]?.description } == ["alice"])
 
       // alice's lease is gone: a call with it (from a new connection) is ABORTED.
       try await server.withClient(token: server.tokens["alice"]) { client, metadata in
@@ -109,6 +107,46 @@ import Testing
       }
       bob.release.finish()
       try await bob.task.value
+    }
+  }
+
+  /// Collects what a HoldTurn handler writes.
+  final class GrantWriter: RPCWriterProtocol, Sendable {
+    let written = Mutex<[Colearn_V1_LockResponse]>([])
+
+    func write(_ element: Colearn_V1_LockResponse) async throws {
+      written.withLock { $0.append(element) }
+    }
+
+    func write(contentsOf elements: some Sequence<Colearn_V1_LockResponse>) async throws {
+      for element in elements { try await write(element) }
+    }
+  }
+
+  /// The broken-call path on its own, deterministically: a request stream that fails after its
+  /// LockRequest (what the transport reports for a reset stream or a closed connection)
+  /// releases the lease at once, and the server logs it with the participant and the reason.
+  @Test func aBrokenRequestStreamReleasesTheLeaseAndIsLogged() async throws {
+    let (logger, log) = CapturingLogHandler.logger()
+    try await ServerHarness.run(participants: 3, logger: logger) { server in
+      let ids = try await Self.joinAll(server)
+      let (requests, sink) = AsyncThrowingStream<Colearn_V1_LockRequest, any Error>.makeStream()
+      sink.yield(Self.lockRequest(ids["alice"]!))
+      let writer = GrantWriter()
+      let federation = server.federation
+      let holding = Task {
+        try await federation.holdTurn(
+          RPCAsyncSequence(wrapping: requests), responses: RPCWriter(wrapping: writer),
+          identity: "alice")
+      }
+      try await TurnLeasesTests.eventually { federation.status().leaseHolder == "alice" }
+      #expect(writer.written.withLock { $0.count } == 1)
+      sink.finish(throwing: RPCError(code: .cancelled, message: "stream reset by the peer"))
+      try await holding.value
+      #expect(federation.status().leaseHolder == "")
+      let broken = log.events("turn call ended before the turn: lease released")
+      #expect(broken.map { $0["participant"]?.description } == ["alice"])
+      #expect(broken.first?["reason"]?.description.contains("stream reset by the peer") == true)
     }
   }
 
@@ -200,8 +238,46 @@ import Testing
     }
   }
 
-  /// HoldTurn follows Lock's rules: refused under async (FAILED_PRECONDITION), for a zero
-  /// lease (INVALID_ARGUMENT) and for another token's participant id (PERMISSION_DENIED).
+  /// A HoldTurn whose caller gives up while waiting (its deadline passes) leaves the queue and
+  /// is never granted: when alice's turn ends, carol (after bob in join order) gets it.
+  @Test func aWaiterThatGaveUpIsNotGranted() async throws {
+    try await ServerHarness.run(participants: 3) { server in
+      let ids = try await Self.joinAll(server)
+      let alice = Holder(server, name: "alice", id: ids["alice"]!)
+      _ = try #require(await alice.lease())
+      var impatient = CallOptions.defaults
+      impatient.timeout = .milliseconds(300)
+      let bob = Holder(server, name: "bob", id: ids["bob"]!, options: impatient)
+      let gaveUp = await #expect(throws: RPCError.self) { try await bob.task.value }
+      #expect(gaveUp?.code == .deadlineExceeded)
+      let carol = Holder(server, name: "carol", id: ids["carol"]!)
+      try await Task.sleep(for: .milliseconds(200))
+      alice.release.finish()
+      try await alice.task.value
+      _ = try #require(await carol.lease())
+      #expect(server.federation.status().leaseHolder == "carol")
+      carol.release.finish()
+      try await carol.task.value
+    }
+  }
+
+  /// A graceful shutdown ends a held HoldTurn call (OK) instead of waiting for the turn, or for
+  /// the shutdown grace (10 s), to run out.
+  @Test func aShutdownEndsAHeldTurnCall() async throws {
+    try await ServerHarness.run(participants: 3) { server in
+      let ids = try await Self.joinAll(server)
+      let alice = Holder(server, name: "alice", id: ids["alice"]!)
+      _ = try #require(await alice.lease())
+      let stopping = ContinuousClock.now
+      server.host.stop()
+      try await alice.task.value
+      #expect(ContinuousClock.now - stopping < .seconds(5))
+    }
+  }
+
+  /// HoldTurn follows Lock's rules: refused without a token (UNAUTHENTICATED), under async
+  /// (FAILED_PRECONDITION), for a zero lease (INVALID_ARGUMENT) and for another token's
+  /// participant id (PERMISSION_DENIED).
   @Test func holdTurnIsRefusedAsLockIs() async throws {
     try await ServerHarness.run(order: .async, participants: 3) { server in
       let ids = try await Self.joinAll(server)
@@ -229,6 +305,15 @@ import Testing
           }
           #expect(error?.code == code)
         }
+      }
+      try await server.withClient(token: nil) { client, metadata in
+        let error = await #expect(throws: RPCError.self) {
+          try await client.holdTurn(
+            metadata: metadata,
+            requestProducer: { try await $0.write(Self.lockRequest(ids["alice"]!)) },
+            onResponse: { response in for try await _ in response.messages {} })
+        }
+        #expect(error?.code == .unauthenticated)
       }
     }
   }
