@@ -164,8 +164,9 @@ public final class TurnLeases: Sendable {
         if state.cancelledTickets.remove(ticket) != nil { return .refused(Self.lockCancelled) }
         if state.departed.contains(participant) { return .refused(.notJoined(participant)) }
         if let lease = state.lease, lease.expires <= clock.now {
+          // Taken back, granted below among all the waiters, this one included.
           expired = lease
-          wakeups = endLease(&state)
+          wakeups = endLease(&state, grantingNext: false)
         }
         if let lease = state.lease, lease.holder == participant { return .own(lease) }
         state.span = max(state.span, joinIndex + 1)
@@ -355,10 +356,10 @@ public final class TurnLeases: Sendable {
   }
 
   /// Ends the current lease (its ``onEnd(of:_:)`` handlers are returned to run) and grants the
-  /// turn to the next waiter. Called with the lock held.
-  private func endLease(_ state: inout State) -> Wakeups {
+  /// turn to the next waiter (unless not `grantingNext`). Called with the lock held.
+  private func endLease(_ state: inout State, grantingNext: Bool = true) -> Wakeups {
     state.lease = nil
-    var wakeups = grantIfFree(&state)
+    var wakeups = grantingNext ? grantIfFree(&state) : Wakeups()
     wakeups.ended = state.endHandlers
     state.endHandlers = []
     return wakeups
