@@ -155,6 +155,11 @@ private struct EchoParameterServer: Colearn_V1_ParameterServer.SimpleServiceProt
     -> Colearn_V1_DownloadResponse
   { throw unimplemented("Download") }
 
+  func holdTurn(
+    request: RPCAsyncSequence<Colearn_V1_LockRequest, any Error>,
+    response: RPCWriter<Colearn_V1_LockResponse>, context: ServerContext
+  ) async throws { throw unimplemented("HoldTurn") }
+
   func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
     -> Colearn_V1_LockResponse
   { throw unimplemented("Lock") }

@@ -189,6 +189,93 @@ import Testing
     }
   }
 
+  /// A HoldTurn call of `id` on a connection of its own, in a task; the stream yields the lease
+  /// when the coordinator grants it. The request side stays open; cancelling the task drops the
+  /// call and closes the connection, as a killed participant would.
+  private func holdTurn(
+    port: Int, token: String?, id: String
+  ) -> (task: Task<Void, any Error>, granted: AsyncStream<Colearn_V1_LockResponse>) {
+    let (granted, grant) = AsyncStream<Colearn_V1_LockResponse>.makeStream()
+    let task = Task {
+      defer { grant.finish() }
+      try await withClient(port: port, token: token) { client, metadata in
+        var request = Colearn_V1_LockRequest()
+        request.participantID = id
+        request.leaseDurationMs = 30_000
+        let message = request
+        try await client.holdTurn(
+          metadata: metadata,
+          requestProducer: { writer in
+            try await writer.write(message)
+            try await Task.sleep(for: .seconds(3600))
+          },
+          onResponse: { response in
+            for try await message in response.messages { grant.yield(message) }
+          })
+      }
+    }
+    return (task, granted)
+  }
+
+  /// Issue 19 item 7, the granted lease: alice holds the turn through HoldTurn (a 30 s lease)
+  /// and her connection goes away mid-turn. bob, waiting, gets the turn within seconds, not
+  /// after the lease; under Lock he waited for its expiry.
+  @Test func aHolderWhoseConnectionDiesGivesTheTurnBackAtOnce() async throws {
+    try await withCoordinator(participants: 2) { port, tokens, federation in
+      var ids: [String] = []
+      for name in ["alice", "bob"] {
+        try await withClient(port: port, token: tokens[name]) { client, metadata in
+          ids.append(try await join(client, metadata, name: name))
+        }
+      }
+      let alice = holdTurn(port: port, token: tokens["alice"], id: ids[0])
+      var aliceGrants = alice.granted.makeAsyncIterator()
+      let aliceLease = try #require(await aliceGrants.next())
+      #expect(federation.status().leaseHolder == "alice")
+      let bob = holdTurn(port: port, token: tokens["bob"], id: ids[1])
+      try await Task.sleep(for: .milliseconds(200))
+      #expect(federation.status().leaseHolder == "alice")
+      let dropped = ContinuousClock.now
+      alice.task.cancel()
+      var bobGrants = bob.granted.makeAsyncIterator()
+      let bobLease = try #require(await bobGrants.next())
+      #expect(ContinuousClock.now - dropped < .seconds(3))
+      #expect(bobLease.leaseID != aliceLease.leaseID)
+      #expect(federation.status().leaseHolder == "bob")
+      bob.task.cancel()
+    }
+  }
+
+  /// PublishUpdate ends the turn, and with it the HoldTurn call (OK) although the caller kept
+  /// its side open; the next waiter gets the turn.
+  @Test func publishUpdateEndsTheHoldTurnCall() async throws {
+    try await withCoordinator(participants: 2) { port, tokens, federation in
+      var ids: [String] = []
+      for name in ["alice", "bob"] {
+        try await withClient(port: port, token: tokens[name]) { client, metadata in
+          ids.append(try await join(client, metadata, name: name))
+        }
+      }
+      let alice = holdTurn(port: port, token: tokens["alice"], id: ids[0])
+      var aliceGrants = alice.granted.makeAsyncIterator()
+      let lease = try #require(await aliceGrants.next()).leaseID
+      let bob = holdTurn(port: port, token: tokens["bob"], id: ids[1])
+      try await withClient(port: port, token: tokens["alice"]) { client, metadata in
+        _ = try await client.step(goodStep(id: ids[0], lease: lease), metadata: metadata)
+        var publish = Colearn_V1_PublishUpdateRequest()
+        publish.participantID = ids[0]
+        publish.leaseID = lease
+        publish.sealed = Data([1])
+        #expect(try await client.publishUpdate(publish, metadata: metadata).sequenceNumber == 1)
+      }
+      try await alice.task.value
+      var bobGrants = bob.granted.makeAsyncIterator()
+      #expect(try #require(await bobGrants.next()).leaseID != lease)
+      #expect(federation.status().leaseHolder == "bob")
+      bob.task.cancel()
+    }
+  }
+
   @Test func unknownAndRevokedTokensAreRefused() async throws {
     try await withCoordinator { port, tokens, _ in
       for token in ["not-a-token", tokens["dave"]] {

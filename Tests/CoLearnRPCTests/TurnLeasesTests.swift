@@ -101,6 +101,34 @@ import Testing
     #expect(error?.code == .aborted)
   }
 
+  /// ``TurnLeases/onEnd(of:_:)``, what a HoldTurn call waits on besides its caller: the
+  /// handler runs once when the lease ends — released, expired or withdrawn — and at once for a
+  /// lease that is no longer current.
+  @Test func endHandlersRunOnceWhenTheLeaseEnds() async throws {
+    let ended = Mutex<[String]>([])
+    let leases = TurnLeases(order: .roundRobin)
+    func watch(_ lease: TurnLeases.Lease) {
+      leases.onEnd(of: lease) { ended.withLock { $0.append(lease.holderName) } }
+    }
+    let alice = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000)
+    watch(alice)
+    #expect(ended.withLock { $0 }.isEmpty)
+    #expect(try leases.release(alice.id, of: "a"))
+    #expect(!(try leases.release(alice.id, of: "a")))
+    #expect(ended.withLock { $0 } == ["alice"])
+    watch(alice)
+    #expect(ended.withLock { $0 } == ["alice", "alice"], "no longer current: at once")
+
+    let bob = try await leases.acquire("b", name: "bob", joinIndex: 1, milliseconds: 50)
+    watch(bob)
+    try await Self.eventually { ended.withLock { $0.count } == 3 }
+    #expect(ended.withLock { $0 }.last == "bob")
+    let carol = try await leases.acquire("c", name: "carol", joinIndex: 2, milliseconds: 3_600_000)
+    watch(carol)
+    leases.withdraw("c", failing: FederationError(.failedPrecondition, "finished"))
+    #expect(ended.withLock { $0 } == ["alice", "alice", "bob", "carol"])
+  }
+
   @Test func removalAndStopFailWaitersAndLaterCalls() async throws {
     let leases = TurnLeases(order: .randomOrder)
     let alice = try await leases.acquire("a", name: "alice", joinIndex: 0, milliseconds: 3_600_000)

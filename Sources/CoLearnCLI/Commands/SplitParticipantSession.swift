@@ -143,14 +143,16 @@ final class SplitParticipantSession {
     return (epochSteps, loss / Double(max(count, 1)), Double(correct) / Double(max(count, 1)))
   }
 
-  /// One turn: Lock, catch up, front, noise, Step, front gradient, seal, PublishUpdate, apply.
+  /// One turn: take it (HoldTurn), catch up, front, noise, Step, front gradient, seal,
+  /// PublishUpdate, apply; the turn's call is closed whatever happens.
   /// Returns nil when the lease was lost mid-turn (the batch is skipped; whatever was sent is
   /// in the audit).
   private func turn(
     indices: ArraySlice<Int>, epoch: Int
   ) throws -> SplitStepResult? {
     let size = indices.count
-    let lease = try client.lock()
+    let lease = try client.beginTurn()
+    defer { client.endTurn() }
     try catchUp()
     let features = front.forward(samples: samples, indices: indices)
     let labels = indices.map { samples.labels[$0] }

@@ -146,6 +146,11 @@ public final class RPCConnection: @unchecked Sendable {
     }
   }
 
+  /// Runs `body` to its end, blocking the calling thread (no retries).
+  func run(_ body: @escaping @Sendable () async -> Void) {
+    _ = blocking { await body() }
+  }
+
   private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
     -> Result<T, any Error>
   {

@@ -35,8 +35,8 @@ public struct RemoteServerConfiguration: Sendable {
   /// How long a call keeps retrying transient failures (server down, restarting, unreachable)
   /// before giving up.
   public var retryFor: Duration
-  /// Per-call deadline for Join, Download, Upload, Unlock and Status (Lock waits for the turn
-  /// without one).
+  /// Per-call deadline for Join, Download, Upload, Unlock and Status, and how long ending a
+  /// turn waits for the server (HoldTurn and Lock wait for the turn without one).
   public var callTimeout: Duration
 
   public init(
@@ -87,8 +87,11 @@ public enum RemoteServerError: Error, CustomStringConvertible {
 ///
 /// - Joins on creation, and again whenever the server has forgotten the participant (after a
 ///   server restart);
-/// - ``beginTurn()`` takes the lease under `round-robin` / `random-order`, ``endTurn()`` gives it
-///   back;
+/// - ``beginTurn()`` takes the lease under `round-robin` / `random-order` through a HoldTurn
+///   call that stays open for the turn, ``endTurn()`` closes it, which gives the lease back; if
+///   this process dies or its connection breaks mid-turn, the call ends with it and the server
+///   gives the turn to the next participant at once (an older server without HoldTurn: Lock and
+///   Unlock, whose lease a vanished participant keeps until it expires);
 /// - every upload is clipped to the bounds the server announced (``UpdateBounds``), and carries
 ///   ``round`` as its idempotency key, so retrying after a lost
 ///   acknowledgement never applies an update twice;
@@ -133,6 +136,10 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
   private var participantID = ""
   private var leaseID = ""
   private var sequential = true
+  /// The open HoldTurn call of the current turn.
+  private var held: HeldTurn?
+  /// Set when the server answered HoldTurn with UNIMPLEMENTED (it predates it): turns use Lock.
+  private var holdTurnUnsupported = false
 
   /// Connects and joins.
   ///
@@ -157,8 +164,9 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
     close()
   }
 
-  /// Closes the connection (after in-flight calls).
+  /// Closes the connection (after in-flight calls; a turn still held is given back).
   public func close() {
+    held?.abandon()
     connection.close()
   }
 
@@ -211,8 +219,31 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
     try lock()
   }
 
+  /// Takes the turn: through HoldTurn (held until ``endTurn()``), or Lock from a server that
+  /// predates it. A turn still held (one lost to expiry, say) is ended first.
   private func lock() throws {
+    endHeldTurn()
     let duration = configuration.leaseMilliseconds
+    if !holdTurnUnsupported {
+      do {
+        let held = try call("HoldTurn", noTimeout: true) { [self] client, metadata, options in
+          var request = Colearn_V1_LockRequest()
+          request.leaseDurationMs = duration
+          request.participantID = participantID
+          return try await HeldTurn.take(request) { producer, onResponse in
+            try await client.holdTurn(
+              metadata: metadata, options: options, requestProducer: producer,
+              onResponse: onResponse)
+          }
+        }
+        self.held = held
+        leaseID = held.grant.leaseID
+        return
+      } catch let error as RemoteServerError where error.code == .unimplemented {
+        holdTurnUnsupported = true
+        onRetry?("HoldTurn: the server predates it (\(error)); taking turns with Lock and Unlock")
+      }
+    }
     let response = try call("Lock", noTimeout: true) { [self] client, metadata, options in
       var request = Colearn_V1_LockRequest()
       request.leaseDurationMs = duration
@@ -226,12 +257,25 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
     guard sequential, !leaseID.isEmpty else { return }
     let lease = leaseID
     leaseID = ""
+    if held != nil {
+      endHeldTurn()
+      return
+    }
     _ = try call("Unlock") { [self] client, metadata, options in
       var request = Colearn_V1_UnlockRequest()
       request.leaseID = lease
       request.participantID = participantID
       return try await client.unlock(request, metadata: metadata, options: options)
     }
+  }
+
+  /// Closes the HoldTurn call of the turn, if one is open, and waits (up to the call timeout)
+  /// until the server has released the lease and ended it.
+  private func endHeldTurn() {
+    guard let held else { return }
+    self.held = nil
+    let timeout = configuration.callTimeout
+    connection.run { await held.end(within: timeout) }
   }
 
   public func download(fraction: Double, into parameters: UnsafeMutableBufferPointer<Float>)

@@ -39,6 +39,10 @@ public final class RemoteSplitCoordinatorClient: @unchecked Sendable {
   private let retryFor: Duration
   private let callTimeout: Duration
   private var participantID = ""
+  /// The open HoldTurn call of the current turn.
+  private var held: HeldTurn?
+  /// Set when the coordinator answered HoldTurn with UNIMPLEMENTED: turns use Lock.
+  private var holdTurnUnsupported = false
 
   /// Connects and joins as `participantName` running `model`.
   ///
@@ -70,8 +74,9 @@ public final class RemoteSplitCoordinatorClient: @unchecked Sendable {
     }
   }
 
-  /// Closes the connection.
+  /// Closes the connection (a turn still held is given back).
   public func close() {
+    held?.abandon()
     connection.close()
   }
 
@@ -91,15 +96,46 @@ public final class RemoteSplitCoordinatorClient: @unchecked Sendable {
     }
   }
 
-  /// Waits for the turn; returns the lease id.
-  public func lock() throws -> String {
+  /// Waits for the turn and returns the lease id. The turn is held through a HoldTurn call that
+  /// stays open until PublishUpdate or ``endTurn()`` ends it: should this process die or its
+  /// connection break mid-turn, the coordinator gives the turn to the next participant at once.
+  /// (A coordinator that predates HoldTurn: Lock, whose lease lasts until PublishUpdate or its
+  /// expiry.) A turn still held is ended first.
+  public func beginTurn() throws -> String {
+    endTurn()
     var request = Colearn_V1_LockRequest()
     request.participantID = participantID
     request.leaseDurationMs = leaseMilliseconds
     let message = request
+    if !holdTurnUnsupported {
+      do {
+        let held = try call("HoldTurn", noTimeout: true) { client, metadata, options in
+          try await HeldTurn.take(message) { producer, onResponse in
+            try await client.holdTurn(
+              metadata: metadata, options: options, requestProducer: producer,
+              onResponse: onResponse)
+          }
+        }
+        self.held = held
+        return held.grant.leaseID
+      } catch let error as RemoteServerError where error.code == .unimplemented {
+        holdTurnUnsupported = true
+        onRetry?("HoldTurn: the coordinator predates it (\(error)); taking turns with Lock")
+      }
+    }
     return try call("Lock", noTimeout: true) { client, metadata, options in
       try await client.lock(message, metadata: metadata, options: options)
     }.leaseID
+  }
+
+  /// Ends the turn's HoldTurn call, if one is open (after PublishUpdate the coordinator has
+  /// already released the lease; before it, closing the call releases it), and waits up to
+  /// the call timeout for the call to end. Idempotent.
+  public func endTurn() {
+    guard let held else { return }
+    self.held = nil
+    let timeout = callTimeout
+    connection.run { await held.end(within: timeout) }
   }
 
   /// Every sealed update after `sequence`, in order (several calls when there are many).

@@ -4,7 +4,7 @@
 ///
 /// # A participant's life
 ///
-///   Join ──► loop { [Lock] ─► Download ─► train locally ─► Upload ─► [Unlock] } ──► [Leave]
+///   Join ──► loop { [HoldTurn ─►] Download ─► train locally ─► Upload [─► close HoldTurn] } ──► [Leave]
 ///
 /// 1. Join with the model identity (architecture name, spec hash, |w|) and a label. The server
 ///    refuses a participant whose model differs from its own, and otherwise returns a
@@ -14,8 +14,12 @@
 ///    or explicit indices), overwrite those positions of the local model, train, compute
 ///    Δw = w_local − w_before, select at most ⌈θ_u·|w|⌉ entries of Δw and Upload them. The server
 ///    ADDS uploaded values to its parameters (w_global[j] += Δw_j); it never overwrites them.
-/// 3. Under the sequential exchange protocols (round-robin, random-order) a turn is bracketed by
-///    Lock and Unlock: the lease makes the turn exclusive, from download to upload (SPEC §6).
+/// 3. Under the sequential exchange protocols (round-robin, random-order) a turn is exclusive,
+///    from download to upload (SPEC §6): the participant holds the turn's lease for the whole
+///    turn. It takes it with HoldTurn, a call it keeps open during the turn and closes when the
+///    turn is done, so a participant that is killed or cut off mid-turn gives the turn back at
+///    once. (Lock and Unlock, the older form, bracket the turn with two calls; a holder that
+///    vanishes between them keeps the turn until its lease expires.)
 ///
 /// # Authentication
 ///
@@ -45,23 +49,24 @@
 ///                        indices, a name outside the allowed characters, a zero lease.
 ///   FAILED_PRECONDITION  the request is well formed but not allowed in the server's state: the
 ///                        model identity differs from the server's (Join), a turn without a lease
-///                        under a sequential protocol, Lock under the async protocol, an upload
-///                        round lower than one already applied.
+///                        under a sequential protocol, Lock or HoldTurn under the async
+///                        protocol, an upload round lower than one already applied.
 ///   NOT_FOUND            unknown participant id (never joined, left, or forgotten): Join again.
 ///   ABORTED              the lease expired or was revoked before this call: the turn is lost;
-///                        Lock again and restart the turn from Download.
+///                        take the turn again (HoldTurn or Lock), restart from Download.
 ///   RESOURCE_EXHAUSTED   the federation is full (Join); a message is larger than the server's
 ///                        limit (ServerConfiguration.max_message_bytes); or the caller (or the
 ///                        server as a whole) already has as many request bytes in flight as it
 ///                        allows: wait for the answers to the earlier calls, then retry.
-///   DEADLINE_EXCEEDED    the call's deadline passed, e.g. while Lock waited for the turn.
+///   DEADLINE_EXCEEDED    the call's deadline passed, e.g. while Lock or HoldTurn waited for the turn.
 ///   UNAVAILABLE          the server is starting or shutting down: retry with backoff.
 ///   INTERNAL             the server could not persist an upload; it was neither applied nor
 ///                        acknowledged, and may be retried.
 ///
 /// Retrying is safe for every call: Join is idempotent for the same token, Upload is
-/// idempotent through its round number, Unlock and Leave are idempotent, and Download, Lock (which
-/// returns the caller's own unexpired lease) and Status have no effect that a retry could repeat.
+/// idempotent through its round number, Unlock and Leave are idempotent, and Download, Lock and
+/// HoldTurn (which return the caller's own unexpired lease) and Status have no effect that a
+/// retry could repeat.
 ///
 /// # Sizes
 ///
@@ -142,6 +147,19 @@ public enum Colearn_V1_ParameterServer: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "HoldTurn" metadata.
+        public enum HoldTurn: Sendable {
+            /// Request type for "HoldTurn".
+            public typealias Input = Colearn_V1_LockRequest
+            /// Response type for "HoldTurn".
+            public typealias Output = Colearn_V1_LockResponse
+            /// Descriptor for "HoldTurn".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "colearn.v1.ParameterServer"),
+                method: "HoldTurn",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Namespace for "Lock" metadata.
         public enum Lock: Sendable {
             /// Request type for "Lock".
@@ -199,6 +217,7 @@ public enum Colearn_V1_ParameterServer: Sendable {
             Join.descriptor,
             Download.descriptor,
             Upload.descriptor,
+            HoldTurn.descriptor,
             Lock.descriptor,
             Unlock.descriptor,
             Status.descriptor,
@@ -309,12 +328,54 @@ extension Colearn_V1_ParameterServer {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_UploadResponse>
 
+        /// Handle the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+        /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+        /// > participants).
+        /// > 
+        /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+        /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+        /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+        /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+        /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+        /// >     Unlock; the server then ends the call with OK;
+        /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+        /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+        /// >     server releases the lease at once and logs it; it does not wait for the lease to
+        /// >     expire;
+        /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+        /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+        /// >     with the lease fail with ABORTED as after Lock.
+        /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+        /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+        /// > the wait and the whole turn.
+        /// > 
+        /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+        /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Colearn_V1_LockResponse` messages.
+        func holdTurn(
+            request: GRPCCore.StreamingServerRequest<Colearn_V1_LockRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse>
+
         /// Handle the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-        /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+        /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+        /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+        /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+        /// > after the caller vanished. Under round-robin the turn goes to participants in the
         /// > order they joined; under random-order, the server picks among the waiting participants at
         /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
         /// > 
@@ -338,8 +399,9 @@ extension Colearn_V1_ParameterServer {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-        /// > expired succeeds with `released = false`.
+        /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+        /// > Idempotent: releasing a lease that is already released or expired succeeds with
+        /// > `released = false`.
         /// > 
         /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
         /// > participant.
@@ -481,12 +543,54 @@ extension Colearn_V1_ParameterServer {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Colearn_V1_UploadResponse>
 
+        /// Handle the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+        /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+        /// > participants).
+        /// > 
+        /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+        /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+        /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+        /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+        /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+        /// >     Unlock; the server then ends the call with OK;
+        /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+        /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+        /// >     server releases the lease at once and logs it; it does not wait for the lease to
+        /// >     expire;
+        /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+        /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+        /// >     with the lease fail with ABORTED as after Lock.
+        /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+        /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+        /// > the wait and the whole turn.
+        /// > 
+        /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+        /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Colearn_V1_LockResponse` messages.
+        func holdTurn(
+            request: GRPCCore.StreamingServerRequest<Colearn_V1_LockRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse>
+
         /// Handle the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-        /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+        /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+        /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+        /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+        /// > after the caller vanished. Under round-robin the turn goes to participants in the
         /// > order they joined; under random-order, the server picks among the waiting participants at
         /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
         /// > 
@@ -510,8 +614,9 @@ extension Colearn_V1_ParameterServer {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-        /// > expired succeeds with `released = false`.
+        /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+        /// > Idempotent: releasing a lease that is already released or expired succeeds with
+        /// > `released = false`.
         /// > 
         /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
         /// > participant.
@@ -651,12 +756,55 @@ extension Colearn_V1_ParameterServer {
             context: GRPCCore.ServerContext
         ) async throws -> Colearn_V1_UploadResponse
 
+        /// Handle the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+        /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+        /// > participants).
+        /// > 
+        /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+        /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+        /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+        /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+        /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+        /// >     Unlock; the server then ends the call with OK;
+        /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+        /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+        /// >     server releases the lease at once and logs it; it does not wait for the lease to
+        /// >     expire;
+        /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+        /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+        /// >     with the lease fail with ABORTED as after Lock.
+        /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+        /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+        /// > the wait and the whole turn.
+        /// > 
+        /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+        /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Colearn_V1_LockRequest` messages.
+        ///   - response: A response stream of `Colearn_V1_LockResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func holdTurn(
+            request: GRPCCore.RPCAsyncSequence<Colearn_V1_LockRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Colearn_V1_LockResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-        /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+        /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+        /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+        /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+        /// > after the caller vanished. Under round-robin the turn goes to participants in the
         /// > order they joined; under random-order, the server picks among the waiting participants at
         /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
         /// > 
@@ -680,8 +828,9 @@ extension Colearn_V1_ParameterServer {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-        /// > expired succeeds with `released = false`.
+        /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+        /// > Idempotent: releasing a lease that is already released or expired succeeds with
+        /// > `released = false`.
         /// > 
         /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
         /// > participant.
@@ -768,6 +917,17 @@ extension Colearn_V1_ParameterServer.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_UploadResponse>(),
             handler: { request, context in
                 try await self.upload(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Colearn_V1_ParameterServer.Method.HoldTurn.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_LockRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_LockResponse>(),
+            handler: { request, context in
+                try await self.holdTurn(
                     request: request,
                     context: context
                 )
@@ -943,6 +1103,23 @@ extension Colearn_V1_ParameterServer.SimpleServiceProtocol {
         )
     }
 
+    public func holdTurn(
+        request: GRPCCore.StreamingServerRequest<Colearn_V1_LockRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse> {
+        return GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.holdTurn(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
     public func lock(
         request: GRPCCore.ServerRequest<Colearn_V1_LockRequest>,
         context: GRPCCore.ServerContext
@@ -1100,12 +1277,59 @@ extension Colearn_V1_ParameterServer {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_UploadResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
+        /// Call the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+        /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+        /// > participants).
+        /// > 
+        /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+        /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+        /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+        /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+        /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+        /// >     Unlock; the server then ends the call with OK;
+        /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+        /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+        /// >     server releases the lease at once and logs it; it does not wait for the lease to
+        /// >     expire;
+        /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+        /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+        /// >     with the lease fail with ABORTED as after Lock.
+        /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+        /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+        /// > the wait and the whole turn.
+        /// > 
+        /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+        /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Colearn_V1_LockRequest` messages.
+        ///   - serializer: A serializer for `Colearn_V1_LockRequest` messages.
+        ///   - deserializer: A deserializer for `Colearn_V1_LockResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func holdTurn<Result>(
+            request: GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>,
+            serializer: some GRPCCore.MessageSerializer<Colearn_V1_LockRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_LockResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-        /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+        /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+        /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+        /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+        /// > after the caller vanished. Under round-robin the turn goes to participants in the
         /// > order they joined; under random-order, the server picks among the waiting participants at
         /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
         /// > 
@@ -1134,8 +1358,9 @@ extension Colearn_V1_ParameterServer {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-        /// > expired succeeds with `released = false`.
+        /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+        /// > Idempotent: releasing a lease that is already released or expired succeeds with
+        /// > `released = false`.
         /// > 
         /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
         /// > participant.
@@ -1348,12 +1573,68 @@ extension Colearn_V1_ParameterServer {
             )
         }
 
+        /// Call the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+        /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+        /// > participants).
+        /// > 
+        /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+        /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+        /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+        /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+        /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+        /// >     Unlock; the server then ends the call with OK;
+        /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+        /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+        /// >     server releases the lease at once and logs it; it does not wait for the lease to
+        /// >     expire;
+        /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+        /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+        /// >     with the lease fail with ABORTED as after Lock.
+        /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+        /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+        /// > the wait and the whole turn.
+        /// > 
+        /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+        /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Colearn_V1_LockRequest` messages.
+        ///   - serializer: A serializer for `Colearn_V1_LockRequest` messages.
+        ///   - deserializer: A deserializer for `Colearn_V1_LockResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func holdTurn<Result>(
+            request: GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>,
+            serializer: some GRPCCore.MessageSerializer<Colearn_V1_LockRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_LockResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Colearn_V1_ParameterServer.Method.HoldTurn.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-        /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+        /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+        /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+        /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+        /// > after the caller vanished. Under round-robin the turn goes to participants in the
         /// > order they joined; under random-order, the server picks among the waiting participants at
         /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
         /// > 
@@ -1393,8 +1674,9 @@ extension Colearn_V1_ParameterServer {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-        /// > expired succeeds with `released = false`.
+        /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+        /// > Idempotent: releasing a lease that is already released or expired succeeds with
+        /// > `released = false`.
         /// > 
         /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
         /// > participant.
@@ -1609,12 +1891,63 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
         )
     }
 
+    /// Call the "HoldTurn" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+    /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+    /// > participants).
+    /// > 
+    /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+    /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+    /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+    /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+    /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+    /// >     Unlock; the server then ends the call with OK;
+    /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+    /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+    /// >     server releases the lease at once and logs it; it does not wait for the lease to
+    /// >     expire;
+    /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+    /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+    /// >     with the lease fail with ABORTED as after Lock.
+    /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+    /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+    /// > the wait and the whole turn.
+    /// > 
+    /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+    /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Colearn_V1_LockRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func holdTurn<Result>(
+        request: GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.holdTurn(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_LockRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_LockResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Lock" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-    /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+    /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+    /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+    /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+    /// > after the caller vanished. Under round-robin the turn goes to participants in the
     /// > order they joined; under random-order, the server picks among the waiting participants at
     /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
     /// > 
@@ -1649,8 +1982,9 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-    /// > expired succeeds with `released = false`.
+    /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+    /// > Idempotent: releasing a lease that is already released or expired succeeds with
+    /// > `released = false`.
     /// > 
     /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
     /// > participant.
@@ -1861,12 +2195,68 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
         )
     }
 
+    /// Call the "HoldTurn" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Takes the exclusive turn under round-robin and random-order and holds it for as long as
+    /// > this call stays open: what a participant should use (Lock and Unlock remain for older
+    /// > participants).
+    /// > 
+    /// > The caller sends one LockRequest, as for Lock, and keeps its side of the stream open. The
+    /// > server waits for the turn exactly as Lock does (same order, same lease duration rules) and
+    /// > then sends one LockResponse, the lease: its lease_id goes into Download and Upload as
+    /// > Lock's does. The turn ends, the lease is released and the next waiter served, when
+    /// >   * the caller closes its side of the stream (half-close): the normal end of a turn, like
+    /// >     Unlock; the server then ends the call with OK;
+    /// >   * the call ends in any other way: the caller cancels it, its deadline passes, the stream
+    /// >     is reset or the connection breaks (a participant killed or cut off mid-turn). The
+    /// >     server releases the lease at once and logs it; it does not wait for the lease to
+    /// >     expire;
+    /// >   * the lease ends on the server first: it expires (lease_duration_ms stays a backstop),
+    /// >     or Unlock or Leave releases it. The server then ends the call with OK, and later calls
+    /// >     with the lease fail with ABORTED as after Lock.
+    /// > Messages after the first are ignored. A caller that gives up while waiting (cancels, or its
+    /// > deadline passes) leaves the queue and is never granted. Set no deadline, or one that covers
+    /// > the wait and the whole turn.
+    /// > 
+    /// > Errors: as Lock; INVALID_ARGUMENT when the stream ends before its LockRequest. An older
+    /// > server answers UNIMPLEMENTED: use Lock and Unlock.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func holdTurn<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Colearn_V1_LockRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.holdTurn(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Lock" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Asks for the exclusive turn under round-robin and random-order. Waits until the server grants
-    /// > it (or the call's deadline passes). Under round-robin the turn goes to participants in the
+    /// > The older form of HoldTurn, for participants written before it: asks for the exclusive turn
+    /// > under round-robin and random-order. Waits until the server grants it (or the call's deadline
+    /// > passes), and returns; the turn then lasts until Unlock or the lease's expiry, however long
+    /// > after the caller vanished. Under round-robin the turn goes to participants in the
     /// > order they joined; under random-order, the server picks among the waiting participants at
     /// > random (SPEC §6). A caller that already holds an unexpired lease gets it back unchanged.
     /// > 
@@ -1905,8 +2295,9 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Ends the turn, releasing the lease. Idempotent: releasing a lease that is already released or
-    /// > expired succeeds with `released = false`.
+    /// > Ends the turn, releasing the lease (of Lock, or of HoldTurn before its call ends).
+    /// > Idempotent: releasing a lease that is already released or expired succeeds with
+    /// > `released = false`.
     /// > 
     /// > Errors: PERMISSION_DENIED for another participant's lease; NOT_FOUND for an unknown
     /// > participant.

@@ -14,7 +14,7 @@
 ///
 /// # A participant's life
 ///
-///   Join ──► loop { [Lock] ─► Download ─► train locally ─► Upload ─► [Unlock] } ──► [Leave]
+///   Join ──► loop { [HoldTurn ─►] Download ─► train locally ─► Upload [─► close HoldTurn] } ──► [Leave]
 ///
 /// 1. Join with the model identity (architecture name, spec hash, |w|) and a label. The server
 ///    refuses a participant whose model differs from its own, and otherwise returns a
@@ -24,8 +24,12 @@
 ///    or explicit indices), overwrite those positions of the local model, train, compute
 ///    Δw = w_local − w_before, select at most ⌈θ_u·|w|⌉ entries of Δw and Upload them. The server
 ///    ADDS uploaded values to its parameters (w_global[j] += Δw_j); it never overwrites them.
-/// 3. Under the sequential exchange protocols (round-robin, random-order) a turn is bracketed by
-///    Lock and Unlock: the lease makes the turn exclusive, from download to upload (SPEC §6).
+/// 3. Under the sequential exchange protocols (round-robin, random-order) a turn is exclusive,
+///    from download to upload (SPEC §6): the participant holds the turn's lease for the whole
+///    turn. It takes it with HoldTurn, a call it keeps open during the turn and closes when the
+///    turn is done, so a participant that is killed or cut off mid-turn gives the turn back at
+///    once. (Lock and Unlock, the older form, bracket the turn with two calls; a holder that
+///    vanishes between them keeps the turn until its lease expires.)
 ///
 /// # Authentication
 ///
@@ -55,23 +59,24 @@
 ///                        indices, a name outside the allowed characters, a zero lease.
 ///   FAILED_PRECONDITION  the request is well formed but not allowed in the server's state: the
 ///                        model identity differs from the server's (Join), a turn without a lease
-///                        under a sequential protocol, Lock under the async protocol, an upload
-///                        round lower than one already applied.
+///                        under a sequential protocol, Lock or HoldTurn under the async
+///                        protocol, an upload round lower than one already applied.
 ///   NOT_FOUND            unknown participant id (never joined, left, or forgotten): Join again.
 ///   ABORTED              the lease expired or was revoked before this call: the turn is lost;
-///                        Lock again and restart the turn from Download.
+///                        take the turn again (HoldTurn or Lock), restart from Download.
 ///   RESOURCE_EXHAUSTED   the federation is full (Join); a message is larger than the server's
 ///                        limit (ServerConfiguration.max_message_bytes); or the caller (or the
 ///                        server as a whole) already has as many request bytes in flight as it
 ///                        allows: wait for the answers to the earlier calls, then retry.
-///   DEADLINE_EXCEEDED    the call's deadline passed, e.g. while Lock waited for the turn.
+///   DEADLINE_EXCEEDED    the call's deadline passed, e.g. while Lock or HoldTurn waited for the turn.
 ///   UNAVAILABLE          the server is starting or shutting down: retry with backoff.
 ///   INTERNAL             the server could not persist an upload; it was neither applied nor
 ///                        acknowledged, and may be retried.
 ///
 /// Retrying is safe for every call: Join is idempotent for the same token, Upload is
-/// idempotent through its round number, Unlock and Leave are idempotent, and Download, Lock (which
-/// returns the caller's own unexpired lease) and Status have no effect that a retry could repeat.
+/// idempotent through its round number, Unlock and Leave are idempotent, and Download, Lock and
+/// HoldTurn (which return the caller's own unexpired lease) and Status have no effect that a
+/// retry could repeat.
 ///
 /// # Sizes
 ///
@@ -119,7 +124,8 @@ public nonisolated enum Colearn_V1_ExchangeProtocol: SwiftProtobuf.Enum, Swift.C
   /// Sequential turns in a random order; each turn needs a lease.
   case randomOrder // = 2
 
-  /// No turns: participants download and upload whenever they like; Lock is refused.
+  /// No turns: participants download and upload whenever they like; Lock and HoldTurn are
+  /// refused.
   case async // = 3
   case UNRECOGNIZED(Int)
 
@@ -255,7 +261,8 @@ public nonisolated struct Colearn_V1_ServerConfiguration: Sendable {
   /// N turns (N uploads).
   public var participants: UInt32 = 0
 
-  /// The longest lease Lock grants, in milliseconds; longer requests are shortened to it.
+  /// The longest lease Lock and HoldTurn grant, in milliseconds; longer requests are shortened
+  /// to it.
   public var maxLeaseDurationMs: UInt32 = 0
 
   /// The largest |Δw_j| one upload may carry (`--max-update`; by default ten times the largest
@@ -323,7 +330,7 @@ public nonisolated struct Colearn_V1_JoinResponse: @unchecked Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The id that Download, Upload, Lock, Unlock and Leave name. Opaque; bound to the token.
+  /// The id that Download, Upload, HoldTurn, Lock, Unlock and Leave name. Opaque; bound to the token.
   public var participantID: String {
     get {_storage._participantID}
     set {_uniqueStorage()._participantID = newValue}
@@ -533,6 +540,7 @@ public nonisolated struct Colearn_V1_UploadResponse: Sendable {
   public init() {}
 }
 
+/// The request of Lock and the first (and only meaningful) message of HoldTurn.
 public nonisolated struct Colearn_V1_LockRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -550,6 +558,7 @@ public nonisolated struct Colearn_V1_LockRequest: Sendable {
   public init() {}
 }
 
+/// The answer of Lock and the one message HoldTurn sends, when it grants the turn.
 public nonisolated struct Colearn_V1_LockResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

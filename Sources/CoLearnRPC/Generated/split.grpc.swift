@@ -22,12 +22,15 @@
 ///
 /// # A participant's life
 ///
-///   Join ─► loop { Lock ─► FetchUpdates ─► Step ─► PublishUpdate } ─► Finish
+///   Join ─► loop { HoldTurn ─► FetchUpdates ─► Step ─► PublishUpdate ─► close HoldTurn }
+///        ─► Finish
 ///        ─► wait for Status.training_complete ─► FetchUpdates ─► DownloadBack
 ///
 /// Turns are round-robin in the order of joining; the coordinator grants no turn before
-/// `participants` have joined. A turn is a lease (Lock); PublishUpdate ends it. A participant
-/// that vanishes loses its turn when the lease expires, and participants that are not waiting
+/// `participants` have joined. A turn is a lease, held through a HoldTurn call that stays open
+/// for the turn (or taken with Lock, the older form); PublishUpdate ends it. A participant that
+/// vanishes mid-turn loses the turn as soon as its HoldTurn call ends (its connection broke,
+/// its process died), or, after Lock, when the lease expires; participants that are not waiting
 /// for a turn are skipped.
 ///
 /// # Authentication and errors
@@ -81,6 +84,19 @@ public enum Colearn_V1_SplitCoordinator: Sendable {
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "colearn.v1.SplitCoordinator"),
                 method: "Join",
                 type: .unary
+            )
+        }
+        /// Namespace for "HoldTurn" metadata.
+        public enum HoldTurn: Sendable {
+            /// Request type for "HoldTurn".
+            public typealias Input = Colearn_V1_LockRequest
+            /// Response type for "HoldTurn".
+            public typealias Output = Colearn_V1_LockResponse
+            /// Descriptor for "HoldTurn".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "colearn.v1.SplitCoordinator"),
+                method: "HoldTurn",
+                type: .bidirectionalStreaming
             )
         }
         /// Namespace for "Lock" metadata.
@@ -177,6 +193,7 @@ public enum Colearn_V1_SplitCoordinator: Sendable {
         /// Descriptors for all methods in the "colearn.v1.SplitCoordinator" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Join.descriptor,
+            HoldTurn.descriptor,
             Lock.descriptor,
             FetchUpdates.descriptor,
             Step.descriptor,
@@ -235,15 +252,39 @@ extension Colearn_V1_SplitCoordinator {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_SplitJoinResponse>
 
+        /// Handle the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+        /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+        /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+        /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+        /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+        /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Colearn_V1_LockResponse` messages.
+        func holdTurn(
+            request: GRPCCore.StreamingServerRequest<Colearn_V1_LockRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse>
+
         /// Handle the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-        /// > shuts down.
+        /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+        /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+        /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+        /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+        /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+        /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
@@ -424,15 +465,39 @@ extension Colearn_V1_SplitCoordinator {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Colearn_V1_SplitJoinResponse>
 
+        /// Handle the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+        /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+        /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+        /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+        /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+        /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Colearn_V1_LockRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Colearn_V1_LockResponse` messages.
+        func holdTurn(
+            request: GRPCCore.StreamingServerRequest<Colearn_V1_LockRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse>
+
         /// Handle the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-        /// > shuts down.
+        /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+        /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+        /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+        /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+        /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+        /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -611,15 +676,40 @@ extension Colearn_V1_SplitCoordinator {
             context: GRPCCore.ServerContext
         ) async throws -> Colearn_V1_SplitJoinResponse
 
+        /// Handle the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+        /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+        /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+        /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+        /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+        /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Colearn_V1_LockRequest` messages.
+        ///   - response: A response stream of `Colearn_V1_LockResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func holdTurn(
+            request: GRPCCore.RPCAsyncSequence<Colearn_V1_LockRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Colearn_V1_LockResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-        /// > shuts down.
+        /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+        /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+        /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+        /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+        /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+        /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_LockRequest` message.
@@ -778,6 +868,17 @@ extension Colearn_V1_SplitCoordinator.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_SplitJoinResponse>(),
             handler: { request, context in
                 try await self.join(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Colearn_V1_SplitCoordinator.Method.HoldTurn.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_LockRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_LockResponse>(),
+            handler: { request, context in
+                try await self.holdTurn(
                     request: request,
                     context: context
                 )
@@ -971,6 +1072,23 @@ extension Colearn_V1_SplitCoordinator.SimpleServiceProtocol {
         )
     }
 
+    public func holdTurn(
+        request: GRPCCore.StreamingServerRequest<Colearn_V1_LockRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse> {
+        return GRPCCore.StreamingServerResponse<Colearn_V1_LockResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.holdTurn(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
     public func lock(
         request: GRPCCore.ServerRequest<Colearn_V1_LockRequest>,
         context: GRPCCore.ServerContext
@@ -1102,15 +1220,44 @@ extension Colearn_V1_SplitCoordinator {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_SplitJoinResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
+        /// Call the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+        /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+        /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+        /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+        /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+        /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Colearn_V1_LockRequest` messages.
+        ///   - serializer: A serializer for `Colearn_V1_LockRequest` messages.
+        ///   - deserializer: A deserializer for `Colearn_V1_LockResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func holdTurn<Result>(
+            request: GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>,
+            serializer: some GRPCCore.MessageSerializer<Colearn_V1_LockRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_LockResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-        /// > shuts down.
+        /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+        /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+        /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+        /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+        /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+        /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1350,15 +1497,53 @@ extension Colearn_V1_SplitCoordinator {
             )
         }
 
+        /// Call the "HoldTurn" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+        /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+        /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+        /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+        /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+        /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Colearn_V1_LockRequest` messages.
+        ///   - serializer: A serializer for `Colearn_V1_LockRequest` messages.
+        ///   - deserializer: A deserializer for `Colearn_V1_LockResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func holdTurn<Result>(
+            request: GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>,
+            serializer: some GRPCCore.MessageSerializer<Colearn_V1_LockRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_LockResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Colearn_V1_SplitCoordinator.Method.HoldTurn.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Lock" method.
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Waits for the caller's turn (round-robin in join order, once all participants have
-        /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-        /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-        /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-        /// > shuts down.
+        /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+        /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+        /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+        /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+        /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+        /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1654,15 +1839,48 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
         )
     }
 
+    /// Call the "HoldTurn" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+    /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+    /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+    /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+    /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+    /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Colearn_V1_LockRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func holdTurn<Result>(
+        request: GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.holdTurn(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_LockRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_LockResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Lock" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Waits for the caller's turn (round-robin in join order, once all participants have
-    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-    /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-    /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-    /// > shuts down.
+    /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+    /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+    /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+    /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+    /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+    /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_LockRequest` message.
@@ -1926,15 +2144,53 @@ extension Colearn_V1_SplitCoordinator.ClientProtocol {
         )
     }
 
+    /// Call the "HoldTurn" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Takes the caller's turn and holds it while this call stays open, as colearn.proto's
+    /// > ParameterServer.HoldTurn (which see): the caller sends one LockRequest; the coordinator
+    /// > waits for the turn as for Lock and sends one LockResponse, the lease. The turn ends when
+    /// > PublishUpdate (or Finish) ends it — the coordinator then ends the call with OK — or when the
+    /// > caller closes its side, cancels the call, or its connection breaks: then the lease is
+    /// > released at once (and logged), without waiting for it to expire. Errors: as Lock.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func holdTurn<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Colearn_V1_LockRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Colearn_V1_LockResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Colearn_V1_LockRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.holdTurn(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "Lock" method.
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Waits for the caller's turn (round-robin in join order, once all participants have
-    /// > joined) and grants a lease. A caller holding an unexpired lease gets it back. A call whose
-    /// > caller gives up (deadline, cancellation, closed connection) leaves the queue at once and is
-    /// > never granted. Errors: FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator
-    /// > shuts down.
+    /// > The older form of HoldTurn, for participants written before it: waits for the caller's
+    /// > turn (round-robin in join order, once all participants have joined) and grants a lease,
+    /// > which lasts until PublishUpdate or its expiry, however long after the caller vanished. A
+    /// > caller holding an unexpired lease gets it back. A call whose caller gives up (deadline,
+    /// > cancellation, closed connection) leaves the queue at once and is never granted. Errors:
+    /// > FAILED_PRECONDITION after Finish; UNAVAILABLE when the coordinator shuts down.
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -32,12 +32,15 @@
 ///
 /// # A participant's life
 ///
-///   Join ─► loop { Lock ─► FetchUpdates ─► Step ─► PublishUpdate } ─► Finish
+///   Join ─► loop { HoldTurn ─► FetchUpdates ─► Step ─► PublishUpdate ─► close HoldTurn }
+///        ─► Finish
 ///        ─► wait for Status.training_complete ─► FetchUpdates ─► DownloadBack
 ///
 /// Turns are round-robin in the order of joining; the coordinator grants no turn before
-/// `participants` have joined. A turn is a lease (Lock); PublishUpdate ends it. A participant
-/// that vanishes loses its turn when the lease expires, and participants that are not waiting
+/// `participants` have joined. A turn is a lease, held through a HoldTurn call that stays open
+/// for the turn (or taken with Lock, the older form); PublishUpdate ends it. A participant that
+/// vanishes mid-turn loses the turn as soon as its HoldTurn call ends (its connection broke,
+/// its process died), or, after Lock, when the lease expires; participants that are not waiting
 /// for a turn are skipped.
 ///
 /// # Authentication and errors

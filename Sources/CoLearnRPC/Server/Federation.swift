@@ -336,14 +336,34 @@ public final class Federation: Sendable {
 
   // MARK: - Leases
 
-  /// Waits for the turn and returns the lease (or the caller's current one).
+  /// Waits for the turn and returns the lease (or the caller's current one): Lock, which
+  /// leaves the lease to Unlock or its expiry.
   public func lock(_ request: Colearn_V1_LockRequest, identity: String) async throws
     -> Colearn_V1_LockResponse
+  {
+    try await grant(request, identity: identity).0
+  }
+
+  /// HoldTurn: waits for the turn as ``lock(_:identity:)`` does, sends the lease on
+  /// `responses`, and holds it while the call stays open; releases it the moment the call ends
+  /// (the caller closed it, or it broke: logged) — ``TurnHolding``.
+  public func holdTurn(
+    _ requests: RPCAsyncSequence<Colearn_V1_LockRequest, any Error>,
+    responses: RPCWriter<Colearn_V1_LockResponse>, identity: String
+  ) async throws {
+    try await TurnHolding.serve(requests, responses, leases: leases, logger: logger) {
+      try await grant($0, identity: identity)
+    }
+  }
+
+  /// The lease of Lock and HoldTurn, and the response that announces it.
+  private func grant(_ request: Colearn_V1_LockRequest, identity: String) async throws
+    -> (Colearn_V1_LockResponse, TurnLeases.Lease)
   {
     guard sequential else {
       throw FederationError(
         .failedPrecondition, "the server runs the async protocol, which has no turns: "
-          + "download and upload without Lock")
+          + "download and upload without HoldTurn or Lock")
     }
     guard request.leaseDurationMs > 0 else {
       throw FederationError(.invalidArgument, "lease_duration_ms must be positive")
@@ -360,7 +380,7 @@ public final class Federation: Sendable {
     response.leaseID = lease.id
     response.leaseDurationMs = lease.milliseconds
     response.sequenceNumber = store.sequence
-    return response
+    return (response, lease)
   }
 
   /// Releases the caller's lease; false if it was no longer current.

@@ -57,8 +57,9 @@ public struct ListenConfiguration: Sendable {
 
 /// Runs the parameter server: gRPC over HTTP/2 (TLS unless configured otherwise), token
 /// authentication, a metrics line in the log every `metricsInterval`, and a graceful stop on
-/// SIGTERM or SIGINT (no new calls, waiting Lock calls fail with UNAVAILABLE, in-flight uploads
-/// finish, a final snapshot), after which ``serve(onListening:)`` returns.
+/// SIGTERM or SIGINT (no new calls, waiting HoldTurn and Lock calls fail with UNAVAILABLE, held
+/// HoldTurn calls end, in-flight uploads finish, a final snapshot), after which
+/// ``serve(onListening:)`` returns.
 public final class ParameterServerHost: Sendable {
   public let federation: Federation
   public let authenticator: TokenAuthenticator
@@ -118,8 +119,9 @@ public final class ParameterServerHost: Sendable {
     try await host.serve(handleSignals: handleSignals, onListening: onListening)
   }
 
-  /// Stops gracefully (what SIGTERM does): no new calls, waiting Lock calls fail with
-  /// UNAVAILABLE, in-flight calls finish (for at most the shutdown grace).
+  /// Stops gracefully (what SIGTERM does): no new calls, waiting HoldTurn and Lock calls fail
+  /// with UNAVAILABLE, held HoldTurn calls end, in-flight calls finish (for at most the shutdown
+  /// grace).
   public func stop() {
     host.stop()
   }

@@ -32,8 +32,8 @@ public enum CallerIdentity {
 
 /// Refuses every call without a valid `authorization: Bearer <token>` entry (UNAUTHENTICATED,
 /// saying whether the token is missing, malformed, unknown or revoked), recording each refusal
-/// in the ``AuthenticationAudit``, and runs the others with the token's identity in
-/// ``CallerIdentity/current``.
+/// in the ``AuthenticationAudit``, and runs the others — the method and, for a streaming one,
+/// its response producer — with the token's identity in ``CallerIdentity/current``.
 public struct TokenAuthentication: ServerInterceptor {
   let authenticator: TokenAuthenticator
   let audit: AuthenticationAudit?
@@ -66,9 +66,19 @@ public struct TokenAuthentication: ServerInterceptor {
     }
     switch authenticator.authenticate(token) {
     case .identity(let name):
-      return try await CallerIdentity.$current.withValue(name) {
+      var response = try await CallerIdentity.$current.withValue(name) {
         try await next(request, context)
       }
+      // A streaming method (HoldTurn) runs in the response's producer, after `next` returned:
+      // it needs the identity there too.
+      if case .success(var contents) = response.accepted {
+        let producer = contents.producer
+        contents.producer = { writer in
+          try await CallerIdentity.$current.withValue(name) { try await producer(writer) }
+        }
+        response.accepted = .success(contents)
+      }
+      return response
     case .revoked(let name):
       throw refuse(
         .revoked, name: name, "the token of \(name) was revoked; ask the operator for a new one")
@@ -103,6 +113,15 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
     -> Colearn_V1_UploadResponse
   {
     try await CallerIdentity.serve { try await federation.upload(request, identity: $0) }
+  }
+
+  public func holdTurn(
+    request: RPCAsyncSequence<Colearn_V1_LockRequest, any Error>,
+    response: RPCWriter<Colearn_V1_LockResponse>, context: ServerContext
+  ) async throws {
+    try await CallerIdentity.serve {
+      try await federation.holdTurn(request, responses: response, identity: $0)
+    }
   }
 
   public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws

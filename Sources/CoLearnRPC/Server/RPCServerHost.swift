@@ -99,6 +99,11 @@ public final class RPCServerHost: Sendable {
         // Never reached: RequestAdmissionHandler refuses larger messages first, with a status.
         $0.rpc.maxRequestPayloadSize = maxRequestBytes
         $0.connection.maxGraceTime = grace
+        // A peer that went silent without closing its connection (network gone) is found by a
+        // ping after 30 s without data, unanswered for 20 s: the connection is closed, and a
+        // turn it held through HoldTurn released (gRPC's default waits 2 hours).
+        $0.connection.keepalive.time = .seconds(30)
+        $0.connection.keepalive.timeout = .seconds(20)
         $0.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
           channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(

@@ -19,15 +19,19 @@ import Synchronization
 /// (`withRPCCancellationHandler`) — so ``acquire(_:name:joinIndex:milliseconds:)`` listens to
 /// both.
 ///
-/// Limit: a lease *already delivered* is not tied to a connection (the holder's next calls may
-/// come on another one, and nothing is in flight between them to notice a dead peer), so a
-/// holder that vanishes after Lock returned keeps the turn until the lease expires (its
-/// `lease_duration_ms`, at most the server's maximum); then it is taken back and
-/// `onExpiry` runs.
+/// Holding: a lease granted through a HoldTurn call (``TurnHolding``) is tied to that call: the
+/// call registers ``onEnd(of:_:)`` to learn when the lease ends on the server, and releases
+/// the lease the moment the call ends — its caller closed it, or cancelled it, or its
+/// connection broke — so a holder that vanishes mid-turn gives the turn back at once. A lease
+/// delivered by Lock is tied to nothing (the holder's next calls may come on another
+/// connection, and nothing is in flight between them to notice a dead peer): a holder that
+/// vanishes after Lock returned keeps the turn until the lease expires. Expiry (its
+/// `lease_duration_ms`, at most the server's maximum) stays the backstop for both: the lease
+/// is taken back and `onExpiry` runs.
 ///
 /// Threading: every method may be called from any task, also while the caller holds a lock of
 /// its own: this type's lock is a leaf (it never calls out while held; continuations are
-/// resumed and `onExpiry` runs after it is released).
+/// resumed, and `onExpiry` and the ``onEnd(of:_:)`` handlers run, after it is released).
 public final class TurnLeases: Sendable {
   /// How the next holder is chosen among the waiters.
   public enum Order: Sendable {
@@ -61,8 +65,22 @@ public final class TurnLeases: Sendable {
 
   private typealias Grant = (CheckedContinuation<Lease, any Error>, Lease)
 
+  /// What to do once the lock is released: waiters to resume with their lease, and the
+  /// ``onEnd(of:_:)`` handlers of a lease that ended.
+  private struct Wakeups {
+    var grants: [Grant] = []
+    var ended: [@Sendable () -> Void] = []
+
+    func run() {
+      for (waiter, lease) in grants { waiter.resume(returning: lease) }
+      for handler in ended { handler() }
+    }
+  }
+
   private struct State {
     var lease: Lease?
+    /// The ``onEnd(of:_:)`` handlers of `lease`.
+    var endHandlers: [@Sendable () -> Void] = []
     var waiters: [Waiter] = []
     var nextTicket: UInt64 = 0
     /// Acquire calls cancelled before they queued.
@@ -95,11 +113,11 @@ public final class TurnLeases: Sendable {
 
   /// Starts granting leases (idempotent).
   public func open() {
-    let granted = state.withLock { state -> [Grant] in
+    let wakeups = state.withLock { state -> Wakeups in
       state.open = true
       return grantIfFree(&state)
     }
-    Self.resume(granted)
+    wakeups.run()
   }
 
   /// Waits for `participant`'s turn and returns its lease (or the lease it already holds).
@@ -136,49 +154,54 @@ public final class TurnLeases: Sendable {
     _ ticket: UInt64, _ participant: String, name: String, joinIndex: Int,
     _ milliseconds: UInt32
   ) async throws -> Lease {
-    enum Queued { case own(Lease), refused(FederationError), waiting([Grant]) }
+    enum Queued { case own(Lease), refused(FederationError), waiting }
     return try await withCheckedThrowingContinuation {
       (continuation: CheckedContinuation<Lease, any Error>) in
       var expired: Lease?
+      var wakeups = Wakeups()
       let queued = state.withLock { state -> Queued in
         if let stopped = state.stopped { return .refused(stopped) }
         if state.cancelledTickets.remove(ticket) != nil { return .refused(Self.lockCancelled) }
         if state.departed.contains(participant) { return .refused(.notJoined(participant)) }
-        expired = expireIfDue(&state)
+        if let lease = state.lease, lease.expires <= clock.now {
+          // Taken back, granted below among all the waiters, this one included.
+          expired = lease
+          wakeups = endLease(&state, grantingNext: false)
+        }
         if let lease = state.lease, lease.holder == participant { return .own(lease) }
         state.span = max(state.span, joinIndex + 1)
         state.waiters.append(
           Waiter(
             ticket: ticket, participant: participant, name: name, joinIndex: joinIndex,
             milliseconds: milliseconds, continuation: continuation))
-        return .waiting(grantIfFree(&state))
+        let granted = grantIfFree(&state)
+        wakeups.grants += granted.grants
+        return .waiting
       }
       if let expired { onExpiry(expired) }
       switch queued {
       case .own(let lease): continuation.resume(returning: lease)
       case .refused(let error): continuation.resume(throwing: error)
-      case .waiting(let granted): Self.resume(granted)
+      case .waiting: break
       }
+      wakeups.run()
     }
   }
 
   /// Gives up acquire call `ticket`: out of the queue if waiting, its lease released if granted
   /// in that instant (its caller may never learn it), refused at once if it has not queued yet.
   private func cancel(_ ticket: UInt64) {
-    let (cancelled, granted) = state.withLock {
-      state -> (CheckedContinuation<Lease, any Error>?, [Grant]) in
+    let (cancelled, wakeups) = state.withLock {
+      state -> (CheckedContinuation<Lease, any Error>?, Wakeups) in
       if let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) {
-        return (state.waiters.remove(at: index).continuation, [])
+        return (state.waiters.remove(at: index).continuation, Wakeups())
       }
-      if state.lease?.ticket == ticket {
-        state.lease = nil
-        return (nil, grantIfFree(&state))
-      }
+      if state.lease?.ticket == ticket { return (nil, endLease(&state)) }
       state.cancelledTickets.insert(ticket)
-      return (nil, [])
+      return (nil, Wakeups())
     }
     cancelled?.resume(throwing: Self.lockCancelled)
-    Self.resume(granted)
+    wakeups.run()
   }
 
   /// The lease now (nil when free or past its expiry).
@@ -193,6 +216,18 @@ public final class TurnLeases: Sendable {
     state.withLock { state in state.waiters.contains { $0.participant == participant } }
   }
 
+  /// Runs `handler` once when `lease` ends — released, expired, withdrawn or removed — or when
+  /// the leases are stopped, or at once if it is no longer the current lease or they already
+  /// are. (A HoldTurn call ends itself with it.)
+  public func onEnd(of lease: Lease, _ handler: @escaping @Sendable () -> Void) {
+    let registered = state.withLock { state -> Bool in
+      guard state.stopped == nil, state.lease?.id == lease.id else { return false }
+      state.endHandlers.append(handler)
+      return true
+    }
+    if !registered { handler() }
+  }
+
   /// Checks that `participant` holds the unexpired lease `leaseID` and returns it. An expired
   /// lease found here is taken back (and the next waiter served).
   ///
@@ -202,11 +237,11 @@ public final class TurnLeases: Sendable {
   public func check(_ participant: String, leaseID: String, then: String)
     throws(FederationError) -> Lease
   {
-    var granted: [Grant] = []
+    var wakeups = Wakeups()
     var expired: Lease?
     defer {
       if let expired { onExpiry(expired) }
-      Self.resume(granted)
+      wakeups.run()
     }
     return try state.withLock { state throws(FederationError) -> Lease in
       guard let lease = state.lease, lease.id == leaseID else {
@@ -217,9 +252,8 @@ public final class TurnLeases: Sendable {
         throw FederationError(.permissionDenied, "lease \(leaseID) belongs to another participant")
       }
       guard lease.expires > clock.now else {
-        state.lease = nil
         expired = lease
-        granted = grantIfFree(&state)
+        wakeups = endLease(&state)
         throw FederationError(.aborted, "lease \(leaseID) expired; the turn is lost: \(then)")
       }
       return lease
@@ -232,16 +266,15 @@ public final class TurnLeases: Sendable {
   /// - Throws: PERMISSION_DENIED when the lease is another participant's.
   @discardableResult
   public func release(_ leaseID: String, of participant: String) throws(FederationError) -> Bool {
-    let (released, granted) = try state.withLock {
-      state throws(FederationError) -> (Bool, [Grant]) in
-      guard let lease = state.lease, lease.id == leaseID else { return (false, []) }
+    let (released, wakeups) = try state.withLock {
+      state throws(FederationError) -> (Bool, Wakeups) in
+      guard let lease = state.lease, lease.id == leaseID else { return (false, Wakeups()) }
       guard lease.holder == participant else {
         throw FederationError(.permissionDenied, "lease \(lease.id) belongs to another participant")
       }
-      state.lease = nil
-      return (true, grantIfFree(&state))
+      return (true, endLease(&state))
     }
-    Self.resume(granted)
+    wakeups.run()
     return released
   }
 
@@ -258,27 +291,34 @@ public final class TurnLeases: Sendable {
   }
 
   private func finish(_ participant: String, failing error: FederationError, departing: Bool) {
-    let (mine, granted) = state.withLock {
-      state -> ([CheckedContinuation<Lease, any Error>], [Grant]) in
+    let (mine, wakeups) = state.withLock {
+      state -> ([CheckedContinuation<Lease, any Error>], Wakeups) in
       if departing { state.departed.insert(participant) }
       let mine = state.waiters.filter { $0.participant == participant }.map(\.continuation)
       state.waiters.removeAll { $0.participant == participant }
-      if state.lease?.holder == participant { state.lease = nil }
+      if state.lease?.holder == participant { return (mine, endLease(&state)) }
       return (mine, grantIfFree(&state))
     }
     for continuation in mine { continuation.resume(throwing: error) }
-    Self.resume(granted)
+    wakeups.run()
   }
 
   /// Fails every waiting and later acquire call with `error` (a shutting-down server's
-  /// UNAVAILABLE), so a graceful shutdown does not wait for turns that will not come.
+  /// UNAVAILABLE), and runs the current lease's ``onEnd(of:_:)`` handlers (its HoldTurn call
+  /// ends; the lease itself stays, so the holder's calls in flight still finish), so a graceful
+  /// shutdown waits neither for turns that will not come nor for a held turn to end.
   public func stop(failing error: FederationError) {
-    let waiters = state.withLock { state -> [CheckedContinuation<Lease, any Error>] in
+    let (waiters, ended) = state.withLock {
+      state -> ([CheckedContinuation<Lease, any Error>], [@Sendable () -> Void]) in
       state.stopped = error
-      defer { state.waiters.removeAll() }
-      return state.waiters.map(\.continuation)
+      defer {
+        state.waiters.removeAll()
+        state.endHandlers.removeAll()
+      }
+      return (state.waiters.map(\.continuation), state.endHandlers)
     }
     for waiter in waiters { waiter.resume(throwing: error) }
+    for handler in ended { handler() }
   }
 
   /// The error of an acquire call whose task was cancelled.
@@ -289,8 +329,8 @@ public final class TurnLeases: Sendable {
 
   /// Grants the lease to the next waiter if it is free and leases are open. Called with the
   /// lock held; the caller resumes the returned continuation after unlocking.
-  private func grantIfFree(_ state: inout State) -> [Grant] {
-    guard state.open, state.lease == nil, !state.waiters.isEmpty else { return [] }
+  private func grantIfFree(_ state: inout State) -> Wakeups {
+    guard state.open, state.lease == nil, !state.waiters.isEmpty else { return Wakeups() }
     let index: Int
     switch order {
     case .randomOrder:
@@ -312,11 +352,17 @@ public final class TurnLeases: Sendable {
     state.lease = lease
     state.lastHolderJoinIndex = waiter.joinIndex
     scheduleExpiry(of: lease)
-    return [(waiter.continuation, lease)]
+    return Wakeups(grants: [(waiter.continuation, lease)])
   }
 
-  private static func resume(_ granted: [Grant]) {
-    for (waiter, lease) in granted { waiter.resume(returning: lease) }
+  /// Ends the current lease (its ``onEnd(of:_:)`` handlers are returned to run) and grants the
+  /// turn to the next waiter (unless not `grantingNext`). Called with the lock held.
+  private func endLease(_ state: inout State, grantingNext: Bool = true) -> Wakeups {
+    state.lease = nil
+    var wakeups = grantingNext ? grantIfFree(&state) : Wakeups()
+    wakeups.ended = state.endHandlers
+    state.endHandlers = []
+    return wakeups
   }
 
   private func scheduleExpiry(of lease: Lease) {
@@ -327,20 +373,12 @@ public final class TurnLeases: Sendable {
   }
 
   private func expire(_ expired: Lease) {
-    let (taken, granted) = state.withLock { state -> (Bool, [Grant]) in
-      guard state.lease?.id == expired.id else { return (false, []) }
-      state.lease = nil
-      return (true, grantIfFree(&state))
+    let (taken, wakeups) = state.withLock { state -> (Bool, Wakeups) in
+      guard state.lease?.id == expired.id else { return (false, Wakeups()) }
+      return (true, endLease(&state))
     }
     if taken { onExpiry(expired) }
-    Self.resume(granted)
-  }
-
-  /// Drops a lease past its expiry (when the expiry task has not run yet) and returns it.
-  private func expireIfDue(_ state: inout State) -> Lease? {
-    guard let lease = state.lease, lease.expires <= clock.now else { return nil }
-    state.lease = nil
-    return lease
+    wakeups.run()
   }
 
   private static func randomID(using random: inout SystemRandomNumberGenerator) -> String {

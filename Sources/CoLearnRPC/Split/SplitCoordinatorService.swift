@@ -16,6 +16,15 @@ public struct SplitCoordinatorService: Colearn_V1_SplitCoordinator.SimpleService
     try CallerIdentity.serve { try federation.join(request, identity: $0) }
   }
 
+  public func holdTurn(
+    request: RPCAsyncSequence<Colearn_V1_LockRequest, any Error>,
+    response: RPCWriter<Colearn_V1_LockResponse>, context: ServerContext
+  ) async throws {
+    try await CallerIdentity.serve {
+      try await federation.holdTurn(request, responses: response, identity: $0)
+    }
+  }
+
   public func lock(request: Colearn_V1_LockRequest, context: ServerContext) async throws
     -> Colearn_V1_LockResponse
   {

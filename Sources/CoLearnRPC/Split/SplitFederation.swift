@@ -1,5 +1,6 @@
 import CoLearnSplit
 import CoLearnWire
+import GRPCCore
 import Logging
 import Synchronization
 
@@ -247,9 +248,30 @@ public final class SplitFederation: Sendable {
 
   // MARK: - Turns
 
-  /// Waits for the caller's round-robin turn and grants the lease (or returns its own).
+  /// Waits for the caller's round-robin turn and grants the lease (or returns its own): Lock,
+  /// which leaves the lease to PublishUpdate, Finish or its expiry.
   public func lock(_ request: Colearn_V1_LockRequest, identity: String) async throws
     -> Colearn_V1_LockResponse
+  {
+    try await grant(request, identity: identity).0
+  }
+
+  /// HoldTurn: waits for the turn as ``lock(_:identity:)`` does, sends the lease on
+  /// `responses`, and holds it while the call stays open: PublishUpdate or Finish end the call;
+  /// a call that ends first (the caller closed it, or it broke: logged) releases the lease at
+  /// once — ``TurnHolding``.
+  public func holdTurn(
+    _ requests: RPCAsyncSequence<Colearn_V1_LockRequest, any Error>,
+    responses: RPCWriter<Colearn_V1_LockResponse>, identity: String
+  ) async throws {
+    try await TurnHolding.serve(requests, responses, leases: leases, logger: logger) {
+      try await grant($0, identity: identity)
+    }
+  }
+
+  /// The lease of Lock and HoldTurn, and the response that announces it.
+  private func grant(_ request: Colearn_V1_LockRequest, identity: String) async throws
+    -> (Colearn_V1_LockResponse, TurnLeases.Lease)
   {
     guard request.leaseDurationMs > 0 else {
       throw FederationError(.invalidArgument, "lease_duration_ms must be positive").rpcError
@@ -274,7 +296,7 @@ public final class SplitFederation: Sendable {
       registry.members[id]?.lastSeen = clock.now
       return registry.lastSequence
     }
-    return response
+    return (response, lease)
   }
 
   /// Checks that `id` holds the unexpired lease `leaseID` and returns it.
