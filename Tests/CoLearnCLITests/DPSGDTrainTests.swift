@@ -71,6 +71,18 @@ import Testing
     #expect(models[0] == models[1])
   }
 
+  /// σ = 0 is allowed (clipping only) and its ledger says ε = ∞ — JSON has no number for it.
+  @Test func noNoiseMeansAnInfiniteEpsilonInTheLedger() throws {
+    let root = try makeTemporaryDirectory("colearn-dpsgd-nonoise")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try writeSyntheticTable(root.appendingPathComponent("train.csv"), rows: 60, seed: 12)
+    try Data(syntheticTableModel.utf8).write(to: root.appendingPathComponent("model.toml"))
+    let run = try train(root, ["--privacy", "dp-sgd", "--noise-multiplier", "0", "--epochs", "1"])
+    #expect(run.status == 0, "\(run.combined)")
+    #expect(try ledger(root)["epsilon"] as? String == "inf")
+    #expect(run.standardOutput.contains("privacy: ε = ∞"), "\(run.standardOutput)")
+  }
+
   @Test func batchNormalisationAndSelectiveSGDAreRefused() throws {
     let root = try makeTemporaryDirectory("colearn-dpsgd-refused")
     defer { try? FileManager.default.removeItem(at: root) }

@@ -9,6 +9,7 @@ struct DPSGDLedger: Encodable {
   var mechanism =
     "DP-SGD: per-example clipping, exact discrete Gaussian noise on a grid (Canonne-Kamath-Steinke 2020)"
   var learner: String
+  /// ε, or ∞ (σ = 0), which JSON has no number for: written as the string "inf".
   var epsilon: Double
   var delta: Double
   var optimalOrder: Double?
@@ -23,6 +24,34 @@ struct DPSGDLedger: Encodable {
   var samplingRate: Double
   var steps: Int
   var secureNoise: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case mechanism, learner, epsilon, delta, optimalOrder, unit, notCovered, accountant, sampling
+    case maxGradNorm, noiseMultiplier, chargedNoiseMultiplier, samplingRate, steps, secureNoise
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(mechanism, forKey: .mechanism)
+    try container.encode(learner, forKey: .learner)
+    if epsilon.isFinite {
+      try container.encode(epsilon, forKey: .epsilon)
+    } else {
+      try container.encode("inf", forKey: .epsilon)
+    }
+    try container.encode(delta, forKey: .delta)
+    try container.encodeIfPresent(optimalOrder, forKey: .optimalOrder)
+    try container.encode(unit, forKey: .unit)
+    try container.encode(notCovered, forKey: .notCovered)
+    try container.encode(accountant, forKey: .accountant)
+    try container.encode(sampling, forKey: .sampling)
+    try container.encode(maxGradNorm, forKey: .maxGradNorm)
+    try container.encode(noiseMultiplier, forKey: .noiseMultiplier)
+    try container.encode(chargedNoiseMultiplier, forKey: .chargedNoiseMultiplier)
+    try container.encode(samplingRate, forKey: .samplingRate)
+    try container.encode(steps, forKey: .steps)
+    try container.encode(secureNoise, forKey: .secureNoise)
+  }
 
   static let notCovered = [
     "the dataset schema (standardisation statistics, class list) fitted on the training data",
