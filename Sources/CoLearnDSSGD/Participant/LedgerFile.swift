@@ -12,14 +12,7 @@ public enum LedgerFile {
   ///
   /// - Throws: ``DurabilityError`` naming the file when it cannot be written.
   public static func write(_ ledger: PrivacyLedger, to path: String) throws(DurabilityError) {
-    let bytes: [UInt8]
-    do {
-      bytes = Array(try JSONEncoder().encode(ledger))
-    } catch {
-      preconditionFailure("a ledger always encodes: \(error)")
-    }
-    let directory = (path as NSString).deletingLastPathComponent
-    try DurableFile.replace(path, with: bytes, directory: directory.isEmpty ? "." : directory)
+    try DurableJSON.write(ledger, to: path)
   }
 
   /// The ledger at `path`, or nil if there is none.
@@ -27,11 +20,7 @@ public enum LedgerFile {
   /// - Throws: ``DurabilityError/notAStateFile(path:)`` for a file that is not a ledger, or an
   ///   I/O error.
   public static func read(from path: String) throws(DurabilityError) -> PrivacyLedger? {
-    guard let bytes = try DurableFile.read(path) else { return nil }
-    guard let ledger = try? JSONDecoder().decode(PrivacyLedger.self, from: Data(bytes)) else {
-      throw .notAStateFile(path: path)
-    }
-    return ledger
+    try DurableJSON.read(PrivacyLedger.self, from: path)
   }
 }
 
@@ -44,22 +33,36 @@ public enum DPSGDChargesFile {
 
   /// Writes `charges` to `path` durably.
   public static func write(_ charges: DPSGDCharges, to path: String) throws(DurabilityError) {
+    try DurableJSON.write(charges, to: path)
+  }
+
+  /// The charges at `path`, or nil if there are none.
+  public static func read(from path: String) throws(DurabilityError) -> DPSGDCharges? {
+    try DurableJSON.read(DPSGDCharges.self, from: path)
+  }
+}
+
+/// A value as a JSON file replaced durably (a temporary file, fsync, rename, fsync of the
+/// directory), and read back with a file that does not decode named.
+enum DurableJSON {
+  static func write(_ value: some Encodable, to path: String) throws(DurabilityError) {
     let bytes: [UInt8]
     do {
-      bytes = Array(try JSONEncoder().encode(charges))
+      bytes = Array(try JSONEncoder().encode(value))
     } catch {
-      preconditionFailure("charges always encode: \(error)")
+      preconditionFailure("\(type(of: value)) always encodes: \(error)")
     }
     let directory = (path as NSString).deletingLastPathComponent
     try DurableFile.replace(path, with: bytes, directory: directory.isEmpty ? "." : directory)
   }
 
-  /// The charges at `path`, or nil if there are none.
-  public static func read(from path: String) throws(DurabilityError) -> DPSGDCharges? {
+  static func read<Value: Decodable>(_ type: Value.Type, from path: String) throws(DurabilityError)
+    -> Value?
+  {
     guard let bytes = try DurableFile.read(path) else { return nil }
-    guard let charges = try? JSONDecoder().decode(DPSGDCharges.self, from: Data(bytes)) else {
+    guard let value = try? JSONDecoder().decode(type, from: Data(bytes)) else {
       throw .notAStateFile(path: path)
     }
-    return charges
+    return value
   }
 }
