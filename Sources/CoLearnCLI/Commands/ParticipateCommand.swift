@@ -159,8 +159,7 @@ struct ParticipateCommand: ParsableCommand {
         threshold: upload.threshold, bound: upload.bound, statDecay: Float(settings.statDecay),
         order: order, staleProbability: 0, privacy: upload.privacySettings(),
         dpsgd: dp.configuration(
-          samplingRate: min(1, Double(sgd.batchSize) / Double(max(samples.count, 1))),
-          steps: rounds * ((max(samples.count, 1) + sgd.batchSize - 1) / sgd.batchSize),
+          batchSize: sgd.batchSize, sampleCounts: [samples.count], epochs: rounds,
           dimension: network.parameterCount, delta: upload.common.delta
         ).map { DPSGDSettings(training: $0, insecureSeededNoise: upload.common.insecureSeededNoise) })
     } catch let error as CLIError {

@@ -80,12 +80,8 @@ struct SimulationSetup {
       }
       // Calibrated (for --target-epsilon) for the participant with the largest rate q and the
       // one with the most steps: every participant's ε is then at most the target.
-      let counts = shardSamples.map(\.count)
-      let smallest = max(counts.min() ?? 1, 1)
-      let largest = max(counts.max() ?? 1, 1)
       dssgd.dpsgd = try command.dp.configuration(
-        samplingRate: min(1, Double(sgd.batchSize) / Double(smallest)),
-        steps: command.rounds * ((largest + sgd.batchSize - 1) / sgd.batchSize),
+        batchSize: sgd.batchSize, sampleCounts: shardSamples.map(\.count), epochs: command.rounds,
         dimension: network.parameterCount, delta: command.upload.common.delta
       ).map { DPSGDSettings(training: $0, insecureSeededNoise: command.upload.common.insecureSeededNoise) }
     }

@@ -146,6 +146,7 @@ struct TrainCommand: ParsableCommand {
     var trainSeconds = 0.0
     var best: (accuracy: Double, epoch: Int) = (0, 0)
     var last: EvaluationResult?
+    var finalLedger: DPSGDLedger?  // the privacy ledger after the last epoch (DP-SGD)
     for epoch in 1...epochs {
       let epochStart = monotonicSeconds()
       let statistics: EpochStatistics
@@ -165,6 +166,7 @@ struct TrainCommand: ParsableCommand {
           learner: "colearn train", $0, delta: privacyCommon.delta,
           secureNoise: !privacyCommon.insecureSeededNoise)
       }
+      finalLedger = ledger
       trainSeconds += monotonicSeconds() - epochStart
       var row = [
         "\(epoch)", format(monotonicSeconds() - start, 3), format(trainSeconds, 3),
@@ -205,10 +207,7 @@ struct TrainCommand: ParsableCommand {
       steps: model.stepCount, wallSeconds: wall, trainSeconds: trainSeconds,
       trainSamplesPerSecond: Double(epochs * train.count) / max(trainSeconds, 1e-9))
     try run.writeJSON(summary, to: "summary.json")
-    if let learner {
-      let ledger = try DPSGDLedger(
-        learner: "colearn train", learner, delta: privacyCommon.delta,
-        secureNoise: !privacyCommon.insecureSeededNoise)
+    if let ledger = finalLedger {
       progress.say(
         "privacy: \(ledger.summary); not covered: \(DPSGDLedger.notCovered.joined(separator: "; ")) "
           + "(privacy-ledger.json)")

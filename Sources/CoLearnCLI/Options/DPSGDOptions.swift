@@ -68,11 +68,15 @@ struct DPSGDOptions: ParsableArguments {
 
   /// The DP-SGD settings, or nil without --privacy dp-sgd. With --target-epsilon, σ is the
   /// smallest whose charged multiplier (on the noise grid for `dimension` coordinates) meets the
-  /// target over `steps` steps at rate q.
-  func configuration(samplingRate q: Double, steps: Int, dimension: Int, delta: Double) throws
-    -> DPSGDConfiguration?
-  {
+  /// target for every learner: the rate q of the one with the fewest records (`sampleCounts`)
+  /// over the steps of `epochs` epochs of the one with the most.
+  func configuration(
+    batchSize: Int, sampleCounts: [Int], epochs: Int, dimension: Int, delta: Double
+  ) throws -> DPSGDConfiguration? {
     guard privacy == .dpSGD else { return nil }
+    let q = DPSGDTrainer.samplingRate(batchSize: batchSize, sampleCount: sampleCounts.min() ?? 1)
+    let steps =
+      epochs * DPSGDTrainer.stepsPerEpoch(batchSize: batchSize, sampleCount: sampleCounts.max() ?? 1)
     func make(_ sigma: Double) throws -> DPSGDConfiguration {
       do {
         return try DPSGDConfiguration(
@@ -113,11 +117,10 @@ struct DPSGDOptions: ParsableArguments {
     network: Network, configuration sgd: SGDConfiguration, sampleCount: Int, epochs: Int,
     common: PrivacyCommonOptions, seed: UInt64
   ) throws -> DPSGDLearner? {
-    let q = min(1, Double(sgd.batchSize) / Double(max(sampleCount, 1)))
-    let steps = epochs * ((max(sampleCount, 1) + sgd.batchSize - 1) / sgd.batchSize)
     guard
       let privacy = try configuration(
-        samplingRate: q, steps: steps, dimension: network.parameterCount, delta: common.delta)
+        batchSize: sgd.batchSize, sampleCounts: [sampleCount], epochs: epochs,
+        dimension: network.parameterCount, delta: common.delta)
     else { return nil }
     do {
       return try DPSGDLearner(

@@ -144,12 +144,22 @@ public final class DPSGDTrainer {
   /// q: the probability that a sample joins a step's batch under Poisson sampling, B/n (1 when
   /// B ≥ n).
   public func samplingRate(sampleCount n: Int) -> Double {
-    min(1, Double(configuration.batchSize) / Double(max(n, 1)))
+    Self.samplingRate(batchSize: configuration.batchSize, sampleCount: n)
   }
 
   /// The steps of one epoch over n samples: ⌈n/B⌉ (the accountant composes exactly these).
   public func stepsPerEpoch(sampleCount n: Int) -> Int {
-    (max(n, 1) + configuration.batchSize - 1) / configuration.batchSize
+    Self.stepsPerEpoch(batchSize: configuration.batchSize, sampleCount: n)
+  }
+
+  /// q = B/n (1 when B ≥ n), for callers that calibrate σ before building a trainer.
+  public static func samplingRate(batchSize: Int, sampleCount n: Int) -> Double {
+    min(1, Double(batchSize) / Double(max(n, 1)))
+  }
+
+  /// ⌈n/B⌉, for callers that calibrate σ before building a trainer.
+  public static func stepsPerEpoch(batchSize: Int, sampleCount n: Int) -> Int {
+    (max(n, 1) + batchSize - 1) / batchSize
   }
 
   /// One epoch of ``stepsPerEpoch(sampleCount:)`` steps on `samples`; the batches and the
