@@ -47,9 +47,33 @@ public func runCoLearn() async {
         }
       }
     }
-    await CoLearnCommand.main(expanded)
+    await runParsed(expanded)
   } catch {
     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
     exit(64)
+  }
+}
+
+
+/// Parses and runs the subcommand, as `AsyncParsableCommand.main` would, but prints a failure
+/// (or help) in one write: ArgumentParser writes its messages to unbuffered standard error a
+/// byte at a time, so a reader of the pipe (a supervisor, a log collector, a test) could see a
+/// line cut anywhere, even inside a character.
+private func runParsed(_ arguments: [String]) async {
+  do {
+    var command = try CoLearnCommand.parseAsRoot(arguments)
+    if var asynchronous = command as? AsyncParsableCommand {
+      try await asynchronous.run()
+    } else {
+      try command.run()
+    }
+  } catch {
+    let code = CoLearnCommand.exitCode(for: error)
+    let message = CoLearnCommand.fullMessage(for: error)
+    if !message.isEmpty {
+      let handle = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+      handle.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+    }
+    exit(code.rawValue)
   }
 }

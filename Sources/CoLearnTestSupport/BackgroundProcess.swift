@@ -6,8 +6,11 @@ import Foundation
 public final class BackgroundProcess: @unchecked Sendable {
   public let process = Process()
   private let lock = NSLock()
-  private var output = ""
-  private var errors = ""
+  /// Raw bytes, decoded only when read: a pipe can deliver a multi-byte character split across
+  /// two reads (a writer that writes a byte at a time always does), and decoding each read
+  /// alone would turn it into replacement characters.
+  private var output = Data()
+  private var errors = Data()
 
   /// Starts `executable` with `arguments`.
   public init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
@@ -22,14 +25,14 @@ public final class BackgroundProcess: @unchecked Sendable {
       let data = handle.availableData
       guard let self, !data.isEmpty else { return }
       self.lock.lock()
-      self.output += String(decoding: data, as: UTF8.self)
+      self.output.append(data)
       self.lock.unlock()
     }
     err.fileHandleForReading.readabilityHandler = { [weak self] handle in
       let data = handle.availableData
       guard let self, !data.isEmpty else { return }
       self.lock.lock()
-      self.errors += String(decoding: data, as: UTF8.self)
+      self.errors.append(data)
       self.lock.unlock()
     }
     try process.run()
@@ -43,14 +46,14 @@ public final class BackgroundProcess: @unchecked Sendable {
   public var standardOutput: String {
     lock.lock()
     defer { lock.unlock() }
-    return output
+    return String(decoding: output, as: UTF8.self)
   }
 
   /// Standard error so far.
   public var standardError: String {
     lock.lock()
     defer { lock.unlock() }
-    return errors
+    return String(decoding: errors, as: UTF8.self)
   }
 
   /// Waits until standard output (or error) contains a match of `pattern` and returns the
