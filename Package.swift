@@ -36,6 +36,8 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    // X.509 for `colearn provision` (a federation's CA and server certificate, no openssl).
+    .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     // Already in the graph through grpc-swift-nio-transport; named for the server's stream
     // handler in front of gRPC's (the request memory bound, CoLearnRPC/Server/RequestAdmission).
     .package(url: "https://github.com/apple/swift-nio", from: "2.96.0"),
@@ -83,6 +85,7 @@ let package = Package(
         "CoLearnTensor", "CoLearnNN", "CoLearnWire", "CoLearnDSSGD", "CoLearnSplit",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "X509", package: "swift-certificates"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

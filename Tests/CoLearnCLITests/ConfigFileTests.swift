@@ -54,4 +54,24 @@ import Testing
     #expect(missing.status != 0)
     #expect(missing.standardError.contains("none.yaml"), "\(missing.standardError)")
   }
+
+  /// `./` and `../` values are relative to the config file's folder, not to the working
+  /// directory: a kit from `colearn provision` works wherever it is copied.
+  @Test func relativePathsAreRelativeToTheFile() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let kit = directory.appendingPathComponent("kit")
+    try FileManager.default.createDirectory(at: kit, withIntermediateDirectories: true)
+    let added = try runProcess(
+      binary(), ["token", "add", "solo", "--tokens", directory.appendingPathComponent("tokens").path])
+    #expect(added.status == 0, "\(added.combined)")
+    let path = try write("tokens: ../tokens\n", name: "list.yaml", in: kit)
+    #expect(FileManager.default.currentDirectoryPath != kit.path)
+    let listed = try runProcess(binary(), ["token", "list", "--config", path])
+    #expect(listed.status == 0 && listed.standardOutput == "solo active\n", "\(listed.combined)")
+    // A value without the prefix is taken as written (here: relative to the working directory).
+    let plain = try write("tokens: tokens\n", name: "plain.yaml", in: kit)
+    let missing = try runProcess(binary(), ["token", "list", "--config", plain])
+    #expect(missing.status != 0 && missing.standardError.contains("token file tokens does not exist"))
+  }
 }

@@ -14,6 +14,9 @@ import Foundation
 /// ```
 ///
 /// A `true` value stands for a flag without a value (`no-evaluation: true`); `false` leaves it out.
+/// A value starting with `./` or `../` is a path relative to the file's own folder (as in a
+/// Compose file), so a folder of files with its config — a participant's kit from
+/// `colearn provision` — works wherever it is copied and whatever the working directory.
 struct ConfigFile {
   /// The settings in file order.
   var entries: [(key: String, value: String)]
@@ -21,8 +24,10 @@ struct ConfigFile {
   /// Reads and parses `path`; the format follows the extension (.yaml/.yml or .toml), and files
   /// with neither are read as YAML.
   ///
+  /// `dottedKeys` admits keys such as `serve.rounds` (the project file of `colearn provision`).
+  ///
   /// - Throws: ``CLIError`` naming the file, the line and what is wrong.
-  init(path: String) throws {
+  init(path: String, dottedKeys: Bool = false) throws {
     let text: String
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
@@ -47,7 +52,10 @@ struct ConfigFile {
       }
       let key = line[..<split].trimmingCharacters(in: .whitespaces)
       var value = line[line.index(after: split)...].trimmingCharacters(in: .whitespaces)
-      guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+      guard !key.isEmpty,
+        key.allSatisfy({
+          $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || (dottedKeys && $0 == ".")
+        })
       else {
         throw CLIError("\(location): `\(key)` is not a setting name (use the flag name without --)")
       }
@@ -57,6 +65,10 @@ struct ConfigFile {
         value = String(value.dropFirst().dropLast())
       }
       guard !value.isEmpty else { throw CLIError("\(location): `\(key)` has no value") }
+      if value.hasPrefix("./") || value.hasPrefix("../") {
+        value = URL(fileURLWithPath: path).deletingLastPathComponent()
+          .appendingPathComponent(value).standardizedFileURL.path
+      }
       entries.append((key.replacingOccurrences(of: "_", with: "-"), value))
     }
   }

@@ -1,0 +1,180 @@
+import CoLearnTestSupport
+import Foundation
+import Testing
+
+/// `colearn provision` (issue 20 item 1): one project file gives a CA, a server certificate
+/// naming what participants dial, the token file and a kit per participant; the kits' config
+/// files run a TLS federation as they are, from any working directory.
+@Suite(.serialized) struct ProvisionCommandTests {
+  let deployment = DeploymentTests()
+
+  func provision(_ project: String, in directory: URL) throws -> (status: Int32, combined: String) {
+    let path = directory.appendingPathComponent("federation.yaml")
+    try project.write(to: path, atomically: true, encoding: .utf8)
+    let result = try runProcess(
+      deployment.binary(),
+      ["provision", "--project", path.path, "--out", directory.appendingPathComponent("fed").path])
+    return (result.status, result.combined)
+  }
+
+  func permissions(_ path: String) throws -> Int {
+    try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+  }
+
+  /// The layout, the modes of the secrets, the certificate's names (checked by openssl, an
+  /// outside verifier), and --add / --revoke / --renew-server. No data set needed.
+  @Test func kitsCertificatesAndTokensAreWrittenAndManaged() throws {
+    let directory = try makeTemporaryDirectory("colearn-provision")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let provisioned = try provision(
+      """
+      federation: demo
+      server: fl.example.org:7443
+      server-names: localhost, 127.0.0.1, ::1
+      participants: hospital-a, hospital-b
+      serve.participants: 3
+      participate.rounds: 4
+      """, in: directory)
+    #expect(provisioned.status == 0, "\(provisioned.combined)")
+    let fed = directory.appendingPathComponent("fed").path
+    for secret in ["ca/ca.key", "server/server.key", "server/tokens", "kits/hospital-a/token"] {
+      #expect(try permissions("\(fed)/\(secret)") == 0o600, "\(secret)")
+    }
+    #expect(try permissions("\(fed)/kits/hospital-a") == 0o700)
+    let serve = try String(contentsOfFile: "\(fed)/server/serve.yaml", encoding: .utf8)
+    #expect(serve.contains("listen: 0.0.0.0:7443\n") && serve.contains("participants: 3\n"), "\(serve)")
+    let kit = try String(contentsOfFile: "\(fed)/kits/hospital-b/participate.yaml", encoding: .utf8)
+    for line in ["server: fl.example.org:7443", "tls-ca: ./ca.pem", "token-file: ./token", "rounds: 4"] {
+      #expect(kit.contains(line + "\n"), "\(kit)")
+    }
+    // The token file holds hashes; the kit's token is the plain one and matches it.
+    let tokenFile = try String(contentsOfFile: "\(fed)/server/tokens", encoding: .utf8)
+    let token = try String(contentsOfFile: "\(fed)/kits/hospital-a/token", encoding: .utf8)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(token.hasPrefix("colearn_") && !tokenFile.contains(token))
+    #expect(tokenFile.contains("hospital-a ") && tokenFile.contains("hospital-b "))
+
+    let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
+    func verify() throws -> String {
+      let verified = try runProcess(
+        openssl, ["verify", "-CAfile", "\(fed)/kits/hospital-a/ca.pem", "\(fed)/server/server.pem"])
+      #expect(verified.status == 0 && verified.standardOutput.contains(": OK"), "\(verified.combined)")
+      let text = try runProcess(openssl, ["x509", "-in", "\(fed)/server/server.pem", "-noout", "-text"])
+      return text.standardOutput
+    }
+    if FileManager.default.isExecutableFile(atPath: openssl.path) {
+      let text = try verify()
+      #expect(
+        text.contains("DNS:fl.example.org, DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"),
+        "\(text)")
+      #expect(text.contains("TLS Web Server Authentication"))
+    }
+
+    // A participant added later gets a kit and a token; a revoked one is marked, not deleted.
+    let binary = try deployment.binary()
+    let added = try runProcess(binary, ["provision", "--out", fed, "--add", "hospital-c"])
+    #expect(added.status == 0, "\(added.combined)")
+    #expect(FileManager.default.fileExists(atPath: "\(fed)/kits/hospital-c/participate.yaml"))
+    let again = try runProcess(binary, ["provision", "--out", fed, "--add", "hospital-c"])
+    #expect(again.status != 0 && again.standardError.contains("hospital-c is already in"), "\(again.combined)")
+    let revoked = try runProcess(binary, ["provision", "--out", fed, "--revoke", "hospital-b"])
+    #expect(revoked.status == 0, "\(revoked.combined)")
+    let listed = try runProcess(binary, ["token", "list", "--tokens", "\(fed)/server/tokens"])
+    #expect(
+      listed.standardOutput == "hospital-a active\nhospital-b revoked\nhospital-c active\n",
+      "\(listed.combined)")
+
+    // A new server certificate from the kept CA key; without the key it says where it looked.
+    let before = try String(contentsOfFile: "\(fed)/server/server.pem", encoding: .utf8)
+    let renewed = try runProcess(binary, ["provision", "--out", fed, "--renew-server"])
+    #expect(renewed.status == 0, "\(renewed.combined)")
+    #expect(try String(contentsOfFile: "\(fed)/server/server.pem", encoding: .utf8) != before)
+    if FileManager.default.isExecutableFile(atPath: openssl.path) { _ = try verify() }
+    try FileManager.default.moveItem(atPath: "\(fed)/ca/ca.key", toPath: "\(fed)/ca.key.offline")
+    let keyless = try runProcess(binary, ["provision", "--out", fed, "--renew-server"])
+    #expect(keyless.status != 0 && keyless.standardError.contains("ca/ca.key"), "\(keyless.combined)")
+
+    // A second provisioning into the same folder is refused: it would replace the CA.
+    let twice = try provision("federation: demo\nserver: a:1\nparticipants: x\n", in: directory)
+    #expect(twice.status != 0 && twice.combined.contains("is not empty"), "\(twice.combined)")
+  }
+
+  /// Each mistake in a project file is named with the file and the key.
+  @Test(arguments: [
+    ("server: a:1\nparticipants: x\n", "`federation` is missing"),
+    ("federation: f\nserver: a\nparticipants: x\n", "expected HOST:PORT"),
+    ("federation: f\nserver: a:1\nparticipants: x\ncolour: red\n", "`colour` is not a project setting"),
+    ("federation: f\nserver: a:1\nparticipants: x, x\n", "participant x is listed twice"),
+    ("federation: f\nserver: a:1\nparticipants: x\nserve.tokens: t\n", "`serve.tokens` is set by provisioning"),
+    ("federation: f\nserver: bad_host!:1\nparticipants: x\n", "is neither a host name nor an IP address"),
+    ("federation: f\nserver: a:1\nparticipants: x y/z\n", "is not a valid participant name"),
+  ])
+  func projectMistakesAreNamed(project: String, message: String) throws {
+    let directory = try makeTemporaryDirectory("colearn-provision-bad")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let result = try provision(project, in: directory)
+    #expect(result.status != 0)
+    #expect(result.combined.contains(message), "\(result.combined)")
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("fed/ca/ca.key").path))
+  }
+
+  /// The done-when of item 1: a provisioned federation runs over TLS from the kits as written —
+  /// the server from its folder, each hospital from elsewhere with only its data flags added.
+  @Test(.enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with tabular/"))
+  func aProvisionedFederationRunsFromItsKits() throws {
+    let data = try #require(realDataDirectory())
+    let directory = try makeTemporaryDirectory("colearn-provision-run")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let binary = try deployment.binary()
+    let model = BringYourOwnDataTests.repository
+      .appendingPathComponent("examples/breast-cancer/model.toml").path
+    let names = ["hospital-a", "hospital-b"]
+    let lines = try String(contentsOfFile: "\(data)/tabular/breast_cancer.csv", encoding: .utf8)
+      .split(whereSeparator: \.isNewline).map(String.init)
+    for (index, name) in names.enumerated() {
+      let rows = lines.dropFirst().enumerated().filter { $0.offset % 2 == index }.map(\.element)
+      try ([lines[0]] + rows).joined(separator: "\n")
+        .write(to: directory.appendingPathComponent("\(name).csv"), atomically: true, encoding: .utf8)
+    }
+    let port = try freeLocalPort()
+    let provisioned = try provision(
+      """
+      federation: study
+      server: localhost:\(port)
+      listen: 127.0.0.1:\(port)
+      participants: \(names.joined(separator: ", "))
+      serve.model: \(model)
+      serve.participants: 2
+      serve.rounds: 3
+      participate.rounds: 3
+      participate.lr: 0.05
+      participate.threads: 1
+      """, in: directory)
+    #expect(provisioned.status == 0, "\(provisioned.combined)")
+    let fed = directory.appendingPathComponent("fed").path
+    // The server's kit holds its own copy of the model file.
+    #expect(
+      try String(contentsOfFile: "\(fed)/server/serve.yaml", encoding: .utf8)
+        .contains("model: ./model.toml\n"))
+    let server = try BackgroundProcess(
+      binary, ["serve", "--config", "\(fed)/server/serve.yaml", "--metrics-every", "1"])
+    #expect(server.waitFor("listening on") != nil, "\(server.combined)")
+    let participants = try names.map { name in
+      try BackgroundProcess(
+        binary,
+        [
+          "participate", "--config", "\(fed)/kits/\(name)/participate.yaml",
+          "--data", "csv:\(directory.path)/\(name).csv", "--label-column", "diagnosis",
+          "--test-fraction", "0.25", "--batch-size", "8",
+        ])
+    }
+    for (name, participant) in zip(names, participants) {
+      #expect(participant.wait(timeout: 300) == 0, "\(name): \(participant.combined)")
+      // The run directory is the kit's `out: ./run`, beside the config file.
+      #expect(FileManager.default.fileExists(atPath: "\(fed)/kits/\(name)/run/model.safetensors"))
+    }
+    #expect(server.wait(timeout: 30) == 0, "\(server.combined)")
+    #expect(server.standardError.contains("all rounds complete, stopping"), "\(server.standardError)")
+    #expect(FileManager.default.fileExists(atPath: "\(fed)/server/state/global-model.safetensors"))
+  }
+}
