@@ -51,6 +51,9 @@ import Testing
       ("alice \(salt) \(hash) active\nalice \(salt) \(hash) active", "alice appears twice"),
       ("al ice \(salt) \(hash) active", "found 5 fields"),
       ("a/b \(salt) \(hash) active", "bad name"),
+      // The line `colearn token add` prints, pasted into the server's file: the format is shown.
+      ("alice colearn_\(hash)", "is a participant's token as `colearn token add` prints it"),
+      ("alice colearn_\(hash)", "one `NAME SALT HASH active|revoked` line per participant"),
     ]
     for (text, expected) in cases {
       #expect {

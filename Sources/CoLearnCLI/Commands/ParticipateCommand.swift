@@ -440,9 +440,17 @@ func readParticipantToken(tokenFile: String?) throws -> String {
     guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
       throw CLIError("cannot read --token-file \(tokenFile)")
     }
-    let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !token.isEmpty else { throw CLIError("--token-file \(tokenFile) is empty") }
-    return token
+    let fields = text.split(whereSeparator: { $0.isWhitespace })
+    switch fields.count {
+    case 0: throw CLIError("--token-file \(tokenFile) is empty")
+    case 1: return String(fields[0])
+    // The `NAME TOKEN` line `colearn token add` prints, pasted as it is.
+    case 2 where fields[1].hasPrefix("colearn_"): return String(fields[1])
+    default:
+      throw CLIError(
+        "--token-file \(tokenFile): expected the token alone (colearn_ and 64 hex digits), or the "
+          + "`NAME TOKEN` line `colearn token add` printed; found \(fields.count) words")
+    }
   }
   if let token = ProcessInfo.processInfo.environment["COLEARN_TOKEN"], !token.isEmpty {
     return token

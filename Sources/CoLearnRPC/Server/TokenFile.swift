@@ -47,6 +47,13 @@ public struct TokenFile: Sendable, Equatable {
       func bad(_ reason: String) -> TokenFileError {
         .malformed(path: path, line: number + 1, reason: reason)
       }
+      if fields.count == 2, fields[1].hasPrefix("colearn_") {
+        throw bad(
+          "this line is a participant's token as `colearn token add` prints it (NAME TOKEN), but "
+            + "the server's token file holds salted hashes, one `NAME SALT HASH active|revoked` "
+            + "line per participant, never a token: give the token to the participant (their "
+            + "--token-file) and let `colearn token add NAME --tokens FILE` write this file")
+      }
       guard fields.count == 4 else {
         throw bad("expected `NAME SALT HASH active|revoked`, found \(fields.count) fields")
       }
