@@ -42,6 +42,9 @@ let package = Package(
     // handler in front of gRPC's (the request memory bound, CoLearnRPC/Server/RequestAdmission).
     .package(url: "https://github.com/apple/swift-nio", from: "2.96.0"),
     .package(url: "https://github.com/apple/swift-nio-http2", from: "1.42.0"),
+    // Also in the graph through grpc-swift-nio-transport: a TLS handshake of its own lets a
+    // participant say why a connection failed, and the server log failed handshakes.
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     // No default traits: they pull in all of Foundation for streams colearn does not use.
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
   ],
@@ -91,6 +94,9 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "NIOTLS", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         .product(name: "NIOHPACK", package: "swift-nio-http2"),
       ],

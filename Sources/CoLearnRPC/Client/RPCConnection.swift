@@ -44,6 +44,9 @@ public final class RPCConnection: @unchecked Sendable {
   /// The metadata every call carries (the bearer token).
   public let metadata: Metadata
   private let connections: Task<Void, any Error>
+  /// Whether a call has succeeded on this connection: until one has, an UNAVAILABLE call is
+  /// checked with a ``ConnectionProbe`` (a wrong TLS setting is reported, not retried).
+  private let connected = Atomic<Bool>(false)
 
   /// Starts connecting (lazily: the first call waits for the connection).
   public init(_ endpoint: RPCEndpoint) throws {
@@ -100,6 +103,10 @@ public final class RPCConnection: @unchecked Sendable {
   /// deadline, INTERNAL, UNKNOWN, CANCELLED) are retried with exponential backoff (100 ms to
   /// 5 s, jitter ±20 %) for up to `retryFor`; other statuses go to `recover`.
   ///
+  /// Until a call has succeeded, an UNAVAILABLE failure is checked by a ``ConnectionProbe``:
+  /// a TLS setting that cannot work ends the retries with
+  /// ``RemoteServerError/misconfigured(operation:reason:)`` saying what to change.
+  ///
   /// - Throws: ``RemoteServerError``, or whatever `recover` throws.
   public func call<Response: Sendable>(
     _ operation: String, options: CallOptions, retryFor: Duration,
@@ -118,7 +125,9 @@ public final class RPCConnection: @unchecked Sendable {
       let result = blocking { try await body(grpc, metadata, options) }
       let failure: RPCError
       switch result {
-      case .success(let response): return response
+      case .success(let response):
+        connected.store(true, ordering: .relaxed)
+        return response
       case .failure(let error as RPCError): failure = error
       case .failure(let error):
         failure = RPCError(code: .unavailable, message: "\(error)")
@@ -132,6 +141,14 @@ public final class RPCConnection: @unchecked Sendable {
         case .refuse:
           throw RemoteServerError.refused(
             operation: operation, code: failure.code, message: failure.message)
+        }
+      }
+      if failure.code == .unavailable, !connected.load(ordering: .relaxed) {
+        let endpoint = self.endpoint
+        if case .success(.misconfigured(let reason)) = blocking({
+          await ConnectionProbe.diagnose(endpoint)
+        }) {
+          throw RemoteServerError.misconfigured(operation: operation, reason: reason)
         }
       }
       let elapsed = clock.now - start

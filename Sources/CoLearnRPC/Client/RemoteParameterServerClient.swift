@@ -64,6 +64,8 @@ public enum RemoteServerError: Error, CustomStringConvertible {
   case refused(operation: String, code: RPCError.Code, message: String)
   /// Transient failures lasted longer than the retry window.
   case gaveUp(operation: String, after: Duration, last: String)
+  /// The connection cannot work as configured (a TLS setting; see ``ConnectionProbe``).
+  case misconfigured(operation: String, reason: String)
 
   public var description: String {
     switch self {
@@ -71,6 +73,8 @@ public enum RemoteServerError: Error, CustomStringConvertible {
       return "the server refused \(operation) (\(code)): \(message)"
     case .gaveUp(let operation, let after, let last):
       return "\(operation) failed for \(after.components.seconds) s, giving up; last error: \(last)"
+    case .misconfigured(let operation, let reason):
+      return "\(operation) cannot reach the server: \(reason)"
     }
   }
 

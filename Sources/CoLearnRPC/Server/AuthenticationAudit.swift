@@ -1,7 +1,8 @@
 import Logging
 import Synchronization
 
-/// The audit trail of refused authentications: every call refused for a missing, malformed,
+/// The audit trail of refused authentications (and of failed TLS handshakes, with the peer's
+/// address and the reason): every call refused for a missing, malformed,
 /// unknown or revoked token is counted (``refusedCount``, the metrics line's `refused_auth=`),
 /// and logged at notice level with the token's name when the server knows it, the peer address
 /// and the method, at most ``linesPerWindow`` lines per ``window`` (a flood of bad tokens cannot
@@ -30,6 +31,7 @@ public final class AuthenticationAudit: Sendable {
   public let window: Duration
   private let logger: Logger
   private let count = Atomic<UInt64>(0)
+  private let handshakes = Atomic<UInt64>(0)
   private let state: Mutex<Window>
   private let clock = ContinuousClock()
 
@@ -43,9 +45,29 @@ public final class AuthenticationAudit: Sendable {
   /// Refused authentications since the server started.
   public var refusedCount: UInt64 { count.load(ordering: .relaxed) }
 
+  /// Failed TLS handshakes since the server started.
+  public var failedHandshakeCount: UInt64 { handshakes.load(ordering: .relaxed) }
+
   /// Counts and (unless over the rate limit) logs one refused call.
   public func refused(_ reason: Reason, name: String?, peer: String, method: String) {
     count.add(1, ordering: .relaxed)
+    var metadata: Logger.Metadata = [
+      "reason": "\(reason.rawValue)", "peer": "\(peer)", "method": "\(method)",
+    ]
+    if let name { metadata["participant"] = "\(name)" }
+    log("authentication refused", metadata)
+  }
+
+  /// Counts and (unless over the rate limit) logs a connection whose TLS handshake failed:
+  /// the peer's address and the reason in words (a participant that does not trust this
+  /// server's certificate, one that speaks plaintext, …).
+  public func failedHandshake(peer: String, reason: String) {
+    handshakes.add(1, ordering: .relaxed)
+    log("TLS handshake failed", ["peer": "\(peer)", "reason": "\(reason)"])
+  }
+
+  /// Logs at notice level unless over the rate limit shared by all of the audit's lines.
+  private func log(_ message: Logger.Message, _ metadata: Logger.Metadata) {
     let suppressed = state.withLock { window -> Int? in
       let now = clock.now
       if now - window.start >= self.window {
@@ -61,11 +83,8 @@ public final class AuthenticationAudit: Sendable {
       return window.suppressed
     }
     guard let suppressed else { return }
-    var metadata: Logger.Metadata = [
-      "reason": "\(reason.rawValue)", "peer": "\(peer)", "method": "\(method)",
-    ]
-    if let name { metadata["participant"] = "\(name)" }
+    var metadata = metadata
     if suppressed > 0 { metadata["suppressed_before"] = "\(suppressed)" }
-    logger.notice("authentication refused", metadata: metadata)
+    logger.notice(message, metadata: metadata)
   }
 }

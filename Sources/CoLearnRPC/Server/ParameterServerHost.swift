@@ -151,6 +151,7 @@ public final class ParameterServerHost: Sendable {
         "duplicates": "\(metrics.duplicateUploads)",
         "refused": "\(metrics.refusedUploads + refusedAuthentications)",
         "refused_uploads": "\(metrics.refusedUploads)", "refused_auth": "\(refusedAuthentications)",
+        "failed_tls": "\(audit.failedHandshakeCount)",
         "parameters_updated": "\(metrics.parametersUpdated)",
         "upload_bytes": "\(metrics.uploadBytes)", "downloads": "\(metrics.downloads)",
         "download_bytes": "\(metrics.downloadBytes)",

@@ -92,7 +92,8 @@ public final class RPCServerHost: Sendable {
     }
     let maxRequestBytes = listen.maxRequestBytes
     let grace = listen.shutdownGrace
-    let (budget, authenticator) = (self.budget, self.authenticator)
+    let (budget, authenticator, audit) = (self.budget, self.authenticator, self.audit)
+    let watchesHandshakes = listen.tls != nil
     let transport = HTTP2ServerTransport.Posix(
       address: listen.address, transportSecurity: security,
       config: .defaults {
@@ -104,6 +105,11 @@ public final class RPCServerHost: Sendable {
         // turn it held through HoldTurn released (gRPC's default waits 2 hours).
         $0.connection.keepalive.time = .seconds(30)
         $0.connection.keepalive.timeout = .seconds(20)
+        $0.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+          channel.eventLoop.makeCompletedFuture {
+            if watchesHandshakes { try TLSHandshakeWatcher.install(on: channel, audit: audit) }
+          }
+        }
         $0.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
           channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(
