@@ -118,8 +118,10 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("fed/ca/ca.key").path))
   }
 
-  /// The done-when of item 1: a provisioned federation runs over TLS from the kits as written —
-  /// the server from its folder, each hospital from elsewhere with only its data flags added.
+  /// The done-when of items 1 and 2: a provisioned federation runs over TLS from the kits as
+  /// written — the server from its folder, each hospital from elsewhere with only its data
+  /// flags added, no --rounds of their own. Round 1 waits for all three (one starts 2 s after
+  /// the others), all 5 rounds run with all three, and everyone exits 0 at the server's end.
   @Test(.enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with tabular/"))
   func aProvisionedFederationRunsFromItsKits() throws {
     let data = try #require(realDataDirectory())
@@ -128,11 +130,11 @@ import Testing
     let binary = try deployment.binary()
     let model = BringYourOwnDataTests.repository
       .appendingPathComponent("examples/breast-cancer/model.toml").path
-    let names = ["hospital-a", "hospital-b"]
+    let names = ["hospital-a", "hospital-b", "hospital-c"]
     let lines = try String(contentsOfFile: "\(data)/tabular/breast_cancer.csv", encoding: .utf8)
       .split(whereSeparator: \.isNewline).map(String.init)
     for (index, name) in names.enumerated() {
-      let rows = lines.dropFirst().enumerated().filter { $0.offset % 2 == index }.map(\.element)
+      let rows = lines.dropFirst().enumerated().filter { $0.offset % 3 == index }.map(\.element)
       try ([lines[0]] + rows).joined(separator: "\n")
         .write(to: directory.appendingPathComponent("\(name).csv"), atomically: true, encoding: .utf8)
     }
@@ -144,22 +146,20 @@ import Testing
       listen: 127.0.0.1:\(port)
       participants: \(names.joined(separator: ", "))
       serve.model: \(model)
-      serve.participants: 2
-      serve.rounds: 3
-      participate.rounds: 3
+      serve.participants: 3
+      serve.rounds: 5
       participate.lr: 0.05
       participate.threads: 1
       """, in: directory)
     #expect(provisioned.status == 0, "\(provisioned.combined)")
     let fed = directory.appendingPathComponent("fed").path
-    // The server's kit holds its own copy of the model file.
-    #expect(
-      try String(contentsOfFile: "\(fed)/server/serve.yaml", encoding: .utf8)
-        .contains("model: ./model.toml\n"))
+    // The server's kit holds its own copy of the model file, and waits for all three.
+    let serveConfig = try String(contentsOfFile: "\(fed)/server/serve.yaml", encoding: .utf8)
+    #expect(serveConfig.contains("model: ./model.toml\n") && serveConfig.contains("min-participants: 3\n"))
     let server = try BackgroundProcess(
       binary, ["serve", "--config", "\(fed)/server/serve.yaml", "--metrics-every", "1"])
     #expect(server.waitFor("listening on") != nil, "\(server.combined)")
-    let participants = try names.map { name in
+    func participate(_ name: String) throws -> BackgroundProcess {
       try BackgroundProcess(
         binary,
         [
@@ -168,13 +168,24 @@ import Testing
           "--test-fraction", "0.25", "--batch-size", "8",
         ])
     }
+    var participants = try names.dropLast().map(participate)
+    Thread.sleep(forTimeInterval: 2)
+    participants.append(try participate(names[2]))
     for (name, participant) in zip(names, participants) {
       #expect(participant.wait(timeout: 300) == 0, "\(name): \(participant.combined)")
+      #expect(participant.standardOutput.contains("the federation has finished"), "\(participant.combined)")
       // The run directory is the kit's `out: ./run`, beside the config file.
-      #expect(FileManager.default.fileExists(atPath: "\(fed)/kits/\(name)/run/model.safetensors"))
+      let run = "\(fed)/kits/\(name)/run"
+      let metrics = try String(contentsOfFile: "\(run)/metrics.csv", encoding: .utf8)
+      #expect(metrics.split(separator: "\n").count == 1 + 5, "\(name): \(metrics)")
+      let summary = try String(contentsOfFile: "\(run)/summary.json", encoding: .utf8)
+      #expect(summary.contains(#""federationFinished" : true"#), "\(summary)")
+      #expect(FileManager.default.fileExists(atPath: "\(run)/global-model.safetensors"))
     }
-    #expect(server.wait(timeout: 30) == 0, "\(server.combined)")
-    #expect(server.standardError.contains("all rounds complete, stopping"), "\(server.standardError)")
+    #expect(server.wait(timeout: 60) == 0, "\(server.combined)")
+    let log = server.standardError
+    #expect(log.contains(#"msg="round 1 starts" participants=3"#), "\(log)")
+    #expect(log.contains("msg=stopped sequence=15"), "\(log)")
     #expect(FileManager.default.fileExists(atPath: "\(fed)/server/state/global-model.safetensors"))
   }
 }

@@ -29,7 +29,8 @@ struct ServerHarness {
     maxRequestBytes: Int = 4 << 20, maxLeaseMilliseconds: UInt32 = 60_000,
     tls: (certificateChain: String, privateKey: String)? = nil,
     updateBounds: UpdateBounds = .none, medianNormFactor: Double? = nil, logger: Logger? = nil,
-    modelFile: String = "", datasetSchema: String = "",
+    modelFile: String = "", datasetSchema: String = "", minimumParticipants: Int = 1,
+    rounds: UInt64? = nil,
     _ body: (ServerHarness) async throws -> Void
   ) async throws {
     let directory = FileManager.default.temporaryDirectory
@@ -56,7 +57,8 @@ struct ServerHarness {
         model: model, downloadFraction: 1, uploadFraction: uploadFraction, statDecay: 0.5,
         order: order, participants: participants, maxLeaseMilliseconds: maxLeaseMilliseconds,
         maxMessageBytes: maxRequestBytes, updateBounds: updateBounds,
-        medianNormFactor: medianNormFactor, modelFile: modelFile, datasetSchema: datasetSchema),
+        medianNormFactor: medianNormFactor, modelFile: modelFile, datasetSchema: datasetSchema,
+        minimumParticipants: minimumParticipants, rounds: rounds),
       store: store, logger: logger)
     let host = ParameterServerHost(
       federation: federation, authenticator: try TokenAuthenticator(path: tokenPath),

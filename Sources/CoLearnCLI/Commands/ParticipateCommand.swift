@@ -20,8 +20,8 @@ struct ParticipateCommand: ParsableCommand {
       match it — a missing column, an unknown category, another shape — is refused before \
       training, naming the difference). Trains on all of --data (or with --shard I/N the IID \
       shard a simulation with the same --seed would give participant I of N), and takes \
-      --rounds turns: \
-      download, one local epoch, select, upload. θ_u, θ_d and the exchange protocol come from \
+      rounds until the server's federation finishes (`serve --rounds`), or at most --rounds \
+      turns from now: download, one local epoch, select, upload. θ_u, θ_d and the exchange protocol come from \
       the server. Transient failures are retried with backoff; after a restart with the same \
       --out it resumes after its last acknowledged round (model and step count are saved after \
       every round; the privacy ledger is written and fsync'ed before every upload leaves, so an \
@@ -46,8 +46,12 @@ struct ParticipateCommand: ParsableCommand {
   @Option(name: .customLong("shard-size"), help: "Samples per shard with --shard (default: 1% of the training set).")
   var shardSize: Int?
 
-  @Option(help: "Rounds (turns) to take.")
-  var rounds: Int = 10
+  @Option(
+    help: ArgumentHelp(
+      "At most this many rounds (turns) from now (default: until the server's federation finishes).",
+      discussion: "Counted from this start, also after a restart; the server's end (`serve "
+        + "--rounds`) stops the participant earlier, with success."))
+  var rounds: Int?
 
   @OptionGroup var upload: UploadOptions
 
@@ -159,7 +163,7 @@ struct ParticipateCommand: ParsableCommand {
         threshold: upload.threshold, bound: upload.bound, statDecay: Float(settings.statDecay),
         order: order, staleProbability: 0, privacy: upload.privacySettings(),
         dpsgd: dp.configuration(
-          batchSize: sgd.batchSize, sampleCounts: [samples.count], epochs: rounds,
+          batchSize: sgd.batchSize, sampleCounts: [samples.count], epochs: try budgetEpochs(),
           dimension: network.parameterCount, delta: upload.common.delta
         ).map { DPSGDSettings(training: $0, insecureSeededNoise: upload.common.insecureSeededNoise) })
     } catch let error as CLIError {
@@ -270,19 +274,25 @@ struct ParticipateCommand: ParsableCommand {
     }
     print("output: \(run.url.path)")
     fflush(nil)
-    guard firstRound <= rounds else {
-      print("done: all \(rounds) rounds were completed before")
-      return
-    }
+    let lastRound = rounds.map { firstRound + $0 - 1 }
     let start = monotonicSeconds()
     var lastAccuracy: Double?
-    for round in firstRound...rounds {
+    var round = firstRound - 1
+    var finished: RemoteServerError?
+    var evaluatedRound = 0
+    while round < lastRound ?? Int.max {
+      round += 1
       let roundStart = monotonicSeconds()
       // A stream per round: a resumed participant shuffles as an uninterrupted one would.
       participant.generator = generator.derived(stream: 0x0010_0000 + UInt64(round))
       client.round = UInt64(round)
       do {
         try runner.takeTurn(&participant, server: client)
+      } catch let error as RemoteServerError where error.isFinished {
+        // The server's end: this round was not taken.
+        finished = error
+        round -= 1
+        break
       } catch {
         throw CLIError("round \(round): \(error)")
       }
@@ -300,14 +310,15 @@ struct ParticipateCommand: ParsableCommand {
         format(statistics.trainSeconds, 4), format(statistics.selectSeconds, 4),
         format(statistics.exchangeSeconds, 4), format(monotonicSeconds() - start, 3),
       ]
-      if round % evalEvery == 0 || round == rounds {
+      if round % evalEvery == 0 || round == lastRound {
         let accuracy = evaluate(
           evaluator, parameters: participant.model.parameters, on: test,
           batchSize: spec.evaluationBatchSize
         ).accuracy
         lastAccuracy = accuracy
+        evaluatedRound = round
         row += [format(accuracy, 5), format(accuracy, 5), format(accuracy, 5), ""]
-        print("round \(round)/\(rounds)  accuracy \(format(100 * accuracy, 2))%  "
+        print("round \(round)\(lastRound.map { "/\($0)" } ?? "")  accuracy \(format(100 * accuracy, 2))%  "
           + "(\(format(monotonicSeconds() - roundStart, 2)) s)")
         fflush(nil)
       } else {
@@ -319,12 +330,26 @@ struct ParticipateCommand: ParsableCommand {
       ]
       run.append(row: row)
     }
+    if finished != nil, round >= firstRound, evaluatedRound != round {
+      // The end came before this round's evaluation was due: the summary's accuracy is the
+      // final local model's.
+      lastAccuracy = evaluate(
+        evaluator, parameters: participant.model.parameters, on: test,
+        batchSize: spec.evaluationBatchSize
+      ).accuracy
+    }
+    if let finished {
+      print(
+        "the federation has finished (\(finished)); "
+          + "\(round - firstRound + 1) rounds taken in this run")
+    }
     saveGlobalModel(
-      client, spec: spec, schema: loaded.schema, run: run, rounds: rounds, name: displayName)
+      client, spec: spec, schema: loaded.schema, run: run, rounds: round, name: displayName)
     try? client.leave()
     try run.writeJSON(
       ParticipantSummary(
-        name: displayName, server: connection.server, rounds: rounds, finalAccuracy: lastAccuracy,
+        name: displayName, server: connection.server, rounds: round, finalAccuracy: lastAccuracy,
+        federationFinished: finished != nil,
         wallSeconds: monotonicSeconds() - start,
         lastSequence: client.lastAcknowledgement?.sequenceNumber,
         privacyLedger: participant.privacy?.ledger),
@@ -344,6 +369,17 @@ struct ParticipateCommand: ParsableCommand {
   }
 
 
+  /// The epochs a `--target-epsilon` budget covers: --rounds, which it therefore needs.
+  private func budgetEpochs() throws -> Int {
+    if let rounds { return rounds }
+    if dp.targetEpsilon != nil {
+      throw CLIError(
+        "--target-epsilon needs --rounds: the budget is spread over a known number of epochs "
+          + "(or give --noise-multiplier, and the ledger reports the ε spent)")
+    }
+    return 1
+  }
+
   /// After the last round: downloads all of w_global (in a turn of its own under round-robin
   /// and random-order) and writes it as global-model.safetensors, the federation's model as
   /// this participant last saw it (its model.safetensors is its local model, which with θ_d < 1
@@ -356,8 +392,13 @@ struct ParticipateCommand: ParsableCommand {
   ) {
     var global = [Float](repeating: 0, count: spec.parameterCount)
     do {
-      try client.beginTurn()
-      defer { try? client.endTurn() }
+      // A finished federation serves its final model without a turn (and grants none).
+      var holding = false
+      do {
+        try client.beginTurn()
+        holding = true
+      } catch let error as RemoteServerError where error.isFinished {}
+      defer { if holding { try? client.endTurn() } }
       _ = try global.withUnsafeMutableBufferPointer { try client.download(fraction: 1, into: $0) }
       try run.writeModel(
         spec, parameters: global, schema: schema, to: "global-model.safetensors",
@@ -510,8 +551,11 @@ struct ParticipantCheckpoint: Codable {
 struct ParticipantSummary: Encodable {
   var name: String
   var server: String
+  /// The last round this participant took.
   var rounds: Int
   var finalAccuracy: Double?
+  /// Whether the run ended because the server's federation finished (`serve --rounds`).
+  var federationFinished: Bool
   var wallSeconds: Double
   var lastSequence: UInt64?
   var privacyLedger: PrivacyLedger?

@@ -139,6 +139,10 @@ struct ProvisionCommand: ParsableCommand {
         secret: false)
       settings[index].value = "./" + name
     }
+    // Round 1 waits for everyone provisioned unless the project says otherwise.
+    if !settings.contains(where: { $0.key == "min-participants" }) {
+      settings.append(("min-participants", "\(project.participants.count)"))
+    }
     let serveConfig = """
       # colearn serve --config serve.yaml — the server of federation \(project.federation),
       # written by `colearn provision`. Relative paths are relative to this file.

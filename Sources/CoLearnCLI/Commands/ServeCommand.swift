@@ -111,10 +111,26 @@ struct ServeCommand: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Stop once this many rounds are complete (default: serve until SIGTERM).",
-      discussion: "Two seconds after the last upload (for the last Unlock and Leave calls), the "
-        + "server stops as on SIGTERM, saving the global model."))
+      "Finish after this many rounds (default: serve until SIGTERM).",
+      discussion: "Then turns and uploads are refused with OUT_OF_RANGE — the end signal: a "
+        + "participant downloads the final global model (no turn needed) and exits 0 — and once "
+        + "every participant has left, or --finish-grace seconds later, the server stops as on "
+        + "SIGTERM, saving the global model."))
   var rounds: Int?
+
+  @Option(
+    name: .customLong("min-participants"),
+    help: ArgumentHelp(
+      "K: round 1 starts once K participants have joined (default 1; `colearn provision` sets all).",
+      discussion: "Before that no turn is granted (under async, no download or upload accepted: "
+        + "UNAVAILABLE, which participants retry); participants who join later take their turns "
+        + "in join order from then on."))
+  var minParticipants: Int = 1
+
+  @Option(
+    name: .customLong("finish-grace"),
+    help: "Seconds the finished federation keeps serving downloads of the final model.")
+  var finishGrace: Int = 30
 
   @Option(name: .customLong("snapshot-mb"), help: "Snapshot once the write-ahead log exceeds this size.")
   var snapshotMB: Int = 64
@@ -158,6 +174,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
     try requireAtLeast(1, snapshotMB, flag: "snapshot-mb")
     try requireAtLeast(1, rounds, flag: "rounds")
+    try requireAtLeast(1, minParticipants, flag: "min-participants")
+    try requireAtLeast(0, finishGrace, flag: "finish-grace")
+    if minParticipants > participants {
+      throw ValidationError(
+        "--min-participants \(minParticipants) is more than --participants \(participants): round 1 could never start")
+    }
     try requireAtLeast(1, metricsEvery, flag: "metrics-every")
   }
 
@@ -178,7 +200,8 @@ struct ServeCommand: AsyncParsableCommand {
       maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
       maxMessageBytes: maxMessageBytes, updateBounds: bounds, medianNormFactor: clipToMedianNorm,
       modelFile: ModelFile.canonicalText(of: model),
-      datasetSchema: shared.map { String(decoding: $0.canonicalJSON(), as: UTF8.self) } ?? "")
+      datasetSchema: shared.map { String(decoding: $0.canonicalJSON(), as: UTF8.self) } ?? "",
+      minimumParticipants: minParticipants, rounds: rounds.map(UInt64.init))
     let authenticator: TokenAuthenticator
     let store: DurableParameterServer
     do {
@@ -241,8 +264,9 @@ struct ServeCommand: AsyncParsableCommand {
         saveGlobalModel(parameters, rounds, "after a completed round")
         if let lastRound, rounds >= lastRound {
           logger.notice("all rounds complete, stopping", metadata: ["rounds": "\(rounds)"])
-          // A grace period for the last participants' Unlock and Leave, then a graceful stop.
-          stopper.stop(after: .seconds(2))
+          // The participants learn the end from their next call, download the final model and
+          // leave; then (or after the grace) a graceful stop.
+          stopper.stopWhenEveryoneLeft(grace: .seconds(finishGrace))
         }
       })
     let address = try HostPort(parsing: listen, flag: "listen")
@@ -309,10 +333,16 @@ func recordedSettings(_ settings: FederationSettings, schema: DatasetSchema? = n
 final class HostStopper: Sendable {
   let host = Mutex<ParameterServerHost?>(nil)
 
-  /// Stops the host (gracefully) after `delay`.
-  func stop(after delay: Duration) {
+  /// Stops the host (gracefully) once no participant is joined any more, or after `grace`
+  /// (checked every 200 ms, after at least 200 ms for the last Unlock).
+  func stopWhenEveryoneLeft(grace: Duration) {
     Task.detached { [self] in
-      try? await Task.sleep(for: delay)
+      let deadline = ContinuousClock.now + grace
+      repeat {
+        try? await Task.sleep(for: .milliseconds(200))
+        let joined = host.withLock { $0?.federation.metrics.participantsJoined } ?? 0
+        if joined == 0 { break }
+      } while ContinuousClock.now < deadline
       host.withLock { $0?.stop() }
     }
   }

@@ -78,6 +78,10 @@ public enum RemoteServerError: Error, CustomStringConvertible {
     }
   }
 
+  /// Whether this is the server's end signal: the federation has finished its rounds
+  /// (OUT_OF_RANGE on a turn or an upload; colearn.proto). Downloads still work.
+  public var isFinished: Bool { code == .outOfRange }
+
   /// The gRPC status code, when the server refused.
   public var code: RPCError.Code? {
     if case .refused(_, let code, _) = self { return code }

@@ -32,13 +32,22 @@ public struct FederationSettings: Sendable, Equatable {
   public var modelFile: String
   /// The dataset schema's JSON, published at Join (JoinResponse.dataset_schema). Empty: none.
   public var datasetSchema: String
+  /// K: no turn is granted (and under async no download or upload accepted) before K
+  /// participants have joined (`serve --min-participants`). Round 1 starts then.
+  public var minimumParticipants: Int
+  /// R: after R completed rounds the federation has finished (`serve --rounds`): turns and
+  /// uploads are refused with OUT_OF_RANGE, downloads need no turn. Nil: no end.
+  public var rounds: UInt64?
 
   public init(
     model: ModelIdentity, downloadFraction: Double, uploadFraction: Double, statDecay: Float,
     order: ExchangeOrder, participants: Int, maxLeaseMilliseconds: UInt32 = 600_000,
     maxMessageBytes: Int = 4 << 20, updateBounds: UpdateBounds = .none,
-    medianNormFactor: Double? = nil, modelFile: String = "", datasetSchema: String = ""
+    medianNormFactor: Double? = nil, modelFile: String = "", datasetSchema: String = "",
+    minimumParticipants: Int = 1, rounds: UInt64? = nil
   ) {
+    self.minimumParticipants = minimumParticipants
+    self.rounds = rounds
     self.modelFile = modelFile
     self.datasetSchema = datasetSchema
     self.maxMessageBytes = maxMessageBytes
@@ -154,6 +163,8 @@ public final class Federation: Sendable {
     /// The last round handed to `roundCompleted`, and whether a hand-over is running.
     var publishedRound: UInt64 = 0
     var publishing = false
+    /// Whether K participants have joined (round 1 has started; it stays started).
+    var started = false
   }
 
   public let settings: FederationSettings
@@ -162,6 +173,8 @@ public final class Federation: Sendable {
   private let registry = Mutex(Registry())
   /// The turns (unused under `async`).
   private let leases: TurnLeases
+  /// One turn per member and round (sequential protocols).
+  private let schedule: RoundSchedule
   private let logger: Logger
   private let clock = ContinuousClock()
   private let started: ContinuousClock.Instant
@@ -188,15 +201,44 @@ public final class Federation: Sendable {
     self.logger = logger
     self.snapshotLogBytes = snapshotLogBytes
     medianNorm = settings.medianNormFactor.map { MedianNormClipping(factor: $0) }
-    leases = TurnLeases(order: settings.order == .randomOrder ? .randomOrder : .roundRobin) {
-      lease in
-      logger.notice(
-        "lease expired: the turn is taken back", metadata: ["participant": "\(lease.holderName)"])
-    }
+    let schedule = RoundSchedule(
+      roundsCompleted: store.roundsCompleted,
+      stall: .milliseconds(Int64(settings.maxLeaseMilliseconds)))
+    self.schedule = schedule
+    leases = TurnLeases(
+      order: settings.order == .randomOrder ? .randomOrder : .roundRobin,
+      open: settings.minimumParticipants <= 1,
+      onExpiry: { lease in
+        logger.notice(
+          "lease expired: the turn is taken back", metadata: ["participant": "\(lease.holderName)"])
+      },
+      eligible: schedule.isEligible)
     started = clock.now
+    registry.withLock { $0.started = settings.minimumParticipants <= 1 }
+    if isFinished { leases.stop(failing: finishedError) }
   }
 
   private var sequential: Bool { settings.order != .async }
+
+  /// Whether all ``FederationSettings/rounds`` rounds are complete.
+  public var isFinished: Bool { settings.rounds.map { store.roundsCompleted >= $0 } ?? false }
+
+  /// The refusal of turns and uploads once the federation has finished. Its code, OUT_OF_RANGE,
+  /// is the end signal (colearn.proto): a participant stops with success.
+  public var finishedError: FederationError {
+    FederationError(
+      .outOfRange,
+      "the federation has finished: all \(settings.rounds ?? 0) rounds are complete; download "
+        + "the final global model (no turn needed) and stop")
+  }
+
+  /// The refusal of the async protocol's calls before K participants have joined.
+  private func notStartedError(joined: Int) -> FederationError {
+    FederationError(
+      .unavailable,
+      "the federation starts when \(settings.minimumParticipants) participants have joined "
+        + "(\(joined) so far); retry with backoff")
+  }
 
   // MARK: - Join and Leave
 
@@ -271,6 +313,13 @@ public final class Federation: Sendable {
     registry.nextJoinIndex += 1
     registry.idByIdentity[identity] = id
     registry.metrics.participantsJoined = registry.members.count
+    schedule.joined(id)
+    if !registry.started, registry.members.count >= settings.minimumParticipants {
+      registry.started = true
+      leases.open()
+      logger.notice(
+        "round 1 starts", metadata: ["participants": "\(registry.members.count)"])
+    }
     return (id, true)
   }
 
@@ -321,6 +370,7 @@ public final class Federation: Sendable {
     guard let member = registry.members.removeValue(forKey: id) else { return }
     registry.idByIdentity[member.identity] = nil
     registry.metrics.participantsJoined = registry.members.count
+    schedule.left(id)
     leases.remove(id, failing: error)
   }
 
@@ -368,6 +418,7 @@ public final class Federation: Sendable {
     guard request.leaseDurationMs > 0 else {
       throw FederationError(.invalidArgument, "lease_duration_ms must be positive")
     }
+    if isFinished { throw finishedError }
     let milliseconds = min(request.leaseDurationMs, settings.maxLeaseMilliseconds)
     let participantID = request.participantID
     let member = try registry.withLock { registry throws(FederationError) -> Member in
@@ -394,13 +445,23 @@ public final class Federation: Sendable {
   }
 
   /// Checks that `participantID` holds `leaseID` under a sequential protocol.
-  private func checkTurn(participantID: String, leaseID: String, identity: String)
-    throws(FederationError)
-  {
-    _ = try registry.withLock { registry throws(FederationError) -> Member in
-      try Self.member(participantID, identity: identity, in: registry)
+  private func checkTurn(
+    participantID: String, leaseID: String, identity: String, download: Bool = false
+  ) throws(FederationError) {
+    let (started, joined) = try registry.withLock {
+      registry throws(FederationError) -> (Bool, Int) in
+      _ = try Self.member(participantID, identity: identity, in: registry)
+      return (registry.started, registry.members.count)
     }
-    guard sequential else { return }
+    if isFinished {
+      // The final model is everyone's to download, without a turn; nothing more is accepted.
+      if download { return }
+      throw finishedError
+    }
+    guard sequential else {
+      if !started { throw notStartedError(joined: joined) }
+      return
+    }
     guard !leaseID.isEmpty else {
       throw FederationError(
         .failedPrecondition,
@@ -416,7 +477,9 @@ public final class Federation: Sendable {
   public func download(_ request: Colearn_V1_DownloadRequest, identity: String)
     throws(FederationError) -> Colearn_V1_DownloadResponse
   {
-    try checkTurn(participantID: request.participantID, leaseID: request.leaseID, identity: identity)
+    try checkTurn(
+      participantID: request.participantID, leaseID: request.leaseID, identity: identity,
+      download: true)
     let dimension = settings.model.parameterCount
     let vector: SparseVector
     let sequence: UInt64
@@ -480,11 +543,15 @@ public final class Federation: Sendable {
           registry.metrics.uploadsAccepted += 1
           registry.metrics.uploadBytes += bytes
         }
+        if !response.duplicate {
+          schedule.uploaded(request.participantID, roundsCompleted: store.roundsCompleted)
+        }
         registry.latencies[registry.latencyCount % registry.latencies.count] = latency
         registry.latencyCount += 1
       }
       snapshotIfDue()
       publishRoundIfDue()
+      if isFinished { leases.stop(failing: finishedError) }
       return response
     } catch {
       registry.withLock { $0.metrics.refusedUploads += 1 }
@@ -622,6 +689,12 @@ public final class Federation: Sendable {
         logger.error("snapshot failed (the log keeps everything)", metadata: ["error": "\(error)"])
       }
     }
+  }
+
+  /// Lets a waiting member have the turn when a member that has not come for its turn stopped
+  /// holding the round up (``RoundSchedule``); the host calls it with every metrics line.
+  public func reconsiderTurns() {
+    if sequential { leases.reconsider() }
   }
 
   /// Fails the waiting Lock calls with UNAVAILABLE (the server is shutting down), so a graceful

@@ -97,6 +97,7 @@ public final class ParameterServerHost: Sendable {
         },
         logMetrics: {
           federation.evictRevoked()
+          federation.reconsiderTurns()
           Self.logMetrics(federation: federation, audit: audit, logger: logger)
         },
         stopWaiting: { federation.stopWaiting() },

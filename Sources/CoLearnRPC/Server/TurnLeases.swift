@@ -99,16 +99,30 @@ public final class TurnLeases: Sendable {
   private let state: Mutex<State>
   private let clock = ContinuousClock()
   private let onExpiry: @Sendable (Lease) -> Void
+  /// Whether a waiting participant may have the turn now (``Federation``'s rounds: not twice
+  /// in one round while another member still has to take its turn). Called with this type's
+  /// lock held: it must take no lock but leaf locks of its own.
+  private let eligible: @Sendable (String) -> Bool
 
   /// Leases in `order`, granted from the start when `open` (else after ``open()``); `onExpiry`
   /// runs (outside any lock) once for every lease taken back at its expiry (by its timer, or by
   /// the first call that finds it past due).
   public init(
-    order: Order, open: Bool = true, onExpiry: @escaping @Sendable (Lease) -> Void = { _ in }
+    order: Order, open: Bool = true,
+    onExpiry: @escaping @Sendable (Lease) -> Void = { _ in },
+    eligible: @escaping @Sendable (String) -> Bool = { _ in true }
   ) {
     self.order = order
     state = Mutex(State(open: open))
+    self.eligible = eligible
     self.onExpiry = onExpiry
+  }
+
+  /// Grants the turn if it is free and a waiter has become eligible (idempotent): for a change
+  /// of eligibility that no acquire or release brought.
+  public func reconsider() {
+    let wakeups = state.withLock { grantIfFree(&$0) }
+    wakeups.run()
   }
 
   /// Starts granting leases (idempotent).
@@ -331,14 +345,16 @@ public final class TurnLeases: Sendable {
   /// lock held; the caller resumes the returned continuation after unlocking.
   private func grantIfFree(_ state: inout State) -> Wakeups {
     guard state.open, state.lease == nil, !state.waiters.isEmpty else { return Wakeups() }
+    let candidates = state.waiters.indices.filter { eligible(state.waiters[$0].participant) }
+    guard !candidates.isEmpty else { return Wakeups() }
     let index: Int
     switch order {
     case .randomOrder:
-      index = Int.random(in: 0..<state.waiters.count, using: &state.random)
+      index = candidates.randomElement(using: &state.random)!
     case .roundRobin:
       let span = state.span
       let last = state.lastHolderJoinIndex
-      index = state.waiters.indices.min { a, b in
+      index = candidates.min { a, b in
         let da = (state.waiters[a].joinIndex - last - 1 + span) % span
         let db = (state.waiters[b].joinIndex - last - 1 + span) % span
         return da < db
