@@ -133,11 +133,21 @@ import Testing
     let names = ["hospital-a", "hospital-b", "hospital-c"]
     let lines = try String(contentsOfFile: "\(data)/tabular/breast_cancer.csv", encoding: .utf8)
       .split(whereSeparator: \.isNewline).map(String.init)
+    // The hospitals' rows from the first 450; the server's held-out rows are the rest.
+    let records = lines.dropFirst()
     for (index, name) in names.enumerated() {
-      let rows = lines.dropFirst().enumerated().filter { $0.offset % 3 == index }.map(\.element)
+      let rows = records.prefix(450).enumerated().filter { $0.offset % 3 == index }.map(\.element)
       try ([lines[0]] + rows).joined(separator: "\n")
         .write(to: directory.appendingPathComponent("\(name).csv"), atomically: true, encoding: .utf8)
     }
+    try ([lines[0]] + records.dropFirst(450)).joined(separator: "\n")
+      .write(to: directory.appendingPathComponent("held-out.csv"), atomically: true, encoding: .utf8)
+    let schema = directory.appendingPathComponent("schema.json").path
+    let described = try runProcess(
+      binary,
+      ["data", "describe", "--data", "csv:\(directory.path)/hospital-a.csv", "--label-column",
+       "diagnosis", "--out", schema])
+    #expect(described.status == 0, "\(described.combined)")
     let port = try freeLocalPort()
     let provisioned = try provision(
       """
@@ -146,6 +156,8 @@ import Testing
       listen: 127.0.0.1:\(port)
       participants: \(names.joined(separator: ", "))
       serve.model: \(model)
+      serve.schema: \(schema)
+      serve.eval-data: csv:\(directory.path)/held-out.csv
       serve.participants: 3
       serve.rounds: 5
       participate.lr: 0.05
@@ -164,8 +176,8 @@ import Testing
         binary,
         [
           "participate", "--config", "\(fed)/kits/\(name)/participate.yaml",
-          "--data", "csv:\(directory.path)/\(name).csv", "--label-column", "diagnosis",
-          "--test-fraction", "0.25", "--batch-size", "8",
+          "--data", "csv:\(directory.path)/\(name).csv", "--test-fraction", "0.25",
+          "--batch-size", "8",
         ])
     }
     var participants = try names.dropLast().map(participate)
@@ -187,5 +199,21 @@ import Testing
     #expect(log.contains(#"msg="round 1 starts" participants=3"#), "\(log)")
     #expect(log.contains("msg=stopped sequence=15"), "\(log)")
     #expect(FileManager.default.fileExists(atPath: "\(fed)/server/state/global-model.safetensors"))
+
+    // Item 3: the server's run record, a row per round with the global model's accuracy on the
+    // held-out rows, drawn by `colearn plot` as a simulation is.
+    let record = "\(fed)/server/state/run"
+    let rows = try String(contentsOfFile: "\(record)/metrics.csv", encoding: .utf8)
+      .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    #expect(rows.first?.joined(separator: ",")
+      == "round,participants,uploads,upload_bytes,download_bytes,global_accuracy,global_loss,elapsed_seconds")
+    #expect(rows.dropFirst().map { String($0[0]) } == ["1", "2", "3", "4", "5"], "\(rows)")
+    #expect(rows.dropFirst().allSatisfy { $0[1] == "3" && $0[2] == "3" }, "\(rows)")
+    // 119 held-out rows: the final global model is well above the 63% of the majority class.
+    let final = try #require(rows.last.flatMap { Double($0[5]) })
+    #expect(final > 0.85, "\(rows)")
+    let plot = try runProcess(binary, ["plot", record, "--out", directory.appendingPathComponent("plot").path])
+    #expect(plot.status == 0, "\(plot.combined)")
+    #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plot/accuracy-vs-round.svg").path))
   }
 }

@@ -128,6 +128,25 @@ struct ServeCommand: AsyncParsableCommand {
   var minParticipants: Int = 1
 
   @Option(
+    name: .customLong("eval-data"),
+    help: ArgumentHelp(
+      "Held-out data to evaluate w_global on after rounds: mnist, svhn, csv:FILE, npz:FILE, … "
+        + "(its test part when it has one; standardised with --schema).", valueName: "spec"))
+  var evalData: String?
+
+  @Option(name: .customLong("eval-every"), help: "Evaluate w_global every this many rounds.")
+  var evalEvery: Int = 1
+
+  @OptionGroup var data: DataOptions
+
+  @Option(
+    help: ArgumentHelp(
+      "The server's run record: config.json, metrics.csv (a row per round: participants, "
+        + "uploads, bytes, global accuracy), summary.json (default: STATE-DIR/run).",
+      valueName: "dir"))
+  var out: String?
+
+  @Option(
     name: .customLong("finish-grace"),
     help: "Seconds the finished federation keeps serving downloads of the final model.")
   var finishGrace: Int = 30
@@ -176,6 +195,14 @@ struct ServeCommand: AsyncParsableCommand {
     try requireAtLeast(1, rounds, flag: "rounds")
     try requireAtLeast(1, minParticipants, flag: "min-participants")
     try requireAtLeast(0, finishGrace, flag: "finish-grace")
+    try requireAtLeast(1, evalEvery, flag: "eval-every")
+    if let evalData {
+      do {
+        _ = try DataSource(parsing: evalData)
+      } catch {
+        throw ValidationError("invalid --eval-data '\(evalData)': \(error)")
+      }
+    }
     if minParticipants > participants {
       throw ValidationError(
         "--min-participants \(minParticipants) is more than --participants \(participants): round 1 could never start")
@@ -257,16 +284,28 @@ struct ServeCommand: AsyncParsableCommand {
       return
     }
     let lastRound = rounds.map(UInt64.init)
+    let grace = Duration.seconds(finishGrace)
     let stopper = HostStopper()
+    let record = try ServerRunRecord(
+      path: out ?? stateDir + "/run",
+      configuration: ServerRunConfiguration(
+        model: "\(model)", participants: participants, minimumParticipants: minParticipants,
+        rounds: rounds, uploadFraction: uploadFraction, downloadFraction: downloadFraction,
+        statDecay: statDecay, protocol: order.rawValue, evalData: evalData, evalEvery: evalEvery),
+      evaluation: try evaluation(schema: shared), resume: store.sequence > 0)
+    defer { record.close() }
     let federation = Federation(
       settings: settings, store: store, logger: logger, snapshotLogBytes: snapshotMB << 20,
       roundCompleted: { parameters, rounds in
         saveGlobalModel(parameters, rounds, "after a completed round")
+        if let metrics = stopper.host.withLock({ $0?.federation.metrics }) {
+          record.record(rounds: rounds, parameters: parameters, metrics: metrics)
+        }
         if let lastRound, rounds >= lastRound {
           logger.notice("all rounds complete, stopping", metadata: ["rounds": "\(rounds)"])
           // The participants learn the end from their next call, download the final model and
           // leave; then (or after the grace) a graceful stop.
-          stopper.stopWhenEveryoneLeft(grace: .seconds(finishGrace))
+          stopper.stopWhenEveryoneLeft(grace: grace)
         }
       })
     let address = try HostPort(parsing: listen, flag: "listen")
@@ -294,6 +333,31 @@ struct ServeCommand: AsyncParsableCommand {
   /// The operator's deliverable in --state-dir: w_global with the model file and the schema,
   /// after every completed round and at shutdown.
   static let globalModelName = "global-model.safetensors"
+
+  /// The `--eval-data` samples (the test part when there is one), standardised with the
+  /// federation's schema and checked against the model; nil without --eval-data.
+  private func evaluation(schema: DatasetSchema?) throws -> ServerRunRecord.Evaluation? {
+    guard let evalData else { return nil }
+    let loaded: LoadedSource
+    do {
+      loaded = try LoadedSource.load(
+        DataSource(parsing: evalData), schema: schema, dataDirectory: data.dataDirectory,
+        requiresTestSet: false)
+    } catch {
+      throw CLIError("--eval-data \(evalData): \(error)")
+    }
+    let samples = loaded.test.count > 0 ? loaded.test : loaded.train
+    guard samples.sampleShape == model.inputShape.dimensions, samples.classCount == model.classCount
+    else {
+      throw CLIError(
+        "--eval-data \(evalData) has samples of "
+          + "\(samples.sampleShape.map(String.init).joined(separator: "×")) in "
+          + "\(samples.classCount) classes; the model takes \(model.inputShape) in \(model.classCount)")
+    }
+    return ServerRunRecord.Evaluation(
+      network: model.makeNetwork(), samples: samples.labeledSamples,
+      batchSize: model.evaluationBatchSize, every: evalEvery, source: evalData)
+  }
 
   /// The `--schema` file, checked against the model (input shape and classes).
   private func loadSchema(_ path: String) throws -> DatasetSchema {
@@ -380,4 +444,19 @@ extension ModelSpec {
     ModelIdentity(
       architecture: name, specificationHash: specificationHash, parameterCount: parameterCount)
   }
+}
+
+/// The server's settings in its run record's config.json.
+struct ServerRunConfiguration: Encodable {
+  var command = "colearn serve"
+  var model: String
+  var participants: Int
+  var minimumParticipants: Int
+  var rounds: Int?
+  var uploadFraction: Double
+  var downloadFraction: Double
+  var statDecay: Float
+  var `protocol`: String
+  var evalData: String?
+  var evalEvery: Int
 }

@@ -47,8 +47,8 @@ struct RunMetrics {
     let csvURL = directory.appendingPathComponent("metrics.csv")
     guard let text = try? String(contentsOf: csvURL, encoding: .utf8) else {
       throw CLIError(
-        "\(csvURL.path) not found: pass run directories written by `colearn train` or "
-          + "`colearn simulate`")
+        "\(csvURL.path) not found: pass run directories written by `colearn train`, "
+          + "`colearn simulate` or `colearn serve` (its --out)")
     }
     let lines = text.split(separator: "\n").map {
       $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -60,6 +60,7 @@ struct RunMetrics {
     }
     let accuracyColumn =
       header.firstIndex(of: "mean_accuracy") ?? header.firstIndex(of: "test_accuracy")
+      ?? header.firstIndex(of: "global_accuracy")
     let byteColumns = ["upload_bytes", "download_bytes"].compactMap { header.firstIndex(of: $0) }
     hasBytes = byteColumns.count == 2
     var total = 0.0
