@@ -200,7 +200,8 @@ import Testing
   }
 
   /// Waiting participants get the turn in join order after the last holder, whatever order
-  /// they asked in.
+  /// they asked in. (The pauses let each Lock reach the server first; 150 ms was too short on
+  /// a loaded machine.)
   @Test func waitersAreServedInJoinOrderAfterTheLastHolder() async throws {
     try await ServerHarness.run(participants: 3) { server in
       try await server.withClient(token: server.tokens["alice"]) { alice, am in
@@ -224,7 +225,7 @@ import Testing
               _ = try await lock(carol, cm, carolID)
               await order.append("carol")
             }()
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(500))
             async let bobGets: Void = {
               let lease = try await lock(bob, bm, bobID)
               await order.append("bob")
@@ -234,7 +235,7 @@ import Testing
               unlock.leaseID = lease
               _ = try await bob.unlock(unlock, metadata: bm)
             }()
-            try await Task.sleep(for: .milliseconds(150))
+            try await Task.sleep(for: .milliseconds(500))
             var unlock = Colearn_V1_UnlockRequest()
             unlock.participantID = aliceID
             unlock.leaseID = aliceLease

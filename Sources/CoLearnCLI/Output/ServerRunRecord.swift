@@ -6,7 +6,8 @@ import Foundation
 /// The record of a deployed federation, kept by `colearn serve` in its run directory as
 /// `simulate` keeps one (so `colearn plot` draws a deployment as it draws a simulation):
 /// `config.json` (the settings), `metrics.csv` — one row per completed round the server handed
-/// over (participants joined, the round's uploads and bytes both ways, and with `--eval-data`
+/// over (participants joined, the uploads and bytes both ways since the row before — the
+/// hand-over may already see the next round's first uploads — and with `--eval-data`
 /// the global model's accuracy and loss on it) — and `summary.json`, rewritten after every row.
 ///
 /// Rows come from the federation's coalesced round hand-over: when rounds complete faster than
