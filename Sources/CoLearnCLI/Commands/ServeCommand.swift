@@ -147,6 +147,13 @@ struct ServeCommand: AsyncParsableCommand {
   var out: String?
 
   @Option(
+    name: .customLong("metrics-listen"),
+    help: ArgumentHelp(
+      "Serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, counters only: keep it "
+        + "on an internal network).", valueName: "host:port"))
+  var metricsListen: String?
+
+  @Option(
     name: .customLong("finish-grace"),
     help: "Seconds the finished federation keeps serving downloads of the final model.")
   var finishGrace: Int = 30
@@ -196,6 +203,7 @@ struct ServeCommand: AsyncParsableCommand {
     try requireAtLeast(1, minParticipants, flag: "min-participants")
     try requireAtLeast(0, finishGrace, flag: "finish-grace")
     try requireAtLeast(1, evalEvery, flag: "eval-every")
+    if let metricsListen { _ = try HostPort(parsing: metricsListen, flag: "metrics-listen") }
     if let evalData {
       do {
         _ = try DataSource(parsing: evalData)
@@ -317,6 +325,19 @@ struct ServeCommand: AsyncParsableCommand {
         maxRequestBytes: maxMessageBytes + ListenConfiguration.requestEnvelopeBytes),
       logger: logger, metricsInterval: .seconds(metricsEvery))
     stopper.host.withLock { $0 = host }
+    var endpoint: MetricsEndpoint?
+    if let metricsListen {
+      let address = try HostPort(parsing: metricsListen, flag: "metrics-listen")
+      do {
+        endpoint = try await MetricsEndpoint.start(host: address.host, port: address.port) {
+          host.metrics
+        }
+      } catch {
+        throw CLIError("cannot listen on --metrics-listen \(metricsListen): \(error)")
+      }
+      print("metrics on http://\(address.host):\(endpoint?.port ?? address.port)/metrics")
+    }
+    defer { endpoint?.stop() }
     do {
       try await host.serve { port in
         // One plain line on standard output for scripts waiting for the server.

@@ -122,7 +122,21 @@ public struct FederationMetrics: Sendable, Equatable {
   /// uploads, in milliseconds.
   public var uploadLatencyP50: Double = 0
   public var uploadLatencyP99: Double = 0
+  /// Every accepted upload's latency as a histogram (Prometheus's cumulative form): the count
+  /// at or below each bound of ``latencyBucketBounds`` (seconds), the total and the sum.
+  public var uploadLatencyBuckets = [UInt64](repeating: 0, count: FederationMetrics.latencyBucketBounds.count)
+  public var uploadLatencyCount: UInt64 = 0
+  public var uploadLatencySecondsSum: Double = 0
   public var leaseHolder = ""
+  /// Failed TLS handshakes (``AuthenticationAudit``).
+  public var failedHandshakes: UInt64 = 0
+
+  /// The histogram's upper bounds in seconds (1 ms to 10 s).
+  public static let latencyBucketBounds: [Double] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  ]
+
+  public init() {}
 }
 
 /// The deployed parameter server's logic, independent of gRPC: who joined with which token
@@ -548,6 +562,12 @@ public final class Federation: Sendable {
         }
         registry.latencies[registry.latencyCount % registry.latencies.count] = latency
         registry.latencyCount += 1
+        let seconds = latency / 1000
+        registry.metrics.uploadLatencyCount += 1
+        registry.metrics.uploadLatencySecondsSum += seconds
+        for (index, bound) in FederationMetrics.latencyBucketBounds.enumerated() where seconds <= bound {
+          registry.metrics.uploadLatencyBuckets[index] += 1
+        }
       }
       snapshotIfDue()
       publishRoundIfDue()

@@ -136,6 +136,7 @@ public final class ParameterServerHost: Sendable {
   public var metrics: FederationMetrics {
     var metrics = federation.metrics
     metrics.refusedAuthentications = audit.refusedCount
+    metrics.failedHandshakes = audit.failedHandshakeCount
     return metrics
   }
 
