@@ -7,9 +7,9 @@ import Testing
   import FoundationNetworking
 #endif
 
-/// `serve --metrics-listen` (issue 20 item 5): the live counters at /metrics in the Prometheus
-/// text format, scraped with a plain HTTP GET while a federation runs, and read by the
-/// reference parser (prometheus_client) when it is installed.
+/// The operator's view (issue 20 item 5): `colearn status` (the Status RPC, without joining)
+/// and `serve --metrics-listen`, the live counters at /metrics in the Prometheus text format,
+/// scraped with a plain HTTP GET and read by the reference parser (prometheus_client).
 @Suite(.serialized) struct MetricsEndpointTests {
   let deployment = DeploymentTests()
 
@@ -30,7 +30,7 @@ import Testing
     return try #require(result.withLock { $0 })
   }
 
-  @Test func liveCountersAreScrapedInThePrometheusFormat() throws {
+  @Test func liveFiguresAreShownByStatusAndScrapedInThePrometheusFormat() throws {
     let directory = try makeTemporaryDirectory("colearn-metrics")
     defer { try? FileManager.default.removeItem(at: directory) }
     let binary = try deployment.binary()
@@ -73,6 +73,21 @@ import Testing
         "--test-fraction", "0.2", "--out", directory.appendingPathComponent("out").path,
       ])
     #expect(participant.status == 0, "\(participant.combined)")
+
+    let status = try runProcess(
+      binary,
+      [
+        "status", "--server", "127.0.0.1:\(port)", "--insecure",
+        "--token-file", directory.appendingPathComponent("tokens.d/solo.token").path,
+      ])
+    #expect(status.status == 0, "\(status.combined)")
+    // A two-column table: the name, then the value right-aligned.
+    let shown = status.standardOutput.split(separator: "\n").map(String.init)
+    for (name, value) in [("rounds completed", "3"), ("uploads applied", "3"), ("model", "tiny (|w| = 6)")] {
+      #expect(
+        shown.contains { $0.hasPrefix(name + " ") && $0.hasSuffix(" " + value) },
+        "\(name): \(status.standardOutput)")
+    }
 
     let scrape = try get("http://127.0.0.1:\(metricsPort)/metrics")
     #expect(scrape.status == 200)
