@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# A real-network federation on this machine (issue 5): one `colearn serve` with TLS and N
-# separate `colearn participate` processes on the real MNIST (participant I trains on the IID
-# shard I/N, 600 samples, as `colearn simulate` would give it), then the same settings through
-# `colearn simulate` for comparison. Writes runs/deploy-local/ and prints both accuracies.
+# A real-network federation on this machine, by docs/DEPLOYMENT.md's flow (issue 20): `colearn
+# provision` for N participants, `colearn serve --config` from the server's kit with TLS and
+# --rounds, and N separate `colearn participate --config` processes from their kits on the real
+# MNIST (participant I trains on the IID shard I/N, 600 samples, as `colearn simulate` would
+# give it); the server evaluates w_global on MNIST's test set and stops by itself. Then the same
+# settings through `colearn simulate` for comparison. Writes runs/deploy-local/ and prints the
+# participants' mean accuracy, the server's global accuracy and simulate's.
 #
 #   scripts/deploy-local.sh [N] [ROUNDS] [LR]        # defaults 30, 50, 0.01
 set -euo pipefail
@@ -18,38 +21,58 @@ rm -rf "$out"
 mkdir -p "$out"
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
-names=()
-for ((i = 0; i < n; i++)); do names+=("participant-$i"); done
-"$bin" token add "${names[@]}" --tokens "$out/tokens" --write-to "$out/tokens.d" >/dev/null
-source scripts/lib/make-test-certs.sh
+# docs/DEPLOYMENT.md's flow: provision -> start the server -> hand out kits -> participants run
+# -> the server finishes after its rounds -> collect the model and the run record.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+names=$(for ((i = 0; i < n; i++)); do printf 'participant-%d, ' "$i"; done)
+cat >"$out/federation.yaml" <<YAML
+federation: deploy-local
+server: localhost:$port
+listen: 127.0.0.1:$port
+participants: ${names%, }
+serve.model: mnist-mlp
+serve.participants: $n
+serve.rounds: $rounds
+serve.upload-fraction: 0.1
+serve.download-fraction: 1
+serve.protocol: round-robin
+serve.eval-data: mnist
+serve.eval-every: $rounds
+participate.lr: $lr
+participate.threads: 1
+participate.eval-every: $rounds
+YAML
+"$bin" provision --project "$out/federation.yaml" --out "$out/fed" >/dev/null
 source scripts/lib/local-federation.sh
-make_test_certs "$out"
 
-"$bin" serve --listen 127.0.0.1:0 --tokens "$out/tokens" --state-dir "$out/state" \
-  --tls-cert "$out/cert.pem" --tls-key "$out/key.pem" --participants "$n" \
-  --upload-fraction 0.1 --download-fraction 1 --protocol round-robin \
-  >"$out/serve.out" 2>"$out/serve.log" &
+"$bin" serve --config "$out/fed/server/serve.yaml" >"$out/serve.out" 2>"$out/serve.log" &
 server=$!
-port=$(server_port "$out/serve.out")
+server_port "$out/serve.out" >/dev/null
 start=$(date +%s)
 pids=()
 for ((i = 0; i < n; i++)); do
-  "$bin" participate --server "127.0.0.1:$port" --tls-ca "$out/ca.pem" --name "participant-$i" \
-    --token-file "$out/tokens.d/participant-$i.token" --shard "$i/$n" --rounds "$rounds" \
-    --lr "$lr" --threads 1 --eval-every "$rounds" --out "$out/participant-$i" \
+  # Each institution adds only what names its data: here the IID shard I/N of MNIST.
+  "$bin" participate --config "$out/fed/kits/participant-$i/participate.yaml" --shard "$i/$n" \
     >"$out/participant-$i.out" 2>"$out/participant-$i.err" &
   pids+=($!)
 done
-finish_federation "$server" "${pids[@]}"
+for pid in "${pids[@]}"; do wait "$pid"; done
+wait "$server"  # it stops by itself once the last round is done and everyone has left
 wall=$(($(date +%s) - start))
+for ((i = 0; i < n; i++)); do
+  mkdir -p "$out/participant-$i" && cp "$out/fed/kits/participant-$i/run/summary.json" "$out/participant-$i/"
+done
 python3 - "$out" "$n" "$wall" <<'PY'
 import json, sys
 out, n, wall = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 acc = [json.load(open(f"{out}/participant-{i}/summary.json"))["finalAccuracy"] for i in range(n)]
+server = json.load(open(f"{out}/fed/server/state/run/summary.json"))
 print(f"deployment: {n} processes over TLS, mean accuracy {100*sum(acc)/n:.2f}% "
-      f"(min {100*min(acc):.2f}, max {100*max(acc):.2f}), {wall} s wall")
+      f"(min {100*min(acc):.2f}, max {100*max(acc):.2f}), global model "
+      f"{100*server['finalGlobalAccuracy']:.2f}% on MNIST's test set, {wall} s wall")
 json.dump({"participants": n, "meanAccuracy": sum(acc)/n, "minAccuracy": min(acc),
-           "maxAccuracy": max(acc), "wallSeconds": int(wall)},
+           "maxAccuracy": max(acc), "globalAccuracy": server["finalGlobalAccuracy"],
+           "wallSeconds": int(wall)},
           open(f"{out}/deployment-summary.json", "w"), indent=2)
 PY
 "$bin" simulate --participants "$n" --upload-fraction 0.1 --download-fraction 1 \
