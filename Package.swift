@@ -107,6 +107,9 @@ let package = Package(
       ],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
+      name: "CoLearnAudit", dependencies: ["CoLearnTensor", "CoLearnNN"], exclude: ["README.md"],
+      swiftSettings: numericSettings),
+    .target(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
@@ -123,7 +126,8 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
     ),
     .executableTarget(name: "colearn", dependencies: ["CoLearnCLI"]),
-    .target(name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),
+    .target(
+      name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),
 
     // MARK: - Fuzzing (docs/FUZZING.md; not part of the product)
     .target(
@@ -165,6 +169,8 @@ let package = Package(
       name: "CoLearnCLITests",
       dependencies: ["CoLearnCLI", "CoLearnModelIO", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnFuzzTests", dependencies: ["CoLearnFuzz"]),
+    .testTarget(
+      name: "CoLearnAuditTests", dependencies: ["CoLearnAudit", "CoLearnTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )
