@@ -29,7 +29,11 @@ public struct UploadGradientAttack {
 
   /// An attack on the upload `change` made from `parameters`.
   ///
-  /// - Parameter positions: the uploaded positions; nil takes the nonzero entries of `change`.
+  /// - Parameters:
+  ///   - network: the architecture.
+  ///   - parameters: the participant's starting parameters (or the attacker's stand-in).
+  ///   - change: the uploaded change, |w| values.
+  ///   - positions: the uploaded positions; nil takes the nonzero entries of `change`.
   /// - Throws: ``AuditError/lengthMismatch(what:count:expected:)`` when a vector does not fit the
   ///   network, ``AuditError/invalidParameter(name:value:requirement:)`` for a position outside
   ///   it.
