@@ -113,7 +113,7 @@ let package = Package(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
-        "CoLearnWire", "CoLearnRPC", "CoLearnSplit", "CoLearnModelIO",
+        "CoLearnWire", "CoLearnRPC", "CoLearnSplit", "CoLearnModelIO", "CoLearnAudit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
