@@ -117,10 +117,13 @@ let package = Package(
       ],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
+      name: "CoLearnAudit", dependencies: ["CoLearnTensor", "CoLearnNN"], exclude: ["README.md"],
+      swiftSettings: numericSettings),
+    .target(
       name: "CoLearnCLI",
       dependencies: [
         "CoLearnTensor", "CoLearnNN", "CoLearnData", "CoLearnDSSGD", "CoLearnPrivacy",
-        "CoLearnWire", "CoLearnRPC", "CoLearnSplit", "CoLearnModelIO",
+        "CoLearnWire", "CoLearnRPC", "CoLearnSplit", "CoLearnModelIO", "CoLearnAudit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -133,7 +136,8 @@ let package = Package(
       swiftSettings: [.unsafeFlags(["-enable-testing"], .when(configuration: .release))]
     ),
     .executableTarget(name: "colearn", dependencies: ["CoLearnCLI"]),
-    .target(name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),
+    .target(
+      name: "CoLearnTestSupport", dependencies: ["CoLearnTensor", "CoLearnNN", "CoLearnData"]),
 
     // MARK: - Fuzzing (docs/FUZZING.md; not part of the product)
     .target(
@@ -175,6 +179,8 @@ let package = Package(
       name: "CoLearnCLITests",
       dependencies: ["CoLearnCLI", "CoLearnModelIO", "CoLearnPrivacy", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnFuzzTests", dependencies: ["CoLearnFuzz"]),
+    .testTarget(
+      name: "CoLearnAuditTests", dependencies: ["CoLearnAudit", "CoLearnTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,7 @@ public struct CoLearnCommand: AsyncParsableCommand {
       ParticipateCommand.self, ProvisionCommand.self, StatusCommand.self, TokenCommand.self, BenchCommand.self, LoadgenCommand.self,
       DataCommand.self, ModelCommand.self, PredictCommand.self, EvaluateCommand.self,
       ExportCommand.self,
-      ReproduceCommand.self, PlotCommand.self, CompareCommand.self,
+      ReproduceCommand.self, PlotCommand.self, CompareCommand.self, AuditCommand.self,
     ]
   )
 
