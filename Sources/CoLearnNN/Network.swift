@@ -102,8 +102,16 @@ public final class Network {
     _ input: UnsafePointer<Float>, batchSize: Int, parameters: UnsafePointer<Float>
   ) -> UnsafePointer<Float> {
     precondition(batchSize <= capacity, "batch of \(batchSize) exceeds reserved \(capacity)")
+    return forward(from: 0, input, batchSize: batchSize, parameters: parameters)
+  }
+
+  /// Runs layers `first...` on `input` (the output of layer `first − 1`, or the network's input).
+  private func forward(
+    from first: Int, _ input: UnsafePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>
+  ) -> UnsafePointer<Float> {
     var current = input
-    for index in layers.indices {
+    for index in first..<layers.count {
       let output = activations[index].pointer
       layers[index].forward(
         current, into: output, batchSize: batchSize,
@@ -111,6 +119,44 @@ public final class Network {
       current = UnsafePointer(output)
     }
     return current
+  }
+
+  /// Prepares ``forward(listed:batch:weights:parameters:)`` for `parameters` and samples
+  /// listed as `rows`: the first layer's Wᵀ and shifted bias, in `store` when given (one pass
+  /// over the weights, ``Linear/prepareListedForward(parameters:rows:reusing:)``). Returns nil,
+  /// and prepares nothing, when the first layer is not a ``Linear`` or the rows do not have its
+  /// input size: then run ``forward(_:batchSize:parameters:)`` on the features. Prepare again
+  /// whenever the parameters change. The result serves every network of the same architecture.
+  public func prepareListedForward(
+    parameters: UnsafePointer<Float>, rows: SparseRows, reusing store: SparseInputInference? = nil
+  ) -> SparseInputInference? {
+    guard let first = layers[0] as? Linear, rows.sampleSize == first.inputCount else {
+      return nil
+    }
+    return first.prepareListedForward(
+      parameters: parameters + layout.layerRanges[0].lowerBound, rows: rows, reusing: store)
+  }
+
+  /// Runs batch `batch` of `listed` forward, the first layer multiplying only each sample's
+  /// entries off the background with `weights` (inference: evaluation and prediction; the same
+  /// outputs as ``forward(_:batchSize:parameters:)`` on their features, to rounding). Returns
+  /// the output (valid until the next call).
+  ///
+  /// - Precondition: `weights` came from ``prepareListedForward(parameters:rows:reusing:)`` for
+  ///   these `parameters` and `listed.rows`; the batch holds at most ``capacity`` samples.
+  @discardableResult
+  public func forward(
+    listed: ListedBatches, batch: Int, weights: SparseInputInference,
+    parameters: UnsafePointer<Float>
+  ) -> UnsafePointer<Float> {
+    let size = listed.batches[batch].size
+    precondition(size <= capacity, "batch of \(size) exceeds reserved \(capacity)")
+    guard let first = layers[0] as? Linear else {
+      preconditionFailure("forward(listed:) needs a Linear first layer")
+    }
+    let output = activations[0].pointer
+    first.forward(listed: listed, batch: batch, into: output, weights: weights)
+    return forward(from: 1, UnsafePointer(output), batchSize: size, parameters: parameters)
   }
 
   /// Back-propagates ∂L/∂output of the batch last run by ``forward(_:batchSize:parameters:)``

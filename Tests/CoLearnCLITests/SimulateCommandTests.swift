@@ -193,3 +193,37 @@ extension SimulateCommandTests {
     #expect(noOut.standardError.contains("--resume needs --out"), "\(noOut.standardError)")
   }
 }
+
+extension SimulateCommandTests {
+  /// Issue 24: the printed round time left evaluation out (a 100-round N = 30 run reported
+  /// 0.125 s per round and took 124.5 s). The lines now give the wall time per round with
+  /// evaluation beside the training figure, summary.json keeps the evaluation seconds, and
+  /// without --eval-every a 40-round run evaluates every 2 rounds (about 20 times) and after the
+  /// last.
+  @Test(.enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with MNIST"))
+  func roundTimesIncludeEvaluationAndTheDefaultPeriodScales() throws {
+    let out = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProcess(
+      binary(),
+      [
+        "simulate", "--participants", "2", "--shard-size", "20", "--rounds", "41",
+        "--test-limit", "300", "--threads", "2", "--out", out.path,
+      ])
+    #expect(result.status == 0, "\(result.combined)")
+    #expect(result.standardOutput.contains("s/round wall with evaluation"), "\(result.standardOutput)")
+    #expect(result.standardOutput.contains("s per round wall with"), "\(result.standardOutput)")
+    let rows = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8)
+      .split(separator: "\n").dropFirst()
+      .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let evaluated = rows.filter { !$0[6].isEmpty }.map { Int($0[0])! }
+    #expect(evaluated == Array(stride(from: 2, through: 40, by: 2)) + [41], "\(evaluated)")
+    let summary = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any]
+    let seconds = try #require(summary?["evaluationSeconds"] as? Double)
+    #expect(seconds > 0)
+    let config = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: out.appendingPathComponent("config.json"))) as? [String: Any]
+    #expect(config?["evalEvery"] as? Int == 2)
+  }
+}

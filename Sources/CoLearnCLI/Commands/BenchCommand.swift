@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoLearnData
 import CoLearnNN
 import CoLearnTensor
 import Foundation
@@ -43,6 +44,20 @@ struct BenchCommand: ParsableCommand {
   @Flag(help: "Skip the evaluation-throughput measurement.")
   var noEvaluation = false
 
+  @Flag(help: "Skip the training-throughput measurement (evaluation only).")
+  var noTraining = false
+
+  @Option(
+    name: .customLong("evaluation-data"),
+    help: ArgumentHelp(
+      "Also measure evaluation on this data's test set (mnist, svhn, csv:FILE, …; every --model "
+        + "must fit it): a first dense layer multiplies only the inputs off the background, so "
+        + "sparse data such as MNIST's digits evaluates faster than random samples.",
+      valueName: "spec"))
+  var evaluationData: String?
+
+  @OptionGroup var data: DataOptions
+
   @Flag(help: "Also print the time of each layer's forward and backward pass.")
   var profile = false
 
@@ -78,7 +93,7 @@ struct BenchCommand: ParsableCommand {
     #endif
     let peerFigures = PeerFigures.load(from: URL(fileURLWithPath: peers))
     var peak: [Int: Double] = [:]
-    for t in threadCounts {
+    for t in threadCounts where !noTraining {
       BLAS.setThreadCount(t)
       peak[t] = TrainingBenchmark.gemmPeak()
     }
@@ -86,6 +101,19 @@ struct BenchCommand: ParsableCommand {
     print("SGEMM 2048² peak: " + threadCounts.map { "\($0) thr \(format(peak[$0] ?? 0, 1)) GF/s" }
       .joined(separator: ", "))
     let bench = TrainingBenchmark(seconds: seconds)
+    // Evaluation runs on the most threads asked for (all cores by default).
+    let evaluationThreads = threadCounts.max() ?? cores
+    // The test set of --evaluation-data, standardised as training would (loaded once).
+    var realTest: [String: LabeledSamples] = [:]
+    if let evaluationData, !noEvaluation {
+      let source = try DataSourceOptions.parse(["--data", evaluationData])
+      for spec in models {
+        realTest[spec.name] = try source.load(
+          for: spec, directory: data.dataDirectory, seed: 1
+        ).test.labeledSamples
+      }
+    }
+    var realRates: [String: [Double]] = [:]
     var rows: [BenchmarkRow] = []
     var report = Table(headers: [
       "model", "batch", "thr", "colearn samples/s", "best pass", "PyTorch samples/s", "ratio",
@@ -95,11 +123,19 @@ struct BenchCommand: ParsableCommand {
     // hits all configurations alike; each figure is then the median over passes.
     var samples: [String: [Double]] = [:]
     var stepTimes: [String: [Double]] = [:]
+    var evaluationRates: [String: [Double]] = [:]
     func key(_ spec: ModelSpec, _ batch: Int, _ t: Int) -> String { "\(spec.name)/\(batch)/\(t)" }
     for pass in 1...passes {
       if passes > 1 { FileHandle.standardError.write(Data("pass \(pass)/\(passes)…\n".utf8)) }
       for spec in models {
-        for batch in batches {
+        if !noEvaluation {
+          BLAS.setThreadCount(evaluationThreads)
+          evaluationRates[spec.name, default: []].append(bench.measureEvaluation(model: spec))
+          if let test = realTest[spec.name] {
+            realRates[spec.name, default: []].append(bench.measureEvaluation(model: spec, on: test))
+          }
+        }
+        for batch in batches where !noTraining {
           for t in threadCounts {
             BLAS.setThreadCount(t)
             let measured = try bench.measureTraining(model: spec, batchSize: batch)
@@ -111,7 +147,7 @@ struct BenchCommand: ParsableCommand {
     }
     for spec in models {
       let flops = TrainingBenchmark.trainFLOPs(spec.makeNetwork())
-      for batch in batches {
+      for batch in batches where !noTraining {
         var best: (row: BenchmarkRow, bestPass: Double)?
         for t in threadCounts {
           let perPass = samples[key(spec, batch, t)] ?? [0]
@@ -142,11 +178,13 @@ struct BenchCommand: ParsableCommand {
         ])
       }
     }
+    if !noTraining {
     print()
     print(
       "Training throughput, median of \(passes) pass(es) at the best thread count "
         + "(PyTorch: best of 1/2 threads, median of its 3 passes):")
     print(report.render())
+    }
     if profile {
       for spec in models {
         for batch in batches {
@@ -167,21 +205,47 @@ struct BenchCommand: ParsableCommand {
     }
     var evaluationRows: [[String: String]] = []
     if !noEvaluation {
-      BLAS.setThreadCount(cores)
-      var table = Table(headers: ["model", "eval batch", "colearn samples/s", "PyTorch b1000 samples/s"])
+      var table = Table(headers: [
+        "model", "eval batch", "colearn samples/s", "per pass", "PyTorch b1000 samples/s", "ratio",
+      ])
       for spec in models {
-        let rate = bench.measureEvaluation(model: spec)
+        let perPass = evaluationRates[spec.name] ?? [0]
+        let rate = median(perPass)
         let peer = spec.isPreset ? peerFigures?.evaluation[spec.name] : nil
         table.add([
-          spec.name, "\(spec.evaluationBatchSize)", format(rate, 0), peer.map { format($0, 0) } ?? "—",
+          spec.name, "\(spec.evaluationBatchSize)", format(rate, 0),
+          perPass.map { format($0, 0) }.joined(separator: " "), peer.map { format($0, 0) } ?? "—",
+          peer.map { format(rate / $0, 2) + "×" } ?? "—",
         ])
         evaluationRows.append([
           "model": spec.name, "batch": "\(spec.evaluationBatchSize)", "samples_per_s": format(rate, 1),
+          "samples_per_s_by_pass": perPass.map { format($0, 1) }.joined(separator: ","),
         ])
       }
       print()
-      print("Evaluation throughput (\(cores) threads):")
+      print(
+        "Evaluation throughput, median of \(passes) pass(es), \(evaluationThreads) threads (random dense "
+          + "samples; PyTorch's stored figure is from another session, compare side by side with "
+          + "scripts/bench-eval.sh):")
       print(table.render())
+      if let evaluationData, !realRates.isEmpty {
+        var real = Table(headers: ["model", "eval batch", "samples", "colearn samples/s", "per pass"])
+        for spec in models {
+          guard let perPass = realRates[spec.name], let test = realTest[spec.name] else { continue }
+          real.add([
+            spec.name, "\(spec.evaluationBatchSize)", "\(test.count)", format(median(perPass), 0),
+            perPass.map { format($0, 0) }.joined(separator: " "),
+          ])
+          evaluationRows.append([
+            "model": spec.name, "batch": "\(spec.evaluationBatchSize)", "data": evaluationData,
+            "samples_per_s": format(median(perPass), 1),
+            "samples_per_s_by_pass": perPass.map { format($0, 1) }.joined(separator: ","),
+          ])
+        }
+        print(
+          "\nEvaluation throughput on the test set of \(evaluationData), \(evaluationThreads) threads:")
+        print(real.render())
+      }
     }
     if peerFigures == nil {
       print("\n(no PyTorch figures: \(peers) has no pass*/train.json; pass --peers DIR)")

@@ -95,6 +95,8 @@ enum SimulationRecord {
     var selectSeconds = 0.0
     var exchangeSeconds = 0.0
     var bestMeanAccuracy = 0.0
+    /// Seconds spent evaluating (optional: checkpoints written before it was kept lack it).
+    var evaluationSeconds: Double?
     /// The last evaluation (the last round is always evaluated).
     var last: FederationEvaluation?
 
@@ -164,6 +166,8 @@ enum SimulationRecord {
     var trainSeconds: Double
     var selectSeconds: Double
     var exchangeSeconds: Double
+    /// Seconds spent evaluating on the test set (not in ``roundSeconds``; in ``wallSeconds``).
+    var evaluationSeconds: Double
     /// The shares of the rounds' worker-seconds spent in local training, selection and
     /// downloads/uploads; the rest is bookkeeping (w_old, statistics) and the turn order.
     var trainingShareOfRounds: Double
@@ -185,6 +189,7 @@ extension SimulationRecord.Summary {
       bestMeanAccuracy: progress.bestMeanAccuracy, wallSeconds: progress.wallSeconds,
       roundSeconds: progress.roundSeconds, trainSeconds: progress.trainSeconds,
       selectSeconds: progress.selectSeconds, exchangeSeconds: progress.exchangeSeconds,
+      evaluationSeconds: progress.evaluationSeconds ?? 0,
       trainingShareOfRounds: progress.trainSeconds / workerSeconds,
       selectionShareOfRounds: progress.selectSeconds / workerSeconds,
       exchangeShareOfRounds: progress.exchangeSeconds / workerSeconds)

@@ -14,7 +14,10 @@ extension SimulateCommand {
     var progress = start
     let startTime = monotonicSeconds() - start.wallSeconds
     var lastCheckpoint = monotonicSeconds()
-    let evaluator = setup.spec.makeNetwork()
+    // Every core evaluates (whole batches each), and a first dense layer reads the test set's
+    // entries off the background, listed once here for all rounds.
+    let evaluator = Evaluator(setup.spec)
+    let test = evaluator.prepared(setup.test)
     for round in (start.rounds + 1)...rounds {
       let statistics = try setup.federation.runRound()
       if let simulation = setup.dssgdSimulation, var report = setup.privacyReport {
@@ -29,9 +32,12 @@ extension SimulateCommand {
         format(statistics.selectSeconds, 4), format(statistics.exchangeSeconds, 4),
         format(monotonicSeconds() - startTime, 3),
       ]
-      if round % evalEvery == 0 || round == rounds {
+      if round % evaluationPeriod == 0 || round == rounds {
+        let evaluationStart = monotonicSeconds()
         let evaluation = setup.federation.evaluate(
-          on: setup.test, with: evaluator, batchSize: setup.spec.evaluationBatchSize)
+          on: test, with: evaluator, batchSize: setup.spec.evaluationBatchSize)
+        progress.evaluationSeconds = (progress.evaluationSeconds ?? 0)
+          + (monotonicSeconds() - evaluationStart)
         progress.last = evaluation
         progress.bestMeanAccuracy = max(progress.bestMeanAccuracy, evaluation.meanAccuracy)
         let accuracies = evaluation.participantAccuracies
@@ -43,7 +49,9 @@ extension SimulateCommand {
         console.line(
           "round \(round)/\(rounds)  mean acc \(format(100 * evaluation.meanAccuracy, 2))%  "
             + "max \(format(100 * (accuracies.max() ?? 0), 2))%  \(global)"
-            + "(\(format(statistics.seconds, 2)) s/round)")
+            + "(\(format(statistics.seconds, 2)) s/round training and exchange, "
+            + "\(format((monotonicSeconds() - startTime) / Double(round), 2)) s/round wall "
+            + "with evaluation)")
       } else {
         row += ["", "", "", ""]
       }
@@ -133,7 +141,9 @@ extension SimulateCommand {
         + "\(globalText), \(format(progress.roundSeconds / Double(rounds), 3)) s per round "
         + "(\(format(100 * summary.trainingShareOfRounds, 1))% local training, "
         + "\(format(100 * summary.selectionShareOfRounds, 1))% selection, "
-        + "\(format(100 * summary.exchangeShareOfRounds, 1))% server exchange), "
+        + "\(format(100 * summary.exchangeShareOfRounds, 1))% server exchange); "
+        + "\(format(progress.wallSeconds / Double(max(progress.rounds, 1)), 3)) s per round wall "
+        + "with \(format(summary.evaluationSeconds, 1)) s of evaluation in all, "
         + "\(format(progress.wallSeconds, 1)) s wall")
   }
 }

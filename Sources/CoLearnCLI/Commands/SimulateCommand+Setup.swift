@@ -126,7 +126,7 @@ struct SimulationSetup {
       modelHash: spec.specificationHash, dataset: loaded.source.description,
       dataDirectory: command.data.dataDirectory.path, partition: partition.description, shardSize: size,
       testSamples: test.count, dssgd: dssgd, sgd: sgd, rounds: command.rounds,
-      evalEvery: command.evalEvery, seed: command.training.seed, threads: threads,
+      evalEvery: command.evaluationPeriod, seed: command.training.seed, threads: threads,
       blas: BLAS.configuration)
 
     let exchange =

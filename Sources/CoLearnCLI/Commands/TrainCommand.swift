@@ -125,7 +125,9 @@ struct TrainCommand: ParsableCommand {
     var system = SystemRandomNumberGenerator()
     var batchGenerator = SeededGenerator(
       seed: privacyCommon.insecureSeededNoise ? training.seed ^ 0x6470_7367_6400 : system.next())
-    let evaluator = spec.makeNetwork()
+    // Evaluation on every core, a first dense layer reading the test set's listed entries.
+    let evaluator = Evaluator(spec)
+    let evaluationSet = evaluator.prepared(test)
 
     let progress = RunConsole(observer: observer, total: epochs * train.count, unit: "samples")
     progress.say(
@@ -174,8 +176,8 @@ struct TrainCommand: ParsableCommand {
         format(statistics.meanLoss, 5), format(statistics.trainingAccuracy, 5),
       ]
       if epoch % evalEvery == 0 || epoch == epochs {
-        let result = evaluate(
-          evaluator, parameters: model.parameters, on: test, batchSize: spec.evaluationBatchSize)
+        let result = evaluator.evaluate(
+          parameters: model.parameters, on: evaluationSet, batchSize: spec.evaluationBatchSize)
         last = result
         if result.accuracy > best.accuracy {
           best = (result.accuracy, epoch)

@@ -87,35 +87,20 @@ struct SavedModelOptions: ParsableArguments {
 }
 
 /// The class probabilities of `model` for every sample, row-major [samples, classes], computed
-/// in batches with one network (no allocation per batch); with `logarithms`, the network's
-/// log-probabilities themselves.
+/// in batches by an ``Evaluator`` (every core, a first dense layer reading the samples' entries
+/// off the background, the path of evaluation); with `logarithms`, the network's
+/// log-probabilities themselves. A last batch of one sample joins the one before it: a
+/// batch-normalised model (batch statistics, no running ones) would map a lone sample to zeros.
 func predictProbabilities(
   _ model: SavedModel, on samples: LabeledSamples, batchSize: Int?, logarithms: Bool = false
 ) -> [Float] {
-  let network = model.spec.makeNetwork()
-  let classes = model.spec.classCount
+  let evaluator = Evaluator(model.spec)
   let batch = max(1, min(batchSize ?? model.spec.evaluationBatchSize, samples.count))
-  // A last batch of one sample joins the one before it: a batch-normalised model (batch
-  // statistics, no running ones) would map a lone sample to zeros.
-  network.reserve(batchSize: batch + 1)
-  var probabilities = [Float](repeating: 0, count: samples.count * classes)
-  model.parameters.withUnsafeBufferPointer { w in
-    samples.features.withUnsafeBufferPointer { x in
-      probabilities.withUnsafeMutableBufferPointer { p in
-        var start = 0
-        while start < samples.count {
-          var size = min(batch, samples.count - start)
-          if samples.count - start - size == 1 { size += 1 }
-          let output = network.forward(
-            x.baseAddress! + start * samples.sampleSize, batchSize: size,
-            parameters: w.baseAddress!)
-          for index in 0..<(size * classes) {
-            p[start * classes + index] = logarithms ? output[index] : exp(output[index])
-          }
-          start += size
-        }
-      }
-    }
+  var outputs = evaluator.outputs(
+    parameters: model.parameters, on: evaluator.prepared(samples), batchSize: batch,
+    mergeSingletonRemainder: true)
+  if !logarithms {
+    for index in outputs.indices { outputs[index] = exp(outputs[index]) }
   }
-  return probabilities
+  return outputs
 }

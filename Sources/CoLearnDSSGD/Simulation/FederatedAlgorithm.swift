@@ -37,6 +37,20 @@ extension FederatedAlgorithm {
       models: participantModels, global: globalModel, on: test, with: network,
       batchSize: batchSize)
   }
+
+  /// Test accuracy of every participant's model and of the global model, the models spread over
+  /// the cores by `evaluator` (give it `test` as ``Evaluator/prepared(_:)`` returns it, prepared
+  /// once for all rounds).
+  public func evaluate(on test: LabeledSamples, with evaluator: Evaluator, batchSize: Int)
+    -> FederationEvaluation
+  {
+    let participants = participantModels
+    let results = evaluator.evaluate(
+      models: participants + (globalModel.map { [$0] } ?? []), on: test, batchSize: batchSize)
+    return FederationEvaluation(
+      participantAccuracies: results.prefix(participants.count).map(\.accuracy),
+      globalAccuracy: globalModel == nil ? nil : results.last?.accuracy)
+  }
 }
 
 /// The algorithms of `--algorithm`.

@@ -134,6 +134,36 @@ public final class Linear: Layer {
       input, columns: inputCount, weight: weight, bias: bias, into: output, batchSize: batchSize)
   }
 
+  /// Prepares inference on listed rows (``forward(listed:samples:into:weights:)``) for
+  /// `parameters`: stores Wᵀ and b + c·W·1 in `store` (or a new one) for the background c of
+  /// `rows`, and returns it. One pass over W; prepare again whenever the parameters change.
+  public func prepareListedForward(
+    parameters: UnsafePointer<Float>, rows: SparseRows, reusing store: SparseInputInference?
+  ) -> SparseInputInference {
+    let store =
+      store.flatMap { $0.shape == (inputCount, outputCount) ? $0 : nil }
+      ?? SparseInputInference(inputs: inputCount, outputs: outputCount)
+    store.prepare(
+      weight: parameters, bias: parameters + outputCount * inputCount, background: rows.background)
+    return store
+  }
+
+  /// y for batch `batch` of `listed` (the layer as a network's first, at inference): only each
+  /// sample's entries off the background are multiplied (``SparseInputInference``). Agrees
+  /// with ``forward(_:into:batchSize:parameters:)`` on the same samples to rounding.
+  ///
+  /// - Precondition: `weights` came from ``prepareListedForward(parameters:rows:reusing:)`` for
+  ///   rows with the same background.
+  public func forward(
+    listed: ListedBatches, batch: Int, into output: UnsafeMutablePointer<Float>,
+    weights: SparseInputInference
+  ) {
+    precondition(weights.shape == (inputCount, outputCount), "prepared for another layer shape")
+    lastSparseEntries = nil
+    lastMultipliedColumns = inputCount
+    weights.forward(listed: listed, batch: batch, into: output)
+  }
+
   /// y = x·Wᵀ + b for a batch of more than one sample whose rows hold `columns` inputs and a
   /// weight matrix [outputs, columns]: the whole input, or its varying columns gathered.
   private func forwardProduct(
