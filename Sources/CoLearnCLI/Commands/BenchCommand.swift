@@ -16,8 +16,10 @@ struct BenchCommand: ParsableCommand {
       of the measured SGEMM peak, next to PyTorch's figures from ../shared/peers (for the \
       paper's presets). --model also takes model files, to measure your own architecture; \
       there is no --data: the speed of a dense network does not depend on the values it sees, \
-      so random samples of the model's input shape measure exactly what your data would.
-      """)
+      so random samples of the model's input shape measure exactly what your data would. \
+      `colearn bench noise` measures the exact discrete Gaussian sampler of DP-SGD alone.
+      """,
+    subcommands: [BenchNoiseCommand.self])
 
   @Option(help: "Models to measure (comma-separated presets or model files).")
   var model: String = ModelSpec.presets.map(\.name).joined(separator: ",")

@@ -18,14 +18,16 @@ import CoLearnTensor
 public struct DiscreteGaussianGradientNoise: GradientNoise, Sendable {
   /// The grid and the noise law.
   public let grid: GridGaussianNoise
+  /// The law's prepared sampler (built once: every step draws from the same law).
+  private let sampler: DiscreteGaussianSampler
   /// C, d and σ as configured.
   public let clipNorm: Double
   public let dimension: Int
   public let noiseMultiplier: Double
   /// One source per stream: the coordinates are cut into ``streams`` contiguous ranges, each
-  /// drawn from its own source, on as many cores as --threads allows (the exact sampler costs
-  /// about half a microsecond a value, the largest share of a DP-SGD step). The split is fixed,
-  /// so a seeded run gives the same noise on any number of threads.
+  /// drawn from its own source, on as many cores as --threads allows (the exact sampler,
+  /// ``DiscreteGaussianSampler``, costs about 40–60 ns a value). The split is fixed, so a
+  /// seeded run gives the same noise on any number of threads.
   private var sources: [NoiseSource]
   /// The number of independent noise streams.
   static let streams = 2
@@ -53,6 +55,7 @@ public struct DiscreteGaussianGradientNoise: GradientNoise, Sendable {
     let coarse = Int((standardDeviation / Double(1 << 21)).exponent) + 1
     grid = try GridGaussianNoise(
       standardDeviation: standardDeviation, granularityExponent: max(fine, coarse))
+    sampler = DiscreteGaussianSampler(grid.law)
     // Stream 0 is `source`; the others are the OS generator again, or seeded from `source`.
     var first = source
     var sources = [source]
@@ -82,7 +85,7 @@ public struct DiscreteGaussianGradientNoise: GradientNoise, Sendable {
     let streams = Self.streams
     let width = min(streams, BLAS.threadCount)
     let grid = grid
-    let law = grid.law
+    let sampler = sampler
     var failures = [PrivacyError?](repeating: nil, count: streams)
     sources.withUnsafeMutableBufferPointer { sources in
       failures.withUnsafeMutableBufferPointer { failures in
@@ -93,7 +96,7 @@ public struct DiscreteGaussianGradientNoise: GradientNoise, Sendable {
               for j in range {
                 let k =
                   grid.units(of: Double(values[j]), rounding: .sumNearest)
-                  + (try law.sample(using: &sources[stream]))
+                  + (try sampler.sample(using: &sources[stream]))
                 values[j] = Float(grid.value(ofUnits: k))
               }
             } catch {

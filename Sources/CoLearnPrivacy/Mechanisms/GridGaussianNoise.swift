@@ -128,13 +128,15 @@ public struct GridGaussianNoise: Sendable, Hashable {
     Double(k) * granularity
   }
 
-  /// Adds independent N_ℤ(0, σ_u²) noise to every entry of `units` (in place).
+  /// Adds independent N_ℤ(0, σ_u²) noise to every entry of `units` (in place), drawn by a
+  /// ``DiscreteGaussianSampler`` prepared for this call.
   /// - Throws: as ``DiscreteGaussian/sample(using:)``; on a throw, a prefix of `units` has been
   ///   noised and the rest not — discard the vector.
   public func addNoise(to units: inout [Int64], using noise: inout NoiseSource) throws(PrivacyError)
   {
+    let sampler = DiscreteGaussianSampler(law)
     for index in units.indices {
-      units[index] += try law.sample(using: &noise)
+      units[index] += try sampler.sample(using: &noise)
     }
   }
 

@@ -93,6 +93,30 @@ public struct NoiseSource: Sendable, CustomStringConvertible {
     return bit == 1
   }
 
+  /// The next `count` (0…64) random bits as an integer below 2^`count` (the first bit is the
+  /// lowest), taken from the same buffered word as ``nextBit()``: a uniform draw below a power
+  /// of two without spending a whole word.
+  /// - Throws: as ``nextWord()``.
+  @inline(__always)
+  mutating func nextBits(_ count: Int) throws(PrivacyError) -> UInt64 {
+    precondition(count >= 0 && count <= 64, "nextBits(\(count))")
+    if count <= bitsLeft {
+      let value = count == 64 ? bitWord : bitWord & ((1 &<< UInt64(count)) &- 1)
+      bitWord = bitWord >> UInt64(count)
+      bitsLeft &-= count
+      return value
+    }
+    // Take what is left of this word, then the rest from the next one.
+    let low = bitWord
+    let have = bitsLeft
+    let need = count &- have
+    let word = try nextWord()
+    bitWord = need == 64 ? 0 : word >> UInt64(need)
+    bitsLeft = 64 &- need
+    let high = need == 64 ? word : word & ((1 &<< UInt64(need)) &- 1)
+    return low | (high << UInt64(have))
+  }
+
   private mutating func refill() throws(PrivacyError) {
     switch kind {
     case .system:
