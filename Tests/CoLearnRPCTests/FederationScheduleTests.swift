@@ -42,6 +42,26 @@ import Testing
     return try await client.download(request, metadata: metadata)
   }
 
+  final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+  }
+
+  /// A Lock call left waiting in the background (after 300 ms to reach the server), and
+  /// whether it has been granted.
+  func lockInBackground(_ client: Client, _ metadata: Metadata, _ id: String) async throws
+    -> (call: Task<String, any Error>, granted: Flag)
+  {
+    let granted = Flag()
+    let call = Task {
+      let lease = try await lock(client, metadata, id)
+      granted.value.store(true, ordering: .relaxed)
+      return lease
+    }
+    try await Task.sleep(for: .milliseconds(300))
+    return (call, granted)
+  }
+
   func unlock(_ client: Client, _ metadata: Metadata, _ id: String, lease: String) async throws {
     var request = Colearn_V1_UnlockRequest()
     request.participantID = id
@@ -56,17 +76,10 @@ import Testing
           let aliceID = try await server.join(alice, am, name: "alice")
           // Alone, alice is not granted a turn: the observation was a first participant that
           // trained all its rounds before the second joined.
-          let granted = Atomic<Bool>(false)
-          let waiting = Task {
-            let lease = try await lock(alice, am, aliceID)
-            granted.store(true, ordering: .relaxed)
-            return lease
-          }
-          try await Task.sleep(for: .milliseconds(300))
-          let grantedEarly = granted.load(ordering: .relaxed)
-          #expect(!grantedEarly)
+          let waiting = try await lockInBackground(alice, am, aliceID)
+          #expect(!waiting.granted.isSet)
           let bobID = try await server.join(bob, bm, name: "bob")
-          let aliceLease = try await waiting.value
+          let aliceLease = try await waiting.call.value
           _ = try await download(alice, am, aliceID, lease: aliceLease)
           _ = try await upload(alice, am, aliceID, lease: aliceLease, round: 1)
           try await unlock(alice, am, aliceID, lease: aliceLease)
@@ -126,20 +139,13 @@ import Testing
           _ = try await upload(alice, am, aliceID, lease: first, round: 1)
           try await unlock(alice, am, aliceID, lease: first)
           // Bob is busy elsewhere: Alice asks again at once, and waits for him.
-          let granted = Atomic<Bool>(false)
-          let again = Task {
-            let lease = try await lock(alice, am, aliceID)
-            granted.store(true, ordering: .relaxed)
-            return lease
-          }
-          try await Task.sleep(for: .milliseconds(300))
-          let grantedEarly = granted.load(ordering: .relaxed)
-          #expect(!grantedEarly)
+          let again = try await lockInBackground(alice, am, aliceID)
+          #expect(!again.granted.isSet)
           let bobs = try await lock(bob, bm, bobID)
           _ = try await upload(bob, bm, bobID, lease: bobs, round: 1)
           try await unlock(bob, bm, bobID, lease: bobs)
           // Round 1 is complete: Alice's turn of round 2.
-          let second = try await again.value
+          let second = try await again.call.value
           _ = try await upload(alice, am, aliceID, lease: second, round: 2)
           #expect(server.federation.store.roundsCompleted == 1)
           #expect(server.federation.store.sequence == 3)
