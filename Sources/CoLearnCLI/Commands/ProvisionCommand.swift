@@ -22,22 +22,23 @@ struct ProvisionCommand: ParsableCommand {
     abstract: "Create a federation's CA, server certificate, token file and participant kits.",
     discussion: """
       colearn provision --project federation.yaml --out fed
-      colearn provision --out fed --add hospital-d       (a kit for a new participant)
-      colearn provision --out fed --revoke hospital-b    (a running server refuses it within a second)
-      colearn provision --out fed --renew-server         (a new server certificate from ca/ca.key)
+      colearn provision --out fed --add hospital-d    # a kit for a newcomer
+      colearn provision --out fed --revoke hospital-b # refused within a second
+      colearn provision --out fed --renew-server      # needs ca/ca.key
 
       The project file (flat YAML or TOML):
         federation: breast-cancer-study
-        server: fl.example.org:7443            # HOST:PORT participants dial
-        server-names: fl.example.org, 10.0.0.5 # more certificate names (optional)
+        server: fl.example.org:7443          # HOST:PORT participants dial
+        server-names: 10.0.0.5               # more certificate names
         participants: hospital-a, hospital-b, hospital-c
-        serve.model: ./model.toml              # any serve flag, prefixed serve.
+        serve.model: ./model.toml            # any serve flag: serve.FLAG
         serve.rounds: 20
-        participate.lr: 0.05                   # any participate flag, prefixed participate.
+        participate.lr: 0.05                 # participate.FLAG
 
-      Then: `cd fed/server && colearn serve --config serve.yaml`; hand kits/NAME to each
-      participant, who adds the flags naming their own data to participate.yaml and runs
-      `colearn participate --config participate.yaml`.
+      Then `cd fed/server && colearn serve --config serve.yaml`, and hand \
+      kits/NAME to each participant, who adds the flags naming its own data \
+      to participate.yaml and runs `colearn participate --config \
+      participate.yaml`.
       """)
 
   @Option(help: "The project file (new federations).")

@@ -121,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(
     name: .customLong("min-participants"),
     help: ArgumentHelp(
-      "K: round 1 starts once K participants have joined (default 1; `colearn provision` sets all).",
+      "K: round 1 starts once K participants have joined (`colearn provision` sets all).",
       discussion: "Before that no turn is granted (under async, no download or upload accepted: "
         + "UNAVAILABLE, which participants retry); participants who join later take their turns "
         + "in join order from then on."))
