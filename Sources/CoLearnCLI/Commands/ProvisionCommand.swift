@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoLearnData
 import CoLearnRPC
 import Foundation
 
@@ -265,20 +266,13 @@ struct ProvisionLayout {
     }
   }
 
-  /// Writes `text` to `path` atomically (a temporary file renamed over it); a secret's file is
-  /// created with mode 0600, so it is never readable by others, not even for a moment.
+  /// Writes `text` to `path` atomically (``FileIO/writeAtomically(_:toPath:mode:)``); a
+  /// secret's file is created with mode 0600.
   func save(_ text: String, to path: String, secret: Bool) throws {
-    let temporary = path + ".partial"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0o600 : 0o644)
-    guard fd >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    let bytes = Array(text.utf8)
-    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    let synced = fsync(fd) == 0
-    close(fd)
-    guard written == bytes.count, synced, rename(temporary, path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary)
-      throw CLIError("cannot write \(path): \(reason)")
+    do {
+      try FileIO.writeAtomically(Array(text.utf8), toPath: path, mode: secret ? 0o600 : 0o644)
+    } catch {
+      throw CLIError("cannot write \(path): \(error)")
     }
   }
 }

@@ -66,11 +66,15 @@ public enum FileIO {
 
   /// Writes `bytes` to `path` atomically: into a temporary file in the same directory, flushed
   /// with `fsync`, then renamed over `path`, so a reader never sees a half-written file.
+  /// `mode` is the new file's permissions, set when it is created (0o600 for a secret, which is
+  /// then never readable by others, not even for a moment).
   ///
   /// - Throws: ``DataError/ioFailure(path:reason:)``.
-  public static func writeAtomically(_ bytes: [UInt8], toPath path: String) throws(DataError) {
+  public static func writeAtomically(
+    _ bytes: [UInt8], toPath path: String, mode: mode_t = 0o644
+  ) throws(DataError) {
     let temporary = path + ".partial-\(getpid())"
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
     guard descriptor >= 0 else { throw .ioFailure(path: temporary, reason: systemMessage(errno)) }
     var written = 0
     var failure: Int32 = 0
