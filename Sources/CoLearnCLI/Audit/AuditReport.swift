@@ -40,7 +40,8 @@ struct AuditReport: Codable {
 
   var summaryLine: String {
     "colearn audit: model-user AUC \(format(modelUser.auc, 3)), ε lower bound "
-      + "\(format(canaries.epsilonLowerBound, 3)) at \(format(canaries.confidence, 3))"
+      + "\(format(canaries.epsilonLowerBound, 3)) at \(format(canaries.confidence, 3)) "
+      + "(record-level: one canary record in or out of a shard)"
   }
 
   /// Writes audit.json and REPORT.md into `directory` (created if missing), each atomically.
@@ -94,7 +95,10 @@ struct AuditReport: Codable {
       "",
       "\(canaries.canaries) canaries, \(canaries.guesses) guesses by a model user (loss), "
         + "\(canaries.correct) correct: ε ≥ \(format(canaries.epsilonLowerBound, 3)) with "
-        + "confidence \(canaries.confidence) (δ = \(canaries.delta)).",
+        + "confidence \(canaries.confidence) (δ = \(canaries.delta)). The unit is one record: "
+        + "each canary is added to a participant's shard or left out on a fair coin, so this "
+        + "bounds from below the record-level ε of the whole run as a user of the final model "
+        + "sees it; it says nothing about what the server sees from the uploads.",
       "",
     ]
     return lines.joined(separator: "\n")
