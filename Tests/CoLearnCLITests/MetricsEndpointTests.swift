@@ -83,11 +83,23 @@ import Testing
     #expect(status.status == 0, "\(status.combined)")
     // A two-column table: the name, then the value right-aligned.
     let shown = status.standardOutput.split(separator: "\n").map(String.init)
-    for (name, value) in [("rounds completed", "3"), ("uploads applied", "3"), ("model", "tiny (|w| = 6)")] {
+    for (name, value) in [
+      ("rounds completed", "3 (no end set)"), ("uploads applied", "3"), ("model", "tiny (|w| = 6)"),
+    ] {
       #expect(
         shown.contains { $0.hasPrefix(name + " ") && $0.hasSuffix(" " + value) },
         "\(name): \(status.standardOutput)")
     }
+    // The participant's row: its uploads and last round, and the accuracy it reported after
+    // its last round (it has left), with no ε: it ran without DP.
+    let row = try #require(shown.first { $0.hasPrefix("solo ") }, "\(status.standardOutput)")
+    let cells = row.split(separator: "  ", omittingEmptySubsequences: true)
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+    #expect(cells.count == 7, "\(row)")
+    #expect(Array(cells.prefix(1) + cells[3...4]) == ["solo", "3", "3"], "\(row)")
+    #expect(cells[1] == "left" && cells[2].hasSuffix(" s ago"), "\(row)")
+    #expect(cells[5].wholeMatch(of: /[0-9]+\.[0-9]{2}% \(round 3\)/) != nil, "\(row)")
+    #expect(cells[6] == "no DP: no formal guarantee", "\(row)")
 
     let scrape = try get("http://127.0.0.1:\(metricsPort)/metrics")
     #expect(scrape.status == 200)
@@ -108,6 +120,10 @@ import Testing
     #expect(samples.contains("colearn_uploads_accepted_total 3"), "\(scrape.body)")
     #expect(samples.contains("colearn_upload_latency_seconds_count 3"), "\(scrape.body)")
     #expect(samples.contains(#"colearn_upload_latency_seconds_bucket{le="+Inf"} 3"#))
+    // The report's aggregate, without the participant's name.
+    #expect(samples.contains("colearn_reports 1"), "\(scrape.body)")
+    #expect(samples.contains { $0.hasPrefix("colearn_reported_accuracy_mean 0.") || $0 == "colearn_reported_accuracy_mean 1.0" })
+    #expect(!scrape.body.contains("solo"))
     let notFound = try get("http://127.0.0.1:\(metricsPort)/")
     #expect(notFound.status == 404)
 
@@ -126,7 +142,7 @@ import Testing
           """, file.path,
         ])
       #expect(parsed.status == 0, "\(parsed.combined)")
-      #expect(parsed.standardOutput == "13 histogram\n", "\(parsed.combined)")
+      #expect(parsed.standardOutput == "17 histogram\n", "\(parsed.combined)")
     }
     server.send(SIGTERM)
     #expect(server.wait(timeout: 30) == 0, "\(server.combined)")

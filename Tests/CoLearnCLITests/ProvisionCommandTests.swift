@@ -206,7 +206,9 @@ import Testing
     let rows = try String(contentsOfFile: "\(record)/metrics.csv", encoding: .utf8)
       .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
     #expect(rows.first?.joined(separator: ",")
-      == "round,participants,uploads,upload_bytes,download_bytes,global_accuracy,global_loss,elapsed_seconds")
+      == "round,participants,uploads,upload_bytes,download_bytes,global_accuracy,global_loss,"
+      + "participant_accuracy_mean,participant_accuracy_min,participant_accuracy_max,"
+      + "participant_reports,elapsed_seconds")
     #expect(rows.dropFirst().map { String($0[0]) } == ["1", "2", "3", "4", "5"], "\(rows)")
     // A row counts the uploads since the row before (the hand-over may see the next round's
     // first uploads already): 15 in all.
@@ -215,6 +217,13 @@ import Testing
     // 119 held-out rows: the final global model is well above the 63% of the majority class.
     let final = try #require(rows.last.flatMap { Double($0[5]) })
     #expect(final > 0.85, "\(rows)")
+    // The participants' own evaluations, reported after each of their rounds: by the last
+    // round all three have reported, and the mean lies between the lowest and the highest.
+    let last = try #require(rows.last)
+    #expect(last[10] == "3", "\(rows)")
+    let (mean, lowest, highest) = try (
+      #require(Double(last[7])), #require(Double(last[8])), #require(Double(last[9])))
+    #expect(lowest <= mean && mean <= highest && lowest > 0.5, "\(rows)")
     let plot = try runProcess(binary, ["plot", record, "--out", directory.appendingPathComponent("plot").path])
     #expect(plot.status == 0, "\(plot.combined)")
     #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plot/accuracy-vs-round.svg").path))

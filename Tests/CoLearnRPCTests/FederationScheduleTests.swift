@@ -153,4 +153,41 @@ import Testing
       }
     }
   }
+
+  /// A participant arriving mid-round joins at the next round boundary (issue 20 item 2): a
+  /// round is the turns of the members it began with — before, a late joiner took a turn in
+  /// the current round and a member's turn slid into the next.
+  @Test func aLateJoinerWaitsForTheNextRound() async throws {
+    try await ServerHarness.run(participants: 3, minimumParticipants: 2) { server in
+      try await server.withClient(token: server.tokens["alice"]) { alice, am in
+        try await server.withClient(token: server.tokens["bob"]) { bob, bm in
+          try await server.withClient(token: server.tokens["carol"]) { carol, cm in
+            let aliceID = try await server.join(alice, am, name: "alice")
+            let bobID = try await server.join(bob, bm, name: "bob")
+            let first = try await lock(alice, am, aliceID)
+            _ = try await upload(alice, am, aliceID, lease: first, round: 1)
+            try await unlock(alice, am, aliceID, lease: first)
+            // Round 1 has begun: carol waits for round 2, although the turn is free.
+            let carolID = try await server.join(carol, cm, name: "carol")
+            let carols = try await lockInBackground(carol, cm, carolID)
+            #expect(!carols.granted.isSet)
+            let bobs = try await lock(bob, bm, bobID)
+            _ = try await upload(bob, bm, bobID, lease: bobs, round: 1)
+            try await unlock(bob, bm, bobID, lease: bobs)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(!carols.granted.isSet)
+            // A round is 3 uploads: alice, whose members have all had a turn, takes the third.
+            let again = try await lock(alice, am, aliceID)
+            _ = try await upload(alice, am, aliceID, lease: again, round: 2)
+            try await unlock(alice, am, aliceID, lease: again)
+            #expect(server.federation.store.roundsCompleted == 1)
+            // Round 2: carol's turn comes.
+            let lease = try await carols.call.value
+            _ = try await upload(carol, cm, carolID, lease: lease, round: 1)
+            #expect(server.federation.store.sequence == 4)
+          }
+        }
+      }
+    }
+  }
 }

@@ -172,6 +172,10 @@ private struct EchoParameterServer: Colearn_V1_ParameterServer.SimpleServiceProt
     -> Colearn_V1_LeaveResponse
   { throw unimplemented("Leave") }
 
+  func report(request: Colearn_V1_ReportRequest, context: ServerContext) async throws
+    -> Colearn_V1_ReportResponse
+  { throw unimplemented("Report") }
+
   private func unimplemented(_ method: String) -> RPCError {
     RPCError(code: .unimplemented, message: "the loopback stand-in does not implement \(method)")
   }

@@ -311,11 +311,13 @@ struct ParticipateCommand: ParsableCommand {
         format(statistics.exchangeSeconds, 4), format(monotonicSeconds() - start, 3),
       ]
       if round % evalEvery == 0 || round == lastRound {
-        let accuracy = evaluate(
+        let result = evaluate(
           evaluator, parameters: participant.model.parameters, on: test,
-          batchSize: spec.evaluationBatchSize
-        ).accuracy
+          batchSize: spec.evaluationBatchSize)
+        let accuracy = result.accuracy
         lastAccuracy = accuracy
+        reportToServer(
+          client, round: round, result: result, examples: test.count, participant: participant)
         evaluatedRound = round
         row += [format(accuracy, 5), format(accuracy, 5), format(accuracy, 5), ""]
         print("round \(round)\(lastRound.map { "/\($0)" } ?? "")  accuracy \(format(100 * accuracy, 2))%  "

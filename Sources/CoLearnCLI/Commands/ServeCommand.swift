@@ -294,16 +294,19 @@ struct ServeCommand: AsyncParsableCommand {
     let lastRound = rounds.map(UInt64.init)
     let grace = Duration.seconds(finishGrace)
     let stopper = HostStopper()
+    let roster = ParticipantRoster()
     let record = try ServerRunRecord(
       path: out ?? stateDir + "/run",
       configuration: ServerRunConfiguration(
         model: "\(model)", participants: participants, minimumParticipants: minParticipants,
         rounds: rounds, uploadFraction: uploadFraction, downloadFraction: downloadFraction,
         statDecay: statDecay, protocol: order.rawValue, evalData: evalData, evalEvery: evalEvery),
-      evaluation: try evaluation(schema: shared), resume: store.sequence > 0)
+      evaluation: try evaluation(schema: shared), roster: roster,
+      resumingAfter: store.sequence > 0 ? store.roundsCompleted : nil)
     defer { record.close() }
     let federation = Federation(
       settings: settings, store: store, logger: logger, snapshotLogBytes: snapshotMB << 20,
+      roster: roster,
       roundCompleted: { parameters, rounds in
         saveGlobalModel(parameters, rounds, "after a completed round")
         if let metrics = stopper.host.withLock({ $0?.federation.metrics }) {

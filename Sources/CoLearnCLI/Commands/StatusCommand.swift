@@ -10,11 +10,13 @@ import GRPCCore
 struct StatusCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "status",
-    abstract: "Show a running server's federation: round, participants, uploads, the turn.",
+    abstract: "Show a running server's federation: round, participants, their reports, accuracy.",
     discussion: """
-      Reads the server's Status RPC (no Join: no slot is taken). For the global accuracy curve \
-      see the server's run record (`colearn plot STATE-DIR/run`); for scraping, \
-      `serve --metrics-listen`.
+      Reads the server's Status RPC (no Join: no slot is taken): the federation's settings and \
+      counters, one row per participant (joined, last upload, uploads, last round, and the \
+      accuracy and ε it reported — self-reported figures, not checked by the server), and the \
+      global model's latest evaluations (`serve --eval-data`). The whole run record is in \
+      STATE-DIR/run (`colearn plot STATE-DIR/run`); for scraping, `serve --metrics-listen`.
       """)
 
   @OptionGroup var connection: ServerConnectionOptions
@@ -41,7 +43,12 @@ struct StatusCommand: ParsableCommand {
       ("model", "\(settings.model.architecture) (|w| = \(settings.model.parameterCount))"),
       ("protocol", ExchangeOrder(proto: settings.exchangeProtocol)?.rawValue ?? "unknown"),
       ("participants joined", "\(status.participantsJoined) of \(settings.participants)"),
-      ("rounds completed", "\(status.roundsCompleted)"),
+      (
+        "rounds completed",
+        "\(status.roundsCompleted)"
+          + (status.roundsPlanned > 0 ? " of \(status.roundsPlanned)" : " (no end set)")
+          + (status.started ? "" : " — waiting for participants to start")
+      ),
       ("uploads applied", "\(status.sequenceNumber)"),
       ("duplicate / refused uploads", "\(status.duplicateUploads) / \(status.refusedUploads)"),
       ("downloads", "\(status.downloads)"),
@@ -52,5 +59,56 @@ struct StatusCommand: ParsableCommand {
     for (name, value) in rows { table.add([name, value]) }
     print("colearn status: \(connection.server)")
     print(table.render())
+    if !status.participants.isEmpty {
+      print("")
+      print(Self.participantTable(status.participants, now: Date()).render())
+    }
+    if !status.globalEvaluations.isEmpty {
+      print("")
+      print(Self.evaluationTable(status.globalEvaluations).render())
+    }
+  }
+
+  /// One row per participant the server has seen: its own figures are self-reported.
+  static func participantTable(_ participants: [Colearn_V1_ParticipantStatus], now: Date) -> Table {
+    var table = Table(headers: [
+      "participant", "joined", "last upload", "uploads", "last round", "reported accuracy",
+      "ε spent (reported)",
+    ])
+    for participant in participants {
+      let report = participant.hasReport ? participant.report : nil
+      table.add([
+        participant.name,
+        participant.joined ? ago(participant.joinedUnixMs, now: now) : "left",
+        participant.lastUploadUnixMs > 0 ? ago(participant.lastUploadUnixMs, now: now) : "never",
+        "\(participant.uploads)", "\(participant.lastRound)",
+        report.map { "\(format(100 * $0.testAccuracy, 2))% (round \($0.round))" } ?? "—",
+        report.map { report in
+          report.hasEpsilon
+            ? "ε = \(format(report.epsilon, 3)), δ = \(report.delta) (\(report.privacyUnit))"
+            : "no DP: no formal guarantee"
+        } ?? "—",
+      ])
+    }
+    return table
+  }
+
+  /// The global model's accuracy curve: the last 20 evaluations.
+  static func evaluationTable(_ evaluations: [Colearn_V1_GlobalEvaluation]) -> Table {
+    var table = Table(headers: ["round", "global accuracy", "global loss"])
+    for evaluation in evaluations.suffix(20) {
+      table.add([
+        "\(evaluation.round)", format(100 * evaluation.accuracy, 2) + "%",
+        format(evaluation.loss, 4),
+      ])
+    }
+    return table
+  }
+
+  private static func ago(_ unixMilliseconds: Int64, now: Date) -> String {
+    let seconds = max(0, Int(now.timeIntervalSince1970 - Double(unixMilliseconds) / 1000))
+    if seconds < 120 { return "\(seconds) s ago" }
+    if seconds < 7200 { return "\(seconds / 60) min ago" }
+    return "\(seconds / 3600) h ago"
   }
 }

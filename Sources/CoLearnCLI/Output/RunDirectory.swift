@@ -27,6 +27,7 @@ struct RunDirectory {
     }
     let csvURL = url.appendingPathComponent("metrics.csv")
     let keep = resume && manager.fileExists(atPath: csvURL.path)
+    if keep { try Self.checkHeader(of: csvURL, is: columns) }
     if keep, let lastRow {
       try Self.truncateRows(of: csvURL, through: lastRow)
     }
@@ -40,6 +41,24 @@ struct RunDirectory {
     }
     handle.seekToEndOfFile()
     csv = handle
+  }
+
+  /// Refuses to append to a `metrics.csv` whose header is not `columns` (one written by another
+  /// version or command): its rows would be misread.
+  private static func checkHeader(of url: URL, is columns: [String]) throws {
+    guard let handle = try? FileHandle(forReadingFrom: url) else {
+      throw CLIError("cannot read \(url.path) to resume: check its permissions")
+    }
+    defer { try? handle.close() }
+    let head = (try? handle.read(upToCount: 4096)) ?? Data()
+    let firstLine = String(decoding: head.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    let expected = columns.joined(separator: ",")
+    guard firstLine == expected else {
+      throw CLIError(
+        "\(url.path) has the columns '\(firstLine.prefix(200))', not this command's "
+          + "'\(expected)' (written by another command or colearn version): move it away or "
+          + "write to another output directory")
+    }
   }
 
   /// Rewrites `url` with its header and the rows whose first field is at most `lastRow`.

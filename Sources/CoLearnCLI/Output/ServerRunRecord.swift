@@ -7,8 +7,10 @@ import Foundation
 /// `simulate` keeps one (so `colearn plot` draws a deployment as it draws a simulation):
 /// `config.json` (the settings), `metrics.csv` — one row per completed round the server handed
 /// over (participants joined, the uploads and bytes both ways since the row before — the
-/// hand-over may already see the next round's first uploads — and with `--eval-data`
-/// the global model's accuracy and loss on it) — and `summary.json`, rewritten after every row.
+/// hand-over may already see the next round's first uploads — with `--eval-data` the global
+/// model's accuracy and loss on it, and the mean, lowest and highest of the participants'
+/// latest self-reported local accuracies with the number of reports) — and `summary.json`,
+/// rewritten after every row.
 ///
 /// Rows come from the federation's coalesced round hand-over: when rounds complete faster than
 /// a row is written, one row covers them (its `round` is the latest; the counts are the sums).
@@ -16,7 +18,8 @@ import Foundation
 final class ServerRunRecord: @unchecked Sendable {
   static let columns = [
     "round", "participants", "uploads", "upload_bytes", "download_bytes", "global_accuracy",
-    "global_loss", "elapsed_seconds",
+    "global_loss", "participant_accuracy_mean", "participant_accuracy_min",
+    "participant_accuracy_max", "participant_reports", "elapsed_seconds",
   ]
 
   /// The held-out data the global model is evaluated on, and how often.
@@ -42,6 +45,8 @@ final class ServerRunRecord: @unchecked Sendable {
 
   private let run: RunDirectory
   private let evaluation: Evaluation?
+  /// Where the global evaluations go for `colearn status`, and the reports come from.
+  private let roster: ParticipantRoster
   private let lock = NSLock()
   private let start = monotonicSeconds()
   /// The counters at the last row (nil: none yet; the server's counters start at zero).
@@ -49,10 +54,17 @@ final class ServerRunRecord: @unchecked Sendable {
   private var finalAccuracy: Double?
   private var bestAccuracy: Double?
 
-  /// Opens (or, after a restart, continues) the record in `path`.
-  init(path: String, configuration: some Encodable, evaluation: Evaluation?, resume: Bool) throws {
-    run = try RunDirectory(path: path, columns: Self.columns, resume: resume)
+  /// Opens the record in `path`, or after a restart continues it through `roundsCompleted`
+  /// (later rows, from a state that did not survive, are dropped).
+  init(
+    path: String, configuration: some Encodable, evaluation: Evaluation?,
+    roster: ParticipantRoster, resumingAfter roundsCompleted: UInt64?
+  ) throws {
+    run = try RunDirectory(
+      path: path, columns: Self.columns, resume: roundsCompleted != nil,
+      keepingRowsThrough: roundsCompleted.map { Int($0) })
     self.evaluation = evaluation
+    self.roster = roster
     try run.writeJSON(configuration, to: "config.json")
   }
 
@@ -71,12 +83,16 @@ final class ServerRunRecord: @unchecked Sendable {
       loss = format(result.meanLoss, 5)
       finalAccuracy = result.accuracy
       bestAccuracy = max(bestAccuracy ?? 0, result.accuracy)
+      roster.evaluated(round: rounds, accuracy: result.accuracy, loss: result.meanLoss)
     }
+    let reported = roster.reportedAccuracy
     run.append(row: [
       "\(rounds)", "\(metrics.participantsJoined)",
       "\(metrics.uploadsAccepted - (previous?.uploadsAccepted ?? 0))",
       "\(metrics.uploadBytes - (previous?.uploadBytes ?? 0))",
       "\(metrics.downloadBytes - (previous?.downloadBytes ?? 0))", accuracy, loss,
+      reported.map { format($0.mean, 5) } ?? "", reported.map { format($0.min, 5) } ?? "",
+      reported.map { format($0.max, 5) } ?? "", "\(reported?.reports ?? 0)",
       format(monotonicSeconds() - start, 3),
     ])
     previous = metrics

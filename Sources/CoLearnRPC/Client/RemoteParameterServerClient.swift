@@ -344,6 +344,26 @@ public final class RemoteParameterServerClient: ParameterServerClient, @unchecke
     return parameters
   }
 
+  /// Reports this participant's own figures to the operator (colearn.proto's Report):
+  /// `report`'s participant id is filled in here. Returns false when the server is older and
+  /// has no Report (UNIMPLEMENTED): the figures then stay local. Retries transient failures for
+  /// a few seconds only — a report is worth less than a turn.
+  @discardableResult
+  public func report(_ report: Colearn_V1_ReportRequest) throws -> Bool {
+    var request = report
+    request.participantID = participantID
+    let message = request
+    do {
+      _ = try call("Report", retryFor: .seconds(5), timeout: .seconds(5)) {
+        client, metadata, options in
+        try await client.report(message, metadata: metadata, options: options)
+      }
+      return true
+    } catch let error as RemoteServerError where error.code == .unimplemented {
+      return false
+    }
+  }
+
   /// Leaves the federation.
   public func leave() throws {
     var leave = Colearn_V1_LeaveRequest()

@@ -212,6 +212,19 @@ public enum Colearn_V1_ParameterServer: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Report" metadata.
+        public enum Report: Sendable {
+            /// Request type for "Report".
+            public typealias Input = Colearn_V1_ReportRequest
+            /// Response type for "Report".
+            public typealias Output = Colearn_V1_ReportResponse
+            /// Descriptor for "Report".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "colearn.v1.ParameterServer"),
+                method: "Report",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "colearn.v1.ParameterServer" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Join.descriptor,
@@ -221,7 +234,8 @@ public enum Colearn_V1_ParameterServer: Sendable {
             Lock.descriptor,
             Unlock.descriptor,
             Status.descriptor,
-            Leave.descriptor
+            Leave.descriptor,
+            Report.descriptor
         ]
     }
 }
@@ -453,6 +467,32 @@ extension Colearn_V1_ParameterServer {
             request: GRPCCore.StreamingServerRequest<Colearn_V1_LeaveRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LeaveResponse>
+
+        /// Handle the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+        /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+        /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+        /// > figures are self-reported: the server checks their ranges, not their truth.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+        /// > reporting.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Colearn_V1_ReportRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Colearn_V1_ReportResponse` messages.
+        func report(
+            request: GRPCCore.StreamingServerRequest<Colearn_V1_ReportRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_ReportResponse>
     }
 
     /// Service protocol for the "colearn.v1.ParameterServer" service.
@@ -668,6 +708,32 @@ extension Colearn_V1_ParameterServer {
             request: GRPCCore.ServerRequest<Colearn_V1_LeaveRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Colearn_V1_LeaveResponse>
+
+        /// Handle the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+        /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+        /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+        /// > figures are self-reported: the server checks their ranges, not their truth.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+        /// > reporting.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Colearn_V1_ReportResponse` message.
+        func report(
+            request: GRPCCore.ServerRequest<Colearn_V1_ReportRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Colearn_V1_ReportResponse>
     }
 
     /// Simple service protocol for the "colearn.v1.ParameterServer" service.
@@ -882,6 +948,32 @@ extension Colearn_V1_ParameterServer {
             request: Colearn_V1_LeaveRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Colearn_V1_LeaveResponse
+
+        /// Handle the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+        /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+        /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+        /// > figures are self-reported: the server checks their ranges, not their truth.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+        /// > reporting.
+        ///
+        /// - Parameters:
+        ///   - request: A `Colearn_V1_ReportRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Colearn_V1_ReportResponse` to respond with.
+        func report(
+            request: Colearn_V1_ReportRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Colearn_V1_ReportResponse
     }
 }
 
@@ -977,6 +1069,17 @@ extension Colearn_V1_ParameterServer.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Colearn_V1_ParameterServer.Method.Report.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_ReportRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_ReportResponse>(),
+            handler: { request, context in
+                try await self.report(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1054,6 +1157,17 @@ extension Colearn_V1_ParameterServer.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_LeaveResponse> {
         let response = try await self.leave(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func report(
+        request: GRPCCore.StreamingServerRequest<Colearn_V1_ReportRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Colearn_V1_ReportResponse> {
+        let response = try await self.report(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1165,6 +1279,19 @@ extension Colearn_V1_ParameterServer.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Colearn_V1_LeaveResponse> {
         return GRPCCore.ServerResponse<Colearn_V1_LeaveResponse>(
             message: try await self.leave(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func report(
+        request: GRPCCore.ServerRequest<Colearn_V1_ReportRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Colearn_V1_ReportResponse> {
+        return GRPCCore.ServerResponse<Colearn_V1_ReportResponse>(
+            message: try await self.report(
                 request: request.message,
                 context: context
             ),
@@ -1426,6 +1553,37 @@ extension Colearn_V1_ParameterServer {
             deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_LeaveResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_LeaveResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+        /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+        /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+        /// > figures are self-reported: the server checks their ranges, not their truth.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+        /// > reporting.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
+        ///   - serializer: A serializer for `Colearn_V1_ReportRequest` messages.
+        ///   - deserializer: A deserializer for `Colearn_V1_ReportResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func report<Result>(
+            request: GRPCCore.ClientRequest<Colearn_V1_ReportRequest>,
+            serializer: some GRPCCore.MessageSerializer<Colearn_V1_ReportRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_ReportResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_ReportResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1776,6 +1934,48 @@ extension Colearn_V1_ParameterServer {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Report" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+        /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+        /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+        /// > figures are self-reported: the server checks their ranges, not their truth.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+        /// > reporting.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
+        ///   - serializer: A serializer for `Colearn_V1_ReportRequest` messages.
+        ///   - deserializer: A deserializer for `Colearn_V1_ReportResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func report<Result>(
+            request: GRPCCore.ClientRequest<Colearn_V1_ReportRequest>,
+            serializer: some GRPCCore.MessageSerializer<Colearn_V1_ReportRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Colearn_V1_ReportResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_ReportResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Colearn_V1_ParameterServer.Method.Report.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2065,6 +2265,43 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_LeaveRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_LeaveResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Report" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+    /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+    /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+    /// > figures are self-reported: the server checks their ranges, not their truth.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+    /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+    /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+    /// > reporting.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func report<Result>(
+        request: GRPCCore.ClientRequest<Colearn_V1_ReportRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_ReportResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.report(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Colearn_V1_ReportRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Colearn_V1_ReportResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2389,6 +2626,47 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
             metadata: metadata
         )
         return try await self.leave(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Report" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A participant's own figures for the operator: its local model's accuracy and loss on its
+    /// > local test data, and the ε its privacy ledger has spent — never data. The server keeps the
+    /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
+    /// > figures are self-reported: the server checks their ranges, not their truth.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
+    /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
+    /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
+    /// > reporting.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func report<Result>(
+        _ message: Colearn_V1_ReportRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Colearn_V1_ReportResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Colearn_V1_ReportRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.report(
             request: request,
             options: options,
             onResponse: handleResponse

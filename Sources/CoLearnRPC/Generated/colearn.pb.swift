@@ -689,11 +689,97 @@ public nonisolated struct Colearn_V1_StatusResponse: @unchecked Sendable {
     set {_uniqueStorage()._uptimeSeconds = newValue}
   }
 
+  /// The rounds the federation runs (`serve --rounds`); 0: no end set.
+  public var roundsPlanned: UInt64 {
+    get {_storage._roundsPlanned}
+    set {_uniqueStorage()._roundsPlanned = newValue}
+  }
+
+  /// Whether the federation has started (`serve --min-participants` have joined).
+  public var started: Bool {
+    get {_storage._started}
+    set {_uniqueStorage()._started = newValue}
+  }
+
+  /// Every participant the server has seen since it started, joined or not, in join order.
+  public var participants: [Colearn_V1_ParticipantStatus] {
+    get {_storage._participants}
+    set {_uniqueStorage()._participants = newValue}
+  }
+
+  /// The global model's evaluations on the server's held-out data (`serve --eval-data`), oldest
+  /// first (at most the last 1,000).
+  public var globalEvaluations: [Colearn_V1_GlobalEvaluation] {
+    get {_storage._globalEvaluations}
+    set {_uniqueStorage()._globalEvaluations = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One participant in StatusResponse.
+public nonisolated struct Colearn_V1_ParticipantStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Its token's name.
+  public var name: String = String()
+
+  /// Whether it is joined now (false after Leave, a revoked token or a restart of the server).
+  public var joined: Bool = false
+
+  /// When it joined first since the server started, in milliseconds since the Unix epoch.
+  public var joinedUnixMs: Int64 = 0
+
+  /// Its last applied upload, in milliseconds since the Unix epoch; 0: none since the start.
+  public var lastUploadUnixMs: Int64 = 0
+
+  /// Uploads applied since the server started.
+  public var uploads: UInt64 = 0
+
+  /// Its last applied round number (the idempotency record; survives restarts).
+  public var lastRound: UInt64 = 0
+
+  /// Its latest Report, if it sent one.
+  public var report: Colearn_V1_ReportRequest {
+    get {_report ?? Colearn_V1_ReportRequest()}
+    set {_report = newValue}
+  }
+  /// Returns true if `report` has been explicitly set.
+  public var hasReport: Bool {self._report != nil}
+  /// Clears the value of `report`. Subsequent reads from it will return its default value.
+  public mutating func clearReport() {self._report = nil}
+
+  /// When that report arrived, in milliseconds since the Unix epoch.
+  public var reportUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _report: Colearn_V1_ReportRequest? = nil
+}
+
+/// The global model's accuracy and loss after `round` completed rounds.
+public nonisolated struct Colearn_V1_GlobalEvaluation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var round: UInt64 = 0
+
+  public var accuracy: Double = 0
+
+  public var loss: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Colearn_V1_LeaveRequest: Sendable {
@@ -709,6 +795,58 @@ public nonisolated struct Colearn_V1_LeaveRequest: Sendable {
 }
 
 public nonisolated struct Colearn_V1_LeaveResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Colearn_V1_ReportRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The participant's id (empty in the copy StatusResponse carries).
+  public var participantID: String = String()
+
+  /// The participant's round when it evaluated (its last acknowledged upload's round).
+  public var round: UInt64 = 0
+
+  /// Its local model's accuracy in [0, 1] and mean loss on `test_examples` local test examples.
+  public var testAccuracy: Double = 0
+
+  public var testLoss: Double = 0
+
+  public var testExamples: UInt64 = 0
+
+  /// The ε its privacy ledger has spent so far, at δ = `delta`; unset when its uploads carry no
+  /// differential privacy.
+  public var epsilon: Double {
+    get {_epsilon ?? 0}
+    set {_epsilon = newValue}
+  }
+  /// Returns true if `epsilon` has been explicitly set.
+  public var hasEpsilon: Bool {self._epsilon != nil}
+  /// Clears the value of `epsilon`. Subsequent reads from it will return its default value.
+  public mutating func clearEpsilon() {self._epsilon = nil}
+
+  public var delta: Double = 0
+
+  /// What ε protects, as its ledger states it (e.g. "record-level, over this participant's
+  /// dataset").
+  public var privacyUnit: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _epsilon: Double? = nil
+}
+
+public nonisolated struct Colearn_V1_ReportResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -1427,7 +1565,7 @@ nonisolated extension Colearn_V1_StatusRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Colearn_V1_StatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StatusResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}configuration\0\u{3}sequence_number\0\u{3}participants_joined\0\u{3}rounds_completed\0\u{3}parameters_updated\0\u{1}downloads\0\u{3}parameters_downloaded\0\u{3}duplicate_uploads\0\u{3}refused_uploads\0\u{3}lease_holder\0\u{3}uptime_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}configuration\0\u{3}sequence_number\0\u{3}participants_joined\0\u{3}rounds_completed\0\u{3}parameters_updated\0\u{1}downloads\0\u{3}parameters_downloaded\0\u{3}duplicate_uploads\0\u{3}refused_uploads\0\u{3}lease_holder\0\u{3}uptime_seconds\0\u{3}rounds_planned\0\u{1}started\0\u{1}participants\0\u{3}global_evaluations\0")
 
   fileprivate class _StorageClass {
     var _configuration: Colearn_V1_ServerConfiguration? = nil
@@ -1441,6 +1579,10 @@ nonisolated extension Colearn_V1_StatusResponse: SwiftProtobuf.Message, SwiftPro
     var _refusedUploads: UInt64 = 0
     var _leaseHolder: String = String()
     var _uptimeSeconds: UInt64 = 0
+    var _roundsPlanned: UInt64 = 0
+    var _started: Bool = false
+    var _participants: [Colearn_V1_ParticipantStatus] = []
+    var _globalEvaluations: [Colearn_V1_GlobalEvaluation] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1462,6 +1604,10 @@ nonisolated extension Colearn_V1_StatusResponse: SwiftProtobuf.Message, SwiftPro
       _refusedUploads = source._refusedUploads
       _leaseHolder = source._leaseHolder
       _uptimeSeconds = source._uptimeSeconds
+      _roundsPlanned = source._roundsPlanned
+      _started = source._started
+      _participants = source._participants
+      _globalEvaluations = source._globalEvaluations
     }
   }
 
@@ -1491,6 +1637,10 @@ nonisolated extension Colearn_V1_StatusResponse: SwiftProtobuf.Message, SwiftPro
         case 9: try { try decoder.decodeSingularUInt64Field(value: &_storage._refusedUploads) }()
         case 10: try { try decoder.decodeSingularStringField(value: &_storage._leaseHolder) }()
         case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._uptimeSeconds) }()
+        case 12: try { try decoder.decodeSingularUInt64Field(value: &_storage._roundsPlanned) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._started) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._participants) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._globalEvaluations) }()
         default: break
         }
       }
@@ -1536,6 +1686,18 @@ nonisolated extension Colearn_V1_StatusResponse: SwiftProtobuf.Message, SwiftPro
       if _storage._uptimeSeconds != 0 {
         try visitor.visitSingularUInt64Field(value: _storage._uptimeSeconds, fieldNumber: 11)
       }
+      if _storage._roundsPlanned != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._roundsPlanned, fieldNumber: 12)
+      }
+      if _storage._started != false {
+        try visitor.visitSingularBoolField(value: _storage._started, fieldNumber: 13)
+      }
+      if !_storage._participants.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._participants, fieldNumber: 14)
+      }
+      if !_storage._globalEvaluations.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._globalEvaluations, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1556,10 +1718,123 @@ nonisolated extension Colearn_V1_StatusResponse: SwiftProtobuf.Message, SwiftPro
         if _storage._refusedUploads != rhs_storage._refusedUploads {return false}
         if _storage._leaseHolder != rhs_storage._leaseHolder {return false}
         if _storage._uptimeSeconds != rhs_storage._uptimeSeconds {return false}
+        if _storage._roundsPlanned != rhs_storage._roundsPlanned {return false}
+        if _storage._started != rhs_storage._started {return false}
+        if _storage._participants != rhs_storage._participants {return false}
+        if _storage._globalEvaluations != rhs_storage._globalEvaluations {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Colearn_V1_ParticipantStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ParticipantStatus"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}joined\0\u{3}joined_unix_ms\0\u{3}last_upload_unix_ms\0\u{1}uploads\0\u{3}last_round\0\u{1}report\0\u{3}report_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.joined) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.joinedUnixMs) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.lastUploadUnixMs) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.uploads) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.lastRound) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._report) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.reportUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.joined != false {
+      try visitor.visitSingularBoolField(value: self.joined, fieldNumber: 2)
+    }
+    if self.joinedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.joinedUnixMs, fieldNumber: 3)
+    }
+    if self.lastUploadUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.lastUploadUnixMs, fieldNumber: 4)
+    }
+    if self.uploads != 0 {
+      try visitor.visitSingularUInt64Field(value: self.uploads, fieldNumber: 5)
+    }
+    if self.lastRound != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastRound, fieldNumber: 6)
+    }
+    try { if let v = self._report {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if self.reportUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.reportUnixMs, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Colearn_V1_ParticipantStatus, rhs: Colearn_V1_ParticipantStatus) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.joined != rhs.joined {return false}
+    if lhs.joinedUnixMs != rhs.joinedUnixMs {return false}
+    if lhs.lastUploadUnixMs != rhs.lastUploadUnixMs {return false}
+    if lhs.uploads != rhs.uploads {return false}
+    if lhs.lastRound != rhs.lastRound {return false}
+    if lhs._report != rhs._report {return false}
+    if lhs.reportUnixMs != rhs.reportUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Colearn_V1_GlobalEvaluation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GlobalEvaluation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}accuracy\0\u{1}loss\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.round) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.accuracy) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.loss) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.round != 0 {
+      try visitor.visitSingularUInt64Field(value: self.round, fieldNumber: 1)
+    }
+    if self.accuracy.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.accuracy, fieldNumber: 2)
+    }
+    if self.loss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.loss, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Colearn_V1_GlobalEvaluation, rhs: Colearn_V1_GlobalEvaluation) -> Bool {
+    if lhs.round != rhs.round {return false}
+    if lhs.accuracy != rhs.accuracy {return false}
+    if lhs.loss != rhs.loss {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1609,6 +1884,94 @@ nonisolated extension Colearn_V1_LeaveResponse: SwiftProtobuf.Message, SwiftProt
   }
 
   public static func ==(lhs: Colearn_V1_LeaveResponse, rhs: Colearn_V1_LeaveResponse) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Colearn_V1_ReportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReportRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{1}round\0\u{3}test_accuracy\0\u{3}test_loss\0\u{3}test_examples\0\u{1}epsilon\0\u{1}delta\0\u{3}privacy_unit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.participantID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.round) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.testAccuracy) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.testLoss) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.testExamples) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self._epsilon) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.delta) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.privacyUnit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.participantID.isEmpty {
+      try visitor.visitSingularStringField(value: self.participantID, fieldNumber: 1)
+    }
+    if self.round != 0 {
+      try visitor.visitSingularUInt64Field(value: self.round, fieldNumber: 2)
+    }
+    if self.testAccuracy.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.testAccuracy, fieldNumber: 3)
+    }
+    if self.testLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.testLoss, fieldNumber: 4)
+    }
+    if self.testExamples != 0 {
+      try visitor.visitSingularUInt64Field(value: self.testExamples, fieldNumber: 5)
+    }
+    try { if let v = self._epsilon {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 6)
+    } }()
+    if self.delta.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.delta, fieldNumber: 7)
+    }
+    if !self.privacyUnit.isEmpty {
+      try visitor.visitSingularStringField(value: self.privacyUnit, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Colearn_V1_ReportRequest, rhs: Colearn_V1_ReportRequest) -> Bool {
+    if lhs.participantID != rhs.participantID {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.testAccuracy != rhs.testAccuracy {return false}
+    if lhs.testLoss != rhs.testLoss {return false}
+    if lhs.testExamples != rhs.testExamples {return false}
+    if lhs._epsilon != rhs._epsilon {return false}
+    if lhs.delta != rhs.delta {return false}
+    if lhs.privacyUnit != rhs.privacyUnit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Colearn_V1_ReportResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReportResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Colearn_V1_ReportResponse, rhs: Colearn_V1_ReportResponse) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

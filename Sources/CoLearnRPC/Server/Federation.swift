@@ -130,6 +130,10 @@ public struct FederationMetrics: Sendable, Equatable {
   public var leaseHolder = ""
   /// Failed TLS handshakes (``AuthenticationAudit``).
   public var failedHandshakes: UInt64 = 0
+  /// The global model's latest evaluation on the server's held-out data (nil: none yet).
+  public var lastGlobalEvaluation: Colearn_V1_GlobalEvaluation?
+  /// The participants' latest self-reported accuracies (nil: none has reported).
+  public var reportedAccuracy: ParticipantRoster.ReportedAccuracy?
 
   /// The histogram's upper bounds in seconds (1 ms to 10 s).
   public static let latencyBucketBounds: [Double] = [
@@ -189,6 +193,8 @@ public final class Federation: Sendable {
   private let leases: TurnLeases
   /// One turn per member and round (sequential protocols).
   private let schedule: RoundSchedule
+  /// The participants' rows and the global evaluations, for the operator.
+  public let roster: ParticipantRoster
   private let logger: Logger
   private let clock = ContinuousClock()
   private let started: ContinuousClock.Instant
@@ -205,10 +211,11 @@ public final class Federation: Sendable {
   /// parameters may already hold uploads of the round after, which runs meanwhile.
   public init(
     settings: FederationSettings, store: DurableParameterServer, logger: Logger,
-    snapshotLogBytes: Int = 64 << 20,
+    snapshotLogBytes: Int = 64 << 20, roster: ParticipantRoster = ParticipantRoster(),
     roundCompleted: (@Sendable (_ parameters: [Float], _ rounds: UInt64) -> Void)? = nil
   ) {
     precondition(store.dimension == settings.model.parameterCount, "store of another model")
+    self.roster = roster
     self.roundCompleted = roundCompleted
     self.settings = settings
     self.store = store
@@ -328,6 +335,7 @@ public final class Federation: Sendable {
     registry.idByIdentity[identity] = id
     registry.metrics.participantsJoined = registry.members.count
     schedule.joined(id)
+    roster.joined(identity)
     if !registry.started, registry.members.count >= settings.minimumParticipants {
       registry.started = true
       leases.open()
@@ -385,6 +393,7 @@ public final class Federation: Sendable {
     registry.idByIdentity[member.identity] = nil
     registry.metrics.participantsJoined = registry.members.count
     schedule.left(id)
+    roster.left(member.identity)
     leases.remove(id, failing: error)
   }
 
@@ -559,6 +568,7 @@ public final class Federation: Sendable {
         }
         if !response.duplicate {
           schedule.uploaded(request.participantID, roundsCompleted: store.roundsCompleted)
+          roster.uploaded(identity)
         }
         registry.latencies[registry.latencyCount % registry.latencies.count] = latency
         registry.latencyCount += 1
@@ -724,6 +734,28 @@ public final class Federation: Sendable {
       failing: FederationError(.unavailable, "the server is shutting down; retry with backoff"))
   }
 
+  // MARK: - Report
+
+  /// Keeps a participant's self-reported figures (colearn.proto's Report) for the operator.
+  public func report(_ request: Colearn_V1_ReportRequest, identity: String) throws(FederationError) {
+    _ = try registry.withLock { registry throws(FederationError) in
+      try Self.member(request.participantID, identity: identity, in: registry)
+    }
+    if let problem = ParticipantRoster.problem(with: request) {
+      throw FederationError(.invalidArgument, "the report's \(problem)")
+    }
+    var report = request
+    report.participantID = ""
+    roster.reported(identity, report)
+    logger.info(
+      "participant report",
+      metadata: [
+        "participant": "\(identity)", "round": "\(request.round)",
+        "accuracy": "\(request.testAccuracy)",
+        "epsilon": "\(request.hasEpsilon ? "\(request.epsilon)" : "none")",
+      ])
+  }
+
   // MARK: - Status
 
   /// The counters now.
@@ -742,6 +774,8 @@ public final class Federation: Sendable {
     metrics.sequence = store.sequence
     metrics.roundsCompleted = store.roundsCompleted
     metrics.parametersUpdated = UInt64(store.state.updatedParameterCount)
+    metrics.lastGlobalEvaluation = roster.evaluations.last
+    metrics.reportedAccuracy = roster.reportedAccuracy
     return metrics
   }
 
@@ -760,6 +794,11 @@ public final class Federation: Sendable {
     response.refusedUploads = metrics.refusedUploads
     response.leaseHolder = metrics.leaseHolder
     response.uptimeSeconds = UInt64((clock.now - started).components.seconds)
+    response.roundsPlanned = settings.rounds ?? 0
+    response.started = registry.withLock { $0.started }
+    let records = store.participants
+    response.participants = roster.entries.map { $0.proto(lastRound: records[$0.name]?.lastRound ?? 0) }
+    response.globalEvaluations = roster.evaluations
     return response
   }
 

@@ -9,7 +9,8 @@ import NIOPosix
 /// Prometheus's conventions: a `colearn_` prefix, `_total` for counters, base units (seconds,
 /// bytes), and the upload latency as a histogram.
 ///
-/// It serves counters only — no participant data, no token — and is meant for an internal
+/// It serves counters and aggregates only — no participant's name or figures, no token (the
+/// per-participant rows are `colearn status`'s, behind a token) — and is meant for an internal
 /// network or loopback: it has no TLS and no authentication of its own (as is usual for
 /// `/metrics`; put it behind the network's access rules).
 public final class MetricsEndpoint: Sendable {
@@ -66,6 +67,17 @@ public final class MetricsEndpoint: Sendable {
     text += "\(name)_bucket{le=\"+Inf\"} \(metrics.uploadLatencyCount)\n"
     text += "\(name)_sum \(metrics.uploadLatencySecondsSum)\n"
     text += "\(name)_count \(metrics.uploadLatencyCount)\n"
+    if let evaluation = metrics.lastGlobalEvaluation {
+      metric("colearn_global_accuracy", "gauge", "Accuracy of w_global on the server's held-out data (serve --eval-data), latest evaluation.", "\(evaluation.accuracy)")
+      metric("colearn_global_loss", "gauge", "Mean loss of w_global on the server's held-out data, latest evaluation.", "\(evaluation.loss)")
+      metric("colearn_global_evaluation_round", "gauge", "Rounds completed at the latest evaluation of w_global.", "\(evaluation.round)")
+    }
+    if let reported = metrics.reportedAccuracy {
+      metric("colearn_reported_accuracy_mean", "gauge", "Mean of the participants' latest self-reported local test accuracies.", "\(reported.mean)")
+      metric("colearn_reported_accuracy_min", "gauge", "Lowest of the participants' latest self-reported local test accuracies.", "\(reported.min)")
+      metric("colearn_reported_accuracy_max", "gauge", "Highest of the participants' latest self-reported local test accuracies.", "\(reported.max)")
+      metric("colearn_reports", "gauge", "Participants that have reported an accuracy since the server started.", "\(reported.reports)")
+    }
     return text
   }
 }

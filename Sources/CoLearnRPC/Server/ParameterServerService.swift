@@ -153,4 +153,11 @@ public struct ParameterServerService: Colearn_V1_ParameterServer.SimpleServicePr
     }
     return Colearn_V1_LeaveResponse()
   }
+
+  public func report(request: Colearn_V1_ReportRequest, context: ServerContext) async throws
+    -> Colearn_V1_ReportResponse
+  {
+    try CallerIdentity.serve { try federation.report(request, identity: $0) }
+    return Colearn_V1_ReportResponse()
+  }
 }

@@ -6,7 +6,9 @@ import Synchronization
 /// that needs a moment between turns (evaluating, checkpointing) was skipped by round-robin,
 /// which takes the next *waiting* participant, and others took two turns in its round. A
 /// member that has not come for its turn for `stall` (a vanished one that has not left) stops
-/// holding the round up.
+/// holding the round up. A member that joins after the current round's first upload waits for
+/// the next round (it joins "at the round boundary"), so that a round is the turns of the
+/// members it began with.
 ///
 /// Threading: a leaf lock — ``TurnLeases`` consults ``isEligible(_:)`` under its own lock.
 final class RoundSchedule: Sendable {
@@ -16,6 +18,8 @@ final class RoundSchedule: Sendable {
     /// Members (participant ids) that uploaded in the current round.
     var served: Set<String> = []
     var members: Set<String> = []
+    /// Members that joined mid-round: they take turns from the next round on.
+    var pending: Set<String> = []
     /// The last upload or change of membership.
     var progress: ContinuousClock.Instant
   }
@@ -31,7 +35,11 @@ final class RoundSchedule: Sendable {
 
   func joined(_ id: String) {
     state.withLock {
-      $0.members.insert(id)
+      if $0.served.isEmpty {
+        $0.members.insert(id)
+      } else {
+        $0.pending.insert(id)
+      }
       $0.progress = clock.now
     }
   }
@@ -39,7 +47,13 @@ final class RoundSchedule: Sendable {
   func left(_ id: String) {
     state.withLock {
       $0.members.remove(id)
+      $0.pending.remove(id)
       $0.served.remove(id)
+      if $0.members.isEmpty {
+        // Nobody is left to finish the round: the waiting members carry it on.
+        $0.members = $0.pending
+        $0.pending = []
+      }
       $0.progress = clock.now
     }
   }
@@ -52,6 +66,8 @@ final class RoundSchedule: Sendable {
         // This upload completed the round: everyone's turn comes again.
         state.round = roundsCompleted
         state.served = []
+        state.members.formUnion(state.pending)
+        state.pending = []
       } else {
         state.served.insert(id)
       }
@@ -61,8 +77,9 @@ final class RoundSchedule: Sendable {
   /// Whether `id` may have the turn now.
   func isEligible(_ id: String) -> Bool {
     state.withLock { state in
-      !state.served.contains(id) || state.members.isSubset(of: state.served)
-        || clock.now - state.progress >= stall
+      if clock.now - state.progress >= stall { return true }
+      if state.pending.contains(id) { return false }
+      return !state.served.contains(id) || state.members.isSubset(of: state.served)
     }
   }
 }

@@ -1,0 +1,39 @@
+import CoLearnDSSGD
+import CoLearnNN
+import CoLearnRPC
+
+extension ParticipateCommand {
+  /// Sends the operator this participant's evaluation of its local model and the ε its ledger
+  /// has spent (colearn.proto's Report: figures, never data). A failed report is said once per
+  /// round and does not stop the participant: the figures are also in its own run record.
+  func reportToServer(
+    _ client: RemoteParameterServerClient, round: Int, result: EvaluationResult, examples: Int,
+    participant: Participant
+  ) {
+    var report = Colearn_V1_ReportRequest()
+    report.round = UInt64(round)
+    report.testAccuracy = result.accuracy
+    report.testLoss = result.meanLoss.isFinite ? result.meanLoss : 0
+    report.testExamples = UInt64(examples)
+    let seeded = upload.common.insecureSeededNoise ? " — NOT private: seeded noise" : ""
+    if let state = participant.dpsgd {
+      if let guarantee = try? state.charges.guarantee(delta: upload.common.delta),
+        guarantee.epsilon.isFinite
+      {
+        report.epsilon = guarantee.epsilon
+        report.delta = upload.common.delta
+        report.privacyUnit = String((state.charges.unit + seeded).utf8.prefix(200)) ?? ""
+      }
+    } else if let ledger = participant.privacy?.ledger {
+      report.epsilon = ledger.spentEpsilon
+      report.delta = 0
+      report.privacyUnit =
+        "one participant's parameter changes of an epoch (SPEC §8), not one record" + seeded
+    }
+    do {
+      try client.report(report)
+    } catch {
+      print("round \(round): the server did not take this participant's report: \(error)")
+    }
+  }
+}
