@@ -37,7 +37,9 @@ import Testing
       """, in: directory)
     #expect(provisioned.status == 0, "\(provisioned.combined)")
     let fed = directory.appendingPathComponent("fed").path
-    for secret in ["ca/ca.key", "server/server.key", "server/tokens", "kits/hospital-a/token"] {
+    for secret in [
+      "ca/ca.key", "server/server.key", "server/tokens", "kits/hospital-a/token", "operator/token",
+    ] {
       #expect(try permissions("\(fed)/\(secret)") == 0o600, "\(secret)")
     }
     #expect(try permissions("\(fed)/kits/hospital-a") == 0o700)
@@ -53,6 +55,12 @@ import Testing
       .trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(token.hasPrefix("colearn_") && !tokenFile.contains(token))
     #expect(tokenFile.contains("hospital-a ") && tokenFile.contains("hospital-b "))
+    // The operator's kit: a token of its own for `colearn status --config`.
+    #expect(tokenFile.contains("\noperator ") || tokenFile.hasPrefix("operator "))
+    let watch = try String(contentsOfFile: "\(fed)/operator/status.yaml", encoding: .utf8)
+    for line in ["server: fl.example.org:7443", "tls-ca: ./ca.pem", "token-file: ./token"] {
+      #expect(watch.contains(line + "\n"), "\(watch)")
+    }
 
     let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
     func verify() throws -> String {
@@ -81,7 +89,8 @@ import Testing
     #expect(revoked.status == 0, "\(revoked.combined)")
     let listed = try runProcess(binary, ["token", "list", "--tokens", "\(fed)/server/tokens"])
     #expect(
-      listed.standardOutput == "hospital-a active\nhospital-b revoked\nhospital-c active\n",
+      listed.standardOutput
+        == "operator active\nhospital-a active\nhospital-b revoked\nhospital-c active\n",
       "\(listed.combined)")
 
     // A new server certificate from the kept CA key; without the key it says where it looked.
@@ -108,6 +117,7 @@ import Testing
     ("federation: f\nserver: a:1\nparticipants: x\nserve.tokens: t\n", "`serve.tokens` is set by provisioning"),
     ("federation: f\nserver: bad_host!:1\nparticipants: x\n", "is neither a host name nor an IP address"),
     ("federation: f\nserver: a:1\nparticipants: x y/z\n", "is not a valid participant name"),
+    ("federation: f\nserver: a:1\nparticipants: x, operator\n", "`operator` is the operator's token"),
   ])
   func projectMistakesAreNamed(project: String, message: String) throws {
     let directory = try makeTemporaryDirectory("colearn-provision-bad")
@@ -171,6 +181,20 @@ import Testing
     let server = try BackgroundProcess(
       binary, ["serve", "--config", "\(fed)/server/serve.yaml", "--metrics-every", "1"])
     #expect(server.waitFor("listening on") != nil, "\(server.combined)")
+    // The operator's kit reads Status before round 1, and its token cannot take a slot.
+    let watched = try runProcess(binary, ["status", "--config", "\(fed)/operator/status.yaml"])
+    #expect(watched.status == 0, "\(watched.combined)")
+    #expect(watched.standardOutput.contains("0 (no end set)") == false, "\(watched.combined)")
+    #expect(watched.standardOutput.contains("0 of 5 — waiting for participants to start"), "\(watched.combined)")
+    let intruder = try runProcess(
+      binary,
+      [
+        "participate", "--config", "\(fed)/kits/hospital-a/participate.yaml",
+        "--token-file", "\(fed)/operator/token", "--data", "csv:\(directory.path)/hospital-a.csv",
+        "--out", directory.appendingPathComponent("intruder").path,
+      ])
+    #expect(intruder.status != 0)
+    #expect(intruder.combined.contains("the token of operator is the operator's"), "\(intruder.combined)")
     func participate(_ name: String) throws -> BackgroundProcess {
       try BackgroundProcess(
         binary,

@@ -14,6 +14,8 @@ import Foundation
 ///     server/                     the server's kit: serve.yaml, server.pem, server.key,
 ///                                 tokens (salted hashes), ca.pem, a copy of the model file
 ///     kits/NAME/                  a participant's kit: participate.yaml, ca.pem, token, README.md
+///     operator/                   the operator's: status.yaml (`colearn status --config`),
+///                                 ca.pem, token (named `operator`: reads Status, never joins)
 ///     project.yaml                the project as read (paths resolved), kept for --add
 ///
 /// Secrets (keys, tokens, the token file) are written with mode 0600 and their folders 0700.
@@ -116,6 +118,7 @@ struct ProvisionCommand: ParsableCommand {
     }
     print("federation \(project.federation): \(project.participants.count) kits in \(target.kits)")
     print("server: cd \(target.server) && colearn serve --config serve.yaml")
+    print("watch: colearn status --config \(target.operator)/status.yaml")
     print("the CA key \(target.caKey) is needed only for --renew-server: keep it offline")
   }
 
@@ -158,7 +161,31 @@ struct ProvisionCommand: ParsableCommand {
     try layout.save(serveConfig, to: layout.server + "/serve.yaml", secret: false)
 
     var tokens = TokenFile()
+    try writeOperatorKit(project: project, tokens: &tokens, layout)
     try writeKits(for: project.participants, project: project, tokens: &tokens, layout)
+  }
+
+  /// The operator's folder: a token that reads the server's Status but cannot join, and the
+  /// config for `colearn status --config operator/status.yaml`.
+  private func writeOperatorKit(
+    project: ProvisionProject, tokens: inout TokenFile, _ layout: ProvisionLayout
+  ) throws {
+    let token = try tokens.issue(for: Federation.operatorIdentity)
+    try layout.makeFolder(layout.operator)
+    try layout.save(
+      try String(contentsOfFile: layout.server + "/ca.pem", encoding: .utf8),
+      to: layout.operator + "/ca.pem", secret: false)
+    try layout.save(token + "\n", to: layout.operator + "/token", secret: true)
+    try layout.save(
+      """
+      # colearn status --config status.yaml — the operator's view of federation \
+      \(project.federation), written by `colearn provision`. The token reads Status only: it
+      # cannot join, so it takes no participant's slot.
+      server: \(project.server.host):\(project.server.port)
+      tls-ca: ./ca.pem
+      token-file: ./token
+
+      """, to: layout.operator + "/status.yaml", secret: false)
   }
 
   private func addParticipants(_ layout: ProvisionLayout) throws {
@@ -252,6 +279,7 @@ struct ProvisionLayout {
   var ca: String { root + "/ca" }
   var server: String { root + "/server" }
   var kits: String { root + "/kits" }
+  var `operator`: String { root + "/operator" }
   var project: String { root + "/project.yaml" }
   var caCertificate: String { ca + "/ca.pem" }
   var caKey: String { ca + "/ca.key" }

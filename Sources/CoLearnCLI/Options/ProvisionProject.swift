@@ -99,6 +99,11 @@ struct ProvisionProject {
     for name in participants where !TokenFile.isValidName(name) {
       throw CLIError("\(path): \(TokenFileError.badName(name).description)")
     }
+    if participants.contains(Federation.operatorIdentity) {
+      throw CLIError(
+        "\(path): `\(Federation.operatorIdentity)` is the operator's token (fed/operator/, for "
+          + "`colearn status`), not a participant; name the participant otherwise")
+    }
     if let duplicate = Dictionary(grouping: participants, by: { $0 }).first(where: { $0.value.count > 1 }) {
       throw CLIError("\(path): participant \(duplicate.key) is listed twice")
     }

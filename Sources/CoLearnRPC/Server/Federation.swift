@@ -263,6 +263,10 @@ public final class Federation: Sendable {
 
   // MARK: - Join and Leave
 
+  /// The token name reserved for the operator (`colearn provision` issues it in
+  /// `operator/`): it authenticates Status but never joins, so it never takes a slot.
+  public static let operatorIdentity = "operator"
+
   /// Joins `identity` (the name its token was issued to) as `request.participantName`. A
   /// request with a model must run the server's (same specification hash and |w|; a refusal
   /// names the lines in which `request.modelFile` differs from ``FederationSettings/modelFile``);
@@ -270,6 +274,12 @@ public final class Federation: Sendable {
   public func join(_ request: Colearn_V1_JoinRequest, identity: String) throws(FederationError)
     -> Colearn_V1_JoinResponse
   {
+    if identity == Self.operatorIdentity {
+      throw FederationError(
+        .permissionDenied,
+        "the token of \(identity) is the operator's: it reads Status (`colearn status`) and "
+          + "takes no participant's slot; a participant needs a token of its own")
+    }
     if request.hasModel {
       let model: ModelIdentity
       do { model = try ModelIdentity(proto: request.model) } catch {
