@@ -144,6 +144,11 @@ struct ProvisionCommand: ParsableCommand {
         secret: false)
       settings[index].value = "./" + name
     }
+    // A round is N uploads, N = `participants`: one turn of everyone provisioned (serve's own
+    // default, 30, would make each of them take several turns a round).
+    if !settings.contains(where: { $0.key == "participants" }) {
+      settings.append(("participants", "\(project.participants.count)"))
+    }
     // Round 1 waits for everyone provisioned unless the project says otherwise.
     if !settings.contains(where: { $0.key == "min-participants" }) {
       settings.append(("min-participants", "\(project.participants.count)"))
@@ -196,7 +201,31 @@ struct ProvisionCommand: ParsableCommand {
         "\(name) is already in \(layout.tokens); a new token for it: `colearn token add \(name) --tokens \(layout.tokens)`")
     }
     try writeKits(for: add, project: project, tokens: &tokens, layout)
-    print("added: \(add.joined(separator: ", ")) (a running server accepts them within a second)")
+    let members = tokens.entries.filter { $0.name != Federation.operatorIdentity && !$0.revoked }.count
+    if try raiseParticipants(to: members, layout) {
+      print(
+        "added: \(add.joined(separator: ", ")); serve.yaml now says participants: \(members) (a "
+          + "round is \(members) uploads): restart the server with --allow-settings-change to "
+          + "admit them")
+    } else {
+      print("added: \(add.joined(separator: ", ")) (a running server accepts them within a second)")
+    }
+  }
+
+  /// Raises serve.yaml's `participants` to `members` when it is lower (the server admits at
+  /// most that many); returns whether it did.
+  private func raiseParticipants(to members: Int, _ layout: ProvisionLayout) throws -> Bool {
+    let path = layout.server + "/serve.yaml"
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+    var lines = text.components(separatedBy: "\n")
+    guard
+      let index = lines.firstIndex(where: { $0.hasPrefix("participants:") }),
+      let current = Int(lines[index].dropFirst("participants:".count).trimmingCharacters(in: .whitespaces)),
+      current < members
+    else { return false }
+    lines[index] = "participants: \(members)"
+    try layout.save(lines.joined(separator: "\n"), to: path, secret: false)
+    return true
   }
 
   private func renewServerCertificate(_ layout: ProvisionLayout) throws {

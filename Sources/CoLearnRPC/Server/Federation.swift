@@ -757,7 +757,7 @@ public final class Federation: Sendable {
     var report = request
     report.participantID = ""
     roster.reported(identity, report)
-    logger.info(
+    logger.debug(
       "participant report",
       metadata: [
         "participant": "\(identity)", "round": "\(request.round)",
