@@ -5,7 +5,9 @@ public struct DatasetLoadOptions: Sendable, Hashable {
   /// (``SVHN/TrainingSet/paper`` is the paper's 100,000).
   public var svhnTraining: SVHN.TrainingSet
   /// Keep only the first `trainLimit` training samples (for smoke runs); `nil` keeps all. The
-  /// normalisation statistics are computed on what is kept.
+  /// normalisation statistics are computed on what is kept. 0 does not read the training files
+  /// of a built-in dataset at all (prediction and evaluation with a given schema need only the
+  /// test set).
   public var trainLimit: Int?
   /// Keep only the first `testLimit` test samples (the paper evaluates SVHN on 10,000).
   public var testLimit: Int?
@@ -58,13 +60,14 @@ func loadRawDataset(
   let directory = dataDirectory.directory(for: name)
   var train: Dataset
   var test: Dataset
+  let skipTraining = options.trainLimit == 0
   switch name {
   case .mnist:
-    train = try MNIST.load(.train, from: directory)
     test = try MNIST.load(.test, from: directory)
+    train = skipTraining ? test.prefix(0) : try MNIST.load(.train, from: directory)
   case .svhn:
-    train = try SVHN.loadTraining(options.svhnTraining, from: directory)
     test = try SVHN.load(.test, from: directory, limit: options.testLimit)
+    train = skipTraining ? test.prefix(0) : try SVHN.loadTraining(options.svhnTraining, from: directory)
   }
   if let limit = options.trainLimit { train = train.prefix(limit) }
   if let limit = options.testLimit { test = test.prefix(limit) }

@@ -41,25 +41,33 @@ struct PredictCommand: ParsableCommand {
     let names = saved.classNames
     let classes = names.count
     let prefix = logProbabilities ? "logp_" : "p_"
-    let valueFormat = logProbabilities ? "%.9g" : "%.6g"
-    var text = (["row", "predicted"] + names.map { csvField(prefix + $0) } + (labeled ? ["label"] : []))
+    let digits = logProbabilities ? 9 : 6
+    let header = (["row", "predicted"] + names.map { csvField(prefix + $0) } + (labeled ? ["label"] : []))
       .joined(separator: ",") + "\n"
-    text.reserveCapacity(samples.count * (16 + 12 * classes))
+    var text = Array(header.utf8)
+    text.reserveCapacity(header.utf8.count + samples.count * (24 + 14 * classes))
+    let quotedNames = names.map { Array(csvField($0).utf8) }
     var correct = 0
     for row in 0..<samples.count {
       let p = probabilities[(row * classes)..<((row + 1) * classes)]
       let predicted = p.indices.max { p[$0] < p[$1] }! - row * classes
-      text += "\(row + 1),\(csvField(names[predicted]))"
-      for value in p { text += "," + String(format: valueFormat, value) }
+      SignificantDigits.appendInteger(row + 1, to: &text)
+      text.append(UInt8(ascii: ","))
+      text.append(contentsOf: quotedNames[predicted])
+      for value in p {
+        text.append(UInt8(ascii: ","))
+        SignificantDigits.append(Double(value), digits: digits, to: &text)
+      }
       if labeled {
         let label = Int(samples.labels[row])
-        text += "," + csvField(names[label])
+        text.append(UInt8(ascii: ","))
+        text.append(contentsOf: quotedNames[label])
         if label == predicted { correct += 1 }
       }
-      text += "\n"
+      text.append(UInt8(ascii: "\n"))
     }
     do {
-      try FileIO.writeAtomically(Array(text.utf8), toPath: out)
+      try FileIO.writeAtomically(text, toPath: out)
     } catch {
       throw CLIError("\(error)")
     }

@@ -71,7 +71,12 @@ struct SavedModelOptions: ParsableArguments {
     do {
       loaded = try LoadedSource.load(
         dataSource, schema: model.schema, dataDirectory: directory,
-        options: DatasetLoadOptions(labelsOptional: labelsOptional), requiresTestSet: false)
+        // With the model's schema a built-in dataset's training files are not needed: only its
+        // test set is scored (without one, its statistics come from the training set).
+        options: DatasetLoadOptions(
+          trainLimit: model.schema != nil && dataSource.isBuiltIn ? 0 : nil,
+          labelsOptional: labelsOptional),
+        requiresTestSet: false)
     } catch {
       throw CLIError("\(error)")
     }
