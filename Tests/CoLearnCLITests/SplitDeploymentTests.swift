@@ -18,7 +18,8 @@ struct SplitDeploymentTests {
   /// Three participants train two epochs through a TLS coordinator: every one finishes, their
   /// fronts are bit-identical (same hash, same number of updates applied), test accuracy of
   /// front + downloaded back improves, the audit has a row per step with the sealed sizes, the
-  /// coordinator logs what it received, and SIGTERM stops it with status 0.
+  /// coordinator logs what it received, the participants follow its `--epochs`, its run record
+  /// has a row per epoch, and it stops by itself with status 0 once everyone is done.
   @Test func threeParticipantsTrainOverTLSWithIdenticalFronts() throws {
     let directory = try makeTemporaryDirectory("colearn-split-deploy")
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -43,7 +44,8 @@ struct SplitDeploymentTests {
         "split", "serve", "--listen", "127.0.0.1:0", "--tokens", tokens,
         "--tls-cert", certificates.certificate, "--tls-key", certificates.key,
         "--participants", "3", "--batch-size", "32", "--lr", "0.1", "--threads", "1",
-        "--metrics-every", "1",
+        "--metrics-every", "1", "--epochs", "2",
+        "--out", directory.appendingPathComponent("coordinator-run").path,
       ])
     let port = try #require(
       server.waitFor("listening on 127\\.0\\.0\\.1:([0-9]+)").flatMap(Int.init),
@@ -56,7 +58,7 @@ struct SplitDeploymentTests {
           "--name", name,
           "--token-file", directory.appendingPathComponent("tokens.d/\(name).token").path,
           "--key", key, "--shard", "\(index)/3", "--shard-size", "192", "--train-limit", "6000",
-          "--test-limit", "500", "--batch-size", "32", "--epochs", "2", "--threads", "1",
+          "--test-limit", "500", "--batch-size", "32", "--threads", "1",
           "--out", directory.appendingPathComponent("out-\(name)").path,
         ] + (index == 2 ? ["--epsilon", "1000", "--insecure-seeded-noise"] : []))
     }
@@ -81,9 +83,18 @@ struct SplitDeploymentTests {
       #expect(audit.dropFirst().allSatisfy { $0.contains(",40960,32,") && $0.contains(",243476,") })
     }
     #expect(hashes.count == 3 && Set(hashes).count == 1 && hashes[0].count == 64, "\(hashes)")
-    server.send(SIGTERM)
+    // The end: everyone finished and downloaded the back, so the coordinator stops by itself.
     #expect(server.wait(timeout: 30) == 0, "\(server.combined)")
     let log = server.standardError
+    #expect(log.contains("every participant has finished: stopping"), "\(log)")
+    // A row per epoch, once all three had passed it: 3 × 6 steps of 32.
+    let rows = try String(
+      contentsOfFile: directory.appendingPathComponent("coordinator-run/metrics.csv").path,
+      encoding: .utf8
+    ).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    #expect(rows.first == SplitServerRecordColumns.expected, "\(rows)")
+    #expect(rows.dropFirst().map { Array($0.prefix(4)) } == [["1", "3", "18", "576"], ["2", "3", "18", "576"]], "\(rows)")
+    #expect(rows.dropFirst().allSatisfy { Double($0[4]).map { $0 > 0 && $0.isFinite } == true }, "\(rows)")
     #expect(log.contains("msg=stopped steps=36"), "\(log)")
     // What the coordinator saw of edge-c: 12 steps of 32 × 1,280 noised values at ε = 1000,
     // 384 labels in the clear, and 12 sealed updates it could not read.
@@ -98,4 +109,10 @@ struct SplitDeploymentTests {
       #expect(line.contains(field), "\(line) lacks \(field)")
     }
   }
+}
+
+enum SplitServerRecordColumns {
+  static let expected = [
+    "epoch", "participants", "steps", "samples", "train_loss", "train_accuracy", "elapsed_seconds",
+  ]
 }

@@ -186,7 +186,7 @@ final class SplitParticipantSession {
       result = try client.step(
         leaseID: lease, features: UnsafeBufferPointer(features), labels: labels,
         epsilon: release?.epsilon, sensitivity: featureSensitivity(batchSize: size),
-        frontSequence: front.appliedSequence)
+        frontSequence: front.appliedSequence, epoch: epoch)
     } catch let error as RemoteServerError where error.code == .aborted {
       skippedBatches += 1
       return nil

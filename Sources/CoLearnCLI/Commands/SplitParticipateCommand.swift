@@ -55,8 +55,8 @@ struct SplitParticipateCommand: ParsableCommand {
   @Option(name: .customLong("batch-size"), help: "Mini-batch size B (at most the coordinator's).")
   var batchSize: Int = 64
 
-  @Option(help: "Epochs over the local data.")
-  var epochs: Int = 5
+  @Option(help: "Epochs over the local data (default: the coordinator's --epochs, else 5).")
+  var epochs: Int?
 
   @Option(help: "Seed of the shard choice and the sample order (and of --insecure-seeded-noise).")
   var seed: UInt64 = 1
@@ -157,6 +157,17 @@ struct SplitParticipateCommand: ParsableCommand {
     defer { client.close() }
     client.onRetry = { line in FileHandle.standardError.write(Data("retry: \(line)\n".utf8)) }
     let coordinator = client.configuration
+    // Epochs are the coordinator's when it sets them (`split serve --epochs`).
+    let epochs: Int
+    switch (coordinator.epochs, self.epochs) {
+    case (0, let mine): epochs = mine ?? 5
+    case (let theirs, nil): epochs = Int(theirs)
+    case (let theirs, let mine?) where Int(theirs) == mine: epochs = mine
+    case (let theirs, let mine?):
+      throw CLIError(
+        "--epochs \(mine), but the coordinator runs \(theirs) epochs for everyone: drop --epochs "
+          + "(or give \(theirs))")
+    }
     guard batchSize <= Int(coordinator.maxBatchSize) else {
       throw CLIError(
         "--batch-size \(batchSize) exceeds the coordinator's largest batch "

@@ -22,7 +22,10 @@ struct SplitServeCommand: AsyncParsableCommand {
       shared federation key (AES-256-GCM): the coordinator stores and relays them without being \
       able to read them. Tokens are those of `colearn token add`; logs are logfmt lines on \
       standard error, with per-participant lines of what the coordinator received. SIGTERM or \
-      SIGINT stops gracefully (exit status 0). The state is in memory only.
+      SIGINT stops gracefully (exit status 0). With --epochs the coordinator sets the epochs \
+      of every participant and stops by itself once all have finished and downloaded the back \
+      (or --finish-grace seconds after the last finished). The run record (--out) has a row \
+      per epoch. The state is in memory only: a restarted coordinator starts a new federation.
       """)
 
   @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
@@ -47,6 +50,18 @@ struct SplitServeCommand: AsyncParsableCommand {
 
   @Option(help: "Seed of the back's initial parameters.")
   var seed: UInt64 = 1
+
+  @Option(
+    help: "Epochs every participant trains (announced at Join); the coordinator then stops by itself at the end.")
+  var epochs: Int?
+
+  @Option(
+    name: .customLong("finish-grace"),
+    help: "With --epochs: seconds to wait for the back downloads after everyone finished.")
+  var finishGrace: Int = 30
+
+  @Option(help: "The run record: config.json, metrics.csv (a row per epoch), summary.json.")
+  var out: String = "runs/split-serve"
 
   @Option(help: "Threads for the linear algebra (default: all cores).")
   var threads: Int?
@@ -73,6 +88,8 @@ struct SplitServeCommand: AsyncParsableCommand {
     }
     try requireAtLeast(1, threads, flag: "threads")
     try requireAtLeast(1, leaseSeconds, flag: "lease-seconds")
+    try requireAtLeast(1, epochs, flag: "epochs")
+    try requireAtLeast(0, finishGrace, flag: "finish-grace")
     try requireAtLeast(1, metricsEvery, flag: "metrics-every")
   }
 
@@ -90,15 +107,30 @@ struct SplitServeCommand: AsyncParsableCommand {
       featureSize: architecture.featureShape.count, classCount: architecture.classCount,
       maxBatchSize: batchSize, learningRate: lr, learningRateDecay: lrDecay,
       frontParameterCount: frontCount, backParameterCount: backNetwork.parameterCount,
-      maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000))
+      maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
+      epochs: epochs)
     let authenticator: TokenAuthenticator
     do {
       authenticator = try TokenAuthenticator(path: security.tokens)
     } catch {
       throw CLIError("\(error)")
     }
+    let record = try SplitServerRecord(
+      path: out,
+      configuration: SplitServerRecord.Configuration(
+        model: "\(settings.model)", participants: participants, epochs: epochs,
+        maxBatchSize: batchSize, learningRate: lr, learningRateDecay: lrDecay, seed: seed))
+    defer { record.close() }
     let federation = SplitFederation(
-      settings: settings, architecture: architecture, backParameters: back, logger: logger)
+      settings: settings, architecture: architecture, backParameters: back, logger: logger,
+      epochCompleted: { epoch in
+        record.record(epoch)
+        logger.info(
+          "epoch complete",
+          metadata: [
+            "epoch": "\(epoch.epoch)", "steps": "\(epoch.steps)", "train_loss": "\(epoch.meanLoss)",
+          ])
+      })
     let address = try HostPort(parsing: listen, flag: "listen")
     let listenConfiguration = ListenConfiguration(
       host: address.host, port: address.port, tls: security.tls,
@@ -130,6 +162,23 @@ struct SplitServeCommand: AsyncParsableCommand {
           federation.logReceipts()
           logger.info("stopped", metadata: ["steps": "\(federation.status().steps)"])
         }))
+    if epochs != nil {
+      // The end: everyone finished and fetched the back (or the grace passed since they finished).
+      let grace = Duration.seconds(finishGrace)
+      Task.detached {
+        var finishedAt: ContinuousClock.Instant?
+        while !Task.isCancelled {
+          try? await Task.sleep(for: .milliseconds(200))
+          if federation.isComplete { break }
+          if federation.allFinished {
+            finishedAt = finishedAt ?? .now
+            if let finishedAt, ContinuousClock.now - finishedAt >= grace { break }
+          }
+        }
+        logger.notice("every participant has finished: stopping")
+        host.stop()
+      }
+    }
     do {
       try await host.serve { port in
         print("listening on \(address.host):\(port)")

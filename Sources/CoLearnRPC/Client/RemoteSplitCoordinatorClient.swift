@@ -166,7 +166,7 @@ public final class RemoteSplitCoordinatorClient: @unchecked Sendable {
   /// Sends one batch of (noised) features and its labels; returns the coordinator's answer.
   public func step(
     leaseID: String, features: UnsafeBufferPointer<Float>, labels: [Int32], epsilon: Double?,
-    sensitivity: Double, frontSequence: UInt64
+    sensitivity: Double, frontSequence: UInt64, epoch: Int = 0
   ) throws -> SplitStepResult {
     var request = Colearn_V1_StepRequest()
     request.participantID = participantID
@@ -177,6 +177,7 @@ public final class RemoteSplitCoordinatorClient: @unchecked Sendable {
     request.epsilon = epsilon ?? 0
     request.sensitivity = sensitivity
     request.frontSequence = frontSequence
+    request.epoch = UInt32(clamping: epoch)
     let message = request
     let response = try call("Step") { client, metadata, options in
       try await client.step(message, metadata: metadata, options: options)

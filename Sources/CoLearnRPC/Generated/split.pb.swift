@@ -120,6 +120,10 @@ public nonisolated struct Colearn_V1_SplitConfiguration: Sendable {
   /// The longest lease Lock grants, in milliseconds.
   public var maxLeaseDurationMs: UInt32 = 0
 
+  /// The epochs every participant trains (`split serve --epochs`; a participant follows it);
+  /// 0: each participant's own choice.
+  public var epochs: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -252,6 +256,10 @@ public nonisolated struct Colearn_V1_StepRequest: Sendable {
 
   /// The relay sequence number the caller's front is at (it must have applied every update).
   public var frontSequence: UInt64 = 0
+
+  /// The caller's epoch, counted from 1 (0: not said): the coordinator's run record has a row per
+  /// epoch once every participant has passed it.
+  public var epoch: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -431,7 +439,7 @@ fileprivate nonisolated let _protobuf_package = "colearn.v1"
 
 nonisolated extension Colearn_V1_SplitConfiguration: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SplitConfiguration"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}participants\0\u{3}feature_size\0\u{3}class_count\0\u{3}max_batch_size\0\u{3}learning_rate\0\u{3}learning_rate_decay\0\u{3}front_parameter_count\0\u{3}back_parameter_count\0\u{3}max_lease_duration_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}participants\0\u{3}feature_size\0\u{3}class_count\0\u{3}max_batch_size\0\u{3}learning_rate\0\u{3}learning_rate_decay\0\u{3}front_parameter_count\0\u{3}back_parameter_count\0\u{3}max_lease_duration_ms\0\u{1}epochs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -449,6 +457,7 @@ nonisolated extension Colearn_V1_SplitConfiguration: SwiftProtobuf.Message, Swif
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.frontParameterCount) }()
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self.backParameterCount) }()
       case 10: try { try decoder.decodeSingularUInt32Field(value: &self.maxLeaseDurationMs) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.epochs) }()
       default: break
       }
     }
@@ -489,6 +498,9 @@ nonisolated extension Colearn_V1_SplitConfiguration: SwiftProtobuf.Message, Swif
     if self.maxLeaseDurationMs != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxLeaseDurationMs, fieldNumber: 10)
     }
+    if self.epochs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.epochs, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -503,6 +515,7 @@ nonisolated extension Colearn_V1_SplitConfiguration: SwiftProtobuf.Message, Swif
     if lhs.frontParameterCount != rhs.frontParameterCount {return false}
     if lhs.backParameterCount != rhs.backParameterCount {return false}
     if lhs.maxLeaseDurationMs != rhs.maxLeaseDurationMs {return false}
+    if lhs.epochs != rhs.epochs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -703,7 +716,7 @@ nonisolated extension Colearn_V1_FetchUpdatesResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Colearn_V1_StepRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StepRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{3}lease_id\0\u{3}batch_size\0\u{1}features\0\u{1}labels\0\u{1}epsilon\0\u{1}sensitivity\0\u{3}front_sequence\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}participant_id\0\u{3}lease_id\0\u{3}batch_size\0\u{1}features\0\u{1}labels\0\u{1}epsilon\0\u{1}sensitivity\0\u{3}front_sequence\0\u{1}epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -719,6 +732,7 @@ nonisolated extension Colearn_V1_StepRequest: SwiftProtobuf.Message, SwiftProtob
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.epsilon) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.sensitivity) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.frontSequence) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.epoch) }()
       default: break
       }
     }
@@ -749,6 +763,9 @@ nonisolated extension Colearn_V1_StepRequest: SwiftProtobuf.Message, SwiftProtob
     if self.frontSequence != 0 {
       try visitor.visitSingularUInt64Field(value: self.frontSequence, fieldNumber: 8)
     }
+    if self.epoch != 0 {
+      try visitor.visitSingularUInt32Field(value: self.epoch, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -761,6 +778,7 @@ nonisolated extension Colearn_V1_StepRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.epsilon != rhs.epsilon {return false}
     if lhs.sensitivity != rhs.sensitivity {return false}
     if lhs.frontSequence != rhs.frontSequence {return false}
+    if lhs.epoch != rhs.epoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -30,12 +30,15 @@ public struct SplitFederationSettings: Sendable {
   public var backParameterCount: Int
   /// The longest lease granted.
   public var maxLeaseMilliseconds: UInt32
+  /// The epochs every participant trains (nil: each participant's choice).
+  public var epochs: Int?
 
   public init(
     model: ModelIdentity, participants: Int, featureSize: Int, classCount: Int,
     maxBatchSize: Int, learningRate: Float, learningRateDecay: Float, frontParameterCount: Int,
-    backParameterCount: Int, maxLeaseMilliseconds: UInt32 = 600_000
+    backParameterCount: Int, maxLeaseMilliseconds: UInt32 = 600_000, epochs: Int? = nil
   ) {
+    self.epochs = epochs
     self.model = model
     self.participants = participants
     self.featureSize = featureSize
@@ -87,6 +90,7 @@ public struct SplitFederationSettings: Sendable {
     message.frontParameterCount = UInt32(frontParameterCount)
     message.backParameterCount = UInt32(backParameterCount)
     message.maxLeaseDurationMs = maxLeaseMilliseconds
+    message.epochs = UInt32(epochs ?? 0)
     return message
   }
 }
@@ -126,6 +130,7 @@ public final class SplitFederation: Sendable {
     var joinIndex: Int
     var acknowledged: UInt64 = 0
     var finished = false
+    var downloadedBack = false
     var lastSeen: ContinuousClock.Instant
     var receipt: SplitReceipt
   }
@@ -152,12 +157,19 @@ public final class SplitFederation: Sendable {
   private let logger: Logger
   private let clock = ContinuousClock()
   private let started: ContinuousClock.Instant
+  /// The steps by declared epoch, for the run record.
+  private let epochs: SplitEpochLedger
+  /// Called with each epoch every participant has passed (outside the coordinator's locks).
+  private let epochCompleted: (@Sendable (SplitEpochSummary) -> Void)?
 
-  /// A coordinator training the back of `architecture` from `backParameters`.
+  /// A coordinator training the back of `architecture` from `backParameters`; `epochCompleted`
+  /// receives each epoch of the run record once every participant has passed it.
   public init(
     settings: SplitFederationSettings, architecture: SplitArchitecture, backParameters: [Float],
-    logger: Logger
+    logger: Logger, epochCompleted: (@Sendable (SplitEpochSummary) -> Void)? = nil
   ) {
+    epochs = SplitEpochLedger(participants: settings.participants)
+    self.epochCompleted = epochCompleted
     let backNetwork = architecture.makeBack()
     precondition(backParameters.count == settings.backParameterCount, "back size mismatch")
     precondition(backNetwork.inputShape.count == settings.featureSize, "feature size mismatch")
@@ -471,6 +483,12 @@ public final class SplitFederation: Sendable {
         "epsilon": "\(request.epsilon == 0 ? "inf" : "\(request.epsilon)")",
         "sensitivity": "\(request.sensitivity)", "loss": "\(loss)",
       ])
+    for summary in epochs.stepped(
+      request.participantID, epoch: Int(request.epoch), samples: size, loss: Double(loss),
+      correct: correct)
+    {
+      epochCompleted?(summary)
+    }
     var response = Colearn_V1_StepResponse()
     response.featureGradient = gradient.withUnsafeBytes { Data($0) }
     response.learningRate = rate
@@ -590,6 +608,23 @@ public final class SplitFederation: Sendable {
       return registry.members[id]?.receipt
     }
     if let receipt { log(receipt, message: "finished") }
+    for summary in epochs.finished(id) { epochCompleted?(summary) }
+  }
+
+  /// Whether all N participants have finished and each has downloaded the back since: the
+  /// federation's end (`split serve --epochs` then stops).
+  public var isComplete: Bool {
+    registry.withLock { registry in
+      registry.order.count == settings.participants
+        && registry.members.values.allSatisfy { $0.finished && $0.downloadedBack }
+    }
+  }
+
+  /// Whether all N participants have finished training.
+  public var allFinished: Bool {
+    registry.withLock { registry in
+      registry.order.count == settings.participants && registry.members.values.allSatisfy(\.finished)
+    }
   }
 
   /// The back's parameters now.
@@ -599,6 +634,9 @@ public final class SplitFederation: Sendable {
     try registry.withLock { registry throws(FederationError) in
       try Self.member(request.participantID, identity: identity, in: registry)
       registry.members[request.participantID]?.lastSeen = clock.now
+      if registry.members[request.participantID]?.finished == true {
+        registry.members[request.participantID]?.downloadedBack = true
+      }
     }
     var response = Colearn_V1_DownloadBackResponse()
     back.withLock { coordinator in
