@@ -259,4 +259,65 @@ import Testing
     #expect(plot.status == 0, "\(plot.combined)")
     #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("plot/accuracy-vs-round.svg").path))
   }
+
+  /// Split learning gets the same kits (issue 20 item 6): `kind: split` writes the
+  /// coordinator's serve.yaml and participants' configs naming the federation key they make
+  /// among themselves; the coordinator's --epochs drive everyone, and it stops by itself.
+  @Test(.enabled(if: realDataDirectory() != nil, "needs COLEARN_DATA_DIR with MNIST"))
+  func aProvisionedSplitFederationRunsFromItsKits() throws {
+    let directory = try makeTemporaryDirectory("colearn-provision-split")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let binary = try deployment.binary()
+    let port = try freeLocalPort()
+    let names = ["edge-a", "edge-b", "edge-c"]
+    let provisioned = try provision(
+      """
+      kind: split
+      federation: split-study
+      server: localhost:\(port)
+      listen: 127.0.0.1:\(port)
+      participants: \(names.joined(separator: ", "))
+      serve.batch-size: 32
+      serve.lr: 0.1
+      serve.threads: 1
+      serve.epochs: 1
+      serve.out: ./run
+      participate.batch-size: 32
+      participate.threads: 1
+      """, in: directory)
+    #expect(provisioned.status == 0, "\(provisioned.combined)")
+    let fed = directory.appendingPathComponent("fed").path
+    let serveConfig = try String(contentsOfFile: "\(fed)/server/serve.yaml", encoding: .utf8)
+    #expect(serveConfig.contains("colearn split serve --config serve.yaml"), "\(serveConfig)")
+    #expect(!serveConfig.contains("state-dir") && serveConfig.contains("participants: 3\n"), "\(serveConfig)")
+    #expect(!FileManager.default.fileExists(atPath: "\(fed)/operator"))
+    let kit = try String(contentsOfFile: "\(fed)/kits/edge-a/participate.yaml", encoding: .utf8)
+    #expect(kit.contains("key: ./federation.key\n") && kit.contains("colearn split keygen"), "\(kit)")
+    // The participants' key: made by one of them, copied into the others' kits.
+    let key = "\(fed)/kits/edge-a/federation.key"
+    #expect(try runProcess(binary, ["split", "keygen", "--out", key]).status == 0)
+    for name in names.dropFirst() {
+      try FileManager.default.copyItem(atPath: key, toPath: "\(fed)/kits/\(name)/federation.key")
+    }
+    let server = try BackgroundProcess(binary, ["split", "serve", "--config", "\(fed)/server/serve.yaml"])
+    #expect(server.waitFor("listening on") != nil, "\(server.combined)")
+    let participants = try names.enumerated().map { index, name in
+      try BackgroundProcess(
+        binary,
+        [
+          "split", "participate", "--config", "\(fed)/kits/\(name)/participate.yaml",
+          "--shard", "\(index)/3", "--shard-size", "192", "--train-limit", "6000",
+          "--test-limit", "500",
+        ])
+    }
+    for (name, participant) in zip(names, participants) {
+      #expect(participant.wait(timeout: 180) == 0, "\(name): \(participant.combined)")
+      #expect(participant.standardOutput.contains("epoch 1/1"), "\(name): \(participant.combined)")
+    }
+    #expect(server.wait(timeout: 60) == 0, "\(server.combined)")
+    // The project's `./run` is relative to the project file, as every path in it.
+    let rows = try String(contentsOfFile: "\(directory.path)/run/metrics.csv", encoding: .utf8)
+      .split(separator: "\n")
+    #expect(rows.count == 2 && rows[1].hasPrefix("1,3,18,576,"), "\(rows)")
+  }
 }

@@ -37,6 +37,7 @@ struct ProvisionCommand: ParsableCommand {
         serve.model: ./model.toml            # any serve flag: serve.FLAG
         serve.rounds: 20
         participate.lr: 0.05                 # participate.FLAG
+        kind: dssgd                          # or split (split serve/participate)
 
       Then `cd fed/server && colearn serve --config serve.yaml`, and hand \
       kits/NAME to each participant, who adds the flags naming its own data \
@@ -117,8 +118,12 @@ struct ProvisionCommand: ParsableCommand {
       throw error
     }
     print("federation \(project.federation): \(project.participants.count) kits in \(target.kits)")
-    print("server: cd \(target.server) && colearn serve --config serve.yaml")
-    print("watch: colearn status --config \(target.operator)/status.yaml")
+    print("server: cd \(target.server) && colearn \(project.serveCommand) --config serve.yaml")
+    if project.kind == .dssgd {
+      print("watch: colearn status --config \(target.operator)/status.yaml")
+    } else {
+      print("the participants make their federation key themselves: colearn split keygen --out federation.key")
+    }
     print("the CA key \(target.caKey) is needed only for --renew-server: keep it offline")
   }
 
@@ -137,7 +142,9 @@ struct ProvisionCommand: ParsableCommand {
 
     var settings = project.serveSettings
     for (index, setting) in settings.enumerated()
-    where ["model", "schema"].contains(setting.key) && manager.fileExists(atPath: setting.value) {
+    where project.kind == .dssgd && ["model", "schema"].contains(setting.key)
+      && manager.fileExists(atPath: setting.value)
+    {
       let name = URL(fileURLWithPath: setting.value).lastPathComponent
       try layout.save(
         try String(contentsOfFile: setting.value, encoding: .utf8), to: layout.server + "/" + name,
@@ -150,23 +157,25 @@ struct ProvisionCommand: ParsableCommand {
       settings.append(("participants", "\(project.participants.count)"))
     }
     // Round 1 waits for everyone provisioned unless the project says otherwise.
-    if !settings.contains(where: { $0.key == "min-participants" }) {
+    if project.kind == .dssgd, !settings.contains(where: { $0.key == "min-participants" }) {
       settings.append(("min-participants", "\(project.participants.count)"))
     }
     let serveConfig = """
-      # colearn serve --config serve.yaml — the server of federation \(project.federation),
-      # written by `colearn provision`. Relative paths are relative to this file.
+      # colearn \(project.serveCommand) --config serve.yaml — the \(project.kind == .split ? "coordinator" : "server") of
+      # federation \(project.federation), written by `colearn provision`. Relative paths are
+      # relative to this file.
       listen: \(project.listen)
       tls-cert: ./server.pem
       tls-key: ./server.key
       tokens: ./tokens
-      state-dir: ./state
 
-      """ + settings.map { "\($0.key): \($0.value)\n" }.joined()
+      """ + (project.kind == .dssgd ? "state-dir: ./state\n" : "")
+      + settings.map { "\($0.key): \($0.value)\n" }.joined()
     try layout.save(serveConfig, to: layout.server + "/serve.yaml", secret: false)
 
     var tokens = TokenFile()
-    try writeOperatorKit(project: project, tokens: &tokens, layout)
+    // `colearn status` reads the DSSGD server's Status; the coordinator has no such view yet.
+    if project.kind == .dssgd { try writeOperatorKit(project: project, tokens: &tokens, layout) }
     try writeKits(for: project.participants, project: project, tokens: &tokens, layout)
   }
 
@@ -264,20 +273,35 @@ struct ProvisionCommand: ParsableCommand {
       try layout.makeFolder(kit)
       try layout.save(caPEM, to: kit + "/ca.pem", secret: false)
       try layout.save(token + "\n", to: kit + "/token", secret: true)
+      let guidance =
+        project.kind == .dssgd
+        ? """
+          # Relative paths are relative to this file. The server publishes the model (and the
+          # data schema) when you join. Add the flags that name your own data, e.g.
+          #   data: csv:/path/to/your-records.csv
+          #   label-column: diagnosis
+
+          """
+        : """
+          # Relative paths are relative to this file. federation.key is the participants' shared
+          # key: one of you makes it (`colearn split keygen --out federation.key`) and hands it
+          # to the others, never to the operator. Add the flags that name your own data, e.g.
+          #   data-dir: /data/our-mnist
+
+          """
       let config = """
-        # colearn participate --config participate.yaml — \(name) in federation \
+        # colearn \(project.participateCommand) --config participate.yaml — \(name) in federation \
         \(project.federation), written by `colearn provision`.
-        # Relative paths are relative to this file. The server publishes the model (and the
-        # data schema) when you join. Add the flags that name your own data, e.g.
-        #   data: csv:/path/to/your-records.csv
-        #   label-column: diagnosis
+
+        """ + guidance + """
         server: \(project.server.host):\(project.server.port)
         tls-ca: ./ca.pem
         token-file: ./token
         name: \(name)
         out: ./run
 
-        """ + project.participateSettings.map { "\($0.key): \($0.value)\n" }.joined()
+        """ + (project.kind == .split ? "key: ./federation.key\n" : "")
+        + project.participateSettings.map { "\($0.key): \($0.value)\n" }.joined()
       try layout.save(config, to: kit + "/participate.yaml", secret: false)
       try layout.save(Self.kitReadme(name: name, project: project), to: kit + "/README.md", secret: false)
     }
@@ -295,11 +319,18 @@ struct ProvisionCommand: ParsableCommand {
     - `ca.pem` — the federation's certificate authority: your connection trusts only the server
       certificate it signed, for \(project.serverNames.joined(separator: ", ")).
 
-    Run, from anywhere: `colearn participate --config \(name)/participate.yaml`. The run's
-    records, the local model and the last global model go to `run/` beside this file.
+    \(project.kind == .split ? "- `federation.key` — not in the kit: the participants' shared key. One of you runs\n  `colearn split keygen --out federation.key` and gives a copy to each other participant\n  (into their kit folders) over a secure channel — never to the operator or the coordinator.\n" : "")
+    Run, from anywhere: `colearn \(project.participateCommand) --config \(name)/participate.yaml`.
+    The run's records go to `run/` beside this file.
 
     """
   }
+}
+
+extension ProvisionProject {
+  /// The commands the kits are for.
+  var serveCommand: String { kind == .split ? "split serve" : "serve" }
+  var participateCommand: String { kind == .split ? "split participate" : "participate" }
 }
 
 /// Where `colearn provision` keeps each file of a federation's folder.

@@ -15,13 +15,25 @@ import Foundation
 /// serve.model: ./model.toml            # any `colearn serve` flag, prefixed `serve.`
 /// serve.rounds: 20
 /// participate.lr: 0.05                 # any `colearn participate` flag, prefixed `participate.`
+/// kind: dssgd                          # or split: `split serve` / `split participate` kits
 /// ```
+///
+/// With `kind: split` the `serve.` and `participate.` settings are those of `colearn split serve`
+/// and `colearn split participate`, and the kits' configs name a federation key the
+/// participants make among themselves (never the operator: it seals what the coordinator
+/// relays).
 ///
 /// `serve.` and `participate.` settings are copied into the kits' config files as written;
 /// their names are checked when the commands read those files. A model or schema file named
 /// with `serve.model` / `serve.schema` is copied into the server's kit (the server publishes
 /// both to participants at Join).
 struct ProvisionProject {
+  /// What the federation runs: DSSGD (`serve` / `participate`) or split learning.
+  enum Kind: String {
+    case dssgd, split
+  }
+
+  var kind: Kind
   var federation: String
   var server: HostPort
   var serverNames: [String]
@@ -34,7 +46,7 @@ struct ProvisionProject {
   var entries: [(key: String, value: String)]
 
   static let plainKeys: Set<String> = [
-    "federation", "server", "server-names", "listen", "participants", "validity-days",
+    "federation", "server", "server-names", "listen", "participants", "validity-days", "kind",
   ]
 
   /// Settings the kits' files already hold (or that provisioning decides): refused in the
@@ -111,6 +123,10 @@ struct ProvisionProject {
       throw CLIError("\(path): `validity-days` must be a whole number of days from 1 to 3650")
     }
     validityDays = days
+    guard let kind = Kind(rawValue: values["kind"] ?? "dssgd") else {
+      throw CLIError("\(path): `kind` is dssgd (the default) or split, not \(values["kind"] ?? "")")
+    }
+    self.kind = kind
     serveSettings = serve
     participateSettings = participate
   }
