@@ -252,7 +252,9 @@ struct ParticipateCommand: ParsableCommand {
     // the round's checkpoint (the window in which a ledger saved only with it would be lost).
     let crashAfterUpload = ProcessInfo.processInfo.environment["COLEARN_TEST_KILL_AFTER_UPLOAD"]
       .flatMap { Int($0) }
-    let evaluator = spec.makeNetwork()
+    // The test set is evaluated every --eval-every rounds: listed once for the fast first layer.
+    let evaluator = Evaluator(spec)
+    let preparedTest = evaluator.prepared(test)
     print(
       "colearn participate: \(displayName) → \(connection.server) (\(connection.insecure ? "plaintext" : "TLS")), "
         + "\(spec) (|w| = \(network.parameterCount)), \(samples.count) local samples, "
@@ -311,8 +313,8 @@ struct ParticipateCommand: ParsableCommand {
         format(statistics.exchangeSeconds, 4), format(monotonicSeconds() - start, 3),
       ]
       if round % evalEvery == 0 || round == lastRound {
-        let result = evaluate(
-          evaluator, parameters: participant.model.parameters, on: test,
+        let result = evaluator.evaluate(
+          parameters: participant.model.parameters, on: preparedTest,
           batchSize: spec.evaluationBatchSize)
         let accuracy = result.accuracy
         lastAccuracy = accuracy
@@ -335,8 +337,8 @@ struct ParticipateCommand: ParsableCommand {
     if finished != nil, round >= firstRound, evaluatedRound != round {
       // The end came before this round's evaluation was due: the summary's accuracy is the
       // final local model's.
-      lastAccuracy = evaluate(
-        evaluator, parameters: participant.model.parameters, on: test,
+      lastAccuracy = evaluator.evaluate(
+        parameters: participant.model.parameters, on: preparedTest,
         batchSize: spec.evaluationBatchSize
       ).accuracy
     }
