@@ -63,11 +63,14 @@ func loadRawDataset(
   let skipTraining = options.trainLimit == 0
   switch name {
   case .mnist:
+    // The training files first when they are read: a missing directory is named by them.
+    let training = skipTraining ? nil : try MNIST.load(.train, from: directory)
     test = try MNIST.load(.test, from: directory)
-    train = skipTraining ? test.prefix(0) : try MNIST.load(.train, from: directory)
+    train = training ?? test.prefix(0)
   case .svhn:
+    let training = skipTraining ? nil : try SVHN.loadTraining(options.svhnTraining, from: directory)
     test = try SVHN.load(.test, from: directory, limit: options.testLimit)
-    train = skipTraining ? test.prefix(0) : try SVHN.loadTraining(options.svhnTraining, from: directory)
+    train = training ?? test.prefix(0)
   }
   if let limit = options.trainLimit { train = train.prefix(limit) }
   if let limit = options.testLimit { test = test.prefix(limit) }
