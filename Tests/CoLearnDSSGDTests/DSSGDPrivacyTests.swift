@@ -91,7 +91,8 @@ extension DSSGDPrivacyTests {
     let directory = try makeTemporaryDirectory("colearn-ledger-unit")
     defer { try? FileManager.default.removeItem(at: directory) }
     var ledger = PrivacyLedger(budget: try PrivacyBudget(totalEpsilon: 3))
-    #expect(ledger.beginEpoch(epsilon: 1, capacity: 4))
+    let began = ledger.beginEpoch(epsilon: 1, capacity: 4)
+    #expect(began)
     let path = directory.appendingPathComponent(LedgerFile.fileName).path
     try LedgerFile.write(ledger, to: path)
     let json = try #require(

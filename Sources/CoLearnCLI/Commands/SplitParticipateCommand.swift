@@ -51,7 +51,8 @@ struct SplitParticipateCommand: ParsableCommand {
 
   @Option(
     help: """
-      ε of every value sent. The default, inf, adds NO noise: the features reach the       coordinator as computed (no formal guarantee).
+      ε of every value sent. The default, inf, adds NO noise: the features reach the \
+      coordinator as computed (no formal guarantee).
       """)
   var epsilon: String = "inf"
 
