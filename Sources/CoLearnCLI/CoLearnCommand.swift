@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 
-/// The `colearn` command: privacy-preserving collaborative deep learning (Shokri & Shmatikov,
-/// CCS'15) — training, simulation and deployment of distributed selective SGD.
+/// The `colearn` command: collaborative deep learning after Shokri & Shmatikov (CCS'15) —
+/// training, simulation and deployment of distributed selective SGD, private only with a
+/// differential-privacy mechanism.
 public struct CoLearnCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "colearn",

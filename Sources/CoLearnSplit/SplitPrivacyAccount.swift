@@ -93,7 +93,9 @@ extension SplitPrivacyAccount {
     if boundary == .features {
       lines.append("  per sample, with BatchNorm's batch coupling: " + describe(epsilonPerSampleWholeBatch!))
     }
-    lines.append("  labels are sent in the clear; front gradients shared between participants are not noised")
+    lines.append(
+      "  each figure is per crossing, NOT an upper bound per image: labels are sent in the clear, "
+        + "and the un-noised front updates computed on raw images change every feature sent later")
     return lines
   }
 }

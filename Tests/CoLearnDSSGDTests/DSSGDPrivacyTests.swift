@@ -3,6 +3,7 @@ import CoLearnNN
 import CoLearnPrivacy
 import CoLearnTensor
 import CoLearnTestSupport
+import Foundation
 import Testing
 
 /// The private selection criteria inside the simulation: ledgers, budgets and settings.
@@ -80,5 +81,25 @@ import Testing
     #expect(federation.participants.allSatisfy { $0.privacy?.noise.isSecure == true })
     _ = try federation.runRound()
     #expect(federation.server.uploadCount == 3)
+  }
+}
+
+extension DSSGDPrivacyTests {
+  /// Issue 21 item 6: a deployed participant's privacy-ledger.json states the unit of its ε,
+  /// and still reads back as the ledger it was (the unit is ignored on reading).
+  @Test func theLedgerFileStatesItsUnitAndReadsBack() throws {
+    let directory = try makeTemporaryDirectory("colearn-ledger-unit")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var ledger = PrivacyLedger(budget: try PrivacyBudget(totalEpsilon: 3))
+    let began = ledger.beginEpoch(epsilon: 1, capacity: 4)
+    #expect(began)
+    let path = directory.appendingPathComponent(LedgerFile.fileName).path
+    try LedgerFile.write(ledger, to: path)
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+        as? [String: Any])
+    #expect(json["unit"] as? String == PrivateUploadSelection.unit)
+    #expect(PrivateUploadSelection.unit.contains("NOT in one training record"))
+    #expect(try LedgerFile.read(from: path) == ledger)
   }
 }

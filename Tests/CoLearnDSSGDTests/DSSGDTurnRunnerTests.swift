@@ -174,3 +174,80 @@ final class RecordingServer: ParameterServerClient {
     #expect(failing.inner.state.uploadCount == 0)
   }
 }
+
+/// Issue 21 item 5: privacy is a stage of the turn chosen once, not a branch of it.
+extension DSSGDTurnRunnerTests {
+  /// A runner whose stage is private, given a participant without the state that stage needs
+  /// (a ledger, DP-SGD charges), fails the turn with a typed error before anything is uploaded
+  /// (it used to stop the process with a precondition failure).
+  @Test(arguments: ["exponential", "svt", "dp-sgd"])
+  func aPrivateStageWithoutItsStateFailsTheTurnBeforeTheUpload(_ mechanism: String) throws {
+    let (plain, participant, initial) = try runnerAndParticipant(order: .async)
+    var stateless = participant
+    let privacy = try PrivacySettings(epsilon: 2, insecureSeededNoise: true)
+    let configuration =
+      mechanism == "dp-sgd"
+      ? try DSSGDConfiguration(
+        participants: 1, uploadFraction: plain.configuration.uploadFraction, order: .async,
+        dpsgd: DPSGDSettings(
+          training: try DPSGDConfiguration(maxGradientNorm: 1, noiseMultiplier: 1),
+          insecureSeededNoise: true))
+      : try DSSGDConfiguration(
+        participants: 1, uploadFraction: plain.configuration.uploadFraction,
+        selection: mechanism == "svt" ? .svt : .exponential, bound: 0.01, order: .async,
+        privacy: privacy)
+    let runner = DSSGDTurnRunner(
+      network: DSSGDSimulationTests.makeNetwork(),
+      training: try SGDConfiguration(learningRate: 0.1, batchSize: 4),
+      configuration: configuration)
+    #expect((runner.privateTrainer != nil) == (mechanism == "dp-sgd"))
+    let server = RecordingServer(parameters: initial)
+    #expect(
+      throws: TurnError.missingPrivacyState(
+        participant: 0, mechanism: mechanism == "dp-sgd" ? "DP-SGD" : mechanism)
+    ) { try runner.takeTurn(&stateless, server: server) }
+    #expect(server.log == ["download 1.0"])
+    #expect(server.inner.state.uploadCount == 0)
+  }
+
+  /// The plain pipeline has no privacy stage: the privacy hooks are never called (and read back
+  /// as absent), no participant needs privacy state, and its uploads are those of the selector
+  /// alone (`largest`, bounded by γ) on the epoch's Δw.
+  @Test func thePlainPipelineHasNoPrivacyStageAndUploadsTheSelectorsChoice() throws {
+    let network = DSSGDSimulationTests.makeNetwork()
+    var (_, participant, initial) = try runnerAndParticipant(order: .async)
+    let runner = DSSGDTurnRunner(
+      network: network, training: try SGDConfiguration(learningRate: 0.1, batchSize: 4),
+      configuration: try DSSGDConfiguration(
+        participants: 1, uploadFraction: 0.25, bound: 0.001, order: .async))
+    var called: [String] = []
+    runner.ledgerCharged = { _ in called.append("ledger") }
+    runner.dpsgdCharged = { _ in called.append("dpsgd") }
+    #expect(runner.ledgerCharged == nil && runner.dpsgdCharged == nil)
+    #expect(runner.privateTrainer == nil)
+
+    // The same epoch by hand: the trainer's Δw, then LargestSelector bounded by γ.
+    var copy = participant
+    var changes = [Float](repeating: 0, count: initial.count)
+    copy.model.parameters = initial
+    let trainer = Trainer(network: DSSGDSimulationTests.makeNetwork(), configuration: try SGDConfiguration(learningRate: 0.1, batchSize: 4))
+    changes.withUnsafeMutableBufferPointer { c in
+      _ = trainer.trainEpoch(&copy.model, on: copy.samples, using: &copy.generator, changes: c)
+    }
+    var selector = LargestSelector()
+    let k = fractionCount(0.25, of: initial.count)
+    let expected = changes.withUnsafeBufferPointer {
+      selector.select(from: $0, count: k, bound: 0.001, using: &copy.generator)
+    }
+
+    let server = RecordingServer(parameters: initial)
+    try runner.takeTurn(&participant, server: server)
+    #expect(called.isEmpty)
+    #expect(participant.model.parameters == copy.model.parameters)
+    let state = server.inner.state
+    for (index, value) in zip(expected.indices, expected.values) {
+      #expect(state.parameters[Int(index)] == initial[Int(index)] + value)
+    }
+    #expect(state.stat.filter { $0 == 1 }.count == expected.count)
+  }
+}

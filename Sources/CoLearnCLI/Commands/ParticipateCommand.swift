@@ -72,14 +72,12 @@ struct ParticipateCommand: ParsableCommand {
 
   @OptionGroup(title: "Differential privacy of local training (DP-SGD)") var dp: DPSGDOptions
 
+  /// The privacy of the uploads, from the shared privacy flags.
+  var privacy: UploadPrivacy { UploadPrivacy(upload: upload, dp: dp) }
+
   func validate() throws {
-    try upload.common.requireMechanism(upload.dpEpsilon != nil || dp.privacy == .dpSGD)
+    try privacy.validate()
     if let shard { _ = try ShardSpec(parsing: shard) }
-    do {
-      _ = try upload.privacySettings()
-    } catch {
-      throw ValidationError("\(error)")
-    }
     try requireAtLeast(1, rounds, flag: "rounds")
     try requireAtLeast(1, evalEvery, flag: "eval-every")
     try requireAtLeast(1, shardSize, flag: "shard-size")
@@ -161,18 +159,14 @@ struct ParticipateCommand: ParsableCommand {
         participants: max(1, Int(settings.participants)), uploadFraction: settings.uploadFraction,
         downloadFraction: settings.downloadFraction, selection: upload.selection,
         threshold: upload.threshold, bound: upload.bound, statDecay: Float(settings.statDecay),
-        order: order, staleProbability: 0, privacy: upload.privacySettings(),
-        dpsgd: dp.configuration(
-          batchSize: sgd.batchSize, sampleCounts: [samples.count], epochs: try budgetEpochs(),
-          dimension: network.parameterCount, delta: upload.common.delta
-        ).map { DPSGDSettings(training: $0, insecureSeededNoise: upload.common.insecureSeededNoise) })
+        order: order, staleProbability: 0, privacy: privacy.selectionSettings(),
+        dpsgd: privacy.dpsgdSettings(
+          network: network, batchSize: sgd.batchSize, sampleCounts: [samples.count],
+          epochs: try budgetEpochs()))
     } catch let error as CLIError {
       throw error
     } catch {
       throw CLIError("\(error)")
-    }
-    if dssgd.dpsgd != nil, let layer = network.layers.first(where: { $0.mixesSamples }) {
-      throw CLIError("\(DPSGDTrainer.MixedSamplesError(layer: layer.description))")
     }
 
     let outPath = out ?? "runs/participate-\(displayName)"
@@ -261,18 +255,8 @@ struct ParticipateCommand: ParsableCommand {
         + "θu = \(settings.uploadFraction), θd = \(settings.downloadFraction), \(order.rawValue), "
         + "M = \(sgd.batchSize), α = \(sgd.learningRate), server bounds \(client.bounds)"
         + (firstRound > 1 ? ", resuming at round \(firstRound)" : ""))
-    if let settings = dssgd.dpsgd {
-      print(
-        "DP-SGD: C = \(settings.training.maxGradientNorm), σ = "
-          + "\(format(settings.training.noiseMultiplier, 4)), \(settings.training.sampling.rawValue) "
-          + "sampling; ε is record-level over this participant's data (δ = \(upload.common.delta))")
-    } else if dssgd.privacy == nil {
-      print(
-        "privacy: none — this participant's uploads carry no formal guarantee (shared updates "
-          + "can reveal training data); see --privacy dp-sgd")
-    }
-    if upload.common.insecureSeededNoise {
-      print("WARNING: --insecure-seeded-noise: NOT private, anyone with the seed can remove the noise")
+    for line in UploadPrivacy.statement(of: dssgd, delta: upload.common.delta, for: .participant) {
+      print(line)
     }
     print("output: \(run.url.path)")
     fflush(nil)
@@ -358,10 +342,17 @@ struct ParticipateCommand: ParsableCommand {
         lastSequence: client.lastAcknowledgement?.sequenceNumber,
         privacyLedger: participant.privacy?.ledger),
       to: "summary.json")
+    if let settings = dssgd.privacy {
+      let report = PrivacyReport(settings: settings, selection: dssgd.selection)
+      let ledger = report.ledger(
+        for: [participant],
+        capacity: fractionCount(dssgd.uploadFraction, of: network.parameterCount))
+      print(report.table(ledger))  // its file is the durable ledger (LedgerFile)
+    }
     if let settings = dssgd.dpsgd, let charges = participant.dpsgd?.charges {
       let ledger = try DPSGDLedger(
         learner: "colearn participate \(displayName)", charges: charges, privacy: settings.training,
-        delta: upload.common.delta, secureNoise: !settings.insecureSeededNoise)
+        delta: upload.common.delta, secureNoise: !settings.insecureSeededNoise, scope: .dataset)
       try run.writeJSON(ledger, to: "privacy-ledger.json")
       print("privacy: \(ledger.summary), \(charges.steps) DP-SGD steps (privacy-ledger.json)")
     }

@@ -119,7 +119,8 @@ extension SimulateCommand {
       let ledgers = try simulation.participants.map { participant in
         try DPSGDLedger(
           learner: "participant \(participant.id + 1)", charges: participant.dpsgd!.charges,
-          privacy: dpsgd.training, delta: delta, secureNoise: !dpsgd.insecureSeededNoise)
+          privacy: dpsgd.training, delta: delta, secureNoise: !dpsgd.insecureSeededNoise,
+          scope: .shard)
       }
       try run.writeJSON(ledgers, to: "privacy-ledger.json")
       var table = Table(headers: ["participant", "records", "q", "steps", "ε (δ = \(delta))"])

@@ -71,20 +71,12 @@ struct SimulationSetup {
     parameterCount = network.parameterCount
     var initial = [Float](repeating: 0, count: network.parameterCount)
     network.initialize(&initial, using: &generator)
-    if command.dp.privacy == .dpSGD {
-      guard command.algorithm == .dssgd else {
-        throw CLIError("--privacy dp-sgd trains DSSGD participants; use --algorithm dssgd")
-      }
-      if let layer = network.layers.first(where: { $0.mixesSamples }) {
-        throw CLIError("\(DPSGDTrainer.MixedSamplesError(layer: layer.description))")
-      }
-      // Calibrated (for --target-epsilon) for the participant with the largest rate q and the
-      // one with the most steps: every participant's ε is then at most the target.
-      dssgd.dpsgd = try command.dp.configuration(
-        batchSize: sgd.batchSize, sampleCounts: shardSamples.map(\.count), epochs: command.rounds,
-        dimension: network.parameterCount, delta: command.upload.common.delta
-      ).map { DPSGDSettings(training: $0, insecureSeededNoise: command.upload.common.insecureSeededNoise) }
+    if command.dp.privacy == .dpSGD, command.algorithm != .dssgd {
+      throw CLIError("--privacy dp-sgd trains DSSGD participants; use --algorithm dssgd")
     }
+    dssgd.dpsgd = try command.privacy.dpsgdSettings(
+      network: network, batchSize: sgd.batchSize, sampleCounts: shardSamples.map(\.count),
+      epochs: command.rounds)
     switch command.algorithm {
     case .dssgd:
       if command.transport == .grpc {
@@ -143,18 +135,16 @@ struct SimulationSetup {
       "colearn simulate: \(spec) (|w| = \(network.parameterCount)), N = \(participants) × "
       + "\(size) samples (\(partition)), \(exchange), M = \(sgd.batchSize), "
       + "α = \(sgd.learningRate)"
-    if let dpsgd = dssgd.dpsgd {
-      let training = dpsgd.training
+    if command.algorithm == .dssgd {
       banner +=
-        "\nDP-SGD participants: C = \(training.maxGradientNorm), σ = "
-        + "\(format(training.noiseMultiplier, 4)), \(training.sampling.rawValue) sampling; ε is "
-        + "record-level per participant"
-        + (dpsgd.insecureSeededNoise
-          ? "; WARNING: --insecure-seeded-noise: NOT private, the seed reveals the noise" : "")
-    } else if command.algorithm != .centralized, dssgd.privacy == nil {
+        "\n" + UploadPrivacy.statement(of: dssgd, delta: command.upload.common.delta, for: .simulation)
+        .joined(separator: "\n")
+    } else if command.algorithm != .centralized {
       banner +=
-        "\nprivacy: none — what participants share carries no formal guarantee (shared updates "
-        + "can reveal training data); see --privacy dp-sgd"
+        "\n" + UploadPrivacy.statement(
+          selection: .largest, privacy: nil, dpsgd: nil, delta: command.upload.common.delta,
+          for: .simulation
+        ).joined(separator: "\n")
     }
     privacyReport = dssgd.privacy.map { PrivacyReport(settings: $0, selection: dssgd.selection) }
   }

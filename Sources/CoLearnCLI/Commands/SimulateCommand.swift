@@ -97,12 +97,15 @@ struct SimulateCommand: ParsableCommand {
     case inprocess, grpc
   }
 
+  /// The privacy of the uploads, from the shared privacy flags.
+  var privacy: UploadPrivacy { UploadPrivacy(upload: upload, dp: dp) }
+
   func dssgdConfiguration() throws -> DSSGDConfiguration {
     try federation.dssgdConfiguration(upload: upload)
   }
 
   func validate() throws {
-    try upload.common.requireMechanism(upload.dpEpsilon != nil || dp.privacy == .dpSGD)
+    try privacy.validate()
     _ = try dssgdConfiguration()
     try requireAtLeast(1, rounds, flag: "rounds")
     try requireAtLeast(1, localEpochs, flag: "local-epochs")
@@ -156,7 +159,6 @@ struct SimulateCommand: ParsableCommand {
     if resume {
       console.say("resuming after round \(progress.rounds) from \(checkpointPath)")
     }
-    if algorithm == .dssgd, let report = setup.privacyReport { console.say(report.banner) }
     progress = try runRounds(
       &setup, in: run, console: &console, from: progress, checkpointPath: checkpointPath)
     try writeSummary(of: setup, progress: progress, in: run, console: &console)

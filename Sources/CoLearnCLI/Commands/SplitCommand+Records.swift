@@ -66,6 +66,8 @@ enum SplitRunRecord {
       var ledger: PrivacyLedger
       var basicTotal: PrivacyGuarantee
     }
+    /// What every ε below bounds, and what it does not.
+    var scope = Self.scope
     var boundary: SplitBoundary
     var noise: String
     var batchSize: Int
@@ -91,13 +93,16 @@ enum SplitRunRecord {
         Unit(unit: name, epsilonPerEpoch: perEpoch, total: perEpoch.map { account.total(perEpoch: $0) })
       }
       units = [
-        unit("one value (the paper's ε)", account.epsilonPerValue),
-        unit("one sample's own values (basic composition over d)", account.epsilonPerSampleOwnValues),
+        unit("per crossing: one value (the paper's ε)", account.epsilonPerValue),
+        unit(
+          "per crossing: one sample's own values (basic composition over d)",
+          account.epsilonPerSampleOwnValues),
       ]
       if account.boundary == .features {
         units.append(
           unit(
-            "one sample with BatchNorm's batch coupling (L1 bound 2B per feature column)",
+            "per crossing: one sample with BatchNorm's batch coupling (L1 bound 2B per feature "
+              + "column)",
             account.epsilonPerSampleWholeBatch))
       }
       participants = simulation.participants.map {
@@ -112,6 +117,12 @@ enum SplitRunRecord {
         "the coordinator's feature gradients are a function of what it received (post-processing)",
       ]
     }
+
+    static let scope =
+      "per crossing: each ε bounds one release of noised values at the boundary, excluding the "
+      + "front-update channel and the labels. It is NOT an upper bound on what the coordinator "
+      + "learns about an image: every participant applies an un-noised front update computed on "
+      + "raw images, which changes every feature sent afterwards, and labels cross in the clear."
   }
 }
 

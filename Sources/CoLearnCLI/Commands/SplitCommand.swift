@@ -165,10 +165,8 @@ struct SplitSimulateCommand: ParsableCommand {
       "colearn split simulate: \(boundary.rawValue) boundary, N = \(participants) × "
         + "\(data.shardSize) samples, B = \(batchSize), α = \(lr), \(epochs) epochs, ε ∈ "
         + "{\(values.map(Self.name).joined(separator: ", "))}")
-    if insecureSeededNoise {
-      print(
-        "WARNING: --insecure-seeded-noise: the noise comes from the seeded generator. This run "
-          + "is NOT differentially private; use it only to reproduce experiments.")
+    for line in Self.privacyWarnings(epsilons: values, insecureSeededNoise: insecureSeededNoise) {
+      print(line)
     }
     var results: [SplitRunRecord.SweepRow] = []
     for value in values {
@@ -203,6 +201,30 @@ struct SplitSimulateCommand: ParsableCommand {
         throw CLIError("cannot write \(path.path): \(error.localizedDescription)")
       }
     }
+  }
+
+  /// The warnings `split simulate` and `split participate` print before training: for values
+  /// sent without noise (ε = inf, the default) and for seeded noise; and the scope of every ε.
+  static func privacyWarnings(epsilons: [Double?], insecureSeededNoise: Bool) -> [String] {
+    var lines: [String] = []
+    if epsilons.contains(where: { $0 == nil }) {
+      lines.append(
+        "WARNING: ε = inf\(epsilons.count == 1 ? " (the default of --epsilon)" : ""): the values "
+          + "cross to the coordinator WITHOUT noise, with their labels: no formal guarantee; "
+          + "pass --epsilon E to noise them")
+    }
+    if insecureSeededNoise {
+      lines.append(
+        "WARNING: --insecure-seeded-noise: the noise comes from the seeded generator. This run "
+          + "is NOT differentially private; use it only to reproduce experiments.")
+    }
+    if epsilons.contains(where: { $0 != nil }) {
+      lines.append(
+        "privacy: ε is per value and per crossing of the boundary; it excludes the labels (sent "
+          + "in the clear) and the un-noised front updates, so it is not an upper bound per image "
+          + "(see the split README, \"What ε means\")")
+    }
+    return lines
   }
 
   static func name(_ epsilon: Double?) -> String {

@@ -49,7 +49,11 @@ struct SplitParticipateCommand: ParsableCommand {
     help: "Samples per shard with --shard (default: the training set split evenly).")
   var shardSize: Int?
 
-  @Option(help: "ε of every value sent (inf: no noise).")
+  @Option(
+    help: """
+      ε of every value sent. The default, inf, adds NO noise: the features reach the \
+      coordinator as computed (no formal guarantee).
+      """)
   var epsilon: String = "inf"
 
   @Option(name: .customLong("batch-size"), help: "Mini-batch size B (at most the coordinator's).")
@@ -206,6 +210,11 @@ struct SplitParticipateCommand: ParsableCommand {
     print(
       "colearn split participate: \(displayName), \(samples.count) samples, B = \(batchSize), "
         + "ε = \(SplitSimulateCommand.name(epsilon)), \(epochs) epochs → \(run.url.path)")
+    for line in SplitSimulateCommand.privacyWarnings(
+      epsilons: [epsilon], insecureSeededNoise: insecureSeededNoise)
+    {
+      print(line)
+    }
     fflush(nil)
 
     let session = SplitParticipantSession(

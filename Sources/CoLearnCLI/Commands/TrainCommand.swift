@@ -166,7 +166,7 @@ struct TrainCommand: ParsableCommand {
       let ledger = try learner.map {
         try DPSGDLedger(
           learner: "colearn train", $0, delta: privacyCommon.delta,
-          secureNoise: !privacyCommon.insecureSeededNoise)
+          secureNoise: !privacyCommon.insecureSeededNoise, scope: .trainingSet)
       }
       finalLedger = ledger
       trainSeconds += monotonicSeconds() - epochStart

@@ -59,22 +59,35 @@ struct DPSGDLedger: Encodable {
     "hyperparameters chosen by looking at results",
   ]
 
-  init(learner name: String, _ learner: DPSGDLearner, delta: Double, secureNoise: Bool) throws {
+  /// Whose records ε protects, after "over": the scope of ``unit``.
+  enum Scope: String {
+    /// `colearn train`: one learner on the whole training set.
+    case trainingSet = "the whole training set (one learner)"
+    /// `colearn simulate`: each participant, over its own shard only.
+    case shard = "this participant's own shard (each participant has its own ε)"
+    /// `colearn participate`: this participant's local data.
+    case dataset = "this participant's dataset"
+  }
+
+  init(
+    learner name: String, _ learner: DPSGDLearner, delta: Double, secureNoise: Bool,
+    scope: Scope
+  ) throws {
     try self.init(
       learner: name, charges: learner.state.charges, privacy: learner.trainer.privacy, delta: delta,
-      secureNoise: secureNoise)
+      secureNoise: secureNoise, scope: scope)
   }
 
   init(
     learner name: String, charges: DPSGDCharges, privacy: DPSGDConfiguration, delta: Double,
-    secureNoise: Bool
+    secureNoise: Bool, scope: Scope
   ) throws {
     let guarantee = try charges.guarantee(delta: delta)
     learner = name
     epsilon = guarantee.epsilon
     self.delta = delta
     optimalOrder = guarantee.order.isNaN ? nil : guarantee.order
-    unit = charges.unit + (secureNoise ? "" : " — NOT private: noise and batches from a seeded generator")
+    unit = charges.unit + ", over " + scope.rawValue + (secureNoise ? "" : " — NOT private: noise and batches from a seeded generator")
     notCovered = Self.notCovered + (secureNoise ? [] : ["anything: the seed reveals the noise"])
     sampling = privacy.sampling.rawValue
     maxGradNorm = Double(privacy.maxGradientNorm)

@@ -15,18 +15,11 @@ struct PrivacyReport {
     self.selection = selection
   }
 
-  /// Printed before the first round.
+  /// What protects the uploads, with the unit of ε, and a loud warning for seeded noise.
   var banner: String {
-    var text =
-      "privacy: \(selection.rawValue), ε = \(String(format: "%.6g", settings.epsilon)) per "
-      + "participant and epoch"
-      + (settings.budget.map { ", total budget ε = \($0.totalEpsilon)" } ?? "")
-    if settings.insecureSeededNoise {
-      text +=
-        "\nWARNING: --insecure-seeded-noise: the noise comes from the seeded generator. This run "
-        + "is NOT differentially private; use it only to reproduce experiments."
-    }
-    return text
+    UploadPrivacy.statement(
+      selection: selection, privacy: settings, dpsgd: nil, delta: settings.delta, for: .simulation
+    ).joined(separator: "\n")
   }
 
   /// Lines for participants that stopped uploading since the last call.
@@ -59,6 +52,8 @@ struct PrivacyReport {
   }
 
   struct Ledger: Encodable {
+    /// What ε protects, and over what.
+    var unit = PrivateUploadSelection.unit
     var selection: String
     var epsilonPerEpoch: Double
     /// ε/c, the paper's Figure 13 axis.
@@ -122,6 +117,6 @@ struct PrivacyReport {
       ])
     }
     let noise = ledger.secureNoise ? "secure noise" : "SEEDED NOISE: NOT PRIVATE"
-    return "privacy ledger (\(ledger.selection), \(noise)):\n" + table.render()
+    return "privacy ledger (\(ledger.selection), \(noise)) — ε is \(ledger.unit):\n" + table.render()
   }
 }

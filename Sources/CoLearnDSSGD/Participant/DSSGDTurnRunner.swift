@@ -7,53 +7,93 @@ import CoLearnWire
 /// ``ParameterServerClient``: download θ_d of w_global over the local model → one local epoch →
 /// Δw = w_new − w_old → select at most k = ⌈θ_u·|w|⌉ entries → bound by γ → upload.
 ///
-/// A runner owns the workspaces of a turn (network, trainer, the Δw buffer, selection state) and can run the turns of any number of participants one after the other, so a
-/// simulation needs one runner per worker, not per participant.
+/// A turn is a pipeline of two stages chosen once, when the runner is made, from the
+/// configuration: the local training (``PlainLocalTraining``, or ``DPSGDLocalTraining`` with
+/// ``DSSGDConfiguration/dpsgd``) and the upload selection (``SelectorUpload`` for `largest` and
+/// `threshold`, ``PrivateUploadSelection`` for `svt` and `exponential`). Privacy is one of those
+/// stages, not a branch of the turn: a non-private turn never tests a privacy setting.
+///
+/// A runner owns the workspaces of a turn (network, trainer, the Δw buffer, selection state)
+/// and can run the turns of any number of participants one after the other, so a simulation
+/// needs one runner per worker, not per participant.
 ///
 /// Threading: one thread at a time.
 public final class DSSGDTurnRunner: @unchecked Sendable {
   /// The DSSGD settings.
   public let configuration: DSSGDConfiguration
-  private let trainer: Trainer
-  /// The DP-SGD trainer, with ``DSSGDConfiguration/dpsgd``; each participant's
-  /// ``Participant/dpsgd`` holds its noise and charges.
-  public let privateTrainer: DPSGDTrainer?
-  private var selector: any UpdateSelector
-  private var sparseVector = SparseVectorTechnique()
-  private var exponential = ExponentialMechanism()
-  /// Δw of the turn: the trainer writes the change of every parameter over the epoch.
+  /// Steps 2–3, chosen once: plain SGD or DP-SGD.
+  private let training: any LocalTraining
+  /// Steps 4–5, chosen once: `largest`, `threshold`, or a private selection.
+  private let selection: any UploadSelection
+  /// The same stages when they are the private ones, for their hooks.
+  private let dpsgdTraining: DPSGDLocalTraining?
+  private let privateSelection: PrivateUploadSelection?
+  /// Δw of the turn: the training writes the change of every parameter over the epoch.
   private var delta: [Float]
   /// Counts of the turns since the last ``takeStatistics()``.
   private var statistics = RoundStatistics(round: 0)
 
+  /// The DP-SGD trainer, with ``DSSGDConfiguration/dpsgd``; each participant's
+  /// ``Participant/dpsgd`` holds its noise and charges.
+  public var privateTrainer: DPSGDTrainer? { dpsgdTraining?.trainer }
+
   /// Called with the participant's ledger after a private selection charged it and before the
   /// upload leaves: a deployed participant writes it durably here, so that no crash after the
   /// upload can resume with a ledger that lacks the epoch. An error stops the turn before the
-  /// upload.
-  public var ledgerCharged: ((PrivacyLedger) throws -> Void)?
+  /// upload. (Never called without `svt` or `exponential`.)
+  public var ledgerCharged: ((PrivacyLedger) throws -> Void)? {
+    get { privateSelection?.charged }
+    set { privateSelection?.charged = newValue }
+  }
 
   /// Called with the participant's DP-SGD charges after its epoch of DP-SGD and before the
   /// upload leaves (as ``ledgerCharged`` for the private selections): a deployed participant
-  /// writes them durably here. An error stops the turn before the upload.
-  public var dpsgdCharged: ((DPSGDCharges) throws -> Void)?
+  /// writes them durably here. An error stops the turn before the upload. (Never called without
+  /// DP-SGD.)
+  public var dpsgdCharged: ((DPSGDCharges) throws -> Void)? {
+    get { dpsgdTraining?.charged }
+    set { dpsgdTraining?.charged = newValue }
+  }
 
-  /// A runner training `network` (whose parameter count is |w|).
+  /// A runner training `network` (whose parameter count is |w|), with the stages
+  /// `configuration` names.
+  ///
+  /// - Precondition: `configuration` is as ``DSSGDConfiguration/init(participants:uploadFraction:downloadFraction:selection:threshold:bound:statDecay:order:staleProbability:privacy:dpsgd:)``
+  ///   validates it (ε and γ with `svt` and `exponential`), and with DP-SGD `network` does not
+  ///   mix samples (check ``Network/mixesSamples`` of its layers first).
   public init(network: Network, training: SGDConfiguration, configuration: DSSGDConfiguration) {
     self.configuration = configuration
-    trainer = Trainer(network: network, configuration: training)
-    privateTrainer = configuration.dpsgd.map { dpsgd in
+    if let dpsgd = configuration.dpsgd {
       guard
-        let trainer = try? DPSGDTrainer(
+        let stage = try? DPSGDLocalTraining(
           network: network, configuration: training, privacy: dpsgd.training)
       else {
         preconditionFailure("DP-SGD on a network that mixes samples: check network.mixesSamples first")
       }
-      return trainer
+      dpsgdTraining = stage
+      self.training = stage
+    } else {
+      dpsgdTraining = nil
+      self.training = PlainLocalTraining(network: network, configuration: training)
     }
     switch configuration.selection {
-    case .largest: selector = LargestSelector()
-    case .threshold: selector = ThresholdSelector(threshold: configuration.threshold)
-    case .svt, .exponential: selector = LargestSelector()  // unused: see privateSelection
+    case .largest:
+      privateSelection = nil
+      selection = SelectorUpload(LargestSelector(), bound: configuration.bound)
+    case .threshold:
+      privateSelection = nil
+      selection = SelectorUpload(
+        ThresholdSelector(threshold: configuration.threshold), bound: configuration.bound)
+    case .svt, .exponential:
+      guard let privacy = configuration.privacy, let gamma = configuration.bound else {
+        preconditionFailure("--selection \(configuration.selection.rawValue) without ε and γ")
+      }
+      let stage = PrivateUploadSelection(
+        configuration.selection == .svt
+          ? .sparseVector(threshold: configuration.threshold) : .exponential,
+        epsilon: privacy.epsilon, bound: gamma)
+      privateSelection = stage
+      selection = stage
     }
     delta = [Float](repeating: 0, count: network.parameterCount)
   }
@@ -110,45 +150,20 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     // model after the download), which the trainer produces with the epoch's write-back.
     let trainStart = monotonicSeconds()
     statistics.exchangeSeconds += trainStart - downloadStart
-    if let privateTrainer {
-      // DP-SGD: Δw = w_new − w_old around the epoch (every upload is post-processing of it).
-      guard var state = participant.dpsgd else {
-        preconditionFailure("a DP-SGD run with a participant without DP-SGD state")
-      }
-      delta.withUnsafeMutableBufferPointer { d in
-        participant.model.parameters.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: d.count) }
-      }
-      defer { participant.dpsgd = state }
-      _ = try state.trainEpoch(
-        privateTrainer, &participant.model, on: participant.samples, using: &participant.generator)
-      participant.model.parameters.withUnsafeBufferPointer { w in
-        for j in 0..<delta.count { delta[j] = w[j] - delta[j] }
-      }
-      try dpsgdCharged?(state.charges)
-    } else {
-      delta.withUnsafeMutableBufferPointer { changes in
-        _ = trainer.trainEpoch(
-          &participant.model, on: participant.samples, using: &participant.generator,
-          changes: changes)
-      }
+    try delta.withUnsafeMutableBufferPointer { changes in
+      try training.trainEpoch(&participant, changes: changes)
     }
     let selectStart = monotonicSeconds()
     statistics.trainSeconds += selectStart - trainStart
     // 4–5. Select, bound, upload.
-    let upload: SparseVector
-    if configuration.selection.isPrivate {
-      guard let chosen = try privateSelection(&participant, count: k) else {
-        // The participant's privacy budget is spent: it keeps training, and uploads nothing.
-        statistics.selectSeconds += monotonicSeconds() - selectStart
-        return 0
-      }
-      upload = chosen
-      if let ledger = participant.privacy?.ledger { try ledgerCharged?(ledger) }
-    } else {
-      upload = delta.withUnsafeBufferPointer { d in
-        selector.select(
-          from: d, count: k, bound: configuration.bound, using: &participant.generator)
-      }
+    guard
+      let upload = try delta.withUnsafeBufferPointer({ d in
+        try selection.upload(from: d, count: k, participant: &participant)
+      })
+    else {
+      // The participant's privacy budget is spent: it keeps training, and uploads nothing.
+      statistics.selectSeconds += monotonicSeconds() - selectStart
+      return 0
     }
     let uploadStart = monotonicSeconds()
     statistics.selectSeconds += uploadStart - selectStart
@@ -157,30 +172,6 @@ public final class DSSGDTurnRunner: @unchecked Sendable {
     statistics.uploadedParameters += upload.count
     statistics.uploadBytes += SparseCodec.encodedByteCount(upload)
     return sequence
-  }
-
-  /// The sparse vector technique or the exponential mechanism on Δw, charged to the
-  /// participant's ledger; nil when the ledger refuses the epoch (budget spent).
-  private func privateSelection(_ participant: inout Participant, count k: Int) throws
-    -> SparseVector?
-  {
-    guard var privacy = participant.privacy, let settings = configuration.privacy,
-      let gamma = configuration.bound
-    else {
-      preconditionFailure("a private selection criterion without privacy settings and γ")
-    }
-    defer { participant.privacy = privacy }
-    guard privacy.ledger.beginEpoch(epsilon: settings.epsilon, capacity: k) else { return nil }
-    let (vector, report) = try delta.withUnsafeBufferPointer { d throws(PrivacyError) in
-      configuration.selection == .svt
-        ? try sparseVector.select(
-          delta: d, count: k, bound: gamma, threshold: configuration.threshold,
-          epsilon: settings.epsilon, noise: &privacy.noise)
-        : try exponential.select(
-          delta: d, count: k, bound: gamma, epsilon: settings.epsilon, noise: &privacy.noise)
-    }
-    privacy.ledger.record(report)
-    return vector
   }
 
   /// The counts (training seconds, parameters and bytes both ways) of the turns since the last

@@ -8,11 +8,23 @@ public enum LedgerFile {
   /// The file's name in a participant's output directory.
   public static let fileName = "privacy-ledger.json"
 
-  /// Writes `ledger` to `path` durably.
+  /// Writes `ledger` to `path` durably, with a `unit` field stating what its ε protects
+  /// (``PrivateUploadSelection/unit``; ignored when the file is read back).
   ///
   /// - Throws: ``DurabilityError`` naming the file when it cannot be written.
   public static func write(_ ledger: PrivacyLedger, to path: String) throws(DurabilityError) {
-    try DurableJSON.write(ledger, to: path)
+    try DurableJSON.write(StatedLedger(ledger: ledger), to: path)
+  }
+
+  /// The ledger's own fields and `unit`.
+  private struct StatedLedger: Encodable {
+    var ledger: PrivacyLedger
+    enum Key: String, CodingKey { case unit }
+    func encode(to encoder: any Encoder) throws {
+      try ledger.encode(to: encoder)
+      var container = encoder.container(keyedBy: Key.self)
+      try container.encode(PrivateUploadSelection.unit, forKey: .unit)
+    }
   }
 
   /// The ledger at `path`, or nil if there is none.

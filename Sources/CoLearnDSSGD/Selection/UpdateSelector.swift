@@ -2,8 +2,8 @@ import CoLearnTensor
 
 /// Chooses which entries of a participant's parameter change Δw to upload (SPEC §6 step 4–5):
 /// at most k of them, each bounded to [−γ, γ] when γ is set. The criteria are the paper's
-/// `largest` and `threshold` (one conforming type each); the differentially private sparse vector
-/// technique will be a third.
+/// `largest` and `threshold` (one conforming type each), which ``SelectorUpload`` makes a stage of
+/// a turn; the differentially private ones are ``PrivateUploadSelection``.
 public protocol UpdateSelector {
   /// The chosen entries of `delta`, bounded, in increasing index order.
   ///
