@@ -116,7 +116,7 @@ public struct ReconstructionResult: Sendable, Hashable, Codable {
 }
 
 /// cos(a, b) = a·b / (‖a‖‖b‖) in double precision; 0 when either is the zero vector.
-func cosineSimilarity<A: Collection<Float>, B: Collection<Float>>(_ a: A, _ b: B) -> Double {
+public func cosineSimilarity<A: Collection<Float>, B: Collection<Float>>(_ a: A, _ b: B) -> Double {
   var dot = 0.0
   var aa = 0.0
   var bb = 0.0

@@ -14,7 +14,8 @@ struct ReproduceCommand: ParsableCommand {
     discussion: """
       SUITE is the name of a suite in the repository's suites/ directory (paper-table4, \
       paper-figure9, paper-figure11, paper-figure13, dssgd-vs-fedavg; --list shows them) or \
-      the path of a suite file. The runs go into --out/runs/NAME (the same files as `colearn \
+      the path of a suite file; privacy-audit runs `colearn audit` over a grid instead (its \
+      REPORT.md tabulates attack success against accuracy). The runs go into --out/runs/NAME (the same files as `colearn \
       train` and `colearn simulate` write); runs that finished earlier with the same settings \
       are skipped, so an interrupted suite resumes where it stopped. Then --out gets one CSV \
       and one SVG per figure and REPORT.md.
@@ -82,9 +83,22 @@ struct ReproduceCommand: ParsableCommand {
         let title = (try? ExperimentSuite(path: path).title) ?? "(unreadable)"
         print("\(name)  \(title)")
       }
+      print("\(PrivacyAuditSuite.name)  \(PrivacyAuditSuite.title)")
       return
     }
     guard let suiteName = suite else { return }
+    if suiteName == PrivacyAuditSuite.name {
+      guard overrides.isEmpty else {
+        throw CLIError(
+          "the \(PrivacyAuditSuite.name) suite runs MNIST with mnist-mlp; drop --model and the "
+            + "data options")
+      }
+      let outPath = out ?? "runs/reproduce-\(PrivacyAuditSuite.name)\(quick ? "-quick" : "")"
+      try PrivacyAuditSuite(
+        output: URL(fileURLWithPath: outPath), threads: threads, dataDir: data.dataDir
+      ).execute(scale: quick ? .quick : .full, dryRun: dryRun)
+      return
+    }
     let start = monotonicSeconds()
     let path = try Self.locate(suiteName, in: directories)
     let suite = try ExperimentSuite(path: path)
