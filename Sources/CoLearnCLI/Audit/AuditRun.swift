@@ -251,7 +251,8 @@ struct AuditRun {
       let ledgers = try simulation.participants.map { participant in
         try DPSGDLedger(
           learner: "participant \(participant.id + 1)", charges: participant.dpsgd!.charges,
-          privacy: dpsgd.training, delta: delta, secureNoise: !dpsgd.insecureSeededNoise)
+          privacy: dpsgd.training, delta: delta, secureNoise: !dpsgd.insecureSeededNoise,
+          scope: .shard)
       }
       return (
         try PrivacyClaim(

@@ -22,7 +22,8 @@ extension ParticipateCommand {
       {
         report.epsilon = guarantee.epsilon
         report.delta = upload.common.delta
-        report.privacyUnit = String((state.charges.unit + seeded).utf8.prefix(200)) ?? ""
+        let unit = state.charges.unit + ", over " + DPSGDLedger.Scope.dataset.rawValue + seeded
+        report.privacyUnit = String(unit.utf8.prefix(200)) ?? ""
       }
     } else if let ledger = participant.privacy?.ledger {
       report.epsilon = ledger.spentEpsilon
