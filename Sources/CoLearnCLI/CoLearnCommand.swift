@@ -14,7 +14,7 @@ public struct CoLearnCommand: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       TrainCommand.self, SimulateCommand.self, SplitCommand.self, ServeCommand.self,
-      ParticipateCommand.self, ProvisionCommand.self, StatusCommand.self, TokenCommand.self, BenchCommand.self, LoadgenCommand.self,
+      ParticipateCommand.self, ProvisionCommand.self, LaunchCommand.self, StatusCommand.self, TokenCommand.self, BenchCommand.self, LoadgenCommand.self,
       DataCommand.self, ModelCommand.self, PredictCommand.self, EvaluateCommand.self,
       ExportCommand.self,
       ReproduceCommand.self, PlotCommand.self, CompareCommand.self, AuditCommand.self,

@@ -58,6 +58,8 @@ struct ReproduceCommand: ParsableCommand {
 
   @OptionGroup var source: DataSourceOptions
 
+  @OptionGroup(title: "Running on a Slurm cluster (docs/CLUSTER.md)") var cluster: ReproduceClusterOptions
+
   /// The settings given on the command line that replace the suite's in every run.
   var overrides: [SuiteRun.Setting] {
     [
@@ -133,7 +135,8 @@ struct ReproduceCommand: ParsableCommand {
       }
       return
     }
-    try runner.execute(runs)
+    if try runOnCluster(runs, suite: suite, path: path, output: output, runner: runner) { return }
+    if !cluster.collect { try runner.execute(runs) }
 
     let report = SuiteReport(
       suite: suite, scale: scale,
