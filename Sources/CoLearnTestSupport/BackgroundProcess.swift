@@ -21,21 +21,60 @@ public final class BackgroundProcess: @unchecked Sendable {
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      guard let self, !data.isEmpty else { return }
-      self.lock.lock()
-      self.output.append(data)
-      self.lock.unlock()
-    }
-    err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      guard let self, !data.isEmpty else { return }
-      self.lock.lock()
-      self.errors.append(data)
-      self.lock.unlock()
-    }
     try process.run()
+    // A thread per pipe, reading until end of file. Not `readabilityHandler`: its dispatch read
+    // source, torn down with the pipe while a read is pending, crashes libdispatch on Linux
+    // (`_dispatch_event_loop_drain`, swift-corelibs-foundation's own stress tests reproduce it)
+    // and took a whole test run down with it.
+    readers = [
+      Self.drain(out.fileHandleForReading) { [weak self] data in
+        guard let self else { return }
+        self.lock.lock()
+        self.output.append(data)
+        self.lock.unlock()
+      } onEnd: { [weak self] in self?.readerEnded() },
+      Self.drain(err.fileHandleForReading) { [weak self] data in
+        guard let self else { return }
+        self.lock.lock()
+        self.errors.append(data)
+        self.lock.unlock()
+      } onEnd: { [weak self] in self?.readerEnded() },
+    ]
+  }
+
+  private var readers: [Thread] = []
+  private var endedReaders = 0
+
+  private func readerEnded() {
+    lock.lock()
+    endedReaders += 1
+    lock.unlock()
+  }
+
+  /// Starts a thread that reads `handle` with blocking reads until end of file, passing each
+  /// chunk to `append`, then calls `onEnd`. The thread keeps the handle open until then.
+  private static func drain(
+    _ handle: FileHandle, append: @escaping @Sendable (Data) -> Void,
+    onEnd: @escaping @Sendable () -> Void
+  ) -> Thread {
+    let thread = Thread {
+      let descriptor = handle.fileDescriptor
+      var buffer = [UInt8](repeating: 0, count: 1 << 16)
+      while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count > 0 {
+          append(Data(buffer[0..<count]))
+        } else if count < 0, errno == EINTR {
+          continue
+        } else {
+          break
+        }
+      }
+      onEnd()
+      withExtendedLifetime(handle) {}
+    }
+    thread.start()
+    return thread
   }
 
   deinit {
@@ -72,7 +111,7 @@ public final class BackgroundProcess: @unchecked Sendable {
       }
       if !process.isRunning {
         // One last look: the output may have arrived with the exit.
-        usleep(50_000)
+        usleep(100_000)
         let text = inErrors ? standardError : standardOutput
         if let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {
           let range = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
@@ -100,7 +139,16 @@ public final class BackgroundProcess: @unchecked Sendable {
       process.waitUntilExit()
     }
     process.waitUntilExit()
-    usleep(50_000)  // let the readers drain the pipes
+    // Let the readers reach the end of both pipes (a grandchild holding a pipe open can delay
+    // that: at most 2 s).
+    let drained = Date().addingTimeInterval(2)
+    while Date() < drained {
+      lock.lock()
+      let ended = endedReaders
+      lock.unlock()
+      if ended >= 2 { break }
+      usleep(5_000)
+    }
     return process.terminationStatus
   }
 
