@@ -611,21 +611,19 @@ public final class SplitFederation: Sendable {
     for summary in epochs.finished(id) { epochCompleted?(summary) }
   }
 
-  /// Whether all N participants have finished and each has downloaded the back since: the
-  /// federation's end (`split serve --epochs` then stops).
+  /// Whether training is over (``allFinished``) and every participant that finished has
+  /// downloaded the back since: the federation's end (`split serve --epochs` then stops).
   public var isComplete: Bool {
-    registry.withLock { registry in
-      registry.order.count == settings.participants
-        && registry.members.values.allSatisfy { $0.finished && $0.downloadedBack }
+    guard allFinished else { return false }
+    return registry.withLock { registry in
+      registry.members.values.allSatisfy { !$0.finished || $0.downloadedBack }
     }
   }
 
-  /// Whether all N participants have finished training.
-  public var allFinished: Bool {
-    registry.withLock { registry in
-      registry.order.count == settings.participants && registry.members.values.allSatisfy(\.finished)
-    }
-  }
+  /// Whether all N participants have joined and each has finished training or vanished (unseen
+  /// for longer than the longest lease, and not waiting for a turn) — Status's
+  /// `training_complete`, what participants wait for before fetching the back.
+  public var allFinished: Bool { status().trainingComplete }
 
   /// The back's parameters now.
   public func downloadBack(_ request: Colearn_V1_DownloadBackRequest, identity: String)
