@@ -39,7 +39,8 @@ import Testing
           // Figures out of range are refused with the field named.
           for (accuracy, loss, epsilon, field) in [
             (1.5, 0.3, nil, "test_accuracy 1.5 is outside [0, 1]"),
-            (0.9, -1, nil, "test_loss -1.0 is not a finite number ≥ 0"),
+            (0.9, -1, nil, "test_loss -1.0 is not a number ≥ 0"),
+            (0.9, .nan, nil, "test_loss nan is not a number ≥ 0"),
             (0.9, 0.3, Double.infinity, "epsilon inf is not a finite number ≥ 0"),
           ] as [(Double, Double, Double?, String)] {
             let refused = await #expect(throws: RPCError.self) {
@@ -55,6 +56,7 @@ import Testing
           #expect(forged?.code == .permissionDenied)
 
           try await report(alice, am, aliceID, accuracy: 0.91, epsilon: 2.5, unit: "record-level")
+          try await report(bob, bm, bobID, accuracy: 0.5, loss: .infinity)  // a diverged model
           try await report(bob, bm, bobID, accuracy: 0.85)
           try await report(bob, bm, bobID, accuracy: 0.87)  // the latest counts
           server.federation.roster.evaluated(round: 1, accuracy: 0.8, loss: 0.6)

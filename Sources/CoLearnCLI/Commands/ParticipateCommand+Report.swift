@@ -13,7 +13,8 @@ extension ParticipateCommand {
     var report = Colearn_V1_ReportRequest()
     report.round = UInt64(round)
     report.testAccuracy = result.accuracy
-    report.testLoss = result.meanLoss.isFinite ? result.meanLoss : 0
+    // A diverged model's loss is +∞ (NaN included), never a misleading 0.
+    report.testLoss = result.meanLoss.isNaN ? .infinity : result.meanLoss
     report.testExamples = UInt64(examples)
     let seeded = upload.common.insecureSeededNoise ? " — NOT private: seeded noise" : ""
     if let state = participant.dpsgd {

@@ -477,10 +477,10 @@ extension Colearn_V1_ParameterServer {
         /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
         /// > figures are self-reported: the server checks their ranges, not their truth.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-        /// > reporting.
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+        /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+        /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+        /// > carries on without reporting.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Colearn_V1_ReportRequest` messages.
@@ -718,10 +718,10 @@ extension Colearn_V1_ParameterServer {
         /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
         /// > figures are self-reported: the server checks their ranges, not their truth.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-        /// > reporting.
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+        /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+        /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+        /// > carries on without reporting.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
@@ -958,10 +958,10 @@ extension Colearn_V1_ParameterServer {
         /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
         /// > figures are self-reported: the server checks their ranges, not their truth.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-        /// > reporting.
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+        /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+        /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+        /// > carries on without reporting.
         ///
         /// - Parameters:
         ///   - request: A `Colearn_V1_ReportRequest` message.
@@ -1564,10 +1564,10 @@ extension Colearn_V1_ParameterServer {
         /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
         /// > figures are self-reported: the server checks their ranges, not their truth.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-        /// > reporting.
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+        /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+        /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+        /// > carries on without reporting.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
@@ -1944,10 +1944,10 @@ extension Colearn_V1_ParameterServer {
         /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
         /// > figures are self-reported: the server checks their ranges, not their truth.
         /// > 
-        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-        /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-        /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-        /// > reporting.
+        /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+        /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+        /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+        /// > carries on without reporting.
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
@@ -2279,10 +2279,10 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
     /// > figures are self-reported: the server checks their ranges, not their truth.
     /// > 
-    /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-    /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-    /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-    /// > reporting.
+    /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+    /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+    /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+    /// > carries on without reporting.
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Colearn_V1_ReportRequest` message.
@@ -2641,10 +2641,10 @@ extension Colearn_V1_ParameterServer.ClientProtocol {
     /// > latest report per participant for Status, its run record (metrics.csv) and /metrics. The
     /// > figures are self-reported: the server checks their ranges, not their truth.
     /// > 
-    /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss or ε that is negative or not
-    /// > finite, δ outside [0, 1), or a privacy unit longer than 200 bytes; NOT_FOUND for an unknown
-    /// > participant. An older server answers UNIMPLEMENTED: the participant carries on without
-    /// > reporting.
+    /// > Errors: INVALID_ARGUMENT for an accuracy outside [0, 1], a loss that is negative or NaN, an ε
+    /// > that is negative or not finite, δ outside [0, 1), or a privacy unit longer than 200 bytes;
+    /// > NOT_FOUND for an unknown participant. An older server answers UNIMPLEMENTED: the participant
+    /// > carries on without reporting.
     ///
     /// - Parameters:
     ///   - message: request message to send.

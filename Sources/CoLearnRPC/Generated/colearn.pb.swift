@@ -815,7 +815,8 @@ public nonisolated struct Colearn_V1_ReportRequest: Sendable {
   /// The participant's round when it evaluated (its last acknowledged upload's round).
   public var round: UInt64 = 0
 
-  /// Its local model's accuracy in [0, 1] and mean loss on `test_examples` local test examples.
+  /// Its local model's accuracy in [0, 1] and mean loss on `test_examples` local test examples
+  /// (+∞ for a model whose loss is not finite).
   public var testAccuracy: Double = 0
 
   public var testLoss: Double = 0

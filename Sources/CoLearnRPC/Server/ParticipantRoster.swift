@@ -118,8 +118,8 @@ public final class ParticipantRoster: Sendable {
     if !(0...1).contains(report.testAccuracy) {
       return "test_accuracy \(report.testAccuracy) is outside [0, 1]"
     }
-    if !report.testLoss.isFinite || report.testLoss < 0 {
-      return "test_loss \(report.testLoss) is not a finite number ≥ 0"
+    if report.testLoss.isNaN || report.testLoss < 0 {
+      return "test_loss \(report.testLoss) is not a number ≥ 0 (+∞ for a diverged model)"
     }
     if report.hasEpsilon, !report.epsilon.isFinite || report.epsilon < 0 {
       return "epsilon \(report.epsilon) is not a finite number ≥ 0 (leave it unset without DP)"
