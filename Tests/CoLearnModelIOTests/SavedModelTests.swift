@@ -41,8 +41,15 @@ import Testing
       #expect(read.spec.specificationHash == spec.specificationHash, "\(spec.name)")
       #expect(read.spec.name == spec.name)
       #expect(read.parameters.map(\.bitPattern) == parameters.map(\.bitPattern), "\(spec.name)")
-      #expect(outputs(read.spec, read.parameters).map(\.bitPattern)
-        == outputs(spec, parameters).map(\.bitPattern), "\(spec.name)")
+      // The same layers: the same outputs. Not compared bit for bit: the process-wide BLAS
+      // thread count, which tests running beside this one change (Evaluator, simulations), picks
+      // how a GEMM is split, and that moved the last bit of a few outputs in one CI run.
+      let original = outputs(spec, parameters)
+      let roundTripped = outputs(read.spec, read.parameters)
+      #expect(roundTripped.count == original.count, "\(spec.name)")
+      #expect(
+        zip(roundTripped, original).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) },
+        "\(spec.name)")
       #expect(read.information == ["source": "test"])
       #expect(read.classNames == (0..<spec.classCount).map(String.init))
       // Every tensor starts 8-byte aligned, as the reference writer lays them out.
