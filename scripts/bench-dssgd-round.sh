@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Seconds per DSSGD round against the PyTorch peer (issue 3's speed bars): N = 30, mnist-mlp,
-# θ_u = 0.1, θ_d = 1, M = 32, α = 0.01, round-robin, on the real MNIST; each run's figure is the
+# Seconds per DSSGD round against the PyTorch peer (issue 3's speed bars, issue 24's for the
+# CNN): N = 30, mnist-mlp (or --model mnist-cnn), θ_u = 0.1, θ_d = 1, M = 32, α = 0.01,
+# round-robin, on the real MNIST; each run's figure is the
 # median of rounds 3–12 (the first two warm caches and the pool). This VM's speed drifts by up
 # to 2× within minutes, so the runs are interleaved in passes and only figures of one pass
 # compare: each pass runs the peer with 1 and 2 threads, then every colearn binary given with
 # 1 and 2 threads, and prints one row with the ratio peer best / colearn best per binary, and
 # the share of local training in colearn's rounds.
 #
-# Usage: scripts/bench-dssgd-round.sh [PASSES] [LABEL=BINARY ...]
-#   default: 3 passes of .build/release/colearn (build it first: swift build -c release).
+# Usage: scripts/bench-dssgd-round.sh [--model mnist-mlp|mnist-cnn] [PASSES] [LABEL=BINARY ...]
+#   default: mnist-mlp, 3 passes of .build/release/colearn (build it first: swift build -c release).
+#   (A mnist-cnn round is ~40 times a mnist-mlp round: 3 passes take ~15 minutes.)
 # Needs: python3 with torch and threadpoolctl (python3 -m pip install torch threadpoolctl),
 # ../shared/peers/dssgd_torch.py, and MNIST in $COLEARN_DATA_DIR (default ../shared/data).
 # Stop other work on the machine first (kill -STOP): two cores are all there is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+model=mnist-mlp
+if [[ ${1:-} == --model ]]; then
+  model=${2:?--model needs mnist-mlp or mnist-cnn}
+  shift 2
+fi
+case $model in
+  mnist-mlp | mnist-cnn) ;;
+  *) echo "bench: --model takes mnist-mlp or mnist-cnn (the MNIST models both sides have), not $model" >&2; exit 1 ;;
+esac
 passes=${1:-3}
 shift || true
 binaries=("$@")
@@ -41,13 +52,13 @@ for entry in "${binaries[@]}"; do
   label=${entry%%=*}
   header+=" | $label 1 thr | $label 2 thr | peer best / $label best | $label training share"
 done
-echo "s/round, median of rounds 3-12"
+echo "$model: s/round, median of rounds 3-12"
 echo "$header"
 for ((pass = 1; pass <= passes; pass++)); do
   row="$pass"
   peerBest=""
   for t in 1 2; do
-    python3 "$peer" --data-dir "$data/mnist" --model mnist-mlp --participants 30 --batch 32 \
+    python3 "$peer" --data-dir "$data/mnist" --model "$model" --participants 30 --batch 32 \
       --theta-u 0.1 --theta-d 1 --lr 0.01 --rounds 12 --eval-every 1000 --threads "$t" \
       --csv "$work/peer-$t.csv" >/dev/null 2>&1
     # columns: mode, round, round_s
@@ -62,7 +73,7 @@ for ((pass = 1; pass <= passes; pass++)); do
     for t in 1 2; do
       out="$work/colearn-$t"
       rm -rf "$out"
-      COLEARN_DATA_DIR="$data" "$binary" simulate --participants 30 --upload-fraction 0.1 \
+      COLEARN_DATA_DIR="$data" "$binary" simulate --model "$model" --participants 30 --upload-fraction 0.1 \
         --rounds 12 --eval-every 1000 --test-limit 100 --threads "$t" --out "$out" >/dev/null 2>&1
       # columns: round, seconds, train_seconds
       s=$(median "$out/metrics.csv" 2 1)

@@ -192,13 +192,27 @@ struct BenchCommand: ParsableCommand {
         for batch in batches {
           for t in threadCounts {
             BLAS.setThreadCount(t)
-            var table = Table(headers: ["layer", "forward µs", "backward+update µs"])
+            var table = Table(headers: [
+              "layer", "forward µs", "GF/s or GB/s", "backward+update µs", "GF/s or GB/s",
+            ])
             let entries = LayerProfile.measure(model: spec, batchSize: batch)
-            for entry in entries {
-              table.add([entry.layer, format(entry.forwardMicroseconds, 1), format(entry.backwardMicroseconds, 1)])
+            func rate(_ flops: Double, _ bytes: Double, _ microseconds: Double) -> String {
+              guard microseconds > 0 else { return "" }
+              if flops > 0 { return format(flops / microseconds / 1e3, 1) + " GF/s" }
+              return bytes > 0 ? format(bytes / microseconds / 1e3, 1) + " GB/s" : ""
             }
-            let total = entries.reduce(0) { $0 + $1.forwardMicroseconds + $1.backwardMicroseconds }
-            table.add(["total", "", format(total, 1)])
+            for entry in entries {
+              table.add([
+                entry.layer, format(entry.forwardMicroseconds, 1),
+                rate(entry.forwardFlops, entry.forwardBytes, entry.forwardMicroseconds),
+                format(entry.backwardMicroseconds, 1),
+                rate(entry.backwardFlops, entry.backwardBytes, entry.backwardMicroseconds),
+              ])
+            }
+            let total = entries.filter { !$0.layer.hasPrefix(" ") }.reduce(0) {
+              $0 + $1.forwardMicroseconds + $1.backwardMicroseconds
+            }
+            table.add(["total", "", "", format(total, 1), ""])
             print("\nPer-layer time, \(spec) batch \(batch), \(t) thread(s) (median of 50 steps):")
             print(table.render())
           }

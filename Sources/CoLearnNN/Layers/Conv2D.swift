@@ -42,8 +42,18 @@ public final class Conv2D: Layer {
   /// Stride 1 and no padding: the paper's convolutions, with their own im2col/col2im loops.
   private let isDense: Bool
   private var columns = FloatBuffer(count: 0)
-  /// ∂W staged by the fused SGD path of a layer that also propagates ∂x.
+  /// ∂W staged by the fused SGD path of a layer that also propagates ∂x; the direct kernels'
+  /// summed ∂Wᵀ [K, O].
   private var weightScratch = FloatBuffer(count: 0)
+  /// The im2col-free kernels, for a short patch (``DirectConvolution/applies``); nil otherwise.
+  private let direct: DirectConvolution?
+  /// Wᵀ [K, O] for the direct forward kernel, transposed at each forward call.
+  private var transposedWeight = FloatBuffer(count: 0)
+  /// The direct ∂W kernel's partial sums: [groups][K][O] and [groups][O].
+  private var partials = FloatBuffer(count: 0)
+  private var biasPartials = FloatBuffer(count: 0)
+  /// The direct kernel's summed bias gradient [O].
+  private var biasScratch = FloatBuffer(count: 0)
 
   /// A convolution of `input` ([H, W, C]) with `outputChannels` filters of side `kernelSize`,
   /// moved `stride` pixels at a time over the input padded with `padding` zeros on each side.
@@ -60,9 +70,12 @@ public final class Conv2D: Layer {
   ///   - padding: p; 0 by default.
   ///   - columnBudgetBytes: the size the im2col rows of one chunk of samples may take
   ///     (at least one sample per chunk); see ``defaultColumnBudgetBytes``.
+  ///   - allowsDirectKernels: whether a short patch may take the im2col-free kernels
+  ///     (``DirectConvolution``); false keeps the im2col GEMMs for every shape (for tests that
+  ///     compare the two).
   public init(
     input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    columnBudgetBytes: Int = Conv2D.defaultColumnBudgetBytes
+    columnBudgetBytes: Int = Conv2D.defaultColumnBudgetBytes, allowsDirectKernels: Bool = true
   ) {
     precondition(input.dimensions.count == 3, "Conv2D needs an image input, got \(input)")
     precondition(
@@ -88,7 +101,18 @@ public final class Conv2D: Layer {
     outputShape = .image(height: outputHeight, width: outputWidth, channels: outputChannels)
     let sampleBytes = outputHeight * outputWidth * patchSize * MemoryLayout<Float>.stride
     chunkSamples = max(1, columnBudgetBytes / sampleBytes)
+    direct =
+      allowsDirectKernels
+        && DirectConvolution.applies(
+          patchSize: patchSize, outputChannels: outputChannels, padding: padding)
+      ? DirectConvolution(
+        input: input, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride)
+      : nil
   }
+
+  /// Whether this layer runs the im2col-free kernels (forward, and ∂W when it is the first
+  /// layer); see ``DirectConvolution``.
+  public var usesDirectKernels: Bool { direct != nil }
 
   /// `Conv2D(C→O, k×k)`, followed by `, stride s` and `, padding p` when they are not 1 and 0
   /// (so the descriptions of stride-1 unpadded layers, which the model hash reads, stay as they
@@ -127,6 +151,12 @@ public final class Conv2D: Layer {
     let needed = min(batchSize, chunkSamples) * positions * patchSize
     if columns.count < needed { columns = FloatBuffer(count: needed) }
     if weightScratch.count == 0 { weightScratch = FloatBuffer(count: outputChannels * patchSize) }
+    if let direct, transposedWeight.count == 0 {
+      transposedWeight = FloatBuffer(count: outputChannels * patchSize)
+      partials = FloatBuffer(count: DirectConvolution.partialSamples * direct.partialStride)
+      biasPartials = FloatBuffer(count: DirectConvolution.partialSamples * outputChannels)
+      biasScratch = FloatBuffer(count: outputChannels)
+    }
   }
 
   /// Torch7 default: every weight and bias ~ U(−1/√(k·k·C), 1/√(k·k·C)).
@@ -158,6 +188,19 @@ public final class Conv2D: Layer {
     let col = columns.pointer
     let weight = parameters
     let bias = parameters + outputChannels * patchSize
+    if let direct {
+      let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
+      for o in 0..<outputs {
+        for k in 0..<patch { transposed[k &* outputs &+ o] = weight[o &* patch &+ k] }
+      }
+      parallelChunks(
+        count: batchSize * outputHeight, costPerItem: outputWidth * patch * outputs
+      ) { _, rows in
+        direct.forward(
+          input, rows: rows, transposedWeight: transposed, bias: bias, into: output)
+      }
+      return
+    }
     parallelChunks(count: batchSize * positions, costPerItem: outputChannels) { _, range in
       for row in range {
         (output + row * outputChannels).update(from: bias, count: outputChannels)
@@ -178,6 +221,15 @@ public final class Conv2D: Layer {
     batchSize: Int, parameters: UnsafePointer<Float>,
     parameterGradients: UnsafeMutablePointer<Float>
   ) {
+    if let direct, inputGradient == nil {
+      sumDirectGradients(direct, input: input, outputGradient: outputGradient, batchSize: batchSize)
+      let (outputs, patch, total) = (outputChannels, patchSize, weightScratch.pointer)
+      for o in 0..<outputs {
+        for k in 0..<patch { parameterGradients[o &* patch &+ k] = total[k &* outputs &+ o] }
+      }
+      (parameterGradients + outputs * patch).update(from: biasScratch.pointer, count: outputs)
+      return
+    }
     backPropagate(
       input: input, outputGradient: outputGradient, inputGradient: inputGradient,
       batchSize: batchSize, weight: parameters, weightGradient: parameterGradients, scale: 1,
@@ -199,6 +251,22 @@ public final class Conv2D: Layer {
     input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batchSize: Int,
     into squaredNorms: UnsafeMutablePointer<Float>
   ) {
+    if let direct {
+      let (weights, outputs) = (outputChannels * patchSize, outputChannels)
+      forEachDirectChunk(
+        direct, input: input, outputGradient: outputGradient, batchSize: batchSize, group: 1
+      ) { samples in
+        for (g, b) in samples.enumerated() {
+          let partial = partials.pointer + g * direct.partialStride
+          let bias = biasPartials.pointer + g * outputs
+          var total: Float = 0
+          for j in 0..<weights { total += partial[j] * partial[j] }
+          for o in 0..<outputs { total += bias[o] * bias[o] }
+          squaredNorms[b] += total
+        }
+      }
+      return
+    }
     let col = columns.pointer
     let gradient = weightScratch.pointer
     let weights = outputChannels * patchSize
@@ -230,6 +298,17 @@ public final class Conv2D: Layer {
     outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
     batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float
   ) {
+    if let direct, inputGradient == nil {
+      sumDirectGradients(direct, input: input, outputGradient: outputGradient, batchSize: batchSize)
+      let (outputs, patch, total) = (outputChannels, patchSize, weightScratch.pointer)
+      for o in 0..<outputs {
+        for k in 0..<patch { parameters[o &* patch &+ k] -= rate * total[k &* outputs &+ o] }
+      }
+      let bias = parameters + outputs * patch
+      let biasTotal = biasScratch.pointer
+      for o in 0..<outputs { bias[o] -= rate * biasTotal[o] }
+      return
+    }
     if inputGradient == nil {
       backPropagate(
         input: input, outputGradient: outputGradient, inputGradient: nil, batchSize: batchSize,
@@ -272,6 +351,61 @@ public final class Conv2D: Layer {
         .none, .none, m: rows, n: patchSize, k: outputChannels,
         a: dy, lda: outputChannels, b: weight, ldb: patchSize, c: col, ldc: patchSize)
       columnsToImage(col, batchSize: count, into: inputGradient + first * inputShape.count)
+    }
+  }
+
+  // MARK: - Direct ∂W
+
+  /// Runs the direct ∂W tasks (``DirectConvolution/weightGradientTask``) over the batch in
+  /// chunks of at most ``DirectConvolution/partialSamples`` samples, in groups of `group`,
+  /// and calls `body` with each chunk's samples once ``partials`` and ``biasPartials`` hold its
+  /// groups' sums.
+  private func forEachDirectChunk(
+    _ direct: DirectConvolution, input: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, batchSize: Int, group: Int,
+    _ body: (_ samples: Range<Int>) -> Void
+  ) {
+    let step = DirectConvolution.partialSamples / group * group
+    let (partial, biasPartial) = (partials.pointer, biasPartials.pointer)
+    var first = 0
+    while first < batchSize {
+      let samples = first..<min(first + step, batchSize)
+      let groups = (samples.count + group - 1) / group
+      parallelChunks(
+        count: groups * direct.offsetBlocks,
+        costPerItem: group * positions * DirectConvolution.blockOffsets * outputChannels
+      ) { _, tasks in
+        for task in tasks {
+          direct.weightGradientTask(
+            task, x: input, outputGradient: outputGradient, samples: samples, group: group,
+            partials: partial, biasPartials: biasPartial)
+        }
+      }
+      body(samples)
+      first = samples.upperBound
+    }
+  }
+
+  /// The batch's ∂Wᵀ [K, O] into ``weightScratch`` and ∂b into ``biasScratch``, through the
+  /// direct kernels: the groups' partial sums added in group order.
+  private func sumDirectGradients(
+    _ direct: DirectConvolution, input: UnsafePointer<Float>,
+    outputGradient: UnsafePointer<Float>, batchSize: Int
+  ) {
+    let (weights, outputs) = (outputChannels * patchSize, outputChannels)
+    let (total, biasTotal) = (weightScratch.pointer, biasScratch.pointer)
+    total.update(repeating: 0, count: weights)
+    biasTotal.update(repeating: 0, count: outputs)
+    let group = DirectConvolution.groupSamples
+    forEachDirectChunk(
+      direct, input: input, outputGradient: outputGradient, batchSize: batchSize, group: group
+    ) { samples in
+      for g in 0..<((samples.count + group - 1) / group) {
+        let partial = partials.pointer + g * direct.partialStride
+        for j in 0..<weights { total[j] += partial[j] }
+        let bias = biasPartials.pointer + g * outputs
+        for o in 0..<outputs { biasTotal[o] += bias[o] }
+      }
     }
   }
 

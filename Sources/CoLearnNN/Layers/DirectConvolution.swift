@@ -1,0 +1,249 @@
+import CoLearnTensor
+
+/// The im2col-free kernels of a convolution whose patch is short (K = k·k·C of a first layer
+/// with 1 or 3 input channels: 25 for mnist-cnn, 75 for svhn-cnn), for ``Conv2D``.
+///
+/// With K that small, the im2col GEMMs are long and thin ([B·P, 25]·[25, 32] forward,
+/// [32, B·P]·[B·P, 25] for ∂W) and reach a third of the GEMM peak at best (docs/RESULTS.md's
+/// profile: mnist-cnn's first convolution took 54% of a batch-32 step). These kernels read the
+/// image in place and keep the outputs in registers instead:
+///
+/// - forward: for 6 neighbouring output positions and 16 output channels at a time, 12 AVX2
+///   accumulators gather Σ_k x(p + offset_k) · Wᵀ[k, o] over the patch, starting from the
+///   bias (Wᵀ [K, O] is transposed once per call, so a patch value broadcast meets 16
+///   contiguous weights);
+/// - ∂W: for 5 patch offsets and 16 output channels at a time (10 accumulators: with 12, the
+///   register allocator spilled every iteration), Σ_p x(p + offset_k) · ∂y(p, o)
+///   over the positions of a group of samples, with ∂y read 16 channels at a time.
+///
+/// Every sum runs in a fixed order that does not depend on the thread count: forward splits
+/// output rows between cores (each output is one core's), ∂W splits (group of samples, block
+/// of patch offsets) tasks, each writing its own partial sums, which are then added in group
+/// order. A group is ``groupSamples`` samples for a batch's gradient and one sample for
+/// DP-SGD's per-example norms, where each partial is one sample's gradient.
+///
+/// Applies to stride-1 and strided layers without padding whose O is a multiple of 16 and whose
+/// K is at most ``maximumPatch``; other layers keep the im2col GEMMs.
+struct DirectConvolution {
+  /// The largest K the direct kernels take: measured against the im2col GEMMs with
+  /// `colearn bench --profile` (mnist-cnn's and svhn-cnn's second convolutions, K = 800 and
+  /// 1,600, are faster as GEMMs).
+  static let maximumPatch = 256
+  /// Samples per ∂W group: partial sums stay a few per batch and each group's ∂y (4 × 100 KB
+  /// for mnist-cnn) stays in L2 while its tasks re-read it.
+  static let groupSamples = 4
+  /// Samples whose partial ∂W the workspace holds at once; larger batches run in chunks.
+  static let partialSamples = 64
+
+  let imageSize: Int
+  let rowStride: Int
+  let stride: Int
+  let outputHeight: Int
+  let outputWidth: Int
+  let outputChannels: Int
+  let patchSize: Int
+  /// The distance in the image between the first values of neighbouring output positions.
+  let positionStep: Int
+  /// offsets[k]: where the patch's k-th value lies relative to its top-left corner.
+  let offsets: [Int]
+  /// ``offsets`` padded with zeros to a whole number of ∂W blocks.
+  let paddedOffsets: [Int]
+  /// The values of one group's partial ∂Wᵀ: K rounded up to a whole number of blocks, times O
+  /// (the rows past K are the padded block's, never read).
+  var partialStride: Int { paddedOffsets.count * outputChannels }
+
+  static func applies(patchSize: Int, outputChannels: Int, padding: Int) -> Bool {
+    padding == 0 && outputChannels % 16 == 0 && patchSize <= maximumPatch
+  }
+
+  init(input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int) {
+    let channels = input.channels
+    imageSize = input.count
+    rowStride = input.width * channels
+    self.stride = stride
+    outputHeight = (input.height - kernelSize) / stride + 1
+    outputWidth = (input.width - kernelSize) / stride + 1
+    self.outputChannels = outputChannels
+    patchSize = kernelSize * kernelSize * channels
+    positionStep = stride * channels
+    var offsets = [Int]()
+    for kh in 0..<kernelSize {
+      for j in 0..<(kernelSize * channels) { offsets.append(kh * input.width * channels + j) }
+    }
+    self.offsets = offsets
+    // The last ∂W block repeats offset 0 up to five (k×k patches need none); its extra rows of
+    // the partial sums are computed and never read (a whole block is faster than single
+    // offsets, whose one
+    // accumulator pair waits on the FMA latency).
+    while offsets.count % Self.blockOffsets != 0 { offsets.append(0) }
+    paddedOffsets = offsets
+  }
+
+  var positions: Int { outputHeight * outputWidth }
+  /// Patch offsets per ∂W task.
+  static let blockOffsets = 5
+  var offsetBlocks: Int { (patchSize + Self.blockOffsets - 1) / Self.blockOffsets }
+
+  // MARK: - Forward
+
+  /// y for the output rows `rows` of the batch (row r is sample r / H′, output row r mod H′):
+  /// y(p, o) = b(o) + Σ_k x(p + offsets[k]) · Wᵀ[k, o]. The rows' positions run in blocks of
+  /// six across row and sample boundaries, so only the last block of the range is shorter
+  /// (a shorter block's accumulators are too few to hide the FMA latency).
+  func forward(
+    _ x: UnsafePointer<Float>, rows: Range<Int>, transposedWeight wt: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+  ) {
+    let outputs = outputChannels
+    let end = rows.upperBound &* outputWidth
+    var position = rows.lowerBound &* outputWidth
+    offsets.withUnsafeBufferPointer { offsets in
+      while position &+ 6 <= end {
+        let (c0, c1, c2) = (corner(x, position), corner(x, position &+ 1), corner(x, position &+ 2))
+        let (c3, c4, c5) = (corner(x, position &+ 3), corner(x, position &+ 4), corner(x, position &+ 5))
+        let out = y + position &* outputs
+        var o = 0
+        while o < outputs {
+          let b = load(bias + o)
+          var (a0, a1, a2, a3, a4, a5) = (b, b, b, b, b, b)
+          let w = wt + o
+          for k in 0..<patchSize {
+            let weights = load(w + k &* outputs)
+            let offset = offsets[k]
+            a0 = a0.addingProduct(c0[offset], weights)
+            a1 = a1.addingProduct(c1[offset], weights)
+            a2 = a2.addingProduct(c2[offset], weights)
+            a3 = a3.addingProduct(c3[offset], weights)
+            a4 = a4.addingProduct(c4[offset], weights)
+            a5 = a5.addingProduct(c5[offset], weights)
+          }
+          let row = out + o
+          store(a0, row)
+          store(a1, row + outputs)
+          store(a2, row + 2 &* outputs)
+          store(a3, row + 3 &* outputs)
+          store(a4, row + 4 &* outputs)
+          store(a5, row + 5 &* outputs)
+          o &+= 16
+        }
+        position &+= 6
+      }
+      while position < end {
+        let c = corner(x, position)
+        var o = 0
+        while o < outputs {
+          var a = load(bias + o)
+          for k in 0..<patchSize { a = a.addingProduct(c[offsets[k]], load(wt + o + k &* outputs)) }
+          store(a, y + position &* outputs + o)
+          o &+= 16
+        }
+        position &+= 1
+      }
+    }
+  }
+
+  /// The top-left input value of the patch of output position `position` of the batch
+  /// (sample position / P, then row and column).
+  @inline(__always)
+  private func corner(_ x: UnsafePointer<Float>, _ position: Int) -> UnsafePointer<Float> {
+    let (b, p) = position.quotientAndRemainder(dividingBy: positions)
+    let (oh, ow) = p.quotientAndRemainder(dividingBy: outputWidth)
+    return x + (b &* imageSize &+ oh &* stride &* rowStride &+ ow &* positionStep)
+  }
+
+  // MARK: - Weight and bias gradients
+
+  /// The ∂W task `task` of a chunk of samples, ordered group-major: group g = task / blocks
+  /// (samples `first + g·group ..< …`, at most `group`), offset block task mod blocks.
+  /// Writes Σ over the group's samples and positions of x(p + offsets[k]) · ∂y(p, o) into
+  /// `partials[g][k][o] (g·``partialStride`` + k·O + o)` for the block's k, and, for block 0, Σ ∂y(p, o) into
+  /// `biasPartials[g][o]`.
+  func weightGradientTask(
+    _ task: Int, x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    samples: Range<Int>, group: Int, partials: UnsafeMutablePointer<Float>,
+    biasPartials: UnsafeMutablePointer<Float>
+  ) {
+    let (g, block) = task.quotientAndRemainder(dividingBy: offsetBlocks)
+    let start = samples.lowerBound + g * group
+    let groupRange = start..<min(start + group, samples.upperBound)
+    let outputs = outputChannels
+    let partial = partials + g &* partialStride
+    let firstOffset = block &* Self.blockOffsets
+    paddedOffsets.withUnsafeBufferPointer { offsets in
+      var o = 0
+      while o < outputs {
+        gradientBlock(
+          x, dy: dy + o, samples: groupRange, offsets: offsets, first: firstOffset,
+          into: partial + (firstOffset &* outputs &+ o))
+        o &+= 16
+      }
+    }
+    guard block == 0 else { return }
+    let biasPartial = biasPartials + g * outputs
+    var o = 0
+    while o < outputs {
+      // Two accumulators: one would wait on the add latency at every position.
+      var (even, odd) = (SIMD16<Float>(), SIMD16<Float>())
+      for b in groupRange {
+        let rows = dy + (b &* positions &* outputs &+ o)
+        var p = 0
+        while p &+ 2 <= positions {
+          even += load(rows + p &* outputs)
+          odd += load(rows + (p &+ 1) &* outputs)
+          p &+= 2
+        }
+        if p < positions { even += load(rows + p &* outputs) }
+      }
+      store(even + odd, biasPartial + o)
+      o += 16
+    }
+  }
+
+  /// Σ x(p + offsets[first + i]) · ∂y(p, 16 channels) for i < 5, over the samples' positions.
+  @inline(__always)
+  private func gradientBlock(
+    _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, samples: Range<Int>,
+    offsets: UnsafeBufferPointer<Int>, first: Int, into out: UnsafeMutablePointer<Float>
+  ) {
+    let (outputs, step) = (outputChannels, positionStep)
+    let (k0, k1, k2) = (offsets[first], offsets[first + 1], offsets[first + 2])
+    let (k3, k4) = (offsets[first + 3], offsets[first + 4])
+    for i in 0..<5 { store(SIMD16<Float>(), out + i &* outputs) }
+    // The sums go through memory once per output row: accumulators that live across the
+    // sample and row loops made the register allocator copy all ten at every position.
+    for b in samples {
+      let image = x + b &* imageSize
+      var g = dy + b &* positions &* outputs
+      for oh in 0..<outputHeight {
+        var p = image + oh &* stride &* rowStride
+        var (a0, a1, a2) = (load(out), load(out + outputs), load(out + 2 &* outputs))
+        var (a3, a4) = (load(out + 3 &* outputs), load(out + 4 &* outputs))
+        for _ in 0..<outputWidth {
+          let d = load(g)
+          a0 = a0.addingProduct(p[k0], d)
+          a1 = a1.addingProduct(p[k1], d)
+          a2 = a2.addingProduct(p[k2], d)
+          a3 = a3.addingProduct(p[k3], d)
+          a4 = a4.addingProduct(p[k4], d)
+          p += step
+          g += outputs
+        }
+        store(a0, out)
+        store(a1, out + outputs)
+        store(a2, out + 2 &* outputs)
+        store(a3, out + 3 &* outputs)
+        store(a4, out + 4 &* outputs)
+      }
+    }
+  }
+}
+
+@inline(__always)
+private func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
+  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always)
+private func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
+}

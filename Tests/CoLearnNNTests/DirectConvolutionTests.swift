@@ -1,0 +1,163 @@
+import CoLearnNN
+import CoLearnTensor
+import CoLearnTestSupport
+import Testing
+
+/// The im2col-free kernels of short-patch convolutions (`DirectConvolution`, through `Conv2D`)
+/// against the im2col GEMMs they replace, which the gradient checks of Conv2DTests cover.
+@Suite(.serialized) struct DirectConvolutionTests {
+  /// A layer shape: input, output channels, kernel, stride, batch.
+  struct Shape: CustomTestStringConvertible, Sendable {
+    var input: TensorShape
+    var outputs: Int
+    var kernel: Int
+    var stride: Int
+    var batch: Int
+    var testDescription: String { "\(input) → \(outputs), \(kernel)×\(kernel)/\(stride), batch \(batch)" }
+  }
+
+  static let shapes: [Shape] = [
+    // mnist-cnn's first layer: 784 positions per sample (not a multiple of the 6-position
+    // block), 5 samples (a group of 4 and one of 1).
+    Shape(input: .image(height: 32, width: 32, channels: 1), outputs: 32, kernel: 5, stride: 1, batch: 5),
+    // svhn-cnn's first layer: K = 75, four 16-channel blocks.
+    Shape(input: .image(height: 32, width: 32, channels: 3), outputs: 64, kernel: 5, stride: 1, batch: 3),
+    // K = 9 is not a whole number of 5-offset blocks; 48 channels; batch 1.
+    Shape(input: .image(height: 9, width: 11, channels: 1), outputs: 48, kernel: 3, stride: 1, batch: 1),
+    // Strided, two channels (K = 32), more samples than one chunk of partial sums holds.
+    Shape(input: .image(height: 10, width: 9, channels: 2), outputs: 16, kernel: 4, stride: 2, batch: 70),
+  ]
+
+  struct Step {
+    var output: [Float]
+    var gradients: [Float]
+    var updated: [Float]
+    var norms: [Float]
+  }
+
+  /// Forward, backward (first layer: no ∂x), the fused SGD update and the per-sample squared
+  /// gradient norms of one batch, from the same random input, weights and ∂y.
+  func step(_ layer: Conv2D, _ shape: Shape) -> Step {
+    var generator = SeededGenerator(seed: 21)
+    let batch = shape.batch
+    layer.reserve(batchSize: batch)
+    let x = (0..<(batch * layer.inputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<(batch * layer.outputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let w0 = (0..<layer.parameterCount).map { _ in Float.random(in: -0.3...0.3, using: &generator) }
+    var y = [Float](repeating: .nan, count: dy.count)
+    var gradients = [Float](repeating: .nan, count: w0.count)
+    var updated = w0
+    var norms = [Float](repeating: 0, count: batch)
+    y.withUnsafeMutableBufferPointer { out in
+      layer.forward(x, into: out.baseAddress!, batchSize: batch, parameters: w0)
+    }
+    gradients.withUnsafeMutableBufferPointer { g in
+      layer.backward(
+        input: x, output: y, outputGradient: dy, inputGradient: nil, batchSize: batch,
+        parameters: w0, parameterGradients: g.baseAddress!)
+    }
+    updated.withUnsafeMutableBufferPointer { p in
+      layer.backwardApplyingSGD(
+        input: x, output: y, outputGradient: dy, inputGradient: nil, batchSize: batch,
+        parameters: p.baseAddress!, rate: 0.05)
+    }
+    norms.withUnsafeMutableBufferPointer { n in
+      layer.addPerSampleGradientSquaredNorms(
+        input: x, outputGradient: dy, batchSize: batch, into: n.baseAddress!)
+    }
+    return Step(output: y, gradients: gradients, updated: updated, norms: norms)
+  }
+
+  func layers(_ shape: Shape) -> (direct: Conv2D, im2col: Conv2D) {
+    let make = { (allows: Bool) in
+      Conv2D(
+        input: shape.input, outputChannels: shape.outputs, kernelSize: shape.kernel,
+        stride: shape.stride, allowsDirectKernels: allows)
+    }
+    return (make(true), make(false))
+  }
+
+  @Test(arguments: shapes)
+  func agreesWithTheIm2colGEMMs(shape: Shape) {
+    let (direct, im2col) = layers(shape)
+    #expect(direct.usesDirectKernels)
+    #expect(!im2col.usesDirectKernels)
+    let a = step(direct, shape)
+    let b = step(im2col, shape)
+    // Sums of up to 70 × 20 × 32 products of values below 1: regrouped, not equal.
+    #expect(maximumAbsoluteDifference(a.output, b.output) < 1e-5)
+    #expect(maximumAbsoluteDifference(a.gradients, b.gradients) < 2e-3)
+    #expect(maximumAbsoluteDifference(a.updated, b.updated) < 1e-4)
+    for (p, q) in zip(a.norms, b.norms) { #expect(abs(p - q) <= 1e-4 * q) }
+    #expect(!a.output.contains { $0.isNaN } && !a.gradients.contains { $0.isNaN })
+    #expect(a.gradients.contains { abs($0) > 1 }, "a batch's gradient is not all zeros")
+    #expect(a.norms.allSatisfy { $0 > 0 })
+  }
+
+  /// The per-sample norms are those of each sample's own gradient: sample b alone, as a batch
+  /// of one, gives the same ‖∂W‖² + ‖∂b‖².
+  @Test func perSampleNormsAreEachSamplesGradient() {
+    let shape = Self.shapes[0]
+    let (direct, _) = layers(shape)
+    let batch = step(direct, shape)
+    var generator = SeededGenerator(seed: 21)
+    let x = (0..<(shape.batch * direct.inputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<(shape.batch * direct.outputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let w = (0..<direct.parameterCount).map { _ in Float.random(in: -0.3...0.3, using: &generator) }
+    for b in [0, 4] {
+      var gradient = [Float](repeating: 0, count: w.count)
+      let sampleX = Array(x[(b * direct.inputShape.count)..<((b + 1) * direct.inputShape.count)])
+      let sampleDy = Array(dy[(b * direct.outputShape.count)..<((b + 1) * direct.outputShape.count)])
+      let unused = [Float](repeating: 0, count: sampleDy.count)  // Conv2D's backward reads no y
+      gradient.withUnsafeMutableBufferPointer { g in
+        direct.backward(
+          input: sampleX, output: unused, outputGradient: sampleDy, inputGradient: nil,
+          batchSize: 1, parameters: w, parameterGradients: g.baseAddress!)
+      }
+      let squared = gradient.reduce(0) { $0 + $1 * $1 }
+      #expect(abs(batch.norms[b] - squared) <= 1e-5 * squared)
+    }
+  }
+
+  /// The forward kernel is differentiated by finite differences (the analytic side is the
+  /// im2col backward with ∂x, which a direct layer keeps).
+  @Test func forwardMatchesFiniteDifferences() {
+    let layer = Conv2D(input: .image(height: 8, width: 9, channels: 2), outputChannels: 16, kernelSize: 3)
+    #expect(layer.usesDirectKernels)
+    let report = checkGradients(of: layer, batchSize: 2)
+    #expect(report.passed, "\(report)")
+  }
+
+  /// Forward, ∂W, the update and the norms give the same bits on one core and on two: each
+  /// output row and each partial sum belongs to one task, and the partials add in group order.
+  @Test func sameBitsOnOneAndTwoCores() {
+    let shape = Shape(
+      input: .image(height: 32, width: 32, channels: 3), outputs: 64, kernel: 5, stride: 1, batch: 9)
+    func run(threads: Int) -> Step {
+      let saved = BLAS.threadCount
+      BLAS.setThreadCount(threads)
+      defer { BLAS.setThreadCount(saved) }
+      return step(layers(shape).direct, shape)
+    }
+    let one = run(threads: 1)
+    let two = run(threads: 2)
+    #expect(one.output == two.output)
+    #expect(one.gradients == two.gradients)
+    #expect(one.updated == two.updated)
+    #expect(one.norms == two.norms)
+  }
+
+  /// Which layers take the direct kernels: the short patches of the presets' first layers, not
+  /// their second convolutions (K = 800 and 1,600 run faster as GEMMs), padded layers, or
+  /// channel counts that are no multiple of 16.
+  @Test func theShortPatchesOfThePresetsTakeTheDirectKernels() {
+    func convolutions(_ spec: ModelSpec) -> [Bool] {
+      spec.makeLayers().compactMap { ($0 as? Conv2D)?.usesDirectKernels }
+    }
+    #expect(convolutions(.mnistCNN) == [true, false])
+    #expect(convolutions(.svhnCNN) == [true, false])
+    let image = TensorShape.image(height: 12, width: 12, channels: 1)
+    #expect(!Conv2D(input: image, outputChannels: 16, kernelSize: 5, padding: 2).usesDirectKernels)
+    #expect(!Conv2D(input: image, outputChannels: 20, kernelSize: 5).usesDirectKernels)
+  }
+}
