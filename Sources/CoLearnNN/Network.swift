@@ -21,6 +21,10 @@ public final class Network {
   public private(set) var capacity = 0
 
   private var activations: [FloatBuffer] = []
+  /// fusesTanh[i]: layer i is a direct-kernel ``Conv2D`` followed by a ``Tanh``, and forward
+  /// writes tanh(conv) straight into the Tanh's output (``Conv2D/forwardApplyingTanh``): the
+  /// convolution's own output, which no backward reads, is left unwritten.
+  private let fusesTanh: [Bool]
   private var gradientBuffers: [FloatBuffer] = []
 
   /// A network over `layers`, which must chain: each layer's input shape is the previous
@@ -38,6 +42,10 @@ public final class Network {
     self.layout = ParameterLayout(layers: layers)
     self.inputShape = layers[0].inputShape
     self.outputShape = layers[layers.count - 1].outputShape
+    self.fusesTanh = layers.indices.map { index in
+      index + 1 < layers.count && layers[index + 1] is Tanh
+        && (layers[index] as? Conv2D)?.usesDirectKernels == true
+    }
   }
 
   /// |w|: the length of the flat parameter vector this network reads.
@@ -111,12 +119,22 @@ public final class Network {
     parameters: UnsafePointer<Float>
   ) -> UnsafePointer<Float> {
     var current = input
-    for index in first..<layers.count {
+    var index = first
+    while index < layers.count {
+      let parameters = parameters + layout.layerRanges[index].lowerBound
+      if fusesTanh[index], let conv = layers[index] as? Conv2D,
+        conv.forwardApplyingTanh(
+          current, into: activations[index + 1].pointer, batchSize: batchSize,
+          parameters: parameters)
+      {
+        current = UnsafePointer(activations[index + 1].pointer)
+        index += 2
+        continue
+      }
       let output = activations[index].pointer
-      layers[index].forward(
-        current, into: output, batchSize: batchSize,
-        parameters: parameters + layout.layerRanges[index].lowerBound)
+      layers[index].forward(current, into: output, batchSize: batchSize, parameters: parameters)
       current = UnsafePointer(output)
+      index += 1
     }
     return current
   }

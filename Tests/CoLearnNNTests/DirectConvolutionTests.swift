@@ -161,3 +161,48 @@ import Testing
     #expect(!Conv2D(input: image, outputChannels: 20, kernelSize: 5).usesDirectKernels)
   }
 }
+
+extension DirectConvolutionTests {
+  /// A network fuses a direct convolution and the Tanh after it (tanh applied to the
+  /// accumulators): its output has the same bits as the layers run one by one.
+  @Test(arguments: [ModelSpec.mnistCNN, .svhnCNN])
+  func fusedConvolutionTanhGivesTheLayersBits(spec: ModelSpec) {
+    let network = spec.makeNetwork()
+    let batch = 3
+    network.reserve(batchSize: batch)
+    var generator = SeededGenerator(seed: 5)
+    var w = [Float](repeating: 0, count: network.parameterCount)
+    network.initialize(&w, using: &generator)
+    let x = (0..<(batch * network.inputShape.count)).map { _ in Float.random(in: -2...2, using: &generator) }
+    let fused = Array(
+      UnsafeBufferPointer(
+        start: network.forward(x, batchSize: batch, parameters: w),
+        count: batch * network.outputShape.count))
+    // The same layers one by one, through their own forward passes.
+    var current = x
+    for (layer, range) in zip(network.layers, network.layout.layerRanges) {
+      var next = [Float](repeating: .nan, count: batch * layer.outputShape.count)
+      w.withUnsafeBufferPointer { p in
+        next.withUnsafeMutableBufferPointer { out in
+          layer.forward(
+            current, into: out.baseAddress!, batchSize: batch,
+            parameters: p.baseAddress! + range.lowerBound)
+        }
+      }
+      current = next
+    }
+    #expect(network.layers[0] is Conv2D && network.layers[1] is Tanh)
+    #expect(fused == current)
+  }
+
+  /// The vector tanh is the scalar one lane by lane, over the whole range and its saturation.
+  @Test func vectorTanhIsTheScalarTanh() {
+    var generator = SeededGenerator(seed: 9)
+    for _ in 0..<2_000 {
+      var x = SIMD16<Float>()
+      for lane in 0..<16 { x[lane] = Float.random(in: -12...12, using: &generator) }
+      let y = fastTanh(x)
+      for lane in 0..<16 { #expect(y[lane] == fastTanh(x[lane])) }
+    }
+  }
+}

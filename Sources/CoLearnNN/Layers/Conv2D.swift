@@ -188,17 +188,8 @@ public final class Conv2D: Layer {
     let col = columns.pointer
     let weight = parameters
     let bias = parameters + outputChannels * patchSize
-    if let direct {
-      let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
-      for o in 0..<outputs {
-        for k in 0..<patch { transposed[k &* outputs &+ o] = weight[o &* patch &+ k] }
-      }
-      parallelChunks(
-        count: batchSize * outputHeight, costPerItem: outputWidth * patch * outputs
-      ) { _, rows in
-        direct.forward(
-          input, rows: rows, transposedWeight: transposed, bias: bias, into: output)
-      }
+    if direct != nil {
+      forwardDirect(input, into: output, batchSize: batchSize, parameters: parameters, applyingTanh: false)
       return
     }
     parallelChunks(count: batchSize * positions, costPerItem: outputChannels) { _, range in
@@ -212,6 +203,39 @@ public final class Conv2D: Layer {
         .none, .transposed, m: count * positions, n: outputChannels, k: patchSize,
         a: col, lda: patchSize, b: weight, ldb: patchSize, beta: 1,
         c: output + first * positions * outputChannels, ldc: outputChannels)
+    }
+  }
+
+  /// Writes tanh(y) of the batch into `output` in one pass, when this layer runs the direct
+  /// kernels (the same bits as ``forward(_:into:batchSize:parameters:)`` followed by a ``Tanh``);
+  /// returns false, writing nothing, otherwise. ``Network`` fuses a direct convolution and the
+  /// ``Tanh`` after it this way: the pre-activation is never written, which neither layer's
+  /// backward reads.
+  func forwardApplyingTanh(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>
+  ) -> Bool {
+    guard direct != nil else { return false }
+    forwardDirect(input, into: output, batchSize: batchSize, parameters: parameters, applyingTanh: true)
+    return true
+  }
+
+  private func forwardDirect(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
+    parameters: UnsafePointer<Float>, applyingTanh: Bool
+  ) {
+    guard let direct else { return }
+    let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
+    let (weight, bias) = (parameters, parameters + outputs * patch)
+    for o in 0..<outputs {
+      for k in 0..<patch { transposed[k &* outputs &+ o] = weight[o &* patch &+ k] }
+    }
+    parallelChunks(
+      count: batchSize * outputHeight, costPerItem: outputWidth * patch * outputs
+    ) { _, rows in
+      direct.forward(
+        input, rows: rows, transposedWeight: transposed, bias: bias, applyingTanh: applyingTanh,
+        into: output)
     }
   }
 

@@ -90,10 +90,16 @@ struct DirectConvolution {
   /// y(p, o) = b(o) + Σ_k x(p + offsets[k]) · Wᵀ[k, o]. The rows' positions run in blocks of
   /// six across row and sample boundaries, so only the last block of the range is shorter
   /// (a shorter block's accumulators are too few to hide the FMA latency).
+  ///
+  /// With `applyingTanh`, writes tanh(y) instead (``fastTanh(_:)-(SIMD16<Float>)``, the same
+  /// bits as a ``Tanh`` layer after it): the fused convolution–tanh of ``Network``.
   func forward(
     _ x: UnsafePointer<Float>, rows: Range<Int>, transposedWeight wt: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    bias: UnsafePointer<Float>, applyingTanh: Bool, into y: UnsafeMutablePointer<Float>
   ) {
+    @inline(__always) func finish(_ value: SIMD16<Float>) -> SIMD16<Float> {
+      applyingTanh ? fastTanh(value) : value
+    }
     let outputs = outputChannels
     let end = rows.upperBound &* outputWidth
     var position = rows.lowerBound &* outputWidth
@@ -118,12 +124,12 @@ struct DirectConvolution {
             a5 = a5.addingProduct(c5[offset], weights)
           }
           let row = out + o
-          store(a0, row)
-          store(a1, row + outputs)
-          store(a2, row + 2 &* outputs)
-          store(a3, row + 3 &* outputs)
-          store(a4, row + 4 &* outputs)
-          store(a5, row + 5 &* outputs)
+          store(finish(a0), row)
+          store(finish(a1), row + outputs)
+          store(finish(a2), row + 2 &* outputs)
+          store(finish(a3), row + 3 &* outputs)
+          store(finish(a4), row + 4 &* outputs)
+          store(finish(a5), row + 5 &* outputs)
           o &+= 16
         }
         position &+= 6
@@ -134,7 +140,7 @@ struct DirectConvolution {
         while o < outputs {
           var a = load(bias + o)
           for k in 0..<patchSize { a = a.addingProduct(c[offsets[k]], load(wt + o + k &* outputs)) }
-          store(a, y + position &* outputs + o)
+          store(finish(a), y + position &* outputs + o)
           o &+= 16
         }
         position &+= 1
