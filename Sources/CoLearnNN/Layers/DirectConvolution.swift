@@ -26,8 +26,11 @@ import CoLearnTensor
 /// K is at most ``maximumPatch``; other layers keep the im2col GEMMs.
 struct DirectConvolution {
   /// The largest K the direct kernels take: measured against the im2col GEMMs with
-  /// `colearn bench --profile` (mnist-cnn's and svhn-cnn's second convolutions, K = 800 and
-  /// 1,600, are faster as GEMMs).
+  /// `colearn bench --profile`, which times both in the same steps. With the bound raised to
+  /// take mnist-cnn's and svhn-cnn's second convolutions (K = 800 and 1,600), their forward
+  /// passes took 171.8 µs against the GEMM's 47.0 (mnist-cnn, batch 1; 1,237 against 1,257 at
+  /// batch 32) and 540 against 236 (svhn-cnn, batch 1; 11,744 against 9,753 at batch 32): a
+  /// long patch is what a GEMM is good at, and transposing its W each call costs.
   static let maximumPatch = 256
   /// Samples per ∂W group: partial sums stay a few per batch and each group's ∂y (4 × 100 KB
   /// for mnist-cnn) stays in L2 while its tasks re-read it.
