@@ -32,15 +32,15 @@ public final class Conv2D: Layer {
   /// The zero rows and columns p added on each of the four sides of the input (≥ 0).
   public let padding: Int
 
-  private let inputHeight: Int
-  private let inputWidth: Int
-  private let inputChannels: Int
-  private let outputHeight: Int
-  private let outputWidth: Int
+  let inputHeight: Int
+  let inputWidth: Int
+  let inputChannels: Int
+  let outputHeight: Int
+  let outputWidth: Int
   /// K = k·k·C, the length of one im2col row.
-  private let patchSize: Int
+  let patchSize: Int
   /// Stride 1 and no padding: the paper's convolutions, with their own im2col/col2im loops.
-  private let isDense: Bool
+  let isDense: Bool
   private var columns = FloatBuffer(count: 0)
   /// ∂W staged by the fused SGD path of a layer that also propagates ∂x; the direct kernels'
   /// summed ∂Wᵀ [K, O].
@@ -132,7 +132,7 @@ public final class Conv2D: Layer {
     ]
   }
 
-  private var positions: Int { outputHeight * outputWidth }
+  var positions: Int { outputHeight * outputWidth }
 
   public var forwardMultiplyAdds: Int { positions * patchSize * outputChannels }
 
@@ -432,152 +432,6 @@ public final class Conv2D: Layer {
         for j in 0..<weights { total[j] += partial[j] }
         let bias = biasPartials.pointer + g * outputs
         for o in 0..<outputs { biasTotal[o] += bias[o] }
-      }
-    }
-  }
-
-  // MARK: - im2col / col2im
-
-  /// Copies every k×k×C patch into one row of `col` [B·P, K]. In channels-last layout a patch
-  /// row of k pixels is k·C contiguous values, so each patch is k contiguous copies.
-  ///
-  /// Strided or padded layers take ``clippedImageToColumns(_:batchSize:into:)`` instead.
-  private func imageToColumns(
-    _ x: UnsafePointer<Float>, batchSize: Int, into col: UnsafeMutablePointer<Float>
-  ) {
-    guard isDense else { return clippedImageToColumns(x, batchSize: batchSize, into: col) }
-    let rowStride = inputWidth * inputChannels
-    let run = kernelSize * inputChannels
-    let imageSize = inputHeight * rowStride
-    let sampleColumns = positions * patchSize
-    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
-      var destination = col + samples.lowerBound * sampleColumns
-      for b in samples {
-        let image = x + b * imageSize
-        for oh in 0..<outputHeight {
-          for ow in 0..<outputWidth {
-            var source = image + oh * rowStride + ow * inputChannels
-            for _ in 0..<kernelSize {
-              destination.update(from: source, count: run)
-              destination += run
-              source += rowStride
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /// The adjoint of ``imageToColumns(_:batchSize:into:)``: sums each row of `col` back into the
-  /// k×k×C patch it came from.
-  ///
-  /// Strided or padded layers take ``clippedColumnsToImage(_:batchSize:into:)`` instead.
-  private func columnsToImage(
-    _ col: UnsafePointer<Float>, batchSize: Int, into x: UnsafeMutablePointer<Float>
-  ) {
-    guard isDense else { return clippedColumnsToImage(col, batchSize: batchSize, into: x) }
-    let rowStride = inputWidth * inputChannels
-    let run = kernelSize * inputChannels
-    let imageSize = inputHeight * rowStride
-    let sampleColumns = positions * patchSize
-    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
-      (x + samples.lowerBound * imageSize).update(repeating: 0, count: samples.count * imageSize)
-      var source = col + samples.lowerBound * sampleColumns
-      for b in samples {
-        let image = x + b * imageSize
-        for oh in 0..<outputHeight {
-          for ow in 0..<outputWidth {
-            var destination = image + oh * rowStride + ow * inputChannels
-            for _ in 0..<kernelSize {
-              for i in 0..<run { destination[i] += source[i] }
-              source += run
-              destination += rowStride
-            }
-          }
-        }
-      }
-    }
-  }
-
-  // MARK: - Strided or padded im2col / col2im
-
-  /// The part of one patch row that lies inside the image, for the output column whose patch
-  /// starts at input column `left` (= ow·s − p, negative in the left padding): the kernel
-  /// columns `first..<end` are real pixels, those before and after are padding. Empty
-  /// (`first >= end`) when the whole row is padding.
-  private func insideColumns(left: Int) -> (first: Int, end: Int) {
-    (max(0, -left), min(kernelSize, inputWidth - left))
-  }
-
-  /// ``imageToColumns(_:batchSize:into:)`` for any stride and padding: output position (oh, ow)
-  /// reads the patch whose top-left corner is input pixel (oh·s − p, ow·s − p); each of its k
-  /// rows is clipped to the image and the padded values are written as zeros.
-  private func clippedImageToColumns(
-    _ x: UnsafePointer<Float>, batchSize: Int, into col: UnsafeMutablePointer<Float>
-  ) {
-    let channels = inputChannels
-    let run = kernelSize * channels
-    let imageSize = inputShape.count
-    let sampleColumns = positions * patchSize
-    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
-      var destination = col + samples.lowerBound * sampleColumns
-      for b in samples {
-        let image = x + b * imageSize
-        for oh in 0..<outputHeight {
-          let top = oh * stride - padding
-          for ow in 0..<outputWidth {
-            let left = ow * stride - padding
-            let (first, end) = insideColumns(left: left)
-            for kh in 0..<kernelSize {
-              let ih = top + kh
-              if ih < 0 || ih >= inputHeight || first >= end {
-                destination.update(repeating: 0, count: run)
-              } else {
-                let lead = first * channels
-                let copied = (end - first) * channels
-                destination.update(repeating: 0, count: lead)
-                (destination + lead).update(
-                  from: image + (ih * inputWidth + left + first) * channels, count: copied)
-                (destination + lead + copied).update(repeating: 0, count: run - lead - copied)
-              }
-              destination += run
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /// The adjoint of ``clippedImageToColumns(_:batchSize:into:)``: sums the in-image part of each
-  /// row of `col` back into its patch and drops the padded part.
-  private func clippedColumnsToImage(
-    _ col: UnsafePointer<Float>, batchSize: Int, into x: UnsafeMutablePointer<Float>
-  ) {
-    let channels = inputChannels
-    let run = kernelSize * channels
-    let imageSize = inputShape.count
-    let sampleColumns = positions * patchSize
-    parallelChunks(count: batchSize, costPerItem: sampleColumns) { _, samples in
-      (x + samples.lowerBound * imageSize).update(repeating: 0, count: samples.count * imageSize)
-      var source = col + samples.lowerBound * sampleColumns
-      for b in samples {
-        let image = x + b * imageSize
-        for oh in 0..<outputHeight {
-          let top = oh * stride - padding
-          for ow in 0..<outputWidth {
-            let left = ow * stride - padding
-            let (first, end) = insideColumns(left: left)
-            for kh in 0..<kernelSize {
-              let ih = top + kh
-              if ih >= 0 && ih < inputHeight && first < end {
-                let from = source + first * channels
-                let to = image + (ih * inputWidth + left + first) * channels
-                for i in 0..<((end - first) * channels) { to[i] += from[i] }
-              }
-              source += run
-            }
-          }
-        }
       }
     }
   }
