@@ -124,8 +124,7 @@ public final class SplitCoordinatorStore: Sendable {
         var next = inner.state
         if let problem = next.apply(record) {
           // A caller's bug, not the disk's: nothing was written.
-          throw SplitStateError.corrupt(
-            path: logPath, offset: inner.logBytes, reason: "refused to log \(problem)")
+          throw SplitStateError.refusedChange(problem)
         }
         let bytes = SplitStateFiles.encode(record, event: next.events)
         do throws(DurabilityError) {

@@ -14,6 +14,9 @@ public enum SplitStateError: Error, Equatable, CustomStringConvertible {
   case incomplete(directory: String, problem: String)
   /// The coordinator was started with other settings than the state was created with.
   case settingsChanged(path: String, changes: [SettingChange])
+  /// A change that does not follow the logged state was refused before anything was written
+  /// (a bug in the coordinator, not damage on disk).
+  case refusedChange(String)
 
   public var description: String {
     switch self {
@@ -34,6 +37,9 @@ public enum SplitStateError: Error, Equatable, CustomStringConvertible {
         + changes.map(\.description).joined(separator: ", ")
         + "; these cannot change: restart split serve with the recorded settings, or use a new "
         + "--state-dir for a new federation"
+    case .refusedChange(let problem):
+      return "the coordinator refused to log a change that does not follow its state "
+        + "(\(problem)); nothing was written: this is a bug in colearn, please report it"
     }
   }
 }
