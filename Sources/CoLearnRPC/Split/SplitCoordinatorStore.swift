@@ -13,10 +13,10 @@ import Synchronization
 /// file helpers (atomic replacement with fsync, the directory's lock, the settings file).
 ///
 /// ``SplitFederation`` appends a record for each change **before** it answers the call that made
-/// it: a Step's record holds the whole back after the step (3.3 MB for the paper's network; one
-/// append and one fdatasync, about 4 ms on the development machine, where the step itself takes
-/// longer), so a replay restores it bit for bit whatever the BLAS threads of the restarted
-/// process; Join, PublishUpdate (with the sealed update), Finish and a finished participant's
+/// it: a Step's record holds the whole back after the step (3.3 MB for the paper's network; an
+/// append and fdatasync of that size took about 3.5 ms on the development VM, a snapshot per
+/// step through a rename about 4.2 ms), so a replay restores it bit for bit whatever the BLAS
+/// threads of the restarted process; Join, PublishUpdate (with the sealed update), Finish and a finished participant's
 /// DownloadBack are fsync'ed records too; acknowledgements of fetched updates are written
 /// without an fsync of their own (losing one only keeps relayed updates longer). Once the log
 /// passes `compactionBytes` the whole state goes to `split-snapshot.bin` (atomically) and the

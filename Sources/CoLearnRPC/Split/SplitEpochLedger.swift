@@ -13,6 +13,17 @@ public struct SplitEpochSummary: Sendable, Equatable {
   /// right (before its update), on the noised features.
   public var meanLoss: Double
   public var accuracy: Double
+
+  public init(
+    epoch: Int, participants: Int, steps: Int, samples: Int, meanLoss: Double, accuracy: Double
+  ) {
+    self.epoch = epoch
+    self.participants = participants
+    self.steps = steps
+    self.samples = samples
+    self.meanLoss = meanLoss
+    self.accuracy = accuracy
+  }
 }
 
 /// Groups the coordinator's steps by the epoch participants declare in Step, and hands over an
