@@ -69,9 +69,24 @@ struct SplitServeStateTests {
         line.split(separator: " ").first { $0.hasPrefix("step=") }.flatMap { Int($0.dropFirst(5)) }
       }.max() ?? 0
     #expect(answered >= 12 && answered < 40, "\(first.standardError)")
+    // What a power loss can leave after the last write: zero bytes. Dropped, and said so.
+    let log = URL(fileURLWithPath: state).appendingPathComponent("split.wal")
+    let intact = try Data(contentsOf: log).count
+    let handle = try FileHandle(forWritingTo: log)
+    handle.seekToEndOfFile()
+    handle.write(Data(count: 4096))
+    try handle.close()
 
     let second = try BackgroundProcess(binary(), serve)
     #expect(second.waitFor("listening on") != nil, "\(second.combined)")
+    // (Behind a record the kill itself cut short, if it cut one: then that record's offset.)
+    let dropped = try #require(
+      second.standardError.firstMatch(
+        of: try Regex(
+          "msg=\"state directory\" action=\"dropped a torn record of ([0-9]+) bytes at offset "
+            + "([0-9]+) of split.wal")), "\(second.combined)")
+    let (length, offset) = (Int(dropped.output[1].substring!)!, Int(dropped.output[2].substring!)!)
+    #expect(length >= 4096 && offset + length == intact + 4096, "\(length) at \(offset)")
     let recovered = try #require(
       second.waitFor("msg=\"recovered state\"[^\\n]* steps=([0-9]+)", inErrors: true)
         .flatMap(Int.init), "\(second.combined)")
@@ -86,11 +101,11 @@ struct SplitServeStateTests {
       summaries.append(try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]))
     }
     #expect(second.wait(timeout: 60) == 0, "\(second.combined)")
-    let log = second.standardError
-    #expect(log.contains("every participant has finished: stopping"), "\(log)")
+    let finalLog = second.standardError
+    #expect(finalLog.contains("every participant has finished: stopping"), "\(finalLog)")
     let total = try #require(
       second.waitFor("msg=stopped steps=([0-9]+)", inErrors: true, timeout: 1).flatMap(Int.init),
-      "\(log)")
+      "\(finalLog)")
     // Both fronts took every relayed update: the relay survived the restart.
     #expect(Set(summaries.map { $0["frontHash"] as? String ?? "" }).count == 1, "\(summaries)")
     #expect(Set(summaries.map { $0["updatesApplied"] as? Int ?? -1 }).count == 1)
