@@ -211,6 +211,54 @@ import Testing
     #expect(try Data(contentsOf: Self.logURL(directory)).count == intact)
   }
 
+  /// What a power loss can leave: a record's first bytes and then a block of zeros, or a whole
+  /// record whose end reads as zeros. Both are torn (dropped); zeros inside an earlier record
+  /// are damage (refused).
+  @Test func zerosAfterTheLastWriteAreTornButInsideTheLogAreDamage() async throws {
+    let directory = try makeTemporaryDirectory("colearn-split-zeros")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var state: SplitCoordinatorState
+    var offsets: [Int] = []
+    do {
+      let store = try Self.store(directory)
+      let run = try Run(Self.federation(store: store))
+      for turn in 0..<3 {
+        offsets.append(store.logBytes)
+        try await run.take(turn)
+      }
+      offsets.append(store.logBytes)
+      state = store.state
+    }
+    let intact = [UInt8](try Data(contentsOf: Self.logURL(directory)))
+    // Turn 0's step record (its payload length 4 bytes in), renumbered as the next event.
+    let stepLength = 8 + (0..<4).reduce(0) { $0 | Int(intact[offsets[0] + 4 + $1]) << (8 * $1) }
+    var next = Array(intact[offsets[0]..<(offsets[0] + stepLength)])
+    for shift in 0..<8 {
+      next[9 + shift] = UInt8(truncatingIfNeeded: (state.events + 1) >> (8 * shift))
+    }
+    let tails: [[UInt8]] = [
+      Array(next.prefix(5)) + [UInt8](repeating: 0, count: 4096),
+      Array(next.prefix(stepLength - 1_000)) + [UInt8](repeating: 0, count: 1_000),
+    ]
+    for tail in tails {
+      try Data(intact + tail).write(to: Self.logURL(directory))
+      let reopened = try Self.store(directory)
+      #expect(reopened.recovered.isIdentical(to: state))
+      #expect(
+        reopened.recoveryLines.first?.hasPrefix(
+          "dropped a torn record of \(tail.count) bytes at offset \(intact.count) ") == true,
+        "\(reopened.recoveryLines)")
+    }
+    // 1,000 zeros inside turn 1's step record, which intact records follow.
+    var damaged = intact
+    for index in (offsets[2] - 1_000)..<offsets[2] { damaged[index] = 0 }
+    try Data(damaged).write(to: Self.logURL(directory))
+    let error = #expect(throws: SplitStateError.self) { try Self.store(directory) }
+    #expect(
+      error?.description.contains("damaged at byte offset \(offsets[1])") == true,
+      "\(String(describing: error))")
+  }
+
   /// One flipped byte inside an intact record in the middle of the log: opening is refused
   /// naming split.wal and the record's offset, and the file is left as it was.
   @Test func aDamagedRecordInTheMiddleIsRefusedNamingTheOffset() async throws {

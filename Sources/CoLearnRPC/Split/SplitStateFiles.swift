@@ -112,7 +112,8 @@ enum SplitStateFiles {
   struct Log: Equatable {
     var base: UInt64
     var records: [(offset: Int, event: UInt64, record: SplitStateRecord)]
-    /// A torn last record (the file ends inside it, or only zero bytes follow): where it
+    /// A torn last record (the file ends inside it, or in zero bytes that follow less than its
+    /// header, or in at least 512 zero bytes running to the end of the file): where it
     /// starts; it is dropped.
     var tornOffset: Int?
     /// Where the intact records end.
@@ -127,7 +128,8 @@ enum SplitStateFiles {
   }
 
   /// Reads a whole log: every record must be intact and numbered in order, except a torn last
-  /// one (a write cut short by a crash, never acknowledged).
+  /// one (a write cut short by a crash, never acknowledged; a power loss can also leave zeros
+  /// where its end should be).
   ///
   /// - Throws: ``SplitStateError/corrupt(path:offset:reason:)`` naming the first bad byte
   ///   offset otherwise.
@@ -151,10 +153,11 @@ enum SplitStateFiles {
     var log = Log(base: base, records: [], tornOffset: nil, end: logHeaderLength)
     var offset = logHeaderLength
     var event = base
+    // Where the trailing zero bytes start: what a power loss can leave after the last write.
+    let zerosFrom = (bytes.lastIndex { $0 != 0 } ?? -1) + 1
     while offset < bytes.count {
       let rest = bytes.count - offset
-      let zeros = bytes[offset...].allSatisfy { $0 == 0 }
-      if zeros || rest < recordHeaderLength + 9 {
+      if rest < recordHeaderLength + 9 {
         log.tornOffset = offset
         break
       }
@@ -163,6 +166,12 @@ enum SplitStateFiles {
       let length = Int(reader.next(4)!)
       let kind = bytes[offset + recordHeaderLength]
       guard limits.plausible(kind: kind, length: length) else {
+        // Zeros from within the header to the end of the file: a write cut short and
+        // zero-filled by a power loss (an intact record may end in zeros, but was read above).
+        if zerosFrom - offset < recordHeaderLength + 9 {
+          log.tornOffset = offset
+          break
+        }
         throw corrupt(offset, "a record of kind \(kind) with \(length) bytes cannot be")
       }
       var fields = ByteReader(
@@ -178,6 +187,12 @@ enum SplitStateFiles {
         break
       }
       guard checksum == WriteAheadLog.crc(bytes[(offset + 4)..<(offset + 8 + length)]) else {
+        // The last record ending in a block of zeros (at least a sector's worth, to the end of
+        // the file) was cut short by a power loss; zeros inside a record are otherwise data.
+        if offset + recordHeaderLength + length - zerosFrom >= 512, number == event + 1 {
+          log.tornOffset = offset
+          break
+        }
         throw corrupt(offset, "the record's checksum does not match")
       }
       guard number == event + 1 else {
