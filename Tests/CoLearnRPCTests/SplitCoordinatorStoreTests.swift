@@ -317,6 +317,15 @@ import Testing
       error?.description.contains("created with other settings: lr 0.1 → 0.2, seed 3 → (none)")
         == true, "\(String(describing: error))")
     #expect(try Self.store(directory).recovered.steps == 1)
+
+    // A settings file with a line that is not key=value is damage, named by its offset.
+    let settings = directory.appendingPathComponent("split.settings")
+    let text = try String(contentsOf: settings, encoding: .utf8)
+    try (text + "truncat").write(to: settings, atomically: true, encoding: .utf8)
+    let damaged = #expect(throws: SplitStateError.self) { try Self.store(directory) }
+    #expect(
+      damaged == .corrupt(path: settings.path, offset: text.utf8.count, reason: "line 5 is not key=value"),
+      "\(String(describing: damaged))")
   }
 
   /// A directory another server wrote is not taken for a split state.

@@ -228,8 +228,18 @@ public final class SplitCoordinatorStore: Sendable {
           directory: directory,
           problem: "split.settings is missing next to split.wal: restore it from a backup")
       }
-      let changes = StateSettings(values: settings).changes(
-        from: try StateDirectory.decodeSettings(recorded, path: settingsPath))
+      let values: [String: String]
+      do throws(DurabilityError) {
+        values = try StateDirectory.decodeSettings(recorded, path: settingsPath)
+      } catch {
+        guard case .badSettingsFile(_, let line) = error else { throw error }
+        // The byte offset of the line (1-based) that is not key=value.
+        let lines = recorded.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let offset = lines.prefix(line - 1).reduce(0) { $0 + $1.count + 1 }
+        throw SplitStateError.corrupt(
+          path: settingsPath, offset: offset, reason: "line \(line) is not key=value")
+      }
+      let changes = StateSettings(values: settings).changes(from: values)
       guard changes.isEmpty else {
         throw SplitStateError.settingsChanged(path: settingsPath, changes: changes)
       }
