@@ -24,11 +24,13 @@ public final class SplitCoordinator {
   /// of the parameters before it adopts them.
   private var staging: [Float] = []
 
-  /// A coordinator training `network` from `parameters`, for batches of up to `capacity`.
-  public init(network: Network, parameters: [Float], capacity: Int) {
+  /// A coordinator training `network` from `parameters`, for batches of up to `capacity`;
+  /// `stepCount` continues a restarted coordinator's count (the learning-rate decay's t).
+  public init(network: Network, parameters: [Float], capacity: Int, stepCount: Int = 0) {
     precondition(parameters.count == network.parameterCount, "back parameter count mismatch")
     self.network = network
     self.parameters = parameters
+    self.stepCount = stepCount
     network.reserve(batchSize: capacity)
     classes = network.outputShape.count
     lossGradient = FloatBuffer(count: capacity * classes)

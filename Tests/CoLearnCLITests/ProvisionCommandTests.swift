@@ -289,7 +289,8 @@ import Testing
     let fed = directory.appendingPathComponent("fed").path
     let serveConfig = try String(contentsOfFile: "\(fed)/server/serve.yaml", encoding: .utf8)
     #expect(serveConfig.contains("colearn split serve --config serve.yaml"), "\(serveConfig)")
-    #expect(!serveConfig.contains("state-dir") && serveConfig.contains("participants: 3\n"), "\(serveConfig)")
+    // The coordinator's state survives a restart (split serve --state-dir).
+    #expect(serveConfig.contains("state-dir: ./state\n") && serveConfig.contains("participants: 3\n"), "\(serveConfig)")
     #expect(!FileManager.default.fileExists(atPath: "\(fed)/operator"))
     let kit = try String(contentsOfFile: "\(fed)/kits/edge-a/participate.yaml", encoding: .utf8)
     #expect(kit.contains("key: ./federation.key\n") && kit.contains("colearn split keygen"), "\(kit)")

@@ -168,9 +168,9 @@ struct ProvisionCommand: ParsableCommand {
       tls-cert: ./server.pem
       tls-key: ./server.key
       tokens: ./tokens
+      state-dir: ./state
 
-      """ + (project.kind == .dssgd ? "state-dir: ./state\n" : "")
-      + settings.map { "\($0.key): \($0.value)\n" }.joined()
+      """ + settings.map { "\($0.key): \($0.value)\n" }.joined()
     try layout.save(serveConfig, to: layout.server + "/serve.yaml", secret: false)
 
     var tokens = TokenFile()

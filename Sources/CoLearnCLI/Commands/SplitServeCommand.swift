@@ -25,7 +25,13 @@ struct SplitServeCommand: AsyncParsableCommand {
       SIGINT stops gracefully (exit status 0). With --epochs the coordinator sets the epochs \
       of every participant and stops by itself once all have finished and downloaded the back \
       (or --finish-grace seconds after the last finished). The run record (--out) has a row \
-      per epoch. The state is in memory only: a restarted coordinator starts a new federation.
+      per epoch. With --state-dir every change (the back after each step, joins, relayed \
+      front updates, finishes) is appended to a write-ahead log and fsync'ed before it is \
+      answered, and compacted into a snapshot as the log grows: a coordinator restarted on the \
+      same --state-dir (with the same settings; others are refused, naming them) resumes the \
+      back, its step count, the members, the relay, the epoch ledger and the run record, and \
+      participants carry on with their tokens. Without --state-dir the state is in memory \
+      only: a restarted coordinator starts a new federation.
       """)
 
   @Option(help: "HOST:PORT to listen on (port 0: any free port, printed at start).")
@@ -62,6 +68,11 @@ struct SplitServeCommand: AsyncParsableCommand {
 
   @Option(help: "The run record: config.json, metrics.csv (a row per epoch), summary.json.")
   var out: String = "runs/split-serve"
+
+  @Option(
+    name: .customLong("state-dir"),
+    help: "Directory of the durable coordinator state (resumed on restart; default: none).")
+  var stateDir: String?
 
   @Option(help: "Threads for the linear algebra (default: all cores).")
   var threads: Int?
@@ -110,19 +121,45 @@ struct SplitServeCommand: AsyncParsableCommand {
       maxLeaseMilliseconds: UInt32(min(leaseSeconds, Int(UInt32.max / 1000)) * 1000),
       epochs: epochs)
     let authenticator: TokenAuthenticator
+    let store: SplitCoordinatorStore?
     do {
       authenticator = try TokenAuthenticator(path: security.tokens)
+      store = try stateDir.map { directory throws(SplitStateError) in
+        try SplitCoordinatorStore(
+          directory: directory,
+          initial: SplitCoordinatorState(back: back, participants: participants),
+          settings: recordedSettings(settings, seed: seed), maxSealedBytes: settings.maxSealedUpdateBytes)
+      }
     } catch {
       throw CLIError("\(error)")
+    }
+    let resumed = store.map { $0.recovered.events > 0 } ?? false
+    if let store, let stateDir {
+      for line in store.recoveryLines {
+        logger.warning("state directory", metadata: ["state_dir": "\(stateDir)", "action": "\(line)"])
+      }
+      if resumed {
+        let state = store.recovered
+        logger.info(
+          "recovered state",
+          metadata: [
+            "state_dir": "\(stateDir)", "steps": "\(state.steps)",
+            "sequence": "\(state.lastSequence)", "epochs": "\(state.completedEpochs.count)",
+            "participants": .string(state.members.map(\.name).joined(separator: ",")),
+            "finished": "\(state.members.filter(\.finished).count)",
+          ])
+      }
     }
     let record = try SplitServerRecord(
       path: out,
       configuration: SplitServerRecord.Configuration(
         model: "\(settings.model)", participants: participants, epochs: epochs,
-        maxBatchSize: batchSize, learningRate: lr, learningRateDecay: lrDecay, seed: seed))
+        maxBatchSize: batchSize, learningRate: lr, learningRateDecay: lrDecay, seed: seed),
+      resuming: resumed ? store?.recovered.completedEpochs : nil)
     defer { record.close() }
     let federation = SplitFederation(
       settings: settings, architecture: architecture, backParameters: back, logger: logger,
+      store: store,
       epochCompleted: { epoch in
         record.record(epoch)
         logger.info(
@@ -160,6 +197,12 @@ struct SplitServeCommand: AsyncParsableCommand {
         stopWaiting: { federation.stopWaiting() },
         finish: {
           federation.logReceipts()
+          do {
+            // The next start then replays nothing.
+            try store?.snapshot()
+          } catch {
+            logger.error("cannot snapshot the state directory", metadata: ["error": "\(error)"])
+          }
           logger.info("stopped", metadata: ["steps": "\(federation.status().steps)"])
         }))
     if epochs != nil {
@@ -221,6 +264,17 @@ struct SplitKeygenCommand: ParsableCommand {
       "wrote a federation key to \(out): give it to every participant (--key), never to the coordinator"
     )
   }
+}
+
+/// What identifies a split federation, recorded in its state directory: a restart with any
+/// other value is refused (the back, its step count and the ledger mean nothing under others).
+func recordedSettings(_ settings: SplitFederationSettings, seed: UInt64) -> [String: String] {
+  [
+    "model": settings.model.architecture, "model-hash": settings.model.specificationHash,
+    "participants": "\(settings.participants)", "batch-size": "\(settings.maxBatchSize)",
+    "lr": "\(settings.learningRate)", "lr-decay": "\(settings.learningRateDecay)",
+    "seed": "\(seed)", "epochs": settings.epochs.map { "\($0)" } ?? "none",
+  ]
 }
 
 extension SplitArchitecture {

@@ -41,21 +41,46 @@ final class SplitServerRecord: @unchecked Sendable {
   private var steps = 0
   private var samples = 0
 
-  init(path: String, configuration: Configuration) throws {
-    run = try RunDirectory(path: path, columns: Self.columns)
+  /// A new record in `path`; or, with `completed` (a coordinator resumed from its state
+  /// directory), the record there continued: `metrics.csv` keeps its rows of the epochs in
+  /// `completed` (those after them were never durable, and go), and gets the rows of `completed`
+  /// it lacks (lost in the crash; their `elapsed_seconds` is empty).
+  init(path: String, configuration: Configuration, resuming completed: [SplitEpochSummary]? = nil)
+    throws
+  {
+    run = try RunDirectory(
+      path: path, columns: Self.columns, resume: completed != nil,
+      keepingRowsThrough: completed.map { $0.last?.epoch ?? 0 })
     try run.writeJSON(configuration, to: "config.json")
+    guard let completed, !completed.isEmpty else { return }
+    let text =
+      (try? String(contentsOf: run.url.appendingPathComponent("metrics.csv"), encoding: .utf8))
+      ?? ""
+    let present = Set(
+      text.split(separator: "\n").dropFirst().compactMap {
+        $0.split(separator: ",", maxSplits: 1).first.flatMap { Int($0) }
+      })
+    for epoch in completed {
+      record(epoch, elapsed: "", writeRow: !present.contains(epoch.epoch))
+    }
   }
 
   func record(_ epoch: SplitEpochSummary) {
+    record(epoch, elapsed: nil, writeRow: true)
+  }
+
+  private func record(_ epoch: SplitEpochSummary, elapsed text: String?, writeRow: Bool) {
     lock.lock()
     defer { lock.unlock() }
     steps += epoch.steps
     samples += epoch.samples
     let elapsed = monotonicSeconds() - start
-    run.append(row: [
-      "\(epoch.epoch)", "\(epoch.participants)", "\(epoch.steps)", "\(epoch.samples)",
-      format(epoch.meanLoss, 5), format(epoch.accuracy, 5), format(elapsed, 3),
-    ])
+    if writeRow {
+      run.append(row: [
+        "\(epoch.epoch)", "\(epoch.participants)", "\(epoch.steps)", "\(epoch.samples)",
+        format(epoch.meanLoss, 5), format(epoch.accuracy, 5), text ?? format(elapsed, 3),
+      ])
+    }
     try? run.writeJSON(
       Summary(
         epochs: epoch.epoch, steps: steps, samples: samples, finalTrainLoss: epoch.meanLoss,

@@ -96,7 +96,7 @@ public struct SplitFederationSettings: Sendable {
 }
 
 /// What the coordinator received from one participant (logged; split.proto's audit promise).
-public struct SplitReceipt: Sendable {
+public struct SplitReceipt: Sendable, Equatable {
   public var name: String
   public var steps = 0
   public var samples = 0
@@ -161,28 +161,80 @@ public final class SplitFederation: Sendable {
   private let epochs: SplitEpochLedger
   /// Called with each epoch every participant has passed (outside the coordinator's locks).
   private let epochCompleted: (@Sendable (SplitEpochSummary) -> Void)?
+  /// Where every change is made durable before it is answered (nil: in memory only).
+  private let store: SplitCoordinatorStore?
 
   /// A coordinator training the back of `architecture` from `backParameters`; `epochCompleted`
   /// receives each epoch of the run record once every participant has passed it.
+  ///
+  /// With a `store`, the coordinator resumes the state the store recovered (`backParameters`
+  /// is then unused: the store's initial state has it) and logs every change to it before
+  /// answering; participants that joined before keep their ids and tokens and may call again.
   public init(
     settings: SplitFederationSettings, architecture: SplitArchitecture, backParameters: [Float],
-    logger: Logger, epochCompleted: (@Sendable (SplitEpochSummary) -> Void)? = nil
+    logger: Logger, store: SplitCoordinatorStore? = nil,
+    epochCompleted: (@Sendable (SplitEpochSummary) -> Void)? = nil
   ) {
-    epochs = SplitEpochLedger(participants: settings.participants)
+    let state = store?.recovered
+    epochs = state.map { SplitEpochLedger($0.tally) }
+      ?? SplitEpochLedger(participants: settings.participants)
     self.epochCompleted = epochCompleted
+    self.store = store
     let backNetwork = architecture.makeBack()
-    precondition(backParameters.count == settings.backParameterCount, "back size mismatch")
+    let parameters = state?.back ?? backParameters
+    precondition(parameters.count == settings.backParameterCount, "back size mismatch")
     precondition(backNetwork.inputShape.count == settings.featureSize, "feature size mismatch")
+    precondition(state.map { $0.participants == settings.participants } ?? true, "N mismatch")
     self.settings = settings
     back = Mutex(
       SplitCoordinator(
-        network: backNetwork, parameters: backParameters, capacity: settings.maxBatchSize))
+        network: backNetwork, parameters: parameters, capacity: settings.maxBatchSize,
+        stepCount: state?.steps ?? 0))
     self.logger = logger
     leases = TurnLeases(order: .roundRobin, open: false) { lease in
       logger.notice(
         "lease expired: the turn is taken back", metadata: ["participant": "\(lease.holderName)"])
     }
     started = clock.now
+    if let state { resume(state) }
+  }
+
+  /// Takes over the members and the relay of a recovered state (every member counts as just
+  /// seen), and opens the turns if all N had joined.
+  private func resume(_ state: SplitCoordinatorState) {
+    let now = clock.now
+    registry.withLock { registry in
+      for (index, saved) in state.members.enumerated() {
+        var member = Member(
+          id: saved.id, identity: saved.identity, name: saved.name, joinIndex: index,
+          lastSeen: now, receipt: saved.receipt)
+        member.acknowledged = saved.acknowledged
+        member.finished = saved.finished
+        member.downloadedBack = saved.downloadedBack
+        registry.members[saved.id] = member
+        registry.order.append(saved.id)
+        registry.idByIdentity[saved.identity] = saved.id
+        registry.identityByName[saved.name] = saved.identity
+      }
+      registry.relay = state.relay
+      registry.firstKept = state.firstKept
+      registry.lastSequence = state.lastSequence
+    }
+    if state.members.count == settings.participants { leases.open() }
+  }
+
+  /// Makes `record` durable (with `sync`, on disk) before the change is answered.
+  private func persist(_ record: SplitStateRecord, sync: Bool = true) throws(FederationError) {
+    guard let store else { return }
+    do {
+      try store.append(record, sync: sync)
+    } catch {
+      logger.critical("cannot write the state directory", metadata: ["error": "\(error)"])
+      throw FederationError(
+        .unavailable,
+        "the coordinator cannot write its state directory (\(error)); it accepts no changes "
+          + "until its operator restarts it")
+    }
   }
 
   // MARK: - Join
@@ -239,6 +291,7 @@ public final class SplitFederation: Sendable {
             + "training starts")
       }
       let id = Self.randomID()
+      try persist(.join(id: id, identity: identity, name: name))
       registry.members[id] = Member(
         id: id, identity: identity, name: name, joinIndex: registry.order.count, lastSeen: now,
         receipt: SplitReceipt(name: name))
@@ -351,6 +404,7 @@ public final class SplitFederation: Sendable {
       registry.members[id]?.lastSeen = clock.now
       let acknowledged = registry.members[id]?.acknowledged ?? 0
       registry.members[id]?.acknowledged = max(acknowledged, after)
+      let firstKept = registry.firstKept
       var response = Colearn_V1_FetchUpdatesResponse()
       var bytes = 0
       var sequence = after + 1
@@ -367,6 +421,15 @@ public final class SplitFederation: Sendable {
       response.more = sequence <= registry.lastSequence
       response.sequenceNumber = registry.lastSequence
       prune(&registry)
+      if after > acknowledged || registry.firstKept != firstKept,
+        let member = registry.members[id]
+      {
+        // Not fsync'ed: lost, it only keeps relayed updates longer.
+        try persist(
+          .acknowledge(
+            member: member.joinIndex, after: member.acknowledged, firstKept: registry.firstKept),
+          sync: false)
+      }
       return response
     }
   }
@@ -396,9 +459,10 @@ public final class SplitFederation: Sendable {
     throws(FederationError) -> Colearn_V1_StepResponse
   {
     let validated: ([Float], [Int32])
+    let memberIndex: Int
     do throws(FederationError) {
       validated = try validate(request)
-      try registry.withLock { registry throws(FederationError) in
+      memberIndex = try registry.withLock { registry throws(FederationError) -> Int in
         let lease = try checkTurn(
           request.participantID, leaseID: request.leaseID, identity: identity, in: &registry)
         guard registry.steppedLease != lease.id else {
@@ -412,6 +476,7 @@ public final class SplitFederation: Sendable {
               + "were relayed: FetchUpdates and apply them first")
         }
         registry.steppedLease = lease.id
+        return registry.members[request.participantID]?.joinIndex ?? 0
       }
     } catch {
       registry.withLock { $0.refusedSteps += 1 }
@@ -427,7 +492,7 @@ public final class SplitFederation: Sendable {
     var gradient = [Float](repeating: 0, count: size * settings.featureSize)
     let settings = settings
     let trained = back.withLock {
-      coordinator -> Result<(Float, Int, Float, Int), SplitStepError> in
+      coordinator -> Result<(Float, Int, Float, Int), StepFailure> in
       let rate =
         settings.learningRate / (1 + Float(coordinator.stepCount) * settings.learningRateDecay)
       let result = features.withUnsafeBufferPointer { f in
@@ -441,13 +506,32 @@ public final class SplitFederation: Sendable {
           }
         }
       }
-      return result.map { ($0.loss, $0.correct, rate, coordinator.stepCount) }
+      let values: (loss: Float, correct: Int)
+      switch result {
+      case .success(let result): values = result
+      case .failure(let failure): return .failure(.notApplied(failure))
+      }
+      do throws(FederationError) {
+        // Durable before it is answered: the back after the step, whole.
+        try persist(
+          .step(
+            SplitStateRecord.Step(
+              member: memberIndex, epoch: Int(request.epoch), samples: size,
+              featureValues: features.count, loss: values.loss, correct: values.correct,
+              epsilon: request.epsilon, sensitivity: request.sensitivity,
+              steps: coordinator.stepCount, back: coordinator.parameters)))
+      } catch {
+        return .failure(.notDurable(error))
+      }
+      return .success((values.loss, values.correct, rate, coordinator.stepCount))
     }
     let (loss, correct, rate, step): (Float, Int, Float, Int)
     switch trained {
     case .success(let values):
       (loss, correct, rate, step) = values
-    case .failure(let failure):
+    case .failure(.notDurable(let error)):
+      throw error
+    case .failure(.notApplied(let failure)):
       // Not applied: the back and its step count are as before, and the turn may step again.
       registry.withLock { registry in
         registry.refusedSteps += 1
@@ -578,7 +662,12 @@ public final class SplitFederation: Sendable {
       guard registry.steppedLease == lease.id else {
         throw FederationError(.failedPrecondition, "PublishUpdate needs a Step in this turn")
       }
-      registry.relay.append([UInt8](request.sealed))
+      let sealed = [UInt8](request.sealed)
+      try persist(
+        .publish(
+          member: registry.members[id]?.joinIndex ?? 0, sequence: registry.lastSequence + 1,
+          sealed: sealed))
+      registry.relay.append(sealed)
       registry.lastSequence += 1
       registry.members[id]?.receipt.sealedUpdates += 1
       registry.members[id]?.receipt.sealedBytes += request.sealed.count
@@ -603,7 +692,8 @@ public final class SplitFederation: Sendable {
         id,
         failing: FederationError(
           .failedPrecondition, "this participant called Finish; it takes no more turns"))
-      guard registry.members[id]?.finished == false else { return nil }
+      guard let member = registry.members[id], !member.finished else { return nil }
+      try persist(.finish(member: member.joinIndex))
       registry.members[id]?.finished = true
       return registry.members[id]?.receipt
     }
@@ -632,7 +722,10 @@ public final class SplitFederation: Sendable {
     try registry.withLock { registry throws(FederationError) in
       try Self.member(request.participantID, identity: identity, in: registry)
       registry.members[request.participantID]?.lastSeen = clock.now
-      if registry.members[request.participantID]?.finished == true {
+      if let member = registry.members[request.participantID], member.finished,
+        !member.downloadedBack
+      {
+        try persist(.downloaded(member: member.joinIndex))
         registry.members[request.participantID]?.downloadedBack = true
       }
     }
@@ -708,6 +801,12 @@ public final class SplitFederation: Sendable {
         .permissionDenied, "participant id \(id.prefix(64)) belongs to another token")
     }
     return member
+  }
+
+  /// Why a checked step was not answered: refused by the back, or not made durable.
+  private enum StepFailure: Error {
+    case notApplied(SplitStepError)
+    case notDurable(FederationError)
   }
 
   private static func randomID() -> String {

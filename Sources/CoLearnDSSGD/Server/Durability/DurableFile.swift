@@ -5,15 +5,15 @@
 #endif
 
 /// Thin POSIX file helpers: whole writes, fsync of files and directories, atomic replacement.
-enum DurableFile {
-  static func check(_ result: some BinaryInteger, _ operation: String, _ path: String) throws(
+package enum DurableFile {
+  package static func check(_ result: some BinaryInteger, _ operation: String, _ path: String) throws(
     DurabilityError
   ) {
     if result < 0 { throw .io(path: path, operation: operation, errno: errno) }
   }
 
   /// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
-  static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DurabilityError) {
+  package static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DurabilityError) {
     let failure: Int32? = bytes.withUnsafeBytes { raw in
       var offset = 0
       while offset < raw.count {
@@ -30,7 +30,7 @@ enum DurableFile {
   }
 
   /// The whole file, or nil if it does not exist.
-  static func read(_ path: String) throws(DurabilityError) -> [UInt8]? {
+  package static func read(_ path: String) throws(DurabilityError) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
       if errno == ENOENT { return nil }
@@ -53,7 +53,7 @@ enum DurableFile {
   /// Replaces `path` by `bytes` atomically: a temporary file (`path`.tmp), fsync, rename, fsync
   /// of the directory. A crash leaves either the old file or the new one, never a mix (and maybe
   /// the temporary file, which the next start removes); a failure removes the temporary file.
-  static func replace(_ path: String, with bytes: [UInt8], directory: String) throws(
+  package static func replace(_ path: String, with bytes: [UInt8], directory: String) throws(
     DurabilityError
   ) {
     let temporary = path + ".tmp"
@@ -79,7 +79,7 @@ enum DurableFile {
   }
 
   /// fsync of a directory, so that a created or renamed entry survives a crash.
-  static func syncDirectory(_ directory: String) throws(DurabilityError) {
+  package static func syncDirectory(_ directory: String) throws(DurabilityError) {
     let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     try check(fd, "open", directory)
     defer { close(fd) }

@@ -117,7 +117,7 @@ public struct RecoveryReport: Sendable, Equatable {
 }
 
 /// The state directory's files, its lock and its settings file (POSIX, no Foundation).
-enum StateDirectory {
+package enum StateDirectory {
   static let lockName = "lock"
   static let settingsName = "federation.settings"
   static let snapshotName = "snapshot.bin"
@@ -128,7 +128,7 @@ enum StateDirectory {
   /// Takes the exclusive lock of `directory` (flock on its lock file, which holds the owner's
   /// pid) and returns the descriptor that holds it; closing it releases the lock, and so does
   /// the end of the process, however it ends.
-  static func lock(_ directory: String) throws(DurabilityError) -> Int32 {
+  package static func lock(_ directory: String) throws(DurabilityError) -> Int32 {
     let path = directory + "/" + lockName
     let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     try DurableFile.check(fd, "open", path)
@@ -154,7 +154,7 @@ enum StateDirectory {
   }
 
   /// The names in `directory` other than ".", "..", the lock and damaged logs set aside.
-  static func entries(_ directory: String) throws(DurabilityError) -> [String] {
+  package static func entries(_ directory: String) throws(DurabilityError) -> [String] {
     guard let handle = opendir(directory) else {
       throw .io(path: directory, operation: "list", errno: errno)
     }
@@ -173,7 +173,7 @@ enum StateDirectory {
   }
 
   /// Removes `path` (and syncs the directory).
-  static func remove(_ path: String, directory: String) throws(DurabilityError) {
+  package static func remove(_ path: String, directory: String) throws(DurabilityError) {
     try DurableFile.check(unlink(path), "remove", path)
     try DurableFile.syncDirectory(directory)
   }
@@ -181,16 +181,19 @@ enum StateDirectory {
   // MARK: - Settings file
 
   /// The settings file's bytes: a comment line, then `key=value` lines sorted by key.
-  static func encodeSettings(_ values: [String: String]) -> [UInt8] {
-    var text =
-      "# colearn federation settings, written by colearn serve; a restart with other "
-      + "settings is refused unless --allow-settings-change\n"
+  package static func encodeSettings(
+    _ values: [String: String],
+    comment: String =
+      "colearn federation settings, written by colearn serve; a restart with other "
+      + "settings is refused unless --allow-settings-change"
+  ) -> [UInt8] {
+    var text = "# \(comment)\n"
     for key in values.keys.sorted() { text += "\(key)=\(values[key]!)\n" }
     return Array(text.utf8)
   }
 
   /// Reads a settings file (comment and blank lines skipped).
-  static func decodeSettings(_ bytes: [UInt8], path: String) throws(DurabilityError) -> [String:
+  package static func decodeSettings(_ bytes: [UInt8], path: String) throws(DurabilityError) -> [String:
     String]
   {
     var values: [String: String] = [:]

@@ -70,14 +70,16 @@ public enum UploadRefusal: Error, Equatable, CustomStringConvertible {
 }
 
 /// Little-endian encoding helpers for the state files.
-struct ByteWriter {
-  var bytes: [UInt8] = []
+package struct ByteWriter {
+  package var bytes: [UInt8] = []
 
-  mutating func append(_ value: UInt64, bytes count: Int = 8) {
+  package init(bytes: [UInt8] = []) { self.bytes = bytes }
+
+  package mutating func append(_ value: UInt64, bytes count: Int = 8) {
     withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0.prefix(count)) }
   }
 
-  mutating func append(name: String) {
+  package mutating func append(name: String) {
     let utf8 = Array(name.utf8)
     append(UInt64(utf8.count), bytes: 2)
     bytes += utf8
@@ -85,18 +87,18 @@ struct ByteWriter {
 }
 
 /// Bounds-checked little-endian reads: nil once the bytes run out.
-struct ByteReader {
-  let bytes: [UInt8]
-  var offset: Int
-  let end: Int
+package struct ByteReader {
+  package let bytes: [UInt8]
+  package var offset: Int
+  package let end: Int
 
-  init(bytes: [UInt8], offset: Int, end: Int? = nil) {
+  package init(bytes: [UInt8], offset: Int, end: Int? = nil) {
     self.bytes = bytes
     self.offset = offset
     self.end = end ?? bytes.count
   }
 
-  mutating func next(_ count: Int) -> UInt64? {
+  package mutating func next(_ count: Int) -> UInt64? {
     guard count <= end - offset else { return nil }
     var value: UInt64 = 0
     for i in 0..<count { value |= UInt64(bytes[offset + i]) << (8 * i) }
@@ -106,7 +108,7 @@ struct ByteReader {
 
   /// A name (u16 length + UTF-8); nil when the bytes run out or are not UTF-8 (the writer only
   /// writes Swift strings: repairing them would read another name than was written).
-  mutating func nextName() -> String? {
+  package mutating func nextName() -> String? {
     guard let length = next(2).map(Int.init), length <= end - offset,
       let name = String(validating: bytes[offset..<(offset + length)], as: UTF8.self)
     else { return nil }

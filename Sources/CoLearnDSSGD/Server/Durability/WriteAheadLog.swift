@@ -27,7 +27,7 @@ import CoLearnWire
 /// record (a write cut short by a crash: never acknowledged), *zero-filled* when every byte is
 /// zero (what some file systems leave after a power loss), and *damaged* otherwise (a complete
 /// record whose bytes changed).
-enum WriteAheadLog {
+package enum WriteAheadLog {
   static let magic = Array("CLWAL003".utf8)
   static let headerLength = 28
   static let recordHeaderLength = 8
@@ -301,7 +301,7 @@ enum WriteAheadLog {
     }
   }
 
-  static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+  package static func crc(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     bytes.withUnsafeBufferPointer { buffer in
       UInt32(truncatingIfNeeded: crc32(0, buffer.baseAddress, uInt(buffer.count)))
     }
