@@ -5,7 +5,8 @@ import CoLearnTensor
 /// The network holds no parameters: `forward` and `backward` take the flat parameter and
 /// gradient vectors of a model, so one network (and its workspaces) can train many models in
 /// turn — the participants of a simulation share one. Workspaces are allocated by
-/// ``reserve(batchSize:)`` and reused: a training step allocates nothing.
+/// ``reserve(batchSize:)`` (the backward pass's on the first backward pass) and reused: a
+/// training step after the first allocates nothing.
 ///
 /// Threading: a network belongs to one training thread at a time.
 public final class Network {
@@ -25,6 +26,9 @@ public final class Network {
   /// writes tanh(conv) straight into the Tanh's output (``Conv2D/forwardApplyingTanh``): the
   /// convolution's own output, which no backward reads, is left unwritten.
   private let fusesTanh: [Bool]
+  /// The backward passes' ∂L/∂activations, two of the largest layer width × ``capacity``,
+  /// made by the first backward pass (``reserveBackwardWorkspace()``): inference does not
+  /// allocate and zero them (8 MB per mnist-mlp network at an evaluation batch of 1,000).
   private var gradientBuffers: [FloatBuffer] = []
 
   /// A network over `layers`, which must chain: each layer's input shape is the previous
@@ -73,12 +77,19 @@ public final class Network {
     guard batchSize > capacity else { return }
     capacity = batchSize
     activations = layers.map { FloatBuffer(count: batchSize * $0.outputShape.count) }
-    let largest = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 1
-    gradientBuffers = [
-      FloatBuffer(count: batchSize * largest), FloatBuffer(count: batchSize * largest),
-    ]
+    gradientBuffers = []
     for layer in layers {
       layer.reserve(batchSize: batchSize)
+    }
+  }
+
+  /// The two gradient buffers for batches of up to ``capacity``, made when first needed.
+  private func reserveBackwardWorkspace() {
+    if gradientBuffers.isEmpty {
+      let largest = layers.map { max($0.inputShape.count, $0.outputShape.count) }.max() ?? 1
+      gradientBuffers = [
+        FloatBuffer(count: capacity * largest), FloatBuffer(count: capacity * largest),
+      ]
     }
   }
 
@@ -155,6 +166,44 @@ public final class Network {
       parameters: parameters + layout.layerRanges[0].lowerBound, rows: rows, reusing: store)
   }
 
+  /// Prepares ``forward(features:batchSize:weights:parameters:)`` for `parameters` and samples
+  /// whose background (the value most of their inputs hold) is `background`: the first
+  /// layer's Wᵀ and shifted bias, in `store` when given. Returns nil, and prepares nothing, when
+  /// the first layer is not a ``Linear``. Prepare again whenever the parameters change.
+  public func prepareSparseForward(
+    parameters: UnsafePointer<Float>, background: Float, reusing store: SparseInputInference? = nil
+  ) -> SparseInputInference? {
+    guard let first = layers[0] as? Linear else { return nil }
+    return first.prepareSparseForward(
+      parameters: parameters + layout.layerRanges[0].lowerBound, background: background,
+      reusing: store)
+  }
+
+  /// Runs a batch of features forward, the first layer multiplying only each sample's entries
+  /// off the background with `weights`, found as the batch is read
+  /// (``Linear/forward(features:batchSize:into:weights:parameters:)``; dense batches run the
+  /// dense product): one pass over samples that are not listed, with the outputs of
+  /// ``forward(listed:batch:weights:parameters:)`` on them listed. Returns the output (valid
+  /// until the next call).
+  ///
+  /// - Precondition: `weights` came from ``prepareSparseForward(parameters:background:reusing:)``
+  ///   for these `parameters`; the batch holds at most ``capacity`` samples.
+  @discardableResult
+  public func forward(
+    features input: UnsafePointer<Float>, batchSize: Int, weights: SparseInputInference,
+    parameters: UnsafePointer<Float>
+  ) -> UnsafePointer<Float> {
+    precondition(batchSize <= capacity, "batch of \(batchSize) exceeds reserved \(capacity)")
+    guard let first = layers[0] as? Linear else {
+      preconditionFailure("forward(features:weights:) needs a Linear first layer")
+    }
+    let output = activations[0].pointer
+    first.forward(
+      features: input, batchSize: batchSize, into: output, weights: weights,
+      parameters: parameters + layout.layerRanges[0].lowerBound)
+    return forward(from: 1, UnsafePointer(output), batchSize: batchSize, parameters: parameters)
+  }
+
   /// Runs batch `batch` of `listed` forward, the first layer multiplying only each sample's
   /// entries off the background with `weights` (inference: evaluation and prediction; the same
   /// outputs as ``forward(_:batchSize:parameters:)`` on their features, to rounding). Returns
@@ -204,6 +253,7 @@ public final class Network {
       perSampleSquaredNorms.update(repeating: 0, count: batchSize)
     }
     var upstream = outputGradient
+    reserveBackwardWorkspace()
     for index in layers.indices.reversed() {
       let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
       let downstream: UnsafeMutablePointer<Float>? =
@@ -261,6 +311,7 @@ public final class Network {
     inputGradient: UnsafeMutablePointer<Float>? = nil
   ) {
     var upstream = outputGradient
+    reserveBackwardWorkspace()
     for index in layers.indices.reversed() {
       let layerInput = index == 0 ? input : UnsafePointer(activations[index - 1].pointer)
       let downstream: UnsafeMutablePointer<Float>? =

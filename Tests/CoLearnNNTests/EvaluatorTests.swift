@@ -116,6 +116,66 @@ import Testing
     #expect(parallel == sequential)
   }
 
+  /// One pass (`onePass`, the path of `colearn predict` and `evaluate`): samples that are not
+  /// listed give the listed path's outputs bit for bit — the entries are found as each batch is
+  /// read, in the listing's order — on one core and on two, for output widths that exercise
+  /// the product's 64-wide, 16-wide and scalar loops, inputs that end in a partial block of 16,
+  /// batches that end mid-chunk, and a NaN entry, which does not reach the other samples.
+  @Test(arguments: [(128, Float(-0.4242)), (70, 0), (7, 1.5)] as [(Int, Float)])
+  func onePassOutputsAreTheListedOnes(outputs: Int, background: Float) {
+    let inputs = 12 * 16 + 5
+    let base = Self.sparseSamples(count: 340, inputs: inputs, background: background, seed: 21)
+    var features = base.features
+    features[7 * inputs + inputs - 2] = .nan
+    let samples = LabeledSamples(features: features, labels: base.labels, sampleSize: inputs)
+    let parameters = Self.parameters(of: Self.mlp(inputs: inputs, outputs: outputs), seed: 22)
+    let evaluator = Evaluator { Self.mlp(inputs: inputs, outputs: outputs) }
+    let listed = evaluator.prepared(samples)
+    #expect(listed.sparseRows != nil)
+    let expected = Self.on(threads: 2) {
+      evaluator.outputs(parameters: parameters, on: listed, batchSize: 150)
+    }
+    for threads in [1, 2] {
+      let onePass = Self.on(threads: threads) {
+        Evaluator { Self.mlp(inputs: inputs, outputs: outputs) }
+          .outputs(parameters: parameters, on: samples, batchSize: 150, onePass: true)
+      }
+      #expect(onePass.map(\.bitPattern) == expected.map(\.bitPattern), "\(threads) threads")
+      #expect(onePass[..<(7 * 5)].allSatisfy(\.isFinite) && onePass[(8 * 5)...].allSatisfy(\.isFinite))
+    }
+    // Without `onePass`, samples that are not listed take the dense products (other bits).
+    let dense = Self.on(threads: 2) {
+      evaluator.outputs(parameters: parameters, on: samples, batchSize: 150)
+    }
+    #expect(dense.map(\.bitPattern) != expected.map(\.bitPattern))
+  }
+
+  /// One pass on dense samples (more than ``SparseRows/maximumDensity`` of their values off the
+  /// background) runs the dense products: the bits of the evaluator without `onePass`.
+  @Test func onePassRunsDenseBatchesDense() {
+    let inputs = 12 * 16 + 5
+    let samples = Self.sparseSamples(count: 300, inputs: inputs, background: 0.25, seed: 23)
+    var features = samples.features
+    // The first 64-sample chunk of the second batch is half entries.
+    for index in (100 * inputs)..<(164 * inputs) where index % 2 == 0 { features[index] = 3 }
+    let mixed = LabeledSamples(features: features, labels: samples.labels, sampleSize: inputs)
+    let parameters = Self.parameters(of: Self.mlp(inputs: inputs, outputs: 70), seed: 24)
+    let evaluator = Evaluator { Self.mlp(inputs: inputs, outputs: 70) }
+    let onePass = Self.on(threads: 2) {
+      evaluator.outputs(parameters: parameters, on: mixed, batchSize: 100, onePass: true)
+    }
+    let dense = Self.on(threads: 2) {
+      evaluator.outputs(parameters: parameters, on: mixed, batchSize: 100)
+    }
+    let batch = 100 * 5
+    // The dense batch has the dense bits; the sparse ones agree with them to rounding only.
+    #expect(onePass[batch..<(2 * batch)].map(\.bitPattern) == dense[batch..<(2 * batch)].map(\.bitPattern))
+    #expect(onePass[..<batch].map(\.bitPattern) != dense[..<batch].map(\.bitPattern))
+    var worst: Float = 0
+    for (a, b) in zip(onePass, dense) { worst = max(worst, abs(a - b) / max(1, abs(b))) }
+    #expect(worst < 1e-4, "largest relative difference \(worst)")
+  }
+
   /// With `mergeSingletonRemainder` the batches are those of ``evaluateBatches(of:batchSize:classes:mergeSingletonRemainder:forward:)``:
   /// 10 samples in batches of 3 are 3, 3 and 4.
   @Test func batchesMergeALoneLastSample() {

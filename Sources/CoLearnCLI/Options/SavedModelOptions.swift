@@ -92,11 +92,12 @@ struct SavedModelOptions: ParsableArguments {
 }
 
 /// The class probabilities of `model` for every sample, row-major [samples, classes], computed
-/// in batches by an ``Evaluator`` on every core, through the dense products: one pass does not
-/// pay for listing the samples' entries off the background (``Evaluator/prepared(_:)``, which
-/// repeated evaluations reuse) — 10,000 MNIST images at 60k samples/s listed, 106k dense. The
-/// sums are in another order than a training run's evaluation, so a probability can differ
-/// from it in its last bits. With `logarithms`, the network's
+/// in batches by an ``Evaluator`` on every core in one pass (`onePass`): a first ``Linear``
+/// layer finds each batch's entries off the background as it reads them and multiplies only
+/// those, instead of listing the whole set first (``Evaluator/prepared(_:)``, which repeated
+/// evaluations reuse) or running the dense products; its sums are in the order of a training
+/// run's evaluation, so the same batches give the same bits (docs/RESULTS.md has the rates).
+/// With `logarithms`, the network's
 /// log-probabilities themselves. A last batch of one sample joins the one before it: a
 /// batch-normalised model (batch statistics, no running ones) would map a lone sample to zeros.
 func predictProbabilities(
@@ -106,7 +107,7 @@ func predictProbabilities(
   let batch = max(1, min(batchSize ?? model.spec.evaluationBatchSize, samples.count))
   var outputs = evaluator.outputs(
     parameters: model.parameters, on: samples, batchSize: batch,
-    mergeSingletonRemainder: true)
+    mergeSingletonRemainder: true, onePass: true)
   if !logarithms {
     for index in outputs.indices { outputs[index] = exp(outputs[index]) }
   }

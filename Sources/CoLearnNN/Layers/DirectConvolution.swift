@@ -113,11 +113,11 @@ struct DirectConvolution {
         let out = y + position &* outputs
         var o = 0
         while o < outputs {
-          let b = load(bias + o)
+          let b = loadLanes(bias + o)
           var (a0, a1, a2, a3, a4, a5) = (b, b, b, b, b, b)
           let w = wt + o
           for k in 0..<patchSize {
-            let weights = load(w + k &* outputs)
+            let weights = loadLanes(w + k &* outputs)
             let offset = offsets[k]
             a0 = a0.addingProduct(c0[offset], weights)
             a1 = a1.addingProduct(c1[offset], weights)
@@ -127,12 +127,12 @@ struct DirectConvolution {
             a5 = a5.addingProduct(c5[offset], weights)
           }
           let row = out + o
-          store(finish(a0), row)
-          store(finish(a1), row + outputs)
-          store(finish(a2), row + 2 &* outputs)
-          store(finish(a3), row + 3 &* outputs)
-          store(finish(a4), row + 4 &* outputs)
-          store(finish(a5), row + 5 &* outputs)
+          storeLanes(finish(a0), row)
+          storeLanes(finish(a1), row + outputs)
+          storeLanes(finish(a2), row + 2 &* outputs)
+          storeLanes(finish(a3), row + 3 &* outputs)
+          storeLanes(finish(a4), row + 4 &* outputs)
+          storeLanes(finish(a5), row + 5 &* outputs)
           o &+= 16
         }
         position &+= 6
@@ -141,9 +141,9 @@ struct DirectConvolution {
         let c = corner(x, position)
         var o = 0
         while o < outputs {
-          var a = load(bias + o)
-          for k in 0..<patchSize { a = a.addingProduct(c[offsets[k]], load(wt + o + k &* outputs)) }
-          store(finish(a), y + position &* outputs + o)
+          var a = loadLanes(bias + o)
+          for k in 0..<patchSize { a = a.addingProduct(c[offsets[k]], loadLanes(wt + o + k &* outputs)) }
+          storeLanes(finish(a), y + position &* outputs + o)
           o &+= 16
         }
         position &+= 1
@@ -197,13 +197,13 @@ struct DirectConvolution {
         let rows = dy + (b &* positions &* outputs &+ o)
         var p = 0
         while p &+ 2 <= positions {
-          even += load(rows + p &* outputs)
-          odd += load(rows + (p &+ 1) &* outputs)
+          even += loadLanes(rows + p &* outputs)
+          odd += loadLanes(rows + (p &+ 1) &* outputs)
           p &+= 2
         }
-        if p < positions { even += load(rows + p &* outputs) }
+        if p < positions { even += loadLanes(rows + p &* outputs) }
       }
-      store(even + odd, biasPartial + o)
+      storeLanes(even + odd, biasPartial + o)
       o += 16
     }
   }
@@ -217,7 +217,7 @@ struct DirectConvolution {
     let (outputs, step) = (outputChannels, positionStep)
     let (k0, k1, k2) = (offsets[first], offsets[first + 1], offsets[first + 2])
     let (k3, k4) = (offsets[first + 3], offsets[first + 4])
-    for i in 0..<5 { store(SIMD16<Float>(), out + i &* outputs) }
+    for i in 0..<5 { storeLanes(SIMD16<Float>(), out + i &* outputs) }
     // The sums go through memory once per output row: accumulators that live across the
     // sample and row loops made the register allocator copy all ten at every position.
     for b in samples {
@@ -225,10 +225,10 @@ struct DirectConvolution {
       var g = dy + b &* positions &* outputs
       for oh in 0..<outputHeight {
         var p = image + oh &* stride &* rowStride
-        var (a0, a1, a2) = (load(out), load(out + outputs), load(out + 2 &* outputs))
-        var (a3, a4) = (load(out + 3 &* outputs), load(out + 4 &* outputs))
+        var (a0, a1, a2) = (loadLanes(out), loadLanes(out + outputs), loadLanes(out + 2 &* outputs))
+        var (a3, a4) = (loadLanes(out + 3 &* outputs), loadLanes(out + 4 &* outputs))
         for _ in 0..<outputWidth {
-          let d = load(g)
+          let d = loadLanes(g)
           a0 = a0.addingProduct(p[k0], d)
           a1 = a1.addingProduct(p[k1], d)
           a2 = a2.addingProduct(p[k2], d)
@@ -237,22 +237,12 @@ struct DirectConvolution {
           p += step
           g += outputs
         }
-        store(a0, out)
-        store(a1, out + outputs)
-        store(a2, out + 2 &* outputs)
-        store(a3, out + 3 &* outputs)
-        store(a4, out + 4 &* outputs)
+        storeLanes(a0, out)
+        storeLanes(a1, out + outputs)
+        storeLanes(a2, out + 2 &* outputs)
+        storeLanes(a3, out + 3 &* outputs)
+        storeLanes(a4, out + 4 &* outputs)
       }
     }
   }
-}
-
-@inline(__always)
-private func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
 }

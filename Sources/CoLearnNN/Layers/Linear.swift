@@ -140,12 +140,46 @@ public final class Linear: Layer {
   public func prepareListedForward(
     parameters: UnsafePointer<Float>, rows: SparseRows, reusing store: SparseInputInference?
   ) -> SparseInputInference {
+    prepareSparseForward(parameters: parameters, background: rows.background, reusing: store)
+  }
+
+  /// Prepares inference that multiplies only each sample's entries off `background`, listed
+  /// (``forward(listed:batch:into:weights:)``) or found as the features are read
+  /// (``forward(features:batchSize:into:weights:)``): Wᵀ and b + c·W·1 in `store` (or a new
+  /// one), returned. One pass over W; prepare again whenever the parameters change.
+  public func prepareSparseForward(
+    parameters: UnsafePointer<Float>, background: Float, reusing store: SparseInputInference?
+  ) -> SparseInputInference {
     let store =
       store.flatMap { $0.shape == (inputCount, outputCount) ? $0 : nil }
       ?? SparseInputInference(inputs: inputCount, outputs: outputCount)
     store.prepare(
-      weight: parameters, bias: parameters + outputCount * inputCount, background: rows.background)
+      weight: parameters, bias: parameters + outputCount * inputCount, background: background)
     return store
+  }
+
+  /// y for a batch of features (the layer as a network's first, at inference) in one pass,
+  /// multiplying only each sample's entries off the background `weights` was prepared for, found
+  /// as the batch is read (``SparseInputInference``): the bits of
+  /// ``forward(listed:batch:into:weights:)`` on the same samples listed. When a chunk of the
+  /// batch has more than ``SparseRows/maximumDensity`` of its values off the background, runs
+  /// ``forward(_:into:batchSize:parameters:)`` instead (`parameters`: the layer's own).
+  ///
+  /// - Precondition: `weights` came from ``prepareSparseForward(parameters:background:reusing:)``
+  ///   for `parameters`.
+  public func forward(
+    features input: UnsafePointer<Float>, batchSize: Int, into output: UnsafeMutablePointer<Float>,
+    weights: SparseInputInference, parameters: UnsafePointer<Float>
+  ) {
+    precondition(weights.shape == (inputCount, outputCount), "prepared for another layer shape")
+    if weights.forward(
+      features: input, batchSize: batchSize, into: output, maximumDensity: SparseRows.maximumDensity)
+    {
+      lastSparseEntries = nil
+      lastMultipliedColumns = inputCount
+      return
+    }
+    forward(input, into: output, batchSize: batchSize, parameters: parameters)
   }
 
   /// y for batch `batch` of `listed` (the layer as a network's first, at inference): only each

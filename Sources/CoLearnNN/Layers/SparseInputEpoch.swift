@@ -486,37 +486,15 @@ final class SparseInputEpoch {
   /// each row of S is read once (into registers, 64 outputs at a time) and the batch's outputs,
   /// which stay in L1, take the adds.
   private func multiplyEntries(into output: UnsafeMutablePointer<Float>) {
-    let lanes = 16
     let (outputs, stored, entrySamples, entryValues) = (outputs, stored, entrySamples, entryValues)
     for a in 0..<activeCount {
       let i = Int(activeColumns[a])
       let first = columnStarts[i]
       let last = columnStarts[i + 1]
       let source = stored + i &* outputs
-      var o = 0
-      while o + 4 * lanes <= outputs {
-        let w0 = load(source + o)
-        let w1 = load(source + o + lanes)
-        let w2 = load(source + o + 2 * lanes)
-        let w3 = load(source + o + 3 * lanes)
-        for e in first..<last {
-          let row = output + (Int(entrySamples[e]) &* outputs &+ o)
-          let value = entryValues[e]
-          store(load(row).addingProduct(value, w0), row)
-          store(load(row + lanes).addingProduct(value, w1), row + lanes)
-          store(load(row + 2 * lanes).addingProduct(value, w2), row + 2 * lanes)
-          store(load(row + 3 * lanes).addingProduct(value, w3), row + 3 * lanes)
-        }
-        o += 4 * lanes
-      }
-      while o + lanes <= outputs {
-        let w = load(source + o)
-        for e in first..<last {
-          let row = output + Int(entrySamples[e]) * outputs + o
-          store(load(row).addingProduct(entryValues[e], w), row)
-        }
-        o += lanes
-      }
+      var o = addEntryProducts(
+        of: source, outputs: outputs, into: output, samples: entrySamples, values: entryValues,
+        entries: first..<last)
       while o < outputs {
         let w = source[o]
         for e in first..<last {
@@ -540,30 +518,30 @@ final class SparseInputEpoch {
       let target = stored + i &* outputs
       var o = 0
       while o + 4 * lanes <= outputs {
-        var s0 = load(target + o)
-        var s1 = load(target + o + lanes)
-        var s2 = load(target + o + 2 * lanes)
-        var s3 = load(target + o + 3 * lanes)
+        var s0 = loadLanes(target + o)
+        var s1 = loadLanes(target + o + lanes)
+        var s2 = loadLanes(target + o + 2 * lanes)
+        var s3 = loadLanes(target + o + 3 * lanes)
         for e in first..<last {
           let row = gradient + (Int(entrySamples[e]) &* outputs &+ o)
           let value = entryValues[e]
-          s0 = s0.addingProduct(value, load(row))
-          s1 = s1.addingProduct(value, load(row + lanes))
-          s2 = s2.addingProduct(value, load(row + 2 * lanes))
-          s3 = s3.addingProduct(value, load(row + 3 * lanes))
+          s0 = s0.addingProduct(value, loadLanes(row))
+          s1 = s1.addingProduct(value, loadLanes(row + lanes))
+          s2 = s2.addingProduct(value, loadLanes(row + 2 * lanes))
+          s3 = s3.addingProduct(value, loadLanes(row + 3 * lanes))
         }
-        store(s0, target + o)
-        store(s1, target + o + lanes)
-        store(s2, target + o + 2 * lanes)
-        store(s3, target + o + 3 * lanes)
+        storeLanes(s0, target + o)
+        storeLanes(s1, target + o + lanes)
+        storeLanes(s2, target + o + 2 * lanes)
+        storeLanes(s3, target + o + 3 * lanes)
         o += 4 * lanes
       }
       while o + lanes <= outputs {
-        var sum = load(target + o)
+        var sum = loadLanes(target + o)
         for e in first..<last {
-          sum = sum.addingProduct(entryValues[e], load(gradient + Int(entrySamples[e]) * outputs + o))
+          sum = sum.addingProduct(entryValues[e], loadLanes(gradient + Int(entrySamples[e]) * outputs + o))
         }
-        store(sum, target + o)
+        storeLanes(sum, target + o)
         o += lanes
       }
       while o < outputs {
@@ -584,7 +562,7 @@ func laneSum(_ values: UnsafePointer<Float>, count: Int) -> Float {
   var lanes = SIMD16<Float>(repeating: 0)
   var i = 0
   while i + 16 <= count {
-    lanes += load(values + i)
+    lanes += loadLanes(values + i)
     i += 16
   }
   var total = lanes.sum()
@@ -593,19 +571,4 @@ func laneSum(_ values: UnsafePointer<Float>, count: Int) -> Float {
     i += 1
   }
   return total
-}
-
-@inline(__always)
-private func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
 }

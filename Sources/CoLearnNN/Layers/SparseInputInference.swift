@@ -19,8 +19,14 @@ import CoLearnTensor
 /// for bit; each sample's sum has a fixed order, so results do not depend on the batching or on
 /// which core computed them. A non-finite entry gives non-finite outputs of its sample only.
 ///
-/// Prepared by ``Network/prepareListedForward(parameters:rows:reusing:)`` and read by
-/// ``Network/forward(listed:samples:weights:parameters:)``.
+/// Prepared by ``Network/prepareListedForward(parameters:rows:reusing:)`` (or
+/// ``Network/prepareSparseForward(parameters:background:reusing:)``) and read by
+/// ``Network/forward(listed:samples:weights:parameters:)``, or, for one pass over samples that
+/// are not listed, by ``Network/forward(features:batchSize:weights:parameters:)``, which finds
+/// each chunk's entries as it reads it (the listing and its sort cost about twice the products,
+/// which one pass does not win back). The products are
+/// ``addEntryProducts(of:outputs:into:samples:values:entries:)``, shared with training's
+/// ``SparseInputEpoch``.
 ///
 /// Threading: prepared on one thread, then read by any number of networks on any threads at
 /// once (the evaluator's cores share one copy, so that the cores, which may share a cache, hold
@@ -35,6 +41,8 @@ public final class SparseInputInference: @unchecked Sendable {
   private let shiftedBias: UnsafeMutablePointer<Float>
   /// The weights the store was prepared from.
   private(set) var preparedWeight: UnsafePointer<Float>?
+  /// c, the background the store was prepared for.
+  private(set) var background: Float = 0
   /// The layer's input and output counts.
   var shape: (inputs: Int, outputs: Int) { (inputs, outputs) }
 
@@ -73,6 +81,7 @@ public final class SparseInputInference: @unchecked Sendable {
       shiftedBias[o] = bias[o] + background * laneSum(weight + o * inputs, count: inputs)
     }
     preparedWeight = weight
+    self.background = background
   }
 
   /// y for the samples of batch `batch` of `listed` ([batch size, outputs]), chunk by chunk:
@@ -84,7 +93,6 @@ public final class SparseInputInference: @unchecked Sendable {
   func forward(listed: ListedBatches, batch: Int, into output: UnsafeMutablePointer<Float>) {
     precondition(preparedWeight != nil, "SparseInputInference.forward before prepare")
     precondition(listed.sampleSize == inputs, "rows of \(listed.sampleSize) values for \(inputs) inputs")
-    let lanes = 16
     let (inputs, outputs, transposed, base) = (inputs, outputs, transposed, UnsafePointer(shiftedBias))
     let batchStart = listed.batches[batch].start
     listed.columnStarts.withUnsafeBufferPointer { columnStarts in
@@ -102,38 +110,9 @@ public final class SparseInputInference: @unchecked Sendable {
                 let i = Int(activeColumns[a])
                 let (head, tail) = (starts[i], starts[i + 1])
                 let source = UnsafePointer(transposed + i &* outputs)
-                var o = 0
-                while o + 4 * lanes <= outputs {
-                  let w0 = load(source + o)
-                  let w1 = load(source + o + lanes)
-                  let w2 = load(source + o + 2 * lanes)
-                  let w3 = load(source + o + 3 * lanes)
-                  for e in head..<tail {
-                    let row = y + (Int(samples[e]) &* outputs &+ o)
-                    let value = values[e]
-                    store(load(UnsafePointer(row)).addingProduct(value, w0), row)
-                    store(load(UnsafePointer(row + lanes)).addingProduct(value, w1), row + lanes)
-                    store(load(UnsafePointer(row + 2 * lanes)).addingProduct(value, w2), row + 2 * lanes)
-                    store(load(UnsafePointer(row + 3 * lanes)).addingProduct(value, w3), row + 3 * lanes)
-                  }
-                  o += 4 * lanes
-                }
-                while o + lanes <= outputs {
-                  let w = load(source + o)
-                  for e in head..<tail {
-                    let row = y + (Int(samples[e]) &* outputs &+ o)
-                    store(load(UnsafePointer(row)).addingProduct(values[e], w), row)
-                  }
-                  o += lanes
-                }
-                while o < outputs {
-                  let w = source[o]
-                  for e in head..<tail {
-                    let index = Int(samples[e]) &* outputs &+ o
-                    y[index] = y[index].addingProduct(values[e], w)
-                  }
-                  o += 1
-                }
+                addAllEntryProducts(
+                  of: source, outputs: outputs, into: y, samples: samples.baseAddress!,
+                  values: values.baseAddress!, entries: head..<tail)
               }
             }
           }
@@ -141,14 +120,106 @@ public final class SparseInputInference: @unchecked Sendable {
       }
     }
   }
-}
 
-@inline(__always)
-private func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
+  /// y for `batchSize` samples of `input` ([batchSize, inputs], not listed) in one pass: the
+  /// products of ``forward(listed:batch:into:)``, with each chunk's entries off the background
+  /// found as it is read instead of listed and sorted beforehand. A chunk of up to
+  /// ``ListedBatches/chunkSamples`` samples is read twice: once sample by sample, each block of
+  /// 16 inputs giving a bit mask of its entries (one SIMD compare against c), then block by block,
+  /// the block's entries gathered input by input (at most 16 lists of up to 64 samples, in L1)
+  /// and multiplied with the block's rows of Wᵀ. Each output is b + c·W·1 plus its sample's
+  /// entries in ascending input order, as on the listed path: the same bits as
+  /// ``forward(listed:batch:into:)`` on these samples listed with background c.
+  ///
+  /// Returns false when a chunk has more than `maximumDensity` of its values off the
+  /// background (then `output` holds nothing useful, and the dense product is faster).
+  func forward(
+    features input: UnsafePointer<Float>, batchSize: Int, into output: UnsafeMutablePointer<Float>,
+    maximumDensity: Double
+  ) -> Bool {
+    precondition(preparedWeight != nil, "SparseInputInference.forward before prepare")
+    let lanes = 16
+    let chunk = ListedBatches.chunkSamples
+    let (inputs, outputs, transposed, base) = (inputs, outputs, transposed, UnsafePointer(shiftedBias))
+    let blocks = (inputs + lanes - 1) / lanes
+    let masks = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk * blocks)
+    let listSamples = UnsafeMutablePointer<Int32>.allocate(capacity: lanes * chunk)
+    let listValues = UnsafeMutablePointer<Float>.allocate(capacity: lanes * chunk)
+    let listCounts = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
+    defer {
+      masks.deallocate()
+      listSamples.deallocate()
+      listValues.deallocate()
+      listCounts.deallocate()
+    }
+    let c = background
+    let backgroundBits = c.bitPattern
+    let blockBackground = SIMD16<UInt32>(repeating: backgroundBits)
+    var laneBits = SIMD16<UInt32>()
+    for lane in 0..<lanes { laneBits[lane] = 1 << UInt32(lane) }
+    let none = SIMD16<UInt32>(repeating: 0)
+    let wholeBlocks = inputs / lanes
+    var first = 0
+    while first < batchSize {
+      let count = min(chunk, batchSize - first)
+      let x = input + first &* inputs
+      let y = output + first &* outputs
+      // 1. Sample by sample, the masks of the entries off c (bits compared, so NaN and ±∞ are
+      //    entries), counted for the density.
+      var entries = 0
+      for b in 0..<count {
+        let row = x + b &* inputs
+        let raw = UnsafeRawPointer(row)
+        let rowMasks = masks + b &* blocks
+        for k in 0..<wholeBlocks {
+          let bits = raw.loadUnaligned(fromByteOffset: 4 &* lanes &* k, as: SIMD16<UInt32>.self)
+          let differs = bits .!= blockBackground
+          guard any(differs) else {
+            rowMasks[k] = 0
+            continue
+          }
+          let mask = none.replacing(with: laneBits, where: differs).wrappedSum()
+          rowMasks[k] = UInt16(truncatingIfNeeded: mask)
+          entries &+= mask.nonzeroBitCount
+        }
+        if wholeBlocks < blocks {
+          var mask: UInt16 = 0
+          for j in 0..<(inputs - wholeBlocks * lanes)
+          where row[wholeBlocks * lanes + j].bitPattern != backgroundBits {
+            mask |= 1 << UInt16(j)
+          }
+          rowMasks[wholeBlocks] = mask
+          entries &+= mask.nonzeroBitCount
+        }
+      }
+      guard Double(entries) <= maximumDensity * Double(count * inputs) else { return false }
+      for b in 0..<count { (y + b &* outputs).update(from: base, count: outputs) }
+      // 2. Block by block: the block's entries input by input (in sample order), then each
+      //    input's row of Wᵀ added, scaled, into its samples' outputs.
+      for k in 0..<blocks {
+        listCounts.update(repeating: 0, count: lanes)
+        for b in 0..<count {
+          var mask = masks[b &* blocks &+ k]
+          guard mask != 0 else { continue }
+          let values = x + (b &* inputs &+ k &* lanes)
+          while mask != 0 {
+            let j = mask.trailingZeroBitCount
+            let slot = j &* chunk &+ listCounts[j]
+            listSamples[slot] = Int32(truncatingIfNeeded: b)
+            listValues[slot] = values[j] - c
+            listCounts[j] &+= 1
+            mask &= mask &- 1
+          }
+        }
+        for j in 0..<min(lanes, inputs - k * lanes) where listCounts[j] > 0 {
+          let source = UnsafePointer(transposed + (k &* lanes &+ j) &* outputs)
+          addAllEntryProducts(
+            of: source, outputs: outputs, into: y, samples: listSamples + j &* chunk,
+            values: listValues + j &* chunk, entries: 0..<listCounts[j])
+        }
+      }
+      first += count
+    }
+    return true
+  }
 }

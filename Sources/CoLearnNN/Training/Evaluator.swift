@@ -5,7 +5,9 @@ import Synchronization
 /// core (``BLAS/threadCount`` of them), each running its batches whole on one thread with
 /// single-threaded BLAS, and a network whose first layer is a ``Linear`` reads samples listed as
 /// ``SparseRows`` (``prepared(_:)``) through ``Network/forward(listed:samples:parameters:)``,
-/// multiplying only each sample's entries off the background.
+/// multiplying only each sample's entries off the background — or, for one pass over samples
+/// that are not listed (``outputs(parameters:on:batchSize:mergeSingletonRemainder:onePass:)``),
+/// finding each batch's entries as it reads them, with the same bits.
 ///
 /// Why not one network with threaded layers, as training runs: an evaluation batch is large,
 /// so splitting the batches between the cores keeps every core busy through every layer (the
@@ -94,16 +96,25 @@ public final class Evaluator {
   /// The network's outputs (log-probabilities for a classifier) for every sample, row-major
   /// [samples, classes], in batches as ``evaluate(parameters:on:batchSize:mergeSingletonRemainder:)``
   /// runs them.
+  ///
+  /// With `onePass`, samples that are not listed still take the first ``Linear`` layer's
+  /// sparse products: each batch's entries off the background (the first value of the first
+  /// sample, 0 when that is not finite) are found as the batch is read
+  /// (``Network/forward(features:batchSize:weights:parameters:)``) instead of the whole set
+  /// being listed and sorted first, which a single pass does not win back. The outputs are the
+  /// bits of the prepared samples' (``prepared(_:)``) when those are listed and no chunk of 64
+  /// samples is denser than ``SparseRows/maximumDensity`` (such a batch runs the dense products).
   public func outputs(
     parameters: [Float], on samples: LabeledSamples, batchSize: Int,
-    mergeSingletonRemainder: Bool = false
+    mergeSingletonRemainder: Bool = false, onePass: Bool = false
   ) -> [Float] {
     let batches = Self.batches(
       count: samples.count, batchSize: batchSize, mergeSingletonRemainder: mergeSingletonRemainder)
     let classes = network(0).outputShape.count
     var result = [Float](repeating: 0, count: samples.count * classes)
     result.withUnsafeMutableBufferPointer { target in
-      run(parameters: parameters, on: samples, batches: batches) { index, output in
+      run(parameters: parameters, on: samples, batches: batches, onePass: onePass) {
+        index, output in
         let (start, size) = batches[index]
         (target.baseAddress! + start * classes).update(from: output, count: size * classes)
       }
@@ -223,10 +234,11 @@ public final class Evaluator {
 
   /// Runs every batch forward, on up to ``BLAS/threadCount`` networks in parallel, and hands
   /// each batch's output to `consume(batch index, output)` on the thread that computed it
-  /// (different batches concurrently; the output is valid during the call).
+  /// (different batches concurrently; the output is valid during the call). With `onePass`,
+  /// samples that are not listed go through the first layer's sparse products batch by batch.
   private func run(
     parameters: [Float], on samples: LabeledSamples, batches: [(start: Int, size: Int)],
-    consume: (Int, UnsafePointer<Float>) -> Void
+    onePass: Bool = false, consume: (Int, UnsafePointer<Float>) -> Void
   ) {
     guard !batches.isEmpty else { return }
     precondition(samples.sampleSize == network(0).inputShape.count, "sample size mismatch")
@@ -248,6 +260,18 @@ public final class Evaluator {
           listedWeights[0] = weights
           listed = (sorted, weights)
         }
+        // Not listed: each batch's entries found as it is read, against the background the
+        // listing would take (the first value, when finite).
+        var scanned: SparseInputInference?
+        if listed == nil, onePass,
+          (networks[0].layers.first as? Linear)?.inputCount == samples.sampleSize,
+          let first = features.first
+        {
+          scanned = networks[0].prepareSparseForward(
+            parameters: w.baseAddress!, background: first.isFinite ? first : 0,
+            reusing: listedWeights[0])
+          listedWeights[0] = scanned
+        }
         func body(_ share: Int) {
           let network = networks[share]
           while true {
@@ -258,6 +282,10 @@ public final class Evaluator {
             if let (sorted, weights) = listed {
               output = network.forward(
                 listed: sorted, batch: index, weights: weights, parameters: w.baseAddress!)
+            } else if let scanned {
+              output = network.forward(
+                features: features.baseAddress! + start * samples.sampleSize, batchSize: size,
+                weights: scanned, parameters: w.baseAddress!)
             } else {
               output = network.forward(
                 features.baseAddress! + start * samples.sampleSize, batchSize: size,
