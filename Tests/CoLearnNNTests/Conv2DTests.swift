@@ -100,3 +100,50 @@ extension Conv2DTests {
 }
 
 import CoLearnTensor
+
+extension Conv2DTests {
+  /// Backward reuses the forward pass's im2col rows of a one-chunk batch: the gradients are
+  /// those of a layer that rebuilds them (one that ran no forward pass), and a second forward
+  /// pass on other samples is what backward then sees.
+  @Test func backwardReusesTheForwardRowsOfTheSameBatch() {
+    let shape = TensorShape.image(height: 9, width: 9, channels: 32)
+    let make = { Conv2D(input: shape, outputChannels: 64, kernelSize: 5) }
+    let (reusing, rebuilding) = (make(), make())
+    #expect(!reusing.usesDirectKernels, "K = 800: the im2col path")
+    var generator = SeededGenerator(seed: 12)
+    let batch = 3
+    func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
+    let (first, second) = (random(batch * shape.count), random(batch * shape.count))
+    let dy = random(batch * reusing.outputShape.count)
+    let w = random(reusing.parameterCount)
+    func gradients(_ layer: Conv2D, forward inputs: [[Float]], backward x: [Float]) -> ([Float], [Float]) {
+      layer.reserve(batchSize: batch)
+      var y = [Float](repeating: 0, count: dy.count)
+      for input in inputs {
+        y.withUnsafeMutableBufferPointer { out in
+          layer.forward(input, into: out.baseAddress!, batchSize: batch, parameters: w)
+        }
+      }
+      var g = [Float](repeating: .nan, count: w.count)
+      var dx = [Float](repeating: .nan, count: x.count)
+      g.withUnsafeMutableBufferPointer { gp in
+        dx.withUnsafeMutableBufferPointer { dxp in
+          layer.backward(
+            input: x, output: y, outputGradient: dy, inputGradient: dxp.baseAddress!,
+            batchSize: batch, parameters: w, parameterGradients: gp.baseAddress!)
+        }
+      }
+      return (g, dx)
+    }
+    let reused = gradients(reusing, forward: [first, second], backward: second)
+    let rebuilt = gradients(rebuilding, forward: [], backward: second)
+    // Compared by their largest difference: a failure prints one number, not 51,264.
+    #expect(maximumAbsoluteDifference(reused.0, rebuilt.0) == 0)
+    #expect(maximumAbsoluteDifference(reused.1, rebuilt.1) == 0)
+    #expect(!reused.0.contains { $0.isNaN } && !reused.1.contains { $0.isNaN })
+    // Rows held for other samples are not taken for these.
+    let other = gradients(make(), forward: [second], backward: first)
+    let fresh = gradients(make(), forward: [], backward: first)
+    #expect(maximumAbsoluteDifference(other.0, fresh.0) == 0)
+  }
+}

@@ -42,6 +42,11 @@ public final class Conv2D: Layer {
   /// Stride 1 and no padding: the paper's convolutions, with their own im2col/col2im loops.
   let isDense: Bool
   private var columns = FloatBuffer(count: 0)
+  /// The batch whose im2col rows ``columns`` holds from the last forward pass, when the batch
+  /// was one chunk; nil once ∂col overwrote them (or the forward pass did not write them).
+  /// Backward then skips rebuilding them: it follows the forward pass of the same batch
+  /// (``Layer``'s contract), and the rows are the same.
+  private var columnsHold: (input: UnsafePointer<Float>, batchSize: Int)?
   /// ∂W staged by the fused SGD path of a layer that also propagates ∂x; the direct kernels'
   /// summed ∂Wᵀ [K, O].
   private var weightScratch = FloatBuffer(count: 0)
@@ -189,6 +194,7 @@ public final class Conv2D: Layer {
     let weight = parameters
     let bias = parameters + outputChannels * patchSize
     if direct != nil {
+      columnsHold = nil
       forwardDirect(input, into: output, batchSize: batchSize, parameters: parameters, applyingTanh: false)
       return
     }
@@ -204,6 +210,7 @@ public final class Conv2D: Layer {
         a: col, lda: patchSize, b: weight, ldb: patchSize, beta: 1,
         c: output + first * positions * outputChannels, ldc: outputChannels)
     }
+    columnsHold = batchSize <= chunkSamples ? (input, batchSize) : nil
   }
 
   /// Writes tanh(y) of the batch into `output` in one pass, when this layer runs the direct
@@ -216,6 +223,7 @@ public final class Conv2D: Layer {
     parameters: UnsafePointer<Float>
   ) -> Bool {
     guard direct != nil else { return false }
+    columnsHold = nil
     forwardDirect(input, into: output, batchSize: batchSize, parameters: parameters, applyingTanh: true)
     return true
   }
@@ -297,6 +305,9 @@ public final class Conv2D: Layer {
     let col = columns.pointer
     let gradient = weightScratch.pointer
     let weights = outputChannels * patchSize
+    // The rows are rebuilt chunk by chunk (the same rows for a one-chunk batch, others for
+    // more): backward rebuilds its own.
+    columnsHold = nil
     forEachChunk(batchSize: batchSize) { first, count in
       imageToColumns(input + first * inputShape.count, batchSize: count, into: col)
       for s in 0..<count {
@@ -365,7 +376,11 @@ public final class Conv2D: Layer {
     forEachChunk(batchSize: batchSize) { first, count in
       let rows = count * positions
       let dy = outputGradient + first * positions * outputChannels
-      imageToColumns(input + first * inputShape.count, batchSize: count, into: col)
+      if let held = columnsHold, held.input == input, held.batchSize == batchSize {
+        // The forward pass's rows of this one-chunk batch are still there.
+      } else {
+        imageToColumns(input + first * inputShape.count, batchSize: count, into: col)
+      }
       // ∂W [O, K] (+)= scale · ∂yᵀ [O, rows] · col [rows, K]
       BLAS.gemm(
         .transposed, .none, m: outputChannels, n: patchSize, k: rows, alpha: scale,
@@ -373,6 +388,7 @@ public final class Conv2D: Layer {
         beta: (first == 0 && !accumulateIntoExisting) ? 0 : 1,
         c: weightGradient, ldc: patchSize)
       guard let inputGradient else { return }
+      columnsHold = nil
       // ∂col [rows, K] = ∂y [rows, O] · W [O, K], over the chunk's im2col rows.
       BLAS.gemm(
         .none, .none, m: rows, n: patchSize, k: outputChannels,
