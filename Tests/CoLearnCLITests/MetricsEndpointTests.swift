@@ -9,7 +9,8 @@ import Testing
 
 /// The operator's view (issue 20 item 5): `colearn status` (the Status RPC, without joining)
 /// and `serve --metrics-listen`, the live counters at /metrics in the Prometheus text format,
-/// scraped with a plain HTTP GET and read by the reference parser (prometheus_client).
+/// scraped with a plain HTTP GET, read by the reference parser (prometheus_client) and checked
+/// by Prometheus's `promtool check metrics` (parse and lint).
 @Suite(.serialized) struct MetricsEndpointTests {
   let deployment = DeploymentTests()
 
@@ -124,6 +125,15 @@ import Testing
     #expect(samples.contains("colearn_reports 1"), "\(scrape.body)")
     #expect(samples.contains { $0.hasPrefix("colearn_reported_accuracy_mean 0.") || $0 == "colearn_reported_accuracy_mean 1.0" })
     #expect(!scrape.body.contains("solo"))
+    // Prometheus's own checker: the text parses, and its linter (counters end in _total, base
+    // units, no reserved suffixes on gauges, HELP on every family) finds nothing to report.
+    if let promtool = Promtool.located() {
+      let checked = try Promtool.checkMetrics(scrape.body, promtool: promtool, in: directory)
+      #expect(checked.status == 0, "promtool check metrics: \(checked.combined)")
+      #expect(
+        checked.combined.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+        "promtool check metrics: \(checked.combined)")
+    }
     let notFound = try get("http://127.0.0.1:\(metricsPort)/")
     #expect(notFound.status == 404)
 
