@@ -60,7 +60,12 @@ struct BenchCommand: ParsableCommand {
 
   @OptionGroup var data: DataOptions
 
-  @Flag(help: "Also print the time of each layer's forward and backward pass.")
+  @Flag(
+    help: """
+      Also print the time of each layer's forward and backward pass, with its GF/s (layers \
+      with multiply-adds) or GB/s (element-wise layers); a convolution that runs the direct \
+      kernels is also timed as the im2col GEMMs it replaced, in the same steps.
+      """)
   var profile = false
 
   func parsedModels() throws -> [ModelSpec] {
