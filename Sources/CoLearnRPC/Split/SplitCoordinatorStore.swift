@@ -220,7 +220,7 @@ public final class SplitCoordinatorStore: Sendable {
           settingsPath, with: encodeSettings(settings), directory: directory)
         try DurableFile.replace(
           logPath, with: SplitStateFiles.logHeader(base: 0), directory: directory)
-        let log = try openLog(logPath, length: nil, directory: directory)
+        let log = try DurableFile.openLog(logPath, length: nil, directory: directory)
         return (initial, log, SplitStateFiles.logHeaderLength, lines)
       }
       guard let recorded = try DurableFile.read(settingsPath) else {
@@ -283,10 +283,10 @@ public final class SplitCoordinatorStore: Sendable {
         // emptying the log): start the log afresh after it.
         try DurableFile.replace(
           logPath, with: SplitStateFiles.logHeader(base: state.events), directory: directory)
-        let fd = try openLog(logPath, length: nil, directory: directory)
+        let fd = try DurableFile.openLog(logPath, length: nil, directory: directory)
         return (state, fd, SplitStateFiles.logHeaderLength, lines)
       }
-      let fd = try openLog(
+      let fd = try DurableFile.openLog(
         logPath, length: log.tornOffset == nil ? nil : log.end, directory: directory)
       return (state, fd, log.end, lines)
     } catch let error as SplitStateError {
@@ -305,21 +305,4 @@ public final class SplitCoordinatorStore: Sendable {
         + "with other settings is refused")
   }
 
-  /// Opens the log for appending, cut to `length` (a dropped tail) when given.
-  private static func openLog(_ path: String, length: Int?, directory: String)
-    throws(DurabilityError) -> Int32
-  {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    try DurableFile.check(fd, "open", path)
-    do throws(DurabilityError) {
-      if let length { try DurableFile.check(ftruncate(fd, off_t(length)), "truncate", path) }
-      try DurableFile.check(lseek(fd, 0, SEEK_END), "seek", path)
-      try DurableFile.check(fsync(fd), "fsync", path)
-      try DurableFile.syncDirectory(directory)
-    } catch {
-      close(fd)
-      throw error
-    }
-    return fd
-  }
 }

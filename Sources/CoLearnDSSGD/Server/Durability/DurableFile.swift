@@ -6,6 +6,25 @@
 
 /// Thin POSIX file helpers: whole writes, fsync of files and directories, atomic replacement.
 package enum DurableFile {
+  /// Opens a write-ahead log for appending, cut to `length` (a dropped torn tail) when given,
+  /// with the cut made durable (the file and its directory synced) before the first append.
+  package static func openLog(_ path: String, length: Int?, directory: String)
+    throws(DurabilityError) -> Int32
+  {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    try check(fd, "open", path)
+    do throws(DurabilityError) {
+      if let length { try check(ftruncate(fd, off_t(length)), "truncate", path) }
+      try check(lseek(fd, 0, SEEK_END), "seek", path)
+      try check(fsync(fd), "fsync", path)
+      try syncDirectory(directory)
+    } catch {
+      close(fd)
+      throw error
+    }
+    return fd
+  }
+
   package static func check(_ result: some BinaryInteger, _ operation: String, _ path: String) throws(
     DurabilityError
   ) {

@@ -52,7 +52,7 @@ extension DurableParameterServer {
           settingsPath, with: StateDirectory.encodeSettings(settings.values), directory: directory)
       }
       return Opened(
-        locked: locked, log: try openLog(logPath, length: nil, directory: directory),
+        locked: locked, log: try DurableFile.openLog(logPath, length: nil, directory: directory),
         report: report)
     }
     let hasSnapshot = entries.contains(StateDirectory.snapshotName)
@@ -143,7 +143,7 @@ extension DurableParameterServer {
       try DurableFile.replace(
         logPath, with: WriteAheadLog.header(base: end), directory: directory)
       return Opened(
-        locked: locked, log: try openLog(logPath, length: nil, directory: directory),
+        locked: locked, log: try DurableFile.openLog(logPath, length: nil, directory: directory),
         report: report)
     }
 
@@ -157,13 +157,13 @@ extension DurableParameterServer {
       try DurableFile.replace(
         logPath, with: WriteAheadLog.header(base: end), directory: directory)
       return Opened(
-        locked: locked, log: try openLog(logPath, length: nil, directory: directory),
+        locked: locked, log: try DurableFile.openLog(logPath, length: nil, directory: directory),
         report: report)
     }
     let length = contents.tail?.offset ?? bytes.count
     locked.logBytes = length
     return Opened(
-      locked: locked, log: try openLog(logPath, length: length, directory: directory),
+      locked: locked, log: try DurableFile.openLog(logPath, length: length, directory: directory),
       report: report)
   }
 
@@ -245,23 +245,6 @@ extension DurableParameterServer {
       path: path + StateDirectory.damagedInfix + "\(stamp)", operation: "link", errno: EEXIST)
   }
 
-  /// Opens the log for appending, cut to `length` (a dropped tail) when given.
-  private static func openLog(_ path: String, length: Int?, directory: String)
-    throws(DurabilityError) -> Int32
-  {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    try DurableFile.check(fd, "open", path)
-    do throws(DurabilityError) {
-      if let length { try DurableFile.check(ftruncate(fd, off_t(length)), "truncate", path) }
-      try DurableFile.check(lseek(fd, 0, SEEK_END), "seek", path)
-      try DurableFile.check(fsync(fd), "fsync", path)
-      try DurableFile.syncDirectory(directory)
-    } catch {
-      close(fd)
-      throw error
-    }
-    return fd
-  }
 
   /// Applies one intact log record.
   private static func apply(_ record: WriteAheadLog.Record, to locked: inout Locked, path: String)
