@@ -233,6 +233,8 @@ public final class Conv2D: Layer {
     parameters: UnsafePointer<Float>, applyingTanh: Bool
   ) {
     guard let direct else { return }
+    precondition(
+      transposedWeight.count >= outputChannels * patchSize, "Conv2D used before reserve(batchSize:)")
     let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
     let (weight, bias) = (parameters, parameters + outputs * patch)
     // Row by row of Wᵀ: contiguous stores, strided loads (the other order's scattered stores
@@ -408,6 +410,9 @@ public final class Conv2D: Layer {
     outputGradient: UnsafePointer<Float>, batchSize: Int, group: Int,
     _ body: (_ samples: Range<Int>) -> Void
   ) {
+    precondition(
+      partials.count >= DirectConvolution.partialSamples * direct.partialStride,
+      "Conv2D used before reserve(batchSize:)")
     let step = DirectConvolution.partialSamples / group * group
     let (partial, biasPartial) = (partials.pointer, biasPartials.pointer)
     var first = 0
