@@ -5,18 +5,22 @@
 # MNIST (participant I trains on the IID shard I/N, 600 samples, as `colearn simulate` would
 # give it); the server evaluates w_global on MNIST's test set and stops by itself. Then the same
 # settings through `colearn simulate` for comparison. Writes runs/deploy-local/ and prints the
-# participants' mean accuracy, the server's global accuracy and simulate's.
+# participants' mean accuracy, the server's global accuracy and simulate's, and records all three
+# in deployment-summary.json (CI runs it at N = 5: DeploymentGuideTests).
 #
 #   scripts/deploy-local.sh [N] [ROUNDS] [LR]        # defaults 30, 50, 0.01
+#   COLEARN=path/to/colearn OUT=dir scripts/deploy-local.sh …   # a built binary, another directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-30}
 rounds=${2:-50}
 lr=${3:-0.01}
 export COLEARN_DATA_DIR=${COLEARN_DATA_DIR:-$(cd .. && pwd)/shared/data}
-swift build -c release --product colearn >/dev/null
-bin=$PWD/.build/release/colearn
-out=runs/deploy-local
+if [[ -z ${COLEARN:-} ]]; then
+  swift build -c release --product colearn >/dev/null
+fi
+bin=${COLEARN:-$PWD/.build/release/colearn}
+out=${OUT:-runs/deploy-local}
 rm -rf "$out"
 mkdir -p "$out"
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
@@ -62,19 +66,25 @@ wall=$(($(date +%s) - start))
 for ((i = 0; i < n; i++)); do
   mkdir -p "$out/participant-$i" && cp "$out/fed/kits/participant-$i/run/summary.json" "$out/participant-$i/"
 done
+"$bin" simulate --participants "$n" --upload-fraction 0.1 --download-fraction 1 \
+  --protocol round-robin --rounds "$rounds" --lr "$lr" --eval-every "$rounds" --threads 1 \
+  --out "$out/simulate" >"$out/simulate.out"
 python3 - "$out" "$n" "$wall" <<'PY'
 import json, sys
 out, n, wall = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 acc = [json.load(open(f"{out}/participant-{i}/summary.json"))["finalAccuracy"] for i in range(n)]
 server = json.load(open(f"{out}/fed/server/state/run/summary.json"))
-print(f"deployment: {n} processes over TLS, mean accuracy {100*sum(acc)/n:.2f}% "
+simulated = json.load(open(f"{out}/simulate/summary.json"))
+mean, glob = sum(acc) / n, server["finalGlobalAccuracy"]
+print(f"deployment: {n} processes over TLS, mean accuracy {100*mean:.2f}% "
       f"(min {100*min(acc):.2f}, max {100*max(acc):.2f}), global model "
-      f"{100*server['finalGlobalAccuracy']:.2f}% on MNIST's test set, {wall} s wall")
-json.dump({"participants": n, "meanAccuracy": sum(acc)/n, "minAccuracy": min(acc),
-           "maxAccuracy": max(acc), "globalAccuracy": server["finalGlobalAccuracy"],
-           "wallSeconds": int(wall)},
+      f"{100*glob:.2f}% on MNIST's test set, {wall} s wall")
+print(f"simulate, same settings: mean accuracy {100*simulated['finalMeanAccuracy']:.2f}%, "
+      f"global model {100*simulated['finalGlobalAccuracy']:.2f}%; the deployment's global model "
+      f"is {100*(glob - simulated['finalGlobalAccuracy']):+.2f} points from the simulation's")
+json.dump({"participants": n, "meanAccuracy": mean, "minAccuracy": min(acc),
+           "maxAccuracy": max(acc), "globalAccuracy": glob, "wallSeconds": int(wall),
+           "simulatedMeanAccuracy": simulated["finalMeanAccuracy"],
+           "simulatedGlobalAccuracy": simulated["finalGlobalAccuracy"]},
           open(f"{out}/deployment-summary.json", "w"), indent=2)
 PY
-"$bin" simulate --participants "$n" --upload-fraction 0.1 --download-fraction 1 \
-  --protocol round-robin --rounds "$rounds" --lr "$lr" --eval-every "$rounds" --threads 1 \
-  --out "$out/simulate" | tail -1
