@@ -5,7 +5,7 @@
 # ratio colearn / Opacus (best thread count of each) per pass. This VM drifts up to 2x within
 # minutes: compare figures of one pass only.
 #
-# Usage: scripts/bench-dpsgd.sh [PASSES] [SAMPLES]     (defaults 2 and 12800)
+# Usage: scripts/bench-dpsgd.sh [PASSES] [SAMPLES]     (defaults 2 and 12800; $COLEARN: another binary)
 # Needs: a release build (swift build -c release), python3 with torch and opacus
 # (python3 -m pip install torch --index-url https://download.pytorch.org/whl/cpu; pip install opacus),
 # ../shared/peers/models.py, and MNIST in $COLEARN_DATA_DIR (default ../shared/data).
@@ -19,7 +19,7 @@ python3 -c "import torch, opacus" 2>/dev/null ||
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 colearn() {  # model threads → samples/s
-  COLEARN_DATA_DIR=$data .build/release/colearn train --model "$1" --privacy dp-sgd \
+  COLEARN_DATA_DIR=$data "${COLEARN:-.build/release/colearn}" train --model "$1" --privacy dp-sgd \
     --noise-multiplier 1.0 --max-grad-norm 1 --batch-size 64 --lr 0.1 --epochs 1 \
     --train-limit "$samples" --test-limit 100 --threads "$2" --out "$work/run" |
     sed -nE 's/.* ([0-9]+) training samples\/s.*/\1/p'

@@ -26,14 +26,27 @@ public final class Network {
   /// writes tanh(conv) straight into the Tanh's output (``Conv2D/forwardApplyingTanh``): the
   /// convolution's own output, which no backward reads, is left unwritten.
   private let fusesTanh: [Bool]
+  /// Builds layers like ``layers`` (fresh objects, their own workspaces), when the network was
+  /// made with a recipe: ``twin()``.
+  private let makeLayers: (() -> [any Layer])?
   /// The backward passes' ∂L/∂activations, two of the largest layer width × ``capacity``,
   /// made by the first backward pass (``reserveBackwardWorkspace()``): inference does not
   /// allocate and zero them (8 MB per mnist-mlp network at an evaluation batch of 1,000).
   private var gradientBuffers: [FloatBuffer] = []
 
   /// A network over `layers`, which must chain: each layer's input shape is the previous
-  /// layer's output shape (a ``Linear`` accepts any shape of the same count).
-  public init(layers: [any Layer]) {
+  /// layer's output shape (a ``Linear`` accepts any shape of the same count). It has no
+  /// ``twin()``.
+  public convenience init(layers: [any Layer]) {
+    self.init(layers: layers, makeLayers: nil)
+  }
+
+  /// A network over `layers` (as ``init(layers:)``) that can make its ``twin()``.
+  ///
+  /// - Parameter makeLayers: when given, builds layers like `layers` again, so that
+  ///   ``twin()`` can make a second network of the same architecture (a data-parallel step
+  ///   runs half of a batch on each).
+  public init(layers: [any Layer], makeLayers: (() -> [any Layer])?) {
     precondition(!layers.isEmpty, "a network needs at least one layer")
     for (previous, next) in zip(layers, layers.dropFirst()) {
       precondition(
@@ -43,6 +56,7 @@ public final class Network {
     }
     BLAS.ensureKernelsMatchCPU()
     self.layers = layers
+    self.makeLayers = makeLayers
     self.layout = ParameterLayout(layers: layers)
     self.inputShape = layers[0].inputShape
     self.outputShape = layers[layers.count - 1].outputShape
@@ -50,6 +64,12 @@ public final class Network {
       index + 1 < layers.count && layers[index + 1] is Tanh
         && (layers[index] as? Conv2D)?.usesDirectKernels == true
     }
+  }
+
+  /// A second network of this architecture with its own layers and workspaces (none reserved),
+  /// or nil when this one was made from layer objects alone.
+  public func twin() -> Network? {
+    makeLayers.map { Network(layers: $0(), makeLayers: $0) }
   }
 
   /// |w|: the length of the flat parameter vector this network reads.

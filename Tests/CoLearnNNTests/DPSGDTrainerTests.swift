@@ -133,23 +133,32 @@ import Testing
     #expect(statistics.steps == 4 && statistics.samples == 32)
     #expect(noise.calls.isEmpty)
 
-    // Plain SGD on the same batches: the mean loss's gradient, w −= α_t · g.
+    // Plain SGD on the same batches, as the trainer runs this convolutional network: each
+    // batch as two halves of 4 on two networks, the mean loss's gradient g = g₁ + g₂,
+    // w −= α_t · g.
+    #expect(trainer.runsHalves(batchSize: 8))
     var reference = initial
     var order: [Int] = []
     var replay = SeededGenerator(seed: 9)
     shufflePermutation(&order, count: 32, using: &replay)
-    var gradient = [Float](repeating: 0, count: network.parameterCount)
-    var dy = [Float](repeating: 0, count: 8 * 3)
+    let twin = try #require(network.twin())
+    twin.reserve(batchSize: 4)
+    var halves = [[Float]](repeating: [Float](repeating: 0, count: network.parameterCount), count: 2)
+    var dy = [Float](repeating: 0, count: 4 * 3)
     for step in 0..<4 {
-      let indices = Array(order[(step * 8)..<(step * 8 + 8)])
-      let x = indices.flatMap { samples.features[($0 * samples.sampleSize)..<(($0 + 1) * samples.sampleSize)] }
-      let labels = indices.map { samples.labels[$0] }
-      reference.withUnsafeMutableBufferPointer { w in
-        let output = network.forward(x, batchSize: 8, parameters: w.baseAddress!)
+      for (half, net) in [network, twin].enumerated() {
+        let indices = Array(order[(step * 8 + half * 4)..<(step * 8 + half * 4 + 4)])
+        let x = indices.flatMap { samples.features[($0 * samples.sampleSize)..<(($0 + 1) * samples.sampleSize)] }
+        let labels = indices.map { samples.labels[$0] }
+        let output = net.forward(x, batchSize: 4, parameters: reference)
         _ = negativeLogLikelihood(
-          logProbabilities: output, labels: labels, batchSize: 8, classes: 3, gradient: &dy)
-        network.backward(
-          input: x, outputGradient: dy, batchSize: 8, parameters: w.baseAddress!, gradients: &gradient)
+          logProbabilities: output, labels: labels, batchSize: 4, classes: 3, gradient: &dy,
+          meanOver: 8)
+        net.backward(
+          input: x, outputGradient: dy, batchSize: 4, parameters: reference, gradients: &halves[half])
+      }
+      let gradient = zip(halves[0], halves[1]).map { $0 + $1 }
+      reference.withUnsafeMutableBufferPointer { w in
         BLAS.axpy(
           count: gradient.count, alpha: -sgd.learningRate(atStep: step), x: gradient,
           y: w.baseAddress!)
@@ -157,6 +166,45 @@ import Testing
     }
     #expect(model.parameters.map(\.bitPattern) == reference.map(\.bitPattern))
     #expect(model.stepCount == 4)
+
+    // colearn's plain-SGD trainer, on the same shuffle, takes the same steps to the bit.
+    let plain = try Trainer(network: Self.network().0, configuration: sgd)
+    var plainModel = LocalModel(parameters: initial)
+    var plainGenerator = SeededGenerator(seed: 9)
+    _ = plain.trainEpoch(&plainModel, on: samples, using: &plainGenerator)
+    #expect(plainModel.parameters.map(\.bitPattern) == reference.map(\.bitPattern))
+  }
+
+  /// A convolutional network's Poisson batches run as two halves, one per core: an epoch with
+  /// clipping and noise ends on the same bits on one core and on two. An MLP's batches are not
+  /// split.
+  @Test func halvesGiveTheSameBitsOnOneAndTwoCores() throws {
+    let samples = Self.samples(96, size: 162)
+    func epoch(threads: Int) throws -> [Float] {
+      let (network, initial) = try Self.network()
+      let trainer = try DPSGDTrainer(
+        network: network,
+        configuration: SGDConfiguration(learningRate: 0.1, learningRateDecay: 0, batchSize: 16),
+        privacy: DPSGDConfiguration(maxGradientNorm: 1, noiseMultiplier: 0.5))
+      #expect(trainer.runsHalves(batchSize: 16) && !trainer.runsHalves(batchSize: 7))
+      var model = LocalModel(parameters: initial)
+      var generator = SeededGenerator(seed: 4)
+      var noise = SeededNoise(seed: 8)
+      let saved = BLAS.threadCount
+      BLAS.setThreadCount(threads)
+      defer { BLAS.setThreadCount(saved) }
+      _ = try trainer.trainEpoch(&model, on: samples, using: &generator, noise: &noise)
+      return model.parameters
+    }
+    let one = try epoch(threads: 1)
+    let two = try epoch(threads: 2)
+    #expect(zip(one, two).allSatisfy { $0.bitPattern == $1.bitPattern })
+    #expect(one != (try Self.network().1))
+    let (mlp, _) = try Self.network(Self.mlp)
+    let plain = try DPSGDTrainer(
+      network: mlp, configuration: SGDConfiguration(learningRate: 0.1, batchSize: 16),
+      privacy: DPSGDConfiguration(maxGradientNorm: 1, noiseMultiplier: 0.5))
+    #expect(!plain.runsHalves(batchSize: 16))
   }
 
   @Test func theClippedSumIsTheSumOfClippedExampleGradientsAndWithinBC() throws {
@@ -240,5 +288,15 @@ struct RecordingNoise: GradientNoise {
   mutating func addNoise(standardDeviation: Double, to values: UnsafeMutableBufferPointer<Float>) {
     calls.append(standardDeviation)
     sizes.append(values.count)
+  }
+}
+
+/// Reproducible noise for tests: uniform in ±σ·√3 (standard deviation σ) from a seeded stream.
+struct SeededNoise: GradientNoise {
+  var generator: SeededGenerator
+  init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+  mutating func addNoise(standardDeviation: Double, to values: UnsafeMutableBufferPointer<Float>) {
+    let width = Float(standardDeviation * 3.0.squareRoot())
+    for j in values.indices { values[j] += width * Float.random(in: -1...1, using: &generator) }
   }
 }

@@ -10,14 +10,16 @@
 ///   - batchSize: B.
 ///   - classes: the number of classes.
 ///   - gradient: where to write ∂L/∂y ([B, classes]), or `nil` when only evaluating.
+///   - meanOver: the gradient is that of the mean loss over this many samples (default B): for
+///     a part of a larger batch whose parts are back-propagated apart and summed.
 /// - Returns: the mean loss and the number of samples whose arg-max class is the label.
 public func negativeLogLikelihood(
   logProbabilities: UnsafePointer<Float>, labels: UnsafePointer<Int32>, batchSize: Int,
-  classes: Int, gradient: UnsafeMutablePointer<Float>?
+  classes: Int, gradient: UnsafeMutablePointer<Float>?, meanOver: Int? = nil
 ) -> (loss: Float, correct: Int) {
   var total: Float = 0
   var correct = 0
-  let scale = -1 / Float(batchSize)
+  let scale = -1 / Float(meanOver ?? batchSize)
   for b in 0..<batchSize {
     let row = logProbabilities + b * classes
     let label = Int(labels[b])

@@ -122,9 +122,10 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
     return built
   }
 
-  /// A network of this architecture with no workspaces reserved yet.
+  /// A network of this architecture with no workspaces reserved yet (it can make its
+  /// ``Network/twin()``).
   public func makeNetwork() -> Network {
-    Network(layers: makeLayers())
+    Network(layers: makeLayers(), makeLayers: { self.makeLayers() })
   }
 
   /// |w|, computed from the shapes without building the layers.

@@ -69,10 +69,13 @@ public protocol GradientNoise {
 ///
 /// Per-example norms come from the batched backward pass (``Network/backward(input:outputGradient:batchSize:parameters:gradients:inputGradient:perSampleSquaredNorms:)``):
 /// linear layers by ‖∂y_b‖²·(‖x_b‖² + 1), convolutions from each sample's own weight-gradient
-/// GEMM. The clipped sum is then a second backward pass with each example's loss gradient scaled
-/// by its clip factor min(1, C / (‖g_b‖ + 10⁻⁶)) (Opacus's), skipped when no example was clipped:
-/// the sum of the first pass is then already the clipped sum. So a step costs one forward and one
-/// or two backward passes, and allocates nothing.
+/// GEMM or the direct kernel's per-sample partials. The clipped sum is then a second backward
+/// pass with each example's loss gradient scaled by its clip factor min(1, C / (‖g_b‖ + 10⁻⁶))
+/// (Opacus's), skipped when no example was clipped: the sum of the first pass is then already
+/// the clipped sum. So a step costs one forward and one or two backward passes, and allocates
+/// nothing. A convolutional network's batches of 8 or more run as two halves, one per core, on
+/// the network and its ``Network/twin()`` (`ClippedGradientSum`), and the halves' sums are
+/// added first half first — on one core too, so the bits do not depend on the thread count.
 ///
 /// Networks whose layers mix the samples of a batch (``BatchNorm``) have no per-example
 /// gradients and are refused at construction.
@@ -86,17 +89,11 @@ public final class DPSGDTrainer {
   /// C, σ and the sampling.
   public let privacy: DPSGDConfiguration
 
-  /// Samples processed per forward/backward pass: larger Poisson batches run in chunks.
-  private let chunk: Int
-  private let gradients: FloatBuffer
-  private let sum: FloatBuffer
-  private let batchFeatures: FloatBuffer
-  private let batchLabels: UnsafeMutablePointer<Int32>
-  private let lossGradient: FloatBuffer
-  private let squaredNorms: FloatBuffer
+  /// The clipped sums: the network's, and its twin's for the second half of a convolutional
+  /// network's batch.
+  private let shares: [ClippedGradientSum]
   private var batch: [Int] = []
   private var order: [Int] = []
-  private let classes: Int
 
   /// A network that mixes samples (batch normalisation) has no per-example gradients.
   public struct MixedSamplesError: Error, CustomStringConvertible {
@@ -125,20 +122,23 @@ public final class DPSGDTrainer {
     self.privacy = privacy
     // Room for a Poisson batch a few deviations above B before chunking.
     let b = configuration.batchSize
-    chunk = b + 4 * Int(Double(b).squareRoot().rounded(.up)) + 4
-    network.reserve(batchSize: chunk)
-    classes = network.outputShape.count
-    gradients = FloatBuffer(count: network.parameterCount)
-    sum = FloatBuffer(count: network.parameterCount)
-    batchFeatures = FloatBuffer(count: chunk * network.inputShape.count)
-    batchLabels = .allocate(capacity: chunk)
-    batchLabels.initialize(repeating: 0, count: chunk)
-    lossGradient = FloatBuffer(count: chunk * classes)
-    squaredNorms = FloatBuffer(count: chunk)
+    let chunk = b + 4 * Int(Double(b).squareRoot().rounded(.up)) + 4
+    var shares = [ClippedGradientSum(network: network, chunk: chunk)]
+    if b >= Self.minimumSplitBatch, network.layers.contains(where: { $0 is Conv2D }),
+      let twin = network.twin()
+    {
+      shares.append(ClippedGradientSum(network: twin, chunk: (chunk + 1) / 2))
+    }
+    self.shares = shares
   }
 
-  deinit {
-    batchLabels.deallocate()
+  /// The smallest expected batch B whose batches run as two halves on a convolutional network
+  /// (as for plain SGD: `DataParallelStep`), and the smallest drawn batch that is split.
+  static let minimumSplitBatch = 8
+
+  /// Whether a drawn batch of `count` samples runs as two halves, one per core.
+  public func runsHalves(batchSize count: Int) -> Bool {
+    shares.count > 1 && count >= Self.minimumSplitBatch
   }
 
   /// q: the probability that a sample joins a step's batch under Poisson sampling, B/n (1 when
@@ -229,56 +229,41 @@ public final class DPSGDTrainer {
     _ model: inout LocalModel, samples: LabeledSamples, divisor: Int, noise: inout N
   ) throws -> (loss: Double, correct: Int) {
     let size = network.parameterCount
-    var totalLoss = 0.0
-    var correct = 0
     let bound = privacy.maxGradientNorm
     let rate = configuration.learningRate(atStep: model.stepCount)
+    let sum = shares[0].sum
+    var totalLoss = 0.0
+    var correct = 0
     try model.parameters.withUnsafeMutableBufferPointer { w in
       let parameters = UnsafePointer(w.baseAddress!)
-      sum.pointer.update(repeating: 0, count: size)
-      samples.features.withUnsafeBufferPointer { features in
-        samples.labels.withUnsafeBufferPointer { labels in
-          var start = 0
-          while start < batch.count {
-            let count = min(chunk, batch.count - start)
-            let sampleSize = samples.sampleSize
-            for slot in 0..<count {
-              let index = batch[start + slot]
-              (batchFeatures.pointer + slot * sampleSize).update(
-                from: features.baseAddress! + index * sampleSize, count: sampleSize)
-              batchLabels[slot] = labels[index]
-            }
-            let input = UnsafePointer(batchFeatures.pointer)
-            let output = network.forward(input, batchSize: count, parameters: parameters)
-            let result = negativeLogLikelihood(
-              logProbabilities: output, labels: batchLabels, batchSize: count, classes: classes,
-              gradient: nil)
-            totalLoss += Double(result.loss) * Double(count)
-            correct += result.correct
-            // ∂(Σ_b ℓ_b)/∂y: −1 at each example's label, so row b is example b's own gradient.
-            let dy = lossGradient.pointer
-            dy.update(repeating: 0, count: count * classes)
-            for b in 0..<count { dy[b * classes + Int(batchLabels[b])] = -1 }
-            network.backward(
-              input: input, outputGradient: dy, batchSize: count, parameters: parameters,
-              gradients: gradients.pointer, perSampleSquaredNorms: squaredNorms.pointer)
-            var clipped = false
-            for b in 0..<count {
-              let factor = min(1, bound / (squaredNorms.pointer[b].squareRoot() + 1e-6))
-              if factor < 1 {
-                clipped = true
-                for c in 0..<classes { dy[b * classes + c] *= factor }
-              }
-            }
-            if clipped {
-              network.backward(
-                input: input, outputGradient: dy, batchSize: count, parameters: parameters,
-                gradients: gradients.pointer)
-            }
-            BLAS.axpy(count: size, alpha: 1, x: gradients.pointer, y: sum.pointer)
-            start += count
+      batch.withUnsafeBufferPointer { batch in
+        guard runsHalves(batchSize: batch.count) else {
+          shares[0].accumulate(batch, samples: samples, parameters: parameters, bound: bound)
+          return
+        }
+        let first = (batch.count + 1) / 2
+        let lower = UnsafeBufferPointer(rebasing: batch[..<first])
+        let upper = UnsafeBufferPointer(rebasing: batch[first...])
+        let threads = BLAS.threadCount
+        if threads > 1 && WorkerPool.shared.maximumWidth > 1 {
+          // Each half's kernels on its own core; the pool's nested calls run inline.
+          BLAS.setThreadCount(1)
+          WorkerPool.shared.run(width: 2) { share in
+            shares[share].accumulate(
+              share == 0 ? lower : upper, samples: samples, parameters: parameters, bound: bound)
+          }
+          BLAS.setThreadCount(threads)
+        } else {
+          for share in 0..<2 {
+            shares[share].accumulate(
+              share == 0 ? lower : upper, samples: samples, parameters: parameters, bound: bound)
           }
         }
+        BLAS.axpy(count: size, alpha: 1, x: shares[1].sum.pointer, y: sum.pointer)
+      }
+      for share in shares.prefix(runsHalves(batchSize: batch.count) ? 2 : 1) {
+        totalLoss += share.loss
+        correct += share.correct
       }
       if privacy.noiseMultiplier > 0 {
         try noise.addNoise(

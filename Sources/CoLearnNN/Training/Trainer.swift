@@ -49,6 +49,8 @@ public final class Trainer {
   private var selector = MagnitudeSelector()
   private var selected: [Int32] = []
   private let classes: Int
+  /// Runs a convolutional network's batches as two halves, one per core; nil for other networks.
+  private let dataParallel: DataParallelStep?
 
   /// A trainer for `network` with `configuration`; reserves the network for the batch size.
   public init(network: Network, configuration: SGDConfiguration) {
@@ -63,6 +65,7 @@ public final class Trainer {
     batchLabels = .allocate(capacity: batch)
     batchLabels.initialize(repeating: 0, count: batch)
     lossGradient = FloatBuffer(count: batch * classes)
+    dataParallel = DataParallelStep(network: network, batchSize: batch)
     if configuration.selectFraction < 1 {
       selected = [Int32](
         repeating: 0, count: configuration.selectedCount(parameterCount: network.parameterCount))
@@ -71,6 +74,13 @@ public final class Trainer {
 
   deinit {
     batchLabels.deallocate()
+  }
+
+  /// Whether a step on a batch of `batchSize` samples runs as two data-parallel halves, one per
+  /// core (a convolutional network's batches of 8 or more; see `DataParallelStep`): the
+  /// result is then w − α·(g₁ + g₂), the same bits on any number of threads.
+  public func runsHalves(batchSize: Int) -> Bool {
+    dataParallel?.splits(batchSize: batchSize) ?? false
   }
 
   /// One epoch: a pass over `samples` in a fresh random order drawn from `generator`, in
@@ -174,7 +184,8 @@ public final class Trainer {
 
   /// One mini-batch step: forward, loss, backward, then the (selective) SGD update
   /// w_j −= α_t · ∂E/∂w_j with α_t = α / (1 + t·d) (SPEC §4); with θ < 1 only the k = ceil(θ|w|)
-  /// positions of largest |∂E/∂w_j| are updated (SPEC §5).
+  /// positions of largest |∂E/∂w_j| are updated (SPEC §5). A convolutional network's batch of 8
+  /// or more runs as two halves, one per core (``runsHalves(batchSize:)``).
   ///
   /// - Returns: the batch's mean loss and its number of correct predictions.
   @discardableResult
@@ -198,6 +209,17 @@ public final class Trainer {
   ) -> (loss: Float, correct: Int) {
     let rate = configuration.learningRate(atStep: stepCount)
     let parameters = UnsafePointer(w)
+    if let dataParallel, dataParallel.splits(batchSize: batchSize) {
+      let result = dataParallel.gradient(
+        network: network, parameters: parameters, input: input, labels: labels,
+        batchSize: batchSize, lossGradient: lossGradient.pointer)
+      if configuration.selectFraction >= 1 {
+        BLAS.axpy(count: network.parameterCount, alpha: -rate, x: result.gradient, y: w)
+      } else {
+        applySelectedUpdate(of: result.gradient, to: w, rate: rate)
+      }
+      return (result.loss, result.correct)
+    }
     let output = network.forward(input, batchSize: batchSize, parameters: parameters)
     let result = negativeLogLikelihood(
       logProbabilities: output, labels: labels, batchSize: batchSize, classes: classes,
@@ -211,18 +233,20 @@ public final class Trainer {
       network.backward(
         input: input, outputGradient: lossGradient.pointer, batchSize: batchSize,
         parameters: parameters, gradients: gradients.pointer)
-      applySelectedUpdate(to: w, rate: rate)
+      applySelectedUpdate(of: UnsafePointer(gradients.pointer), to: w, rate: rate)
     }
     return result
   }
 
   /// w_j −= rate · g_j for the k positions of largest |g_j| (ties by lower index).
-  private func applySelectedUpdate(to w: UnsafeMutablePointer<Float>, rate: Float) {
+  private func applySelectedUpdate(
+    of g: UnsafePointer<Float>, to w: UnsafeMutablePointer<Float>, rate: Float
+  ) {
     let k = selected.count
-    let g = gradients.pointer
     selected.withUnsafeMutableBufferPointer { chosen in
       selector.selectLargest(
-        UnsafeBufferPointer(gradients.buffer), k: k, into: chosen.baseAddress!)
+        UnsafeBufferPointer(start: g, count: network.parameterCount), k: k,
+        into: chosen.baseAddress!)
       for index in chosen {
         let j = Int(index)
         w[j] -= rate * g[j]
