@@ -63,7 +63,7 @@ struct SplitDeploymentTests {
         ] + (index == 2 ? ["--epsilon", "1000", "--insecure-seeded-noise"] : []))
     }
     var hashes: [String] = []
-    for (name, participant) in zip(names, participants) {
+    for (index, (name, participant)) in zip(names, participants).enumerated() {
       #expect(participant.wait(timeout: 180) == 0, "\(name): \(participant.combined)")
       let record = try summary(directory, name)
       hashes.append(record["frontHash"] as? String ?? "")
@@ -81,6 +81,22 @@ struct SplitDeploymentTests {
       #expect(audit.first?.hasSuffix("sealed_update_bytes,relay_sequence") == true)
       // 32 × 1,280 values per step; the sealed update is 4·60,860 + 36 bytes.
       #expect(audit.dropFirst().allSatisfy { $0.contains(",40960,32,") && $0.contains(",243476,") })
+      // privacy.json: what its ε bounds (per crossing), its own ledger, what crossed un-noised.
+      let privacyData = try Data(
+        contentsOf: directory.appendingPathComponent("out-\(name)/privacy.json"))
+      let privacy = try #require(
+        try JSONSerialization.jsonObject(with: privacyData) as? [String: Any])
+      let units = try #require(privacy["units"] as? [[String: Any]], "\(privacy)")
+      #expect(units.count == 3 && units.allSatisfy { ($0["unit"] as? String)?.hasPrefix("per crossing") == true })
+      #expect((privacy["participants"] as? [Any])?.count == 1)
+      #expect(privacy["valuesPerSample"] as? Int == 1280 && privacy["epochs"] as? Int == 2)
+      let notProtected = (privacy["notProtected"] as? [String]) ?? []
+      #expect(notProtected.contains { $0.hasPrefix("labels") } && notProtected.contains { $0.hasPrefix("front gradients") })
+      if index == 2 {
+        #expect(units[0]["epsilonPerEpoch"] as? Double == 1000, "\(units)")
+      } else {
+        #expect(units[0]["epsilonPerEpoch"] == nil && (privacy["noise"] as? String)?.hasPrefix("none") == true, "\(privacy)")
+      }
     }
     #expect(hashes.count == 3 && Set(hashes).count == 1 && hashes[0].count == 64, "\(hashes)")
     // The end: everyone finished and downloaded the back, so the coordinator stops by itself.

@@ -79,8 +79,24 @@ enum SplitRunRecord {
     var auditRows: Int
     var notProtected: [String]
 
+    /// The record of a simulation: every participant's ledger.
     init(
       account: SplitPrivacyAccount, simulation: SplitSimulation, noise: NoiseSource?,
+      auditRows: Int
+    ) {
+      self.init(
+        account: account,
+        participants: simulation.participants.map {
+          Participant(
+            id: $0.id, samples: $0.samples.count, ledger: $0.ledger,
+            basicTotal: $0.ledger.basicTotal)
+        },
+        noise: noise, auditRows: auditRows)
+    }
+
+    /// The record of `participants` (for `split participate`, its own ledger alone).
+    init(
+      account: SplitPrivacyAccount, participants: [Participant], noise: NoiseSource?,
       auditRows: Int
     ) {
       boundary = account.boundary
@@ -105,10 +121,7 @@ enum SplitRunRecord {
               + "column)",
             account.epsilonPerSampleWholeBatch))
       }
-      participants = simulation.participants.map {
-        Participant(
-          id: $0.id, samples: $0.samples.count, ledger: $0.ledger, basicTotal: $0.ledger.basicTotal)
-      }
+      self.participants = participants
       self.auditRows = auditRows
       notProtected = [
         "labels: sent to the coordinator in the clear with every batch",

@@ -23,8 +23,9 @@ struct SplitParticipateCommand: ParsableCommand {
       --epochs, waits for the other participants, applies the last updates, downloads the \
       coordinator's back and classifies the test set locally. Writes config.json, metrics.csv, \
       audit.csv (one row per step: what was sent and under which privacy parameters, with the \
-      sealed update's size) and summary.json (with a hash of the final front: equal on every \
-      participant) to --out.
+      sealed update's size), privacy.json (what ε bounds — per crossing — and what crossed \
+      without noise: the labels and the front updates) and summary.json (with a hash of the \
+      final front: equal on every participant) to --out.
       """)
 
   @OptionGroup var data: DataOptions
@@ -92,6 +93,9 @@ struct SplitParticipateCommand: ParsableCommand {
   )
   var waitSeconds: Int = 3600
 
+  @Option(help: "δ′ of the advanced-composition totals in privacy.json.")
+  var delta: Double = 1e-5
+
   @Option(help: "Output directory (default: runs/split-participate-NAME).")
   var out: String?
 
@@ -112,6 +116,9 @@ struct SplitParticipateCommand: ParsableCommand {
 
   func validate() throws {
     if let shard { _ = try ShardSpec(parsing: shard) }
+    guard delta > 0, delta < 1 else {
+      throw ValidationError("invalid --delta \(delta): expected a number between 0 and 1")
+    }
     let value = try parsedEpsilon()
     if insecureSeededNoise, value == nil {
       throw ValidationError(
@@ -270,6 +277,21 @@ struct SplitParticipateCommand: ParsableCommand {
       backSteps: session.backSteps, privacy: session.ledger,
       wallSeconds: monotonicSeconds() - start)
     try run.writeJSON(summary, to: "summary.json")
+    // What this participant's ε bounds (per crossing), and what crossed without noise.
+    let account = SplitPrivacyAccount(
+      epsilonPerValue: epsilon, epochs: epochs, valuesPerSample: front.featureSize,
+      batchSize: batchSize, boundary: .features, deltaPrime: delta)
+    for line in account.lines { print(line) }
+    try run.writeJSON(
+      SplitRunRecord.Privacy(
+        account: account,
+        participants: [
+          .init(
+            id: shardSpec?.index ?? 0, samples: samples.count, ledger: session.ledger,
+            basicTotal: session.ledger.basicTotal)
+        ],
+        noise: epsilon == nil ? nil : noise, auditRows: audit.rows),
+      to: "privacy.json")
     print(
       "done: test acc \(format(100 * finalEvaluation.accuracy, 2))% (before: "
         + "\(format(100 * initial.accuracy, 2))%), front \(front.parameterHash.prefix(16)) at "
