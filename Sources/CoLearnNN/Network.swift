@@ -22,10 +22,11 @@ public final class Network {
   public private(set) var capacity = 0
 
   private var activations: [FloatBuffer] = []
-  /// fusesTanh[i]: layer i is a direct-kernel ``Conv2D`` followed by a ``Tanh``, and forward
-  /// writes tanh(conv) straight into the Tanh's output (``Conv2D/forwardApplyingTanh``): the
-  /// convolution's own output, which no backward reads, is left unwritten.
-  private let fusesTanh: [Bool]
+  /// tanhFused[i]: layer i when it is a direct-kernel ``Conv2D`` followed by a ``Tanh`` (else
+  /// nil); forward writes tanh(conv) straight into the Tanh's output
+  /// (``Conv2D/forwardApplyingTanh``): the convolution's own output, which no backward reads, is
+  /// left unwritten.
+  private let tanhFused: [Conv2D?]
   /// Builds layers like ``layers`` (fresh objects, their own workspaces), when the network was
   /// made with a recipe: ``twin()``.
   private let makeLayers: (() -> [any Layer])?
@@ -60,9 +61,11 @@ public final class Network {
     self.layout = ParameterLayout(layers: layers)
     self.inputShape = layers[0].inputShape
     self.outputShape = layers[layers.count - 1].outputShape
-    self.fusesTanh = layers.indices.map { index in
-      index + 1 < layers.count && layers[index + 1] is Tanh
-        && (layers[index] as? Conv2D)?.usesDirectKernels == true
+    self.tanhFused = layers.indices.map { index in
+      guard index + 1 < layers.count, layers[index + 1] is Tanh,
+        let conv = layers[index] as? Conv2D, conv.usesDirectKernels
+      else { return nil }
+      return conv
     }
   }
 
@@ -153,7 +156,7 @@ public final class Network {
     var index = first
     while index < layers.count {
       let parameters = parameters + layout.layerRanges[index].lowerBound
-      if fusesTanh[index], let conv = layers[index] as? Conv2D,
+      if let conv = tanhFused[index],
         conv.forwardApplyingTanh(
           current, into: activations[index + 1].pointer, batchSize: batchSize,
           parameters: parameters)
