@@ -6,21 +6,12 @@ import Testing
 /// A convolutional network's mini-batch of 8 or more runs as two halves, one per core, each on
 /// its own network of the same architecture, and the halves' gradients are summed (issue 24).
 @Suite(.serialized) struct DataParallelStepTests {
-  /// A small CNN (convolution, tanh, pooling, a second convolution, dense layers) with a recipe,
-  /// so that it can make its twin.
+  /// TrainerTests' small CNN (convolution, tanh, pooling, a second convolution, dense layers),
+  /// its first convolution a direct one, with a recipe so that it can make its twin.
   func smallCNN() -> Network {
-    let make: () -> [any Layer] = {
-      let input = TensorShape.image(height: 8, width: 8, channels: 2)
-      let conv = Conv2D(input: input, outputChannels: 16, kernelSize: 3)
-      let tanh = Tanh(input: conv.outputShape)
-      let pool = MaxPool2D(input: tanh.outputShape, size: 2, stride: 2)
-      let conv2 = Conv2D(input: pool.outputShape, outputChannels: 4, kernelSize: 2)
-      let linear = Linear(input: conv2.outputShape, outputs: 5)
-      let relu = ReLU(input: linear.outputShape)
-      let out = Linear(input: relu.outputShape, outputs: 3)
-      return [conv, tanh, pool, conv2, linear, relu, out, LogSoftmax(input: out.outputShape)]
-    }
-    return Network(layers: make(), makeLayers: make)
+    Network(
+      layers: TrainerTests.smallCNNLayers(firstChannels: 16),
+      makeLayers: { TrainerTests.smallCNNLayers(firstChannels: 16) })
   }
 
   func batch(_ network: Network, size: Int, seed: UInt64) -> (x: [Float], y: [Int32]) {

@@ -6,15 +6,21 @@ import Testing
 @Suite struct TrainerTests {
   /// A small CNN with every parameterised layer kind, fast in a debug build.
   func smallNetwork() -> Network {
+    Network(layers: Self.smallCNNLayers())
+  }
+
+  /// The layers of ``smallNetwork()``, with `firstChannels` channels out of its first
+  /// convolution (a multiple of 16 makes it a direct-kernel convolution).
+  static func smallCNNLayers(firstChannels: Int = 3) -> [any Layer] {
     let input = TensorShape.image(height: 8, width: 8, channels: 2)
-    let conv = Conv2D(input: input, outputChannels: 3, kernelSize: 3)
+    let conv = Conv2D(input: input, outputChannels: firstChannels, kernelSize: 3)
     let tanh = Tanh(input: conv.outputShape)
     let pool = MaxPool2D(input: tanh.outputShape, size: 2, stride: 2)
     let conv2 = Conv2D(input: pool.outputShape, outputChannels: 4, kernelSize: 2)
     let linear = Linear(input: conv2.outputShape, outputs: 5)
     let relu = ReLU(input: linear.outputShape)
     let out = Linear(input: relu.outputShape, outputs: 3)
-    return Network(layers: [conv, tanh, pool, conv2, linear, relu, out, LogSoftmax(input: out.outputShape)])
+    return [conv, tanh, pool, conv2, linear, relu, out, LogSoftmax(input: out.outputShape)]
   }
 
   func randomBatch(_ network: Network, batchSize: Int, seed: UInt64) -> ([Float], [Int32]) {
