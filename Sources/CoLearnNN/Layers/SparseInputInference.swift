@@ -127,9 +127,10 @@ public final class SparseInputInference: @unchecked Sendable {
   /// found as it is read instead of listed and sorted beforehand. A chunk of up to
   /// ``ListedBatches/chunkSamples`` samples is read twice: once sample by sample, each block of
   /// 16 inputs giving a bit mask of its entries (``offBackgroundMask(_:background:)``), then
-  /// block by block, the block's 16 rows of Wᵀ (8 KiB for 128 outputs) staying in L1 while each
-  /// sample with entries in the block adds them, scaled, into its outputs, which it holds in
-  /// registers 64 at a time (``addBlockEntryProducts(rows:outputs:mask:values:background:into:)``).
+  /// by groups of 64 inputs (4 blocks), the group's 64 rows of Wᵀ (32 KiB for 128 outputs)
+  /// staying in L1 while each sample with entries in the group adds them, scaled, into its
+  /// outputs, which it holds in registers 64 at a time
+  /// (``addGroupEntryProducts(rows:outputs:mask:values:background:into:)``).
   /// Each output is b + c·W·1 plus its sample's entries in ascending input order, one fused
   /// multiply–add each, as on the listed path: the same bits as ``forward(listed:batch:into:)``
   /// on these samples listed with background c.
