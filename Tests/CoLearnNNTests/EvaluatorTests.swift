@@ -120,13 +120,15 @@ import Testing
   /// listed give the listed path's outputs bit for bit — the entries are found as each batch is
   /// read, in the listing's order — on one core and on two, for output widths that exercise
   /// the product's 64-wide, 16-wide and scalar loops, inputs that end in a partial block of 16,
-  /// batches that end mid-chunk, and a NaN entry, which does not reach the other samples.
+  /// batches that end mid-chunk, a sample whose entries fill a whole group of 64 inputs (all 64
+  /// bits of a group's mask), and a NaN entry, which does not reach the other samples.
   @Test(arguments: [(128, Float(-0.4242)), (70, 0), (7, 1.5)] as [(Int, Float)])
   func onePassOutputsAreTheListedOnes(outputs: Int, background: Float) {
     let inputs = 12 * 16 + 5
     let base = Self.sparseSamples(count: 340, inputs: inputs, background: background, seed: 21)
     var features = base.features
     features[7 * inputs + inputs - 2] = .nan
+    for i in 64..<128 { features[3 * inputs + i] = Float(i % 7) * 0.25 - 0.8 }
     let samples = LabeledSamples(features: features, labels: base.labels, sampleSize: inputs)
     let parameters = Self.parameters(of: Self.mlp(inputs: inputs, outputs: outputs), seed: 22)
     let evaluator = Evaluator { Self.mlp(inputs: inputs, outputs: outputs) }

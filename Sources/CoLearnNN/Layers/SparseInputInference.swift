@@ -24,9 +24,10 @@ import CoLearnTensor
 /// ``Network/forward(listed:samples:weights:parameters:)``, or, for one pass over samples that
 /// are not listed, by ``Network/forward(features:batchSize:weights:parameters:)``, which finds
 /// each chunk's entries as it reads it (the listing and its sort cost about twice the products,
-/// which one pass does not win back). The products are
+/// which one pass does not win back). The listed path's products are
 /// ``addEntryProducts(of:outputs:into:samples:values:entries:)``, shared with training's
-/// ``SparseInputEpoch``.
+/// ``SparseInputEpoch``; the one-pass path has its own loop (a sample's outputs held in
+/// registers), with the same order and rounding.
 ///
 /// Threading: prepared on one thread, then read by any number of networks on any threads at
 /// once (the evaluator's cores share one copy, so that the cores, which may share a cache, hold
@@ -122,14 +123,17 @@ public final class SparseInputInference: @unchecked Sendable {
   }
 
   /// y for `batchSize` samples of `input` ([batchSize, inputs], not listed) in one pass: the
-  /// products of ``forward(listed:batch:into:)``, with each chunk's entries off the background
+  /// sums of ``forward(listed:batch:into:)``, with each chunk's entries off the background
   /// found as it is read instead of listed and sorted beforehand. A chunk of up to
   /// ``ListedBatches/chunkSamples`` samples is read twice: once sample by sample, each block of
-  /// 16 inputs giving a bit mask of its entries (one SIMD compare against c), then block by block,
-  /// the block's entries gathered input by input (at most 16 lists of up to 64 samples, in L1)
-  /// and multiplied with the block's rows of Wᵀ. Each output is b + c·W·1 plus its sample's
-  /// entries in ascending input order, as on the listed path: the same bits as
-  /// ``forward(listed:batch:into:)`` on these samples listed with background c.
+  /// 16 inputs giving a bit mask of its entries (``offBackgroundMask(_:background:)``), then
+  /// by groups of 64 inputs (4 blocks), the group's 64 rows of Wᵀ (32 KiB for 128 outputs)
+  /// staying in L1 while each sample with entries in the group adds them, scaled, into its
+  /// outputs, which it holds in registers 64 at a time
+  /// (``addGroupEntryProducts(rows:outputs:mask:values:background:into:)``).
+  /// Each output is b + c·W·1 plus its sample's entries in ascending input order, one fused
+  /// multiply–add each, as on the listed path: the same bits as ``forward(listed:batch:into:)``
+  /// on these samples listed with background c.
   ///
   /// Returns false when a chunk has more than `maximumDensity` of its values off the
   /// background (then `output` holds nothing useful, and the dense product is faster).
@@ -142,22 +146,15 @@ public final class SparseInputInference: @unchecked Sendable {
     let chunk = ListedBatches.chunkSamples
     let (inputs, outputs, transposed, base) = (inputs, outputs, transposed, UnsafePointer(shiftedBias))
     let blocks = (inputs + lanes - 1) / lanes
-    let masks = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk * blocks)
-    let listSamples = UnsafeMutablePointer<Int32>.allocate(capacity: lanes * chunk)
-    let listValues = UnsafeMutablePointer<Float>.allocate(capacity: lanes * chunk)
-    let listCounts = UnsafeMutablePointer<Int>.allocate(capacity: lanes)
-    defer {
-      masks.deallocate()
-      listSamples.deallocate()
-      listValues.deallocate()
-      listCounts.deallocate()
-    }
+    // A sample's masks, padded to whole groups of 4 blocks (64 inputs) with empty ones.
+    let groups = (blocks + 3) / 4
+    let stride = 4 * groups
+    let masks = UnsafeMutablePointer<UInt16>.allocate(capacity: chunk * stride)
+    masks.initialize(repeating: 0, count: chunk * stride)
+    defer { masks.deallocate() }
     let c = background
     let backgroundBits = c.bitPattern
     let blockBackground = SIMD16<UInt32>(repeating: backgroundBits)
-    var laneBits = SIMD16<UInt32>()
-    for lane in 0..<lanes { laneBits[lane] = 1 << UInt32(lane) }
-    let none = SIMD16<UInt32>(repeating: 0)
     let wholeBlocks = inputs / lanes
     var first = 0
     while first < batchSize {
@@ -170,16 +167,10 @@ public final class SparseInputInference: @unchecked Sendable {
       for b in 0..<count {
         let row = x + b &* inputs
         let raw = UnsafeRawPointer(row)
-        let rowMasks = masks + b &* blocks
+        let rowMasks = masks + b &* stride
         for k in 0..<wholeBlocks {
-          let bits = raw.loadUnaligned(fromByteOffset: 4 &* lanes &* k, as: SIMD16<UInt32>.self)
-          let differs = bits .!= blockBackground
-          guard any(differs) else {
-            rowMasks[k] = 0
-            continue
-          }
-          let mask = none.replacing(with: laneBits, where: differs).wrappedSum()
-          rowMasks[k] = UInt16(truncatingIfNeeded: mask)
+          let mask = offBackgroundMask(raw + 4 &* lanes &* k, background: blockBackground)
+          rowMasks[k] = mask
           entries &+= mask.nonzeroBitCount
         }
         if wholeBlocks < blocks {
@@ -194,32 +185,81 @@ public final class SparseInputInference: @unchecked Sendable {
       }
       guard Double(entries) <= maximumDensity * Double(count * inputs) else { return false }
       for b in 0..<count { (y + b &* outputs).update(from: base, count: outputs) }
-      // 2. Block by block: the block's entries input by input (in sample order), then each
-      //    input's row of Wᵀ added, scaled, into its samples' outputs.
-      for k in 0..<blocks {
-        listCounts.update(repeating: 0, count: lanes)
+      // 2. By groups of 64 inputs (their rows of Wᵀ stay in L1), sample by sample: the
+      //    sample's entries in the group, in input order.
+      for g in 0..<groups {
+        let rows = UnsafePointer(transposed + g &* 64 &* outputs)
         for b in 0..<count {
-          var mask = masks[b &* blocks &+ k]
+          let mask = UnsafeRawPointer(masks + (b &* stride &+ 4 &* g))
+            .loadUnaligned(as: UInt64.self)
           guard mask != 0 else { continue }
-          let values = x + (b &* inputs &+ k &* lanes)
-          while mask != 0 {
-            let j = mask.trailingZeroBitCount
-            let slot = j &* chunk &+ listCounts[j]
-            listSamples[slot] = Int32(truncatingIfNeeded: b)
-            listValues[slot] = values[j] - c
-            listCounts[j] &+= 1
-            mask &= mask &- 1
-          }
-        }
-        for j in 0..<min(lanes, inputs - k * lanes) where listCounts[j] > 0 {
-          let source = UnsafePointer(transposed + (k &* lanes &+ j) &* outputs)
-          addAllEntryProducts(
-            of: source, outputs: outputs, into: y, samples: listSamples + j &* chunk,
-            values: listValues + j &* chunk, entries: 0..<listCounts[j])
+          addGroupEntryProducts(
+            rows: rows, outputs: outputs, mask: mask, values: x + (b &* inputs &+ g &* 64),
+            background: c, into: y + b &* outputs)
         }
       }
       first += count
     }
     return true
+  }
+}
+
+/// The entries of one sample in one group of 64 inputs (bit j of `mask`: input j of the group,
+/// value `values[j]`) add (`values[j]` − c) · row j of `rows` to the sample's outputs `y`, in
+/// ascending j, each a fused multiply–add per output: the order and rounding of
+/// ``addAllEntryProducts(of:outputs:into:samples:values:entries:)`` input by input. The outputs
+/// stay in registers 64 (then 16) at a time while the group's rows, which the caller keeps in
+/// L1 for a chunk's samples, are read; the products input by input instead store every output
+/// once per entry, and need the entries gathered into lists first.
+@inline(__always)
+private func addGroupEntryProducts(
+  rows: UnsafePointer<Float>, outputs: Int, mask: UInt64, values: UnsafePointer<Float>,
+  background c: Float, into y: UnsafeMutablePointer<Float>
+) {
+  let lanes = 16
+  var o = 0
+  while o + 4 * lanes <= outputs {
+    var a0 = loadLanes(y + o)
+    var a1 = loadLanes(y + o + lanes)
+    var a2 = loadLanes(y + o + 2 * lanes)
+    var a3 = loadLanes(y + o + 3 * lanes)
+    var bits = mask
+    while bits != 0 {
+      let j = bits.trailingZeroBitCount
+      let value = values[j] - c
+      let w = rows + (j &* outputs &+ o)
+      a0 = a0.addingProduct(value, loadLanes(w))
+      a1 = a1.addingProduct(value, loadLanes(w + lanes))
+      a2 = a2.addingProduct(value, loadLanes(w + 2 * lanes))
+      a3 = a3.addingProduct(value, loadLanes(w + 3 * lanes))
+      bits &= bits &- 1
+    }
+    storeLanes(a0, y + o)
+    storeLanes(a1, y + o + lanes)
+    storeLanes(a2, y + o + 2 * lanes)
+    storeLanes(a3, y + o + 3 * lanes)
+    o += 4 * lanes
+  }
+  while o + lanes <= outputs {
+    var a = loadLanes(y + o)
+    var bits = mask
+    while bits != 0 {
+      let j = bits.trailingZeroBitCount
+      a = a.addingProduct(values[j] - c, loadLanes(rows + (j &* outputs &+ o)))
+      bits &= bits &- 1
+    }
+    storeLanes(a, y + o)
+    o += lanes
+  }
+  while o < outputs {
+    var sum = y[o]
+    var bits = mask
+    while bits != 0 {
+      let j = bits.trailingZeroBitCount
+      sum = sum.addingProduct(values[j] - c, rows[j &* outputs &+ o])
+      bits &= bits &- 1
+    }
+    y[o] = sum
+    o += 1
   }
 }
