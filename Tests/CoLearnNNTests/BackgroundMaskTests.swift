@@ -1,4 +1,4 @@
-@testable import CoLearnNN
+import CoLearnNN
 import CoLearnTensor
 import Testing
 

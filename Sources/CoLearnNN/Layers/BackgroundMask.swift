@@ -13,7 +13,7 @@
 ///   - pointer: 16 floats (64 bytes), which need not be aligned.
 ///   - background: the background's bit pattern in every lane.
 @inline(__always)
-func offBackgroundMask(_ pointer: UnsafeRawPointer, background: SIMD16<UInt32>) -> UInt16 {
+public func offBackgroundMask(_ pointer: UnsafeRawPointer, background: SIMD16<UInt32>) -> UInt16 {
   let differs = pointer.loadUnaligned(as: SIMD16<UInt32>.self) .!= background
   // Most blocks of a sparse sample are all background: a test and a branch.
   guard any(differs) else { return 0 }
