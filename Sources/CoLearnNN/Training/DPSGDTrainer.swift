@@ -124,7 +124,7 @@ public final class DPSGDTrainer {
     let b = configuration.batchSize
     let chunk = b + 4 * Int(Double(b).squareRoot().rounded(.up)) + 4
     var shares = [ClippedGradientSum(network: network, chunk: chunk)]
-    if b >= Self.minimumSplitBatch, network.layers.contains(where: { $0 is Conv2D }),
+    if b >= DataParallelStep.minimumBatch, network.layers.contains(where: { $0 is Conv2D }),
       let twin = network.twin()
     {
       shares.append(ClippedGradientSum(network: twin, chunk: (chunk + 1) / 2))
@@ -132,13 +132,11 @@ public final class DPSGDTrainer {
     self.shares = shares
   }
 
-  /// The smallest expected batch B whose batches run as two halves on a convolutional network
-  /// (as for plain SGD: `DataParallelStep`), and the smallest drawn batch that is split.
-  static let minimumSplitBatch = 8
-
-  /// Whether a drawn batch of `count` samples runs as two halves, one per core.
+  /// Whether a drawn batch of `count` samples runs as two halves, one per core: on a
+  /// convolutional network whose expected batch B, and this batch, hold at least 8 samples (as
+  /// for plain SGD: `DataParallelStep`).
   public func runsHalves(batchSize count: Int) -> Bool {
-    shares.count > 1 && count >= Self.minimumSplitBatch
+    shares.count > 1 && count >= DataParallelStep.minimumBatch
   }
 
   /// q: the probability that a sample joins a step's batch under Poisson sampling, B/n (1 when
@@ -244,20 +242,9 @@ public final class DPSGDTrainer {
         let first = (batch.count + 1) / 2
         let lower = UnsafeBufferPointer(rebasing: batch[..<first])
         let upper = UnsafeBufferPointer(rebasing: batch[first...])
-        let threads = BLAS.threadCount
-        if threads > 1 && WorkerPool.shared.maximumWidth > 1 {
-          // Each half's kernels on its own core; the pool's nested calls run inline.
-          BLAS.setThreadCount(1)
-          WorkerPool.shared.run(width: 2) { share in
-            shares[share].accumulate(
-              share == 0 ? lower : upper, samples: samples, parameters: parameters, bound: bound)
-          }
-          BLAS.setThreadCount(threads)
-        } else {
-          for share in 0..<2 {
-            shares[share].accumulate(
-              share == 0 ? lower : upper, samples: samples, parameters: parameters, bound: bound)
-          }
+        DataParallelStep.runHalves { share in
+          shares[share].accumulate(
+            share == 0 ? lower : upper, samples: samples, parameters: parameters, bound: bound)
         }
         BLAS.axpy(count: size, alpha: 1, x: shares[1].sum.pointer, y: sum.pointer)
       }

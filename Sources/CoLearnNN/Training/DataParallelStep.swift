@@ -65,28 +65,30 @@ final class DataParallelStep {
     labels: UnsafePointer<Int32>, batchSize: Int, lossGradient: UnsafeMutablePointer<Float>
   ) -> (loss: Float, correct: Int, gradient: UnsafePointer<Float>) {
     let first = (batchSize + 1) / 2
-    let threads = BLAS.threadCount
-    if threads > 1 && WorkerPool.shared.maximumWidth > 1 {
-      // Each half's kernels on its own core; the pool's nested calls run inline.
-      BLAS.setThreadCount(1)
-      WorkerPool.shared.run(width: 2) { share in
-        runHalf(
-          share, network: network, parameters: parameters, input: input, labels: labels,
-          batchSize: batchSize, lossGradient: lossGradient)
-      }
-      BLAS.setThreadCount(threads)
-    } else {
-      for share in 0..<2 {
-        runHalf(
-          share, network: network, parameters: parameters, input: input, labels: labels,
-          batchSize: batchSize, lossGradient: lossGradient)
-      }
+    Self.runHalves { share in
+      runHalf(
+        share, network: network, parameters: parameters, input: input, labels: labels,
+        batchSize: batchSize, lossGradient: lossGradient)
     }
     let sum = gradients[0].pointer
     let second = UnsafePointer(gradients[1].pointer)
     for j in 0..<gradients[0].count { sum[j] += second[j] }
     let loss = (losses[0] * Float(first) + losses[1] * Float(batchSize - first)) / Float(batchSize)
     return (loss, corrects[0] + corrects[1], UnsafePointer(sum))
+  }
+
+  /// Runs `half(0)` and `half(1)`: on two cores, each with single-threaded kernels (the pool's
+  /// nested calls run inline), when ``BLAS/threadCount`` allows; else one after the other.
+  static func runHalves(_ half: (Int) -> Void) {
+    let threads = BLAS.threadCount
+    guard threads > 1, WorkerPool.shared.maximumWidth > 1 else {
+      half(0)
+      half(1)
+      return
+    }
+    BLAS.setThreadCount(1)
+    WorkerPool.shared.run(width: 2, half)
+    BLAS.setThreadCount(threads)
   }
 
   /// Half `share` of ``gradient(network:parameters:input:labels:batchSize:lossGradient:)``: its
