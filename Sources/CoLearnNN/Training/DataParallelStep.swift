@@ -11,10 +11,12 @@ import CoLearnTensor
 /// mnist-cnn step. Halves join once.
 ///
 /// The split depends on the batch size only, never on the thread count: one core runs the
-/// halves one after the other and gets the same bits as two.
+/// halves one after the other and gets the same bits as two. The cost: a second set of
+/// activation workspaces (the twin's, for half the batch) and two gradient vectors.
 final class DataParallelStep {
-  /// The smallest batch that is split (halves of at least 4 samples; below that a step is too
-  /// short for the hand-off to pay).
+  /// The smallest batch that is split: halves of at least 4 samples. A choice, not a measured
+  /// threshold (a smaller step has less to share between the cores; batch 1, the paper's
+  /// mini-batch, is never split).
   static let minimumBatch = 8
 
   /// The second half's network.
