@@ -321,7 +321,10 @@ import Testing
   /// Issue 19 item 7: a Lock whose caller gave up (its deadline passed) was still granted when
   /// its turn came, and held the turn for a whole lease. gRPC reports the caller's deadline
   /// only on the RPC's cancellation handle; now the waiter leaves the queue, and the next one
-  /// (carol, after bob in join order) gets the turn as soon as alice unlocks.
+  /// (carol, after bob in join order) gets the turn as soon as alice unlocks. The test waits
+  /// until the server has seen bob's call end (a loaded machine can take longer than a fixed
+  /// pause; a call that ends only after it was granted holds its lease until Unlock or expiry,
+  /// as every Lock lease does).
   @Test func aLockWhoseCallerGaveUpIsNotGranted() async throws {
     try await ServerHarness.run(participants: 3) { server in
       try await server.withClient(token: server.tokens["alice"]) { alice, am in
@@ -345,7 +348,11 @@ import Testing
               _ = try await bob.lock(lock(1), metadata: bm, options: options)
             }
             #expect(gaveUp?.code == .deadlineExceeded)
-            try await Task.sleep(for: .milliseconds(200))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while server.federation.isWaiting(ids[1]), ContinuousClock.now < deadline {
+              try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(!server.federation.isWaiting(ids[1]), "bob's abandoned Lock is still queued")
             options.timeout = .seconds(20)
             let waiting = Task { [options] in
               try await carol.lock(lock(2), metadata: cm, options: options)

@@ -419,6 +419,10 @@ public final class Federation: Sendable {
 
   // MARK: - Leases
 
+  /// Whether participant `id` has a Lock or HoldTurn call waiting for the turn (a caller that
+  /// gave up is no longer waiting once the server has seen its call end).
+  public func isWaiting(_ id: String) -> Bool { leases.isWaiting(id) }
+
   /// Waits for the turn and returns the lease (or the caller's current one): Lock, which
   /// leaves the lease to Unlock or its expiry.
   public func lock(_ request: Colearn_V1_LockRequest, identity: String) async throws
