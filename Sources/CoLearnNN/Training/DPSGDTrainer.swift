@@ -124,9 +124,7 @@ public final class DPSGDTrainer {
     let b = configuration.batchSize
     let chunk = b + 4 * Int(Double(b).squareRoot().rounded(.up)) + 4
     var shares = [ClippedGradientSum(network: network, chunk: chunk)]
-    if b >= DataParallelStep.minimumBatch, network.layers.contains(where: { $0 is Conv2D }),
-      let twin = network.twin()
-    {
+    if let twin = DataParallelStep.twin(of: network, batchSize: b) {
       shares.append(ClippedGradientSum(network: twin, chunk: (chunk + 1) / 2))
     }
     self.shares = shares

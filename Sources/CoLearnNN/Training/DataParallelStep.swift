@@ -34,9 +34,7 @@ final class DataParallelStep {
   /// ``BatchNorm``: halves would change its statistics), or a network made without a recipe
   /// for its twin.
   init?(network: Network, batchSize: Int) {
-    guard batchSize >= Self.minimumBatch, network.layers.contains(where: { $0 is Conv2D }),
-      !network.mixesSamples, let twin = network.twin()
-    else { return nil }
+    guard let twin = Self.twin(of: network, batchSize: batchSize) else { return nil }
     self.twin = twin
     twin.reserve(batchSize: (batchSize + 1) / 2)
     gradients = [
@@ -45,6 +43,16 @@ final class DataParallelStep {
     classes = network.outputShape.count
     losses.initialize(repeating: 0, count: 2)
     corrects.initialize(repeating: 0, count: 2)
+  }
+
+  /// A twin of `network` (``Network/twin()``) when its batches of up to `batchSize` are split,
+  /// else nil (see ``init(network:batchSize:)``): the one test of whether a network runs halves,
+  /// for plain SGD and for DP-SGD.
+  static func twin(of network: Network, batchSize: Int) -> Network? {
+    guard batchSize >= minimumBatch, network.layers.contains(where: { $0 is Conv2D }),
+      !network.mixesSamples
+    else { return nil }
+    return network.twin()
   }
 
   deinit {
