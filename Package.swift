@@ -55,6 +55,12 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
     ),
+    // oneDNN's sgemm (Debian's libdnnl-dev): AVX-512 kernels generated for the CPU it runs on,
+    // 1.7–2× OpenBLAS 0.3.21's on the AVX-512 machines here (docs/BLAS.md, "oneDNN").
+    .systemLibrary(
+      name: "CDNNL",
+      providers: [.apt(["libdnnl-dev"])]
+    ),
     .systemLibrary(
       name: "CZlib",
       pkgConfig: "zlib",
@@ -63,8 +69,9 @@ let package = Package(
 
     // MARK: - Libraries
     .target(
-      name: "CoLearnTensor", dependencies: ["COpenBLAS"], exclude: ["README.md"],
-      swiftSettings: numericSettings),
+      name: "CoLearnTensor",
+      dependencies: ["COpenBLAS", .target(name: "CDNNL", condition: .when(platforms: [.linux]))],
+      exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
       name: "CoLearnNN", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
       swiftSettings: numericSettings),

@@ -105,6 +105,7 @@ struct BenchCommand: ParsableCommand {
       peak[t] = TrainingBenchmark.gemmPeak()
     }
     print("BLAS: \(BLAS.configuration) — \(BLAS.kernelSelectionNote)")
+    print(BLAS.gemmDescription)
     print("SGEMM 2048² peak: " + threadCounts.map { "\($0) thr \(format(peak[$0] ?? 0, 1)) GF/s" }
       .joined(separator: ", "))
     let bench = TrainingBenchmark(seconds: seconds)

@@ -73,6 +73,14 @@ public enum BLAS {
 
   /// C = alpha · op(A) · op(B) + beta · C, with op(A) of shape m×k and op(B) of shape k×n.
   ///
+  /// Runs on ``gemmLibrary``: oneDNN's sgemm where it is linked, else OpenBLAS's. With oneDNN a
+  /// product of at least ``splitGEMMThreshold`` operations is always computed as the same two
+  /// blocks of C, on two cores or one after the other on one, because oneDNN's sums for an entry
+  /// can depend on the shape of the call (a block of C split off by columns or a 1-row block
+  /// differs in its last bits from the whole); so the result does not depend on the thread
+  /// count. OpenBLAS's do not, and it keeps its own threads for products of at least
+  /// ``parallelGEMMThreshold`` operations and colearn's split (one block per core) between.
+  ///
   /// - Complexity: 2·m·n·k floating-point operations.
   public static func gemm(
     _ transA: Transpose, _ transB: Transpose,
@@ -85,52 +93,96 @@ public enum BLAS {
   ) {
     let operations = 2 * m * n * k
     let threads = maximumThreads.load(ordering: .relaxed)
+    let product = Product(
+      transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+      ldb: ldb, beta: beta, c: c, ldc: ldc)
+    if gemmLibrary == .oneDNN {
+      if operations >= splitGEMMThreshold {
+        product.split(blocks: 2, threads: threads)
+      } else {
+        product.compute()
+      }
+      return
+    }
     if threads > 1, operations >= splitGEMMThreshold, operations < parallelGEMMThreshold {
-      splitGEMM(
-        transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-        beta: beta, c: c, ldc: ldc, shares: threads)
+      use(threads: 1)
+      product.split(blocks: threads, threads: threads)
       return
     }
     useThreads(forOperations: operations)
-    cblas_sgemm(
-      CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
-      a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    product.computeWithOpenBLAS()
   }
 
-  /// GEMMs of at least this many operations and below ``parallelGEMMThreshold`` are split by
-  /// colearn itself into one block of C per core, each computed by a single-threaded BLAS call
-  /// on the ``WorkerPool``: OpenBLAS's own threading gains nothing on the flat products of the
-  /// MLPs at mini-batch 32 (32×1024 by 1024×128, and the weight gradient 1024×32 by 32×128),
-  /// whereas halving C does (docs/BLAS.md).
+  /// Products of at least this many operations are computed as blocks of C on colearn's
+  /// ``WorkerPool``, each a single-threaded library call: always two with oneDNN (see
+  /// ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``), with OpenBLAS one per core below
+  /// ``parallelGEMMThreshold``, where OpenBLAS's own threading gains nothing on the flat products
+  /// of the MLPs at mini-batch 32 (32×1024 by 1024×128, and the weight gradient 1024×32 by
+  /// 32×128), whereas halving C does (docs/BLAS.md).
   public static let splitGEMMThreshold = 2_000_000
 
-  /// C split into `shares` blocks of rows (when m ≥ n) or of columns, computed in parallel.
-  private static func splitGEMM(
-    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float,
-    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
-    c: UnsafeMutablePointer<Float>, ldc: Int, shares: Int
-  ) {
-    use(threads: 1)
-    let splitRows = m >= n
-    let extent = splitRows ? m : n
-    // Block boundaries on multiples of 16 (the kernels' register tile), so no share gets a
-    // ragged edge it would not have had anyway.
-    let shares = max(1, min(shares, extent / 16))
-    WorkerPool.shared.run(width: shares) { share in
-      let start = (extent * share / shares) & ~15
-      let end = share == shares - 1 ? extent : (extent * (share + 1) / shares) & ~15
-      guard start < end else { return }
-      let count = Int32(end - start)
-      if splitRows {
-        let aBlock = transA == .none ? a + start * lda : a + start
-        cblas_sgemm(
-          CblasRowMajor, transA.cblas, transB.cblas, count, Int32(n), Int32(k), alpha,
-          aBlock, Int32(lda), b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
-      } else {
-        let bBlock = transB == .none ? b + start : b + start * ldb
-        cblas_sgemm(
-          CblasRowMajor, transA.cblas, transB.cblas, Int32(m), count, Int32(k), alpha,
-          a, Int32(lda), bBlock, Int32(ldb), beta, c + start, Int32(ldc))
+  /// One call's operands.
+  private struct Product {
+    let transA: Transpose, transB: Transpose
+    let m: Int, n: Int, k: Int
+    let alpha: Float
+    let a: UnsafePointer<Float>, lda: Int
+    let b: UnsafePointer<Float>, ldb: Int
+    let beta: Float
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+
+    /// The whole product in one single-threaded call of ``gemmLibrary``.
+    func compute() {
+      if gemmLibrary == .oneDNN, oneDNNGEMM(
+        transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+        beta: beta, c: c, ldc: ldc)
+      {
+        return
+      }
+      use(threads: 1)
+      computeWithOpenBLAS()
+    }
+
+    /// The whole product in one OpenBLAS call, on the threads OpenBLAS is set to.
+    func computeWithOpenBLAS() {
+      cblas_sgemm(
+        CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(k), alpha,
+        a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Rows `start..<end` of C (of op(A)).
+    func rows(_ start: Int, _ end: Int) -> Product {
+      Product(
+        transA: transA, transB: transB, m: end - start, n: n, k: k, alpha: alpha,
+        a: transA == .none ? a + start * lda : a + start, lda: lda, b: b, ldb: ldb, beta: beta,
+        c: c + start * ldc, ldc: ldc)
+    }
+
+    /// Columns `start..<end` of C (of op(B)).
+    func columns(_ start: Int, _ end: Int) -> Product {
+      Product(
+        transA: transA, transB: transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda,
+        b: transB == .none ? b + start : b + start * ldb, ldb: ldb, beta: beta, c: c + start,
+        ldc: ldc)
+    }
+
+    /// C as `blocks` blocks of rows (when m ≥ n) or of columns, each one single-threaded call,
+    /// on up to `threads` cores. Block boundaries fall on multiples of 16 (the kernels' register
+    /// tile), so no block gets a ragged edge it would not have had anyway; the blocks depend only
+    /// on the shape and `blocks`.
+    func split(blocks requested: Int, threads: Int) {
+      let splitRows = m >= n
+      let extent = splitRows ? m : n
+      let blocks = max(1, min(requested, extent / 16))
+      let width = min(blocks, threads, WorkerPool.shared.maximumWidth)
+      func block(_ index: Int) {
+        let start = (extent * index / blocks) & ~15
+        let end = index == blocks - 1 ? extent : (extent * (index + 1) / blocks) & ~15
+        guard start < end else { return }
+        (splitRows ? rows(start, end) : columns(start, end)).compute()
+      }
+      WorkerPool.shared.run(width: width) { share in
+        for index in stride(from: share, to: blocks, by: width) { block(index) }
       }
     }
   }

@@ -21,8 +21,11 @@ extension BLAS {
   /// sets `OPENBLAS_CORETYPE` to "SkylakeX" or "Haswell" and re-runs OpenBLAS's own kernel
   /// dispatch (`gotoblas_dynamic_quit` / `gotoblas_dynamic_init`, looked up at run time so other
   /// BLAS builds are unaffected). Newer OpenBLAS releases pick these same kernels by themselves.
+  ///
+  /// It also settles ``gemmLibrary``, which has oneDNN generate its kernels.
   public static func ensureKernelsMatchCPU() {
     _ = kernelSelection
+    _ = gemmLibrary
   }
 
   /// What ``ensureKernelsMatchCPU()`` did, for reports.
