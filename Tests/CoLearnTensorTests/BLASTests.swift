@@ -23,42 +23,6 @@ import Testing
     return out
   }
 
-  /// Shapes in the range colearn splits across cores itself (2–32 MFLOP), including sizes that
-  /// are not multiples of the 16-wide blocks, with every transposition, on 1 and 2 threads.
-  @Test(arguments: [(32, 128, 1024), (1000, 130, 32), (37, 300, 200), (24, 1024, 100)])
-  func splitProductsEqualTheDefinition(shape: (Int, Int, Int)) {
-    let (m, n, k) = shape
-    #expect(2 * m * n * k >= BLAS.splitGEMMThreshold)
-    let saved = BLAS.threadCount
-    defer { BLAS.setThreadCount(saved) }
-    var generator = SeededGenerator(seed: 3)
-    let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let c0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &generator) }
-    for threads in [1, 2] {
-      BLAS.setThreadCount(threads)
-      for transA in [Transpose.none, .transposed] {
-        for transB in [Transpose.none, .transposed] {
-          var c = c0
-          a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-              c.withUnsafeMutableBufferPointer { c in
-                BLAS.gemm(
-                  transA, transB, m: m, n: n, k: k, alpha: -0.5, a: a.baseAddress!,
-                  lda: transA == .none ? k : m, b: b.baseAddress!, ldb: transB == .none ? n : k,
-                  beta: 1, c: c.baseAddress!, ldc: n)
-              }
-            }
-          }
-          let expected = reference(
-            transA, transB, m: m, n: n, k: k, alpha: -0.5, a: a, b: b, beta: 1, c: c0)
-          let error = zip(c, expected).map { abs($0 - $1) }.max() ?? 0
-          #expect(error < 1e-3, "\(shape) \(transA) \(transB) threads \(threads): \(error)")
-        }
-      }
-    }
-  }
-
   /// op(A)·op(B)·alpha + beta·C through ``BLAS/gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``.
   func product(
     _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, a: [Float], b: [Float],
@@ -78,20 +42,29 @@ import Testing
     return c
   }
 
+  /// A, B and C of a product's shape, uniform in [-1, 1].
+  func operands(m: Int, n: Int, k: Int, seed: UInt64) -> (a: [Float], b: [Float], c: [Float]) {
+    var generator = SeededGenerator(seed: seed)
+    let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let c = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    return (a, b, c)
+  }
+
   /// The shapes colearn's layers run, from a batch-1 row to a convolution's im2col products,
-  /// below and above the split threshold, on whichever library ``BLAS/gemmLibrary`` chose.
+  /// below and above the split threshold — with sizes that are not multiples of the 16-wide
+  /// blocks — with every transposition, on 1 and 2 threads, on whichever library
+  /// ``BLAS/gemmLibrary`` chose.
   @Test(arguments: [
     (1, 128, 1024), (3, 64, 128), (7, 5, 3), (36, 64, 800), (100, 64, 1600), (1600, 64, 100),
-    (100, 1600, 64), (784, 32, 25),
+    (100, 1600, 64), (784, 32, 25), (32, 128, 1024), (1000, 130, 32), (37, 300, 200),
+    (24, 1024, 100),
   ])
-  func productsOfEveryShapeEqualTheDefinition(shape: (Int, Int, Int)) {
+  func productsEqualTheDefinition(shape: (Int, Int, Int)) {
     let (m, n, k) = shape
     let saved = BLAS.threadCount
     defer { BLAS.setThreadCount(saved) }
-    var generator = SeededGenerator(seed: 5)
-    let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let c0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let (a, b, c0) = operands(m: m, n: n, k: k, seed: 3)
     for threads in [1, 2] {
       BLAS.setThreadCount(threads)
       for transA in [Transpose.none, .transposed] {
@@ -114,10 +87,7 @@ import Testing
     #expect(2 * m * n * k >= BLAS.splitGEMMThreshold)
     let saved = BLAS.threadCount
     defer { BLAS.setThreadCount(saved) }
-    var generator = SeededGenerator(seed: 6)
-    let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
-    let c0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let (a, b, c0) = operands(m: m, n: n, k: k, seed: 6)
     for transA in [Transpose.none, .transposed] {
       for transB in [Transpose.none, .transposed] {
         BLAS.setThreadCount(1)
