@@ -102,6 +102,30 @@ import Testing
     #expect(ManifestNode.scalar("-x") == "\"-x\"")
   }
 
+  /// The container's runtime stage installs a Debian package for every C library the binary
+  /// links (beyond the C and C++ runtimes, and the Swift runtime the container links
+  /// statically), read from the built binary's ELF header: a new C boundary that is not added
+  /// to the Containerfile fails here instead of in a cluster.
+  @Test func theContainerInstallsEveryLibraryTheBinaryLinks() throws {
+    let binary = try #require(colearnExecutable())
+    guard let readelf = ["/usr/bin/readelf", "/bin/readelf"].first(where: FileManager.default.isExecutableFile)
+    else { return }
+    let header = try runProcess(URL(fileURLWithPath: readelf), ["-d", binary.path])
+    #expect(header.status == 0, "\(header.combined)")
+    let needed = header.standardOutput.split(separator: "\n").compactMap {
+      $0.firstMatch(of: /\(NEEDED\).*\[(.+)\]/).map { String($0.1) }
+    }
+    #expect(needed.contains("libopenblas.so.0"), "\(needed)")
+    let runtime = ["libc.so", "libm.so", "libstdc++.so", "libgcc_s.so", "ld-linux", "libswift",
+      "libFoundation", "libdispatch.so", "libBlocksRuntime.so"]
+    let packages = ["libopenblas.so.0": "libopenblas0", "libdnnl.so.2": "libdnnl2", "libz.so.1": "zlib1g"]
+    let runStage = try #require(KubernetesManifests.containerfile.components(separatedBy: "FROM ").last)
+    for library in needed where !runtime.contains(where: library.hasPrefix) {
+      let package = try #require(packages[library], "\(library): add its package to the Containerfile and here")
+      #expect(runStage.contains(" \(package) "), "\(package) (for \(library)) is not installed:\n\(runStage)")
+    }
+  }
+
   /// The command on a provisioned federation: eight manifests, Secrets 0600, no warning when
   /// the certificate names the Service; a warning naming the fix when it does not.
   @Test func launchK8sWritesCheckedManifestsForAProvisionedFederation() throws {

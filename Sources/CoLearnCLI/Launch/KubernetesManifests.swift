@@ -308,16 +308,16 @@ struct KubernetesManifests {
     # repository (the build context), then push where the cluster pulls from:
     #   docker build -f Containerfile -t REGISTRY/colearn:TAG /path/to/colearn
     FROM swift:6.1-bookworm AS build
-    RUN apt-get update && apt-get install -y --no-install-recommends libopenblas-dev zlib1g-dev pkg-config \\
-        && rm -rf /var/lib/apt/lists/*
+    RUN apt-get update && apt-get install -y --no-install-recommends libopenblas-dev libdnnl-dev \\
+        zlib1g-dev pkg-config && rm -rf /var/lib/apt/lists/*
     WORKDIR /src
     COPY . .
     RUN swift build -c release --product colearn --static-swift-stdlib \\
         && install -m 0755 .build/release/colearn /usr/local/bin/colearn
 
     FROM debian:bookworm-slim
-    RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0 zlib1g ca-certificates \\
-        && rm -rf /var/lib/apt/lists/*
+    RUN apt-get update && apt-get install -y --no-install-recommends libopenblas0 libdnnl2 zlib1g \\
+        ca-certificates && rm -rf /var/lib/apt/lists/*
     COPY --from=build /usr/local/bin/colearn /usr/local/bin/colearn
     USER 65532:65532
     ENTRYPOINT ["colearn"]
