@@ -16,18 +16,21 @@ extension BLAS {
   /// oneDNN when it is linked and its threads can be held to one per call, else OpenBLAS;
   /// `COLEARN_GEMM=openblas` (or `onednn`) in the environment chooses, for comparisons.
   ///
-  /// Why oneDNN: Debian 12's OpenBLAS 0.3.21 runs its AVX2 kernels on the AVX-512 CPUs here
-  /// (on AMD EPYC family 26 because this workplace sets `OPENBLAS_CORETYPE=Haswell`, since
-  /// 0.3.21's AVX-512 kernels are not trusted on that CPU), while oneDNN generates AVX-512
-  /// kernels for the CPU it finds: 1.7–2× the GFLOP/s on one core on the shapes colearn runs
-  /// (docs/BLAS.md, "oneDNN"). Vendor-neutral and checked against the definition in the tests.
+  /// Why oneDNN: on this workplace's AMD EPYC (family 26) VMs, Debian 12's OpenBLAS 0.3.21 runs
+  /// its AVX2 kernels — the workplace sets `OPENBLAS_CORETYPE=Haswell` there, as older OpenBLAS
+  /// builds are not trusted on that CPU — while oneDNN generates AVX-512 kernels for the CPU it
+  /// finds: 1.7–2× the GFLOP/s on one core on the shapes colearn runs (docs/BLAS.md, "oneDNN").
+  /// Vendor-neutral and checked against the definition in the tests.
   public static let gemmLibrary: GEMMLibrary = chooseGEMMLibrary()
 
   /// Which GEMM library runs and why, for reports (`colearn bench`).
   public static var gemmDescription: String {
     switch gemmLibrary {
     case .openBLAS:
-      return "GEMM: OpenBLAS (\(oneDNNUnavailableReason ?? "COLEARN_GEMM=openblas"))"
+      let asked = ProcessInfo.processInfo.environment["COLEARN_GEMM"]?.lowercased() == "openblas"
+      let reason =
+        asked ? "COLEARN_GEMM=openblas" : oneDNNUnavailableReason ?? "oneDNN refused its first product"
+      return "GEMM: OpenBLAS (\(reason))"
     case .oneDNN:
       return "GEMM: oneDNN \(oneDNNVersion) with \(oneDNNInstructionSet) kernels"
     }
