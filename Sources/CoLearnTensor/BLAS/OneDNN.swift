@@ -14,7 +14,7 @@ extension BLAS {
   }
 
   /// oneDNN when it is linked and its threads can be held to one per call, else OpenBLAS;
-  /// `COLEARN_GEMM=openblas` (or `onednn`) in the environment chooses, for comparisons.
+  /// `COLEARN_GEMM=openblas` in the environment keeps them on OpenBLAS, for comparisons.
   ///
   /// Why oneDNN: on this workplace's AMD EPYC (family 26) VMs, Debian 12's OpenBLAS 0.3.21 runs
   /// its AVX2 kernels — the workplace sets `OPENBLAS_CORETYPE=Haswell` there, as older OpenBLAS
@@ -27,18 +27,21 @@ extension BLAS {
   public static var gemmDescription: String {
     switch gemmLibrary {
     case .openBLAS:
-      let asked = ProcessInfo.processInfo.environment["COLEARN_GEMM"]?.lowercased() == "openblas"
       let reason =
-        asked ? "COLEARN_GEMM=openblas" : oneDNNUnavailableReason ?? "oneDNN refused its first product"
+        openBLASRequested
+        ? "COLEARN_GEMM=openblas" : oneDNNUnavailableReason ?? "oneDNN refused its first product"
       return "GEMM: OpenBLAS (\(reason))"
     case .oneDNN:
       return "GEMM: oneDNN \(oneDNNVersion) with \(oneDNNInstructionSet) kernels"
     }
   }
 
+  /// Whether the environment asks for OpenBLAS's products (`COLEARN_GEMM=openblas`).
+  private static let openBLASRequested =
+    ProcessInfo.processInfo.environment["COLEARN_GEMM"]?.lowercased() == "openblas"
+
   private static func chooseGEMMLibrary() -> GEMMLibrary {
-    let asked = ProcessInfo.processInfo.environment["COLEARN_GEMM"]?.lowercased()
-    if asked == "openblas" || oneDNNUnavailableReason != nil { return .openBLAS }
+    if openBLASRequested || oneDNNUnavailableReason != nil { return .openBLAS }
     // oneDNN generates its sgemm kernels in its first call (about 20 ms here): done now, when
     // the first network is built, rather than inside the first training step or evaluation,
     // where it would delay a federation's first round.
