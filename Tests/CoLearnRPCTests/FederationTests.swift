@@ -322,9 +322,9 @@ import Testing
   /// its turn came, and held the turn for a whole lease. gRPC reports the caller's deadline
   /// only on the RPC's cancellation handle; now the waiter leaves the queue, and the next one
   /// (carol, after bob in join order) gets the turn as soon as alice unlocks. The test waits
-  /// until the server has seen bob's call end (a loaded machine can take longer than a fixed
-  /// pause; a call that ends only after it was granted holds its lease until Unlock or expiry,
-  /// as every Lock lease does).
+  /// until the server has queued bob's call, and then until it has seen the call end (a loaded
+  /// machine can take longer than a fixed pause; a call that ends only after it was granted
+  /// holds its lease until Unlock or expiry, as every Lock lease does).
   @Test func aLockWhoseCallerGaveUpIsNotGranted() async throws {
     try await ServerHarness.run(participants: 3) { server in
       try await server.withClient(token: server.tokens["alice"]) { alice, am in
@@ -343,10 +343,20 @@ import Testing
             }
             let lease = try await alice.lock(lock(0), metadata: am).leaseID
             var options = CallOptions.defaults
-            options.timeout = .milliseconds(300)
-            let gaveUp = await #expect(throws: RPCError.self) {
-              _ = try await bob.lock(lock(1), metadata: bm, options: options)
+            options.timeout = .seconds(2)
+            let abandoned = Task { [options] in
+              try await bob.lock(lock(1), metadata: bm, options: options)
             }
+            // Bob's Lock must be queued before its deadline passes, or the test shows nothing (on
+            // a loaded machine a 300 ms deadline once passed before the server had queued it).
+            var queued = false
+            let queueBy = ContinuousClock.now + .seconds(2)
+            while !queued, ContinuousClock.now < queueBy {
+              queued = server.federation.isWaiting(ids[1])
+              if !queued { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            #expect(queued, "bob's Lock was not queued before its deadline")
+            let gaveUp = await #expect(throws: RPCError.self) { _ = try await abandoned.value }
             #expect(gaveUp?.code == .deadlineExceeded)
             let deadline = ContinuousClock.now + .seconds(30)
             while server.federation.isWaiting(ids[1]), ContinuousClock.now < deadline {
