@@ -19,12 +19,17 @@ public final class WorkerPool: @unchecked Sendable {
   public static let shared = WorkerPool(
     workers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
 
-  /// Polls of the job counter (about a nanosecond each) before an idle worker blocks: a few
-  /// hundred microseconds, longer than the serial stretch between two parallel regions of one
-  /// training step (the small layers, the loss), so that a worker is still awake for the next
-  /// region — waking a blocked thread costs tens of microseconds in a VM. OpenMP runtimes spin
-  /// for a similar time by default.
-  static let spinLimit = 200_000
+  /// How long an idle worker spins on the job counter before it blocks: longer than the serial
+  /// stretch between two parallel regions of one training step (the small layers, the loss), so
+  /// that a worker is still awake for the next region — waking a blocked thread costs tens of
+  /// microseconds in a VM — and short enough that an idle pool soon stops taking a core from
+  /// other processes. Measured on the clock (read every 1,024 polls), not as a poll count: the
+  /// former 200,000 polls could end within a step on a fast core, and in some runs of mnist-cnn
+  /// at batch 1 a worker blocked about once per step (11,000–14,000 wake-ups in 2.5 s).
+  static let spinSeconds = 0.0005
+
+  /// How long a caller waits for the workers before it yields its core between polls.
+  static let yieldAfterSeconds = 0.0001
 
   /// 1 + the number of worker threads.
   public let maximumWidth: Int
@@ -80,10 +85,33 @@ public final class WorkerPool: @unchecked Sendable {
       if sleepers > 0 { condition.broadcast() }
       condition.unlock()
       escaping(0)
-      // Wait for the workers; their shares are short, so spin.
-      while pending.load(ordering: .acquiring) > 0 {}
+      // Wait for the workers; their shares are short, so spin, but give the core away now and
+      // then once the wait is long: with more threads than cores (several pools or processes)
+      // the worker may be waiting for this very core.
+      var polls = 0
+      var waitStart = 0.0
+      while pending.load(ordering: .acquiring) > 0 {
+        polls &+= 1
+        guard polls & 1023 == 0 else { continue }
+        if waitStart == 0 {
+          waitStart = monotonicSeconds()
+        } else if monotonicSeconds() - waitStart > Self.yieldAfterSeconds {
+          sched_yield()
+        }
+      }
       job = nil
     }
+  }
+
+  /// Runs `body` with the workers held, so that every ``run(width:_:)`` made meanwhile (from this
+  /// thread or another) runs its shares on its caller's thread, one after the other: the same
+  /// shares as in parallel, so the same results, without a hand-off between cores. For a caller
+  /// that has measured its parallel regions to be slower than running them alone (see
+  /// ``StepWidthChooser``). If another call holds the workers already, just runs `body`.
+  public func withSharesOnCaller<R>(_ body: () throws -> R) rethrows -> R {
+    let held = busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    defer { if held { busy.store(false, ordering: .releasing) } }
+    return try body()
   }
 
   /// Wakes any blocked worker so that it spins again (for ``spinLimit`` polls): a job posted
@@ -144,10 +172,13 @@ public final class WorkerPool: @unchecked Sendable {
     while true {
       // Spin briefly for the next job, then block.
       var spins = 0
+      var spinStart = monotonicSeconds()
       var current = generation.load(ordering: .acquiring)
       while current == seen {
-        spins += 1
-        if spins < Self.spinLimit && rests.load(ordering: .relaxed) == restsSeen {
+        spins &+= 1
+        if rests.load(ordering: .relaxed) == restsSeen
+          && (spins & 1023 != 0 || monotonicSeconds() - spinStart < Self.spinSeconds)
+        {
           current = generation.load(ordering: .acquiring)
           continue
         }
@@ -160,6 +191,7 @@ public final class WorkerPool: @unchecked Sendable {
         sleepers -= 1
         condition.unlock()
         spins = 0
+        spinStart = monotonicSeconds()
         restsSeen = rests.load(ordering: .relaxed)
         current = generation.load(ordering: .acquiring)
       }

@@ -45,6 +45,17 @@ import Testing
     #expect(maximumAbsoluteDifference(single, double) < 1e-6)
   }
 
+  /// The shares a step's layers split into, run one after the other on the caller
+  /// (``StepWidthChooser``'s other way), give exactly the bits of running them on two cores.
+  @Test(arguments: [(ModelSpec.mnistCNN, 1), (.svhnCNN, 1), (.svhnMLP, 1), (.mnistCNN, 8)])
+  func sharesOnTheCallerGiveTheSameBits(spec: ModelSpec, batchSize: Int) {
+    let parallel = run(threads: 2) { oneStep(spec, batchSize: batchSize) }
+    let onCaller = run(threads: 2) {
+      WorkerPool.shared.withSharesOnCaller { oneStep(spec, batchSize: batchSize) }
+    }
+    #expect(parallel == onCaller)
+  }
+
   /// An epoch of the sparse first layer with listed rows: its transpose and write-back (with
   /// Δw) split by outputs over two cores, and give the same bits as on one. 300 × 120 weights:
   /// above the split's minimum, and 120 outputs are not a whole number of 16-output groups per

@@ -30,6 +30,34 @@ import Testing
     }
   }
 
+  /// With the workers held, a job's shares run on the caller, in order, and a nested hold or a
+  /// job of another thread meanwhile is harmless; afterwards the worker takes its share again.
+  @Test func heldSharesRunOnTheCallerInOrder() {
+    let pool = WorkerPool(workers: 1)
+    let caller = ObjectIdentifier(Thread.current)
+    let order = Mutex<[Int]>([])
+    let threads = Mutex<Set<ObjectIdentifier>>([])
+    let result = pool.withSharesOnCaller {
+      pool.withSharesOnCaller {
+        for _ in 0..<50 {
+          pool.run(width: 2) { share in
+            order.withLock { $0.append(share) }
+            threads.withLock { _ = $0.insert(ObjectIdentifier(Thread.current)) }
+          }
+        }
+      }
+      return 7
+    }
+    #expect(result == 7)
+    #expect(order.withLock { $0 } == Array(repeating: [0, 1], count: 50).flatMap { $0 })
+    #expect(threads.withLock { $0 } == [caller])
+    let worker = Mutex<ObjectIdentifier?>(nil)
+    pool.run(width: 2) { share in
+      if share == 1 { worker.withLock { $0 = ObjectIdentifier(Thread.current) } }
+    }
+    #expect(worker.withLock { $0 } != nil && worker.withLock { $0 } != caller)
+  }
+
   /// Jobs after an idle period (workers asleep on the condition) still run.
   @Test func wakesUpAfterIdling() async throws {
     let pool = WorkerPool(workers: 1)

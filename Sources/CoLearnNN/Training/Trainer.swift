@@ -51,6 +51,8 @@ public final class Trainer {
   private let classes: Int
   /// Runs a convolutional network's batches as two halves, one per core; nil for other networks.
   private let dataParallel: DataParallelStep?
+  /// Whether steps run on all cores or on this thread alone, timed now and then.
+  private var width = StepWidthChooser()
 
   /// A trainer for `network` with `configuration`; reserves the network for the batch size.
   public init(network: Network, configuration: SGDConfiguration) {
@@ -202,8 +204,20 @@ public final class Trainer {
     return result
   }
 
-  /// One step on the flat parameter vector `w` of a model that has taken `stepCount` steps.
+  /// One step on the flat parameter vector `w` of a model that has taken `stepCount` steps, on
+  /// all `--threads` cores or on this thread alone, whichever ``StepWidthChooser`` last timed
+  /// faster (the same bits either way).
   private func step(
+    _ w: UnsafeMutablePointer<Float>, stepCount: Int, input: UnsafePointer<Float>,
+    labels: UnsafePointer<Int32>, batchSize: Int
+  ) -> (loss: Float, correct: Int) {
+    width.run {
+      unchosenStep(
+        w, stepCount: stepCount, input: input, labels: labels, batchSize: batchSize)
+    }
+  }
+
+  private func unchosenStep(
     _ w: UnsafeMutablePointer<Float>, stepCount: Int, input: UnsafePointer<Float>,
     labels: UnsafePointer<Int32>, batchSize: Int
   ) -> (loss: Float, correct: Int) {
