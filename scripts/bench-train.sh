@@ -28,6 +28,8 @@ for ((pass = 1; pass <= passes; pass++)); do
   (cd "$peers" && python3 train_bench.py --models "$models" --batches "$batches" --threads 2,1) >"$work/torch.txt"
   "$binary" bench --model "$models" --batch-size "$batches" --threads 1,2 --passes 1 --seconds 1.5 \
     --no-evaluation >"$work/colearn.txt"
+  # How far apart the two cores were at colearn's start (this VM moves them; see RESULTS.md).
+  sed -n 's/^Cores: /# pass '"$pass"': /p' "$work/colearn.txt"
   IFS=, read -ra names <<<"$models"
   IFS=, read -ra sizes <<<"$batches"
   for name in "${names[@]}"; do

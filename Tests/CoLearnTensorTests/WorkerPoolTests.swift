@@ -58,6 +58,16 @@ import Testing
     #expect(worker.withLock { $0 } != nil && worker.withLock { $0 } != caller)
   }
 
+  /// The round trip between the caller and a worker is measured (well under a millisecond on
+  /// any machine), and there is none to measure without a worker or with the workers held.
+  @Test func roundTripsAreMeasuredBetweenTwoThreads() {
+    let pool = WorkerPool(workers: 1)
+    let seconds = pool.roundTripSeconds(count: 500)
+    #expect(seconds != nil && seconds! > 0 && seconds! < 1e-3, "\(String(describing: seconds))")
+    #expect(pool.withSharesOnCaller { pool.roundTripSeconds(count: 500) } == nil)
+    #expect(WorkerPool(workers: 0).roundTripSeconds() == nil)
+  }
+
   /// Jobs after an idle period (workers asleep on the condition) still run.
   @Test func wakesUpAfterIdling() async throws {
     let pool = WorkerPool(workers: 1)

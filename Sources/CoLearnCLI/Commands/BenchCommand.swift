@@ -108,6 +108,16 @@ struct BenchCommand: ParsableCommand {
     print(BLAS.gemmDescription)
     print("SGEMM 2048² peak: " + threadCounts.map { "\($0) thr \(format(peak[$0] ?? 0, 1)) GF/s" }
       .joined(separator: ", "))
+    // How far apart the cores are now: on this project's VMs two threads sometimes sit on cores
+    // far apart, and batch-1 steps then run on one core (StepWidthChooser).
+    let roundTrip = threadCounts.contains(where: { $0 > 1 })
+      ? WorkerPool.shared.roundTripSeconds() : nil
+    if let roundTrip {
+      print(
+        "Cores: a cache-line round trip between two threads takes \(format(roundTrip * 1e9, 0)) ns"
+          + (roundTrip > 300e-9
+            ? " (far apart: training then runs small steps on one core when that is faster)" : ""))
+    }
     let bench = TrainingBenchmark(seconds: seconds)
     // Evaluation runs on the most threads asked for (all cores by default).
     let evaluationThreads = threadCounts.max() ?? cores
@@ -276,13 +286,14 @@ struct BenchCommand: ParsableCommand {
       struct Output: Encodable {
         var blas: String
         var gemmPeakGFLOPs: [String: Double]
+        var roundTripNanoseconds: Double?
         var training: [BenchmarkRow]
         var evaluation: [[String: String]]
       }
       let output = Output(
         blas: BLAS.configuration,
         gemmPeakGFLOPs: Dictionary(uniqueKeysWithValues: peak.map { ("\($0.key)", $0.value) }),
-        training: rows, evaluation: evaluationRows)
+        roundTripNanoseconds: roundTrip.map { $0 * 1e9 }, training: rows, evaluation: evaluationRows)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       do {
