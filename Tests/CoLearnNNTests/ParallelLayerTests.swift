@@ -56,6 +56,45 @@ import Testing
     #expect(parallel == onCaller)
   }
 
+  /// At mini-batch 1 L2 pooling splits the sample's output rows between the cores (svhn-cnn's
+  /// first pooling, 32×32×64); with a gap between windows (stride 3 > size 2) the rows no window
+  /// reaches still get a zero gradient. Forward and backward give the bits of one core.
+  @Test(arguments: [(32, 32, 64, 2, 2), (33, 35, 48, 2, 3)])
+  func l2PoolingSplitsOneSampleByRows(
+    height: Int, width: Int, channels: Int, size: Int, stride: Int
+  ) {
+    let layer = L2Pool2D(
+      input: .image(height: height, width: width, channels: channels), size: size,
+      stride: stride)
+    #expect(2 * layer.inputShape.count >= 96_000, "large enough to split")
+    var generator = SeededGenerator(seed: 41)
+    let x = (0..<layer.inputShape.count).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<layer.outputShape.count).map { _ in
+      Float.random(in: -1...1, using: &generator)
+    }
+    func pass() -> [Float] {
+      var y = [Float](repeating: .nan, count: layer.outputShape.count)
+      var dx = [Float](repeating: .nan, count: x.count)
+      var unused: [Float] = [0]
+      y.withUnsafeMutableBufferPointer { y in
+        layer.forward(x, into: y.baseAddress!, batchSize: 1, parameters: x)
+        dx.withUnsafeMutableBufferPointer { dx in
+          unused.withUnsafeMutableBufferPointer { dw in
+            layer.backward(
+              input: x, output: UnsafePointer(y.baseAddress!), outputGradient: dy,
+              inputGradient: dx.baseAddress!, batchSize: 1, parameters: x,
+              parameterGradients: dw.baseAddress!)
+          }
+        }
+      }
+      return y + dx
+    }
+    let single = run(threads: 1) { pass() }
+    let double = run(threads: 2) { pass() }
+    #expect(!single.contains { $0.isNaN })
+    #expect(single == double)
+  }
+
   /// An epoch of the sparse first layer with listed rows: its transpose and write-back (with
   /// Δw) split by outputs over two cores, and give the same bits as on one. 300 × 120 weights:
   /// above the split's minimum, and 120 outputs are not a whole number of 16-output groups per

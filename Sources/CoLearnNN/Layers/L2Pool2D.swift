@@ -58,16 +58,14 @@ public final class L2Pool2D: ParameterFreeLayer {
   ) {
     let width = inputShape.width
     let channels = inputShape.channels
-    let outputHeight = outputShape.height
     let outputWidth = outputShape.width
     let inputCount = inputShape.count
     let outputCount = outputShape.count
     let inverseArea = 1 / Float(size * size)
-    parallelChunks(count: batchSize, costPerItem: inputCount) { _, samples in
-    for b in samples {
+    forEachRowChunk(batchSize: batchSize) { _, b, rows in
       let x = input + b * inputCount
       let y = output + b * outputCount
-      for oh in 0..<outputHeight {
+      for oh in rows {
         for ow in 0..<outputWidth {
           let yw = y + (oh * outputWidth + ow) * channels
           yw.update(repeating: 0, count: channels)
@@ -85,7 +83,6 @@ public final class L2Pool2D: ParameterFreeLayer {
         }
       }
     }
-    }
   }
 
   public func backward(
@@ -95,23 +92,28 @@ public final class L2Pool2D: ParameterFreeLayer {
     parameterGradients: UnsafeMutablePointer<Float>
   ) {
     guard let inputGradient else { return }
+    let height = inputShape.height
     let width = inputShape.width
     let channels = inputShape.channels
     let outputHeight = outputShape.height
     let outputWidth = outputShape.width
     let inputCount = inputShape.count
     let outputCount = outputShape.count
+    let rowValues = width * channels
     let area = Float(size * size)
-    parallelChunks(count: batchSize, costPerItem: inputCount) { share, samples in
-    let scale = scales.pointer + share * channels
-    (inputGradient + samples.lowerBound * inputCount).update(
-      repeating: 0, count: samples.count * inputCount)
-    for b in samples {
+    forEachRowChunk(batchSize: batchSize) { share, b, rows in
+      let scale = scales.pointer + share * channels
       let x = input + b * inputCount
       let y = output + b * outputCount
       let dx = inputGradient + b * inputCount
       let dy = outputGradient + b * outputCount
-      for oh in 0..<outputHeight {
+      // This chunk's input rows: those its windows start in, and for the last output row every
+      // row below (the ones no window reaches get 0). Disjoint between chunks: a chunk only
+      // splits a sample when windows do not overlap.
+      let firstRow = rows.lowerBound * stride
+      let endRow = rows.upperBound == outputHeight ? height : rows.upperBound * stride
+      (dx + firstRow * rowValues).update(repeating: 0, count: (endRow - firstRow) * rowValues)
+      for oh in rows {
         for ow in 0..<outputWidth {
           let window = (oh * outputWidth + ow) * channels
           let yw = y + window
@@ -133,6 +135,27 @@ public final class L2Pool2D: ParameterFreeLayer {
         }
       }
     }
+  }
+
+  /// Runs `body(share, sample, output rows)` over the batch: whole samples split between the
+  /// cores, or at mini-batch 1 (when windows do not overlap) the sample's output rows, so that
+  /// each core pools — and back-propagates into — the rows of the input that the layer before
+  /// produced on that same core (a convolution and tanh split their output rows the same way),
+  /// instead of reading half of them from the other core's cache.
+  private func forEachRowChunk(
+    batchSize: Int, _ body: (_ share: Int, _ sample: Int, _ rows: Range<Int>) -> Void
+  ) {
+    let outputHeight = outputShape.height
+    let inputCount = inputShape.count
+    if batchSize == 1 && stride >= size {
+      // Two operations an input value each way (a square and a sum; a product and a sum).
+      parallelChunks(count: outputHeight, costPerItem: 2 * inputCount / outputHeight) {
+        share, rows in body(share, 0, rows)
+      }
+      return
+    }
+    parallelChunks(count: batchSize, costPerItem: inputCount) { share, samples in
+      for b in samples { body(share, b, 0..<outputHeight) }
     }
   }
 }
