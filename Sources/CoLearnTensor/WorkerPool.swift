@@ -162,7 +162,7 @@ public final class WorkerPool: @unchecked Sendable {
     return times.isEmpty ? nil : times[times.count / 2]
   }
 
-  /// Wakes any blocked worker so that it spins again (for ``spinLimit`` polls): a job posted
+  /// Wakes any blocked worker so that it spins again (for ``spinSeconds``): a job posted
   /// within that window starts at once instead of paying a thread wake-up in the job's critical
   /// path. For a caller that knows a parallel region is coming shortly after a long serial one
   /// (DSSGD's selection after a local epoch); costs a lock and, if workers sleep, one futex
@@ -177,7 +177,7 @@ public final class WorkerPool: @unchecked Sendable {
     condition.unlock()
   }
 
-  /// Sends spinning workers to their blocking wait now rather than after ``spinLimit`` polls: for
+  /// Sends spinning workers to their blocking wait now rather than after ``spinSeconds``: for
   /// a caller that knows a long serial stretch follows its last parallel region (a local epoch
   /// after the transpose that opened it), so that no core spins beside it. A job posted later
   /// wakes them as usual.
