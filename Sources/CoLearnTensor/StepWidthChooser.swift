@@ -4,10 +4,10 @@
 /// Why: at mini-batch 1 a step hands its activations and gradients between the cores about ten
 /// times (the layers split their work), and what a hand-off costs is not the program's to
 /// choose. On this project's 2-vCPU VMs the two vCPUs sit, for stretches of seconds to minutes,
-/// on cores far apart: a cache-line round trip between them then takes ~550 ns instead of
-/// ~120 ns, and a mnist-cnn step at batch 1 takes ~150 µs on two cores against ~100 µs on one
-/// (docs/RESULTS.md, "Far cores"). A fixed `--threads 2` would run the slow way for as long as
-/// that lasts.
+/// on cores far apart: a cache-line round trip between them then takes ~370 ns instead of
+/// ~40 ns (`WorkerPool/roundTripSeconds(count:)`), and a mnist-cnn step at batch 1 takes
+/// 150–170 µs on two cores against ~100 µs on one (docs/RESULTS.md, "Far cores"). A fixed
+/// `--threads 2` would run the slow way for as long as that lasts.
 ///
 /// How: a probe of ``probeSteps`` steps runs blocks of ``blockSteps`` steps each way (all cores
 /// first) and sums each way's wall time, leaving out each block's first step, which pays for

@@ -116,8 +116,8 @@ public final class WorkerPool: @unchecked Sendable {
 
   /// The median time, in seconds, of one round trip of a cache line between the calling thread
   /// and worker 1 (9 runs of `count` round trips), or nil without a worker or when the workers are
-  /// held elsewhere. It tells how far apart the two cores are: on this project's VMs ~120 ns
-  /// near, ~550 ns far (``StepWidthChooser``); `colearn bench` prints it beside its figures.
+  /// held elsewhere. It tells how far apart the two cores are: on this project's VMs ~40 ns near,
+  /// ~370 ns far (``StepWidthChooser``); `colearn bench` prints it beside its figures.
   public func roundTripSeconds(count: Int = 2_000) -> Double? {
     guard maximumWidth > 1, !busy.load(ordering: .relaxed) else { return nil }
     final class Ball: Sendable {
