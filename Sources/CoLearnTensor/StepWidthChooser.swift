@@ -62,7 +62,7 @@ public struct StepWidthChooser {
   public mutating func run<R>(_ step: () -> R) -> R {
     guard enabled else { return step() }
     if probeIndex == Self.probeSteps {
-      if exploitUntil == .infinity || clock() < exploitUntil {
+      if clock() < exploitUntil {
         return runsOnCaller ? pool.withSharesOnCaller(step) : step()
       }
       probeIndex = 0
