@@ -21,6 +21,15 @@ let numericSettings: [SwiftSetting] = [
     .when(configuration: .release))
 ]
 
+/// The AVX-512 twins of the direct convolution kernels (Sources/CoLearnAVX512), compiled for
+/// AMD Zen 4, whose code generator keeps 512-bit vectors (Intel targets prefer 256 bits); called
+/// only on CPUs that have every vector extension it may use (`KernelInstructions`).
+#if arch(x86_64)
+  let avx512Flags = ["-target-cpu", "znver4"]
+#else
+  let avx512Flags: [String] = []
+#endif
+
 let package = Package(
   name: "colearn",
   platforms: [.macOS(.v14)],
@@ -73,7 +82,13 @@ let package = Package(
       dependencies: ["COpenBLAS", .target(name: "CDNNL", condition: .when(platforms: [.linux]))],
       exclude: ["README.md"], swiftSettings: numericSettings),
     .target(
-      name: "CoLearnNN", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
+      name: "CoLearnAVX512", dependencies: ["CoLearnTensor"], exclude: ["README.md"],
+      swiftSettings: [
+        .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+        .unsafeFlags(avx512Flags),
+      ]),
+    .target(
+      name: "CoLearnNN", dependencies: ["CoLearnTensor", "CoLearnAVX512"], exclude: ["README.md"],
       swiftSettings: numericSettings),
     .target(
       name: "CoLearnData", dependencies: ["CoLearnTensor", "CZlib"], exclude: ["README.md"],
@@ -158,6 +173,7 @@ let package = Package(
 
     // MARK: - Tests
     .testTarget(name: "CoLearnTensorTests", dependencies: ["CoLearnTensor", "CoLearnTestSupport"]),
+    .testTarget(name: "CoLearnAVX512Tests", dependencies: ["CoLearnAVX512", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnNNTests", dependencies: ["CoLearnNN", "CoLearnTestSupport"]),
     .testTarget(name: "CoLearnDataTests", dependencies: ["CoLearnData", "CoLearnTestSupport"]),
     .testTarget(

@@ -147,6 +147,33 @@ import Testing
     #expect(one.norms == two.norms)
   }
 
+  /// The AVX-512 kernels give the AVX2 kernels' bits: forward, ∂W, the update and the norms of
+  /// layers with 64 and 128 channels, 784 positions a sample (six-position blocks and a tail),
+  /// strided, and more samples than one chunk of partial sums. Runs where the CPU has them.
+  @Test(
+    .enabled(if: KernelInstructions.detected == .avx512, "the CPU has no AVX-512 kernels"),
+    arguments: [
+      Shape(input: .image(height: 32, width: 32, channels: 3), outputs: 64, kernel: 5, stride: 1, batch: 3),
+      Shape(input: .image(height: 9, width: 11, channels: 2), outputs: 128, kernel: 3, stride: 1, batch: 1),
+      Shape(input: .image(height: 10, width: 9, channels: 2), outputs: 64, kernel: 4, stride: 2, batch: 70),
+    ])
+  func avx512KernelsGiveTheAVX2KernelsBits(shape: Shape) {
+    func layer(_ instructions: KernelInstructions) -> Conv2D {
+      Conv2D(
+        input: shape.input, outputChannels: shape.outputs, kernelSize: shape.kernel,
+        stride: shape.stride, kernelInstructions: instructions)
+    }
+    let (wide, narrow) = (layer(.avx512), layer(.baseline))
+    #expect(wide.usesAVX512Kernels && !narrow.usesAVX512Kernels && narrow.usesDirectKernels)
+    let a = step(wide, shape)
+    let b = step(narrow, shape)
+    #expect(a.output == b.output)
+    #expect(a.gradients == b.gradients)
+    #expect(a.updated == b.updated)
+    #expect(a.norms == b.norms)
+    #expect(a.gradients.contains { abs($0) > 1 }, "a batch's gradient is not all zeros")
+  }
+
   /// Which layers take the direct kernels: the short patches of the presets' first layers, not
   /// their second convolutions (K = 800 and 1,600 run faster as GEMMs), padded layers, or
   /// channel counts that are no multiple of 16.
@@ -159,6 +186,10 @@ import Testing
     let image = TensorShape.image(height: 12, width: 12, channels: 1)
     #expect(!Conv2D(input: image, outputChannels: 16, kernelSize: 5, padding: 2).usesDirectKernels)
     #expect(!Conv2D(input: image, outputChannels: 20, kernelSize: 5).usesDirectKernels)
+    // The AVX-512 kernels take whole blocks of 64 channels.
+    let avx512 = KernelInstructions.detected == .avx512
+    #expect(Conv2D(input: image, outputChannels: 64, kernelSize: 5).usesAVX512Kernels == avx512)
+    #expect(!Conv2D(input: image, outputChannels: 32, kernelSize: 5).usesAVX512Kernels)
   }
 }
 

@@ -106,6 +106,7 @@ struct BenchCommand: ParsableCommand {
     }
     print("BLAS: \(BLAS.configuration) — \(BLAS.kernelSelectionNote)")
     print(BLAS.gemmDescription)
+    print(KernelInstructions.description)
     print("SGEMM 2048² peak: " + threadCounts.map { "\($0) thr \(format(peak[$0] ?? 0, 1)) GF/s" }
       .joined(separator: ", "))
     // How far apart the cores are now: on this project's VMs two threads sometimes sit on cores

@@ -78,9 +78,12 @@ public final class Conv2D: Layer {
   ///   - allowsDirectKernels: whether a short patch may take the im2col-free kernels
   ///     (``DirectConvolution``); false keeps the im2col GEMMs for every shape (for tests that
   ///     compare the two).
+  ///   - kernelInstructions: the direct kernels' instruction set (for tests that compare the
+  ///     AVX2 and AVX-512 kernels); the CPU's by default.
   public init(
     input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    columnBudgetBytes: Int = Conv2D.defaultColumnBudgetBytes, allowsDirectKernels: Bool = true
+    columnBudgetBytes: Int = Conv2D.defaultColumnBudgetBytes, allowsDirectKernels: Bool = true,
+    kernelInstructions: KernelInstructions = .detected
   ) {
     precondition(input.dimensions.count == 3, "Conv2D needs an image input, got \(input)")
     precondition(
@@ -111,13 +114,17 @@ public final class Conv2D: Layer {
         && DirectConvolution.applies(
           patchSize: patchSize, outputChannels: outputChannels, padding: padding)
       ? DirectConvolution(
-        input: input, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride)
+        input: input, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride,
+        instructions: kernelInstructions)
       : nil
   }
 
   /// Whether this layer runs the im2col-free kernels (forward, and ∂W when it is the first
   /// layer); see ``DirectConvolution``.
   public var usesDirectKernels: Bool { direct != nil }
+
+  /// Whether those direct kernels are the AVX-512 ones (CoLearnAVX512).
+  public var usesAVX512Kernels: Bool { direct?.usesAVX512 ?? false }
 
   /// `Conv2D(C→O, k×k)`, followed by `, stride s` and `, padding p` when they are not 1 and 0
   /// (so the descriptions of stride-1 unpadded layers, which the model hash reads, stay as they

@@ -1,3 +1,4 @@
+import CoLearnAVX512
 import CoLearnTensor
 
 /// The im2col-free kernels of a convolution whose patch is short (K = k·k·C of a first layer
@@ -24,6 +25,10 @@ import CoLearnTensor
 ///
 /// Applies to stride-1 and strided layers without padding whose O is a multiple of 16 and whose
 /// K is at most ``maximumPatch``; other layers keep the im2col GEMMs.
+///
+/// On a CPU with AVX-512 (``KernelInstructions/detected``) a layer whose O is a multiple of 64
+/// runs the AVX-512 twins of both kernels instead (CoLearnAVX512's `AVX512Convolution`: 6
+/// positions × 64 channels forward, 5 offsets × 64 channels for ∂W), with the same bits.
 struct DirectConvolution {
   /// The largest K the direct kernels take: measured against the im2col GEMMs with
   /// `colearn bench --profile`, which times both in the same steps. With the bound raised to
@@ -51,6 +56,11 @@ struct DirectConvolution {
   let offsets: [Int]
   /// ``offsets`` padded with zeros to a whole number of ∂W blocks.
   let paddedOffsets: [Int]
+  /// The geometry, for the AVX-512 kernels.
+  let patches: ConvolutionPatches
+  /// Whether this layer runs the AVX-512 kernels (``KernelInstructions/avx512`` and O a
+  /// multiple of 64).
+  let usesAVX512: Bool
   /// The values of one group's partial ∂Wᵀ: K rounded up to a whole number of blocks, times O
   /// (the rows past K are the padded block's, never read).
   var partialStride: Int { paddedOffsets.count * outputChannels }
@@ -59,7 +69,12 @@ struct DirectConvolution {
     padding == 0 && outputChannels % 16 == 0 && patchSize <= maximumPatch
   }
 
-  init(input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int) {
+  /// - Parameter instructions: the kernels' instruction set; ``KernelInstructions/detected``
+  ///   except in tests that compare the two.
+  init(
+    input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int,
+    instructions: KernelInstructions = .detected
+  ) {
     let channels = input.channels
     imageSize = input.count
     rowStride = input.width * channels
@@ -80,6 +95,11 @@ struct DirectConvolution {
     // accumulator pair waits on the FMA latency).
     while offsets.count % Self.blockOffsets != 0 { offsets.append(0) }
     paddedOffsets = offsets
+    patches = ConvolutionPatches(
+      imageSize: imageSize, rowStep: stride * rowStride, positionStep: positionStep,
+      outputHeight: outputHeight, outputWidth: outputWidth, outputChannels: outputChannels,
+      patchSize: patchSize)
+    usesAVX512 = instructions == .avx512 && outputChannels % 64 == 0
   }
 
   var positions: Int { outputHeight * outputWidth }
@@ -107,6 +127,12 @@ struct DirectConvolution {
     let end = rows.upperBound &* outputWidth
     var position = rows.lowerBound &* outputWidth
     offsets.withUnsafeBufferPointer { offsets in
+      if usesAVX512 {
+        AVX512Convolution.forward(
+          x, patches: patches, positions: position..<end, offsets: offsets.baseAddress!,
+          transposedWeight: wt, bias: bias, applyingTanh: applyingTanh, into: y)
+        return
+      }
       while position &+ 6 <= end {
         let (c0, c1, c2) = (corner(x, position), corner(x, position &+ 1), corner(x, position &+ 2))
         let (c3, c4, c5) = (corner(x, position &+ 3), corner(x, position &+ 4), corner(x, position &+ 5))
@@ -155,9 +181,7 @@ struct DirectConvolution {
   /// (sample position / P, then row and column).
   @inline(__always)
   private func corner(_ x: UnsafePointer<Float>, _ position: Int) -> UnsafePointer<Float> {
-    let (b, p) = position.quotientAndRemainder(dividingBy: positions)
-    let (oh, ow) = p.quotientAndRemainder(dividingBy: outputWidth)
-    return x + (b &* imageSize &+ oh &* stride &* rowStride &+ ow &* positionStep)
+    patches.corner(x, position)
   }
 
   // MARK: - Weight and bias gradients
@@ -180,6 +204,12 @@ struct DirectConvolution {
     let firstOffset = block &* Self.blockOffsets
     paddedOffsets.withUnsafeBufferPointer { offsets in
       var o = 0
+      while usesAVX512, o < outputs {
+        AVX512Convolution.weightGradientBlock(
+          x, dy: dy + o, patches: patches, samples: groupRange, offsets: offsets.baseAddress!,
+          first: firstOffset, into: partial + (firstOffset &* outputs &+ o))
+        o &+= 64
+      }
       while o < outputs {
         gradientBlock(
           x, dy: dy + o, samples: groupRange, offsets: offsets, first: firstOffset,

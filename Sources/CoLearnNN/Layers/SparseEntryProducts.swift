@@ -1,3 +1,5 @@
+import CoLearnTensor
+
 /// The product kernel of the sparse first-layer paths (``SparseInputEpoch`` in training,
 /// ``SparseInputInference`` in evaluation and prediction): the entries of one input i, each a
 /// sample b and its value x′, add x′ · `row` to y[b, :], where `row` is row i of Wᵀ (or of the
@@ -65,22 +67,4 @@ func addAllEntryProducts(
     }
     o += 1
   }
-}
-
-/// 16 floats from `pointer`, which need not be aligned.
-@inline(__always)
-func loadLanes(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-/// 16 floats from `pointer`, which need not be aligned.
-@inline(__always)
-func loadLanes(_ pointer: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-  UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-/// `value` into the 16 floats at `pointer`, which need not be aligned.
-@inline(__always)
-func storeLanes(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-  UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD16<Float>.self)
 }
