@@ -148,14 +148,18 @@ import Testing
   }
 
   /// The AVX-512 kernels give the AVX2 kernels' bits: forward, ∂W, the update and the norms of
-  /// layers with 64 and 128 channels, 784 positions a sample (six-position blocks and a tail),
-  /// strided, and more samples than one chunk of partial sums. Runs where the CPU has them.
+  /// layers with 32, 64, 96 and 128 channels (blocks of 64, and of 32), 784 positions a sample
+  /// (six-position blocks and a tail), strided, and more samples than one chunk of partial sums.
+  /// Runs where the CPU has them.
   @Test(
     .enabled(if: KernelInstructions.detected == .avx512, "the CPU has no AVX-512 kernels"),
     arguments: [
       Shape(input: .image(height: 32, width: 32, channels: 3), outputs: 64, kernel: 5, stride: 1, batch: 3),
       Shape(input: .image(height: 9, width: 11, channels: 2), outputs: 128, kernel: 3, stride: 1, batch: 1),
       Shape(input: .image(height: 10, width: 9, channels: 2), outputs: 64, kernel: 4, stride: 2, batch: 70),
+      // mnist-cnn's first layer (blocks of 32), a group of 4 and one of 1.
+      Shape(input: .image(height: 28, width: 28, channels: 1), outputs: 32, kernel: 5, stride: 1, batch: 5),
+      Shape(input: .image(height: 7, width: 8, channels: 3), outputs: 96, kernel: 3, stride: 1, batch: 2),
     ])
   func avx512KernelsGiveTheAVX2KernelsBits(shape: Shape) {
     func layer(_ instructions: KernelInstructions) -> Conv2D {
@@ -186,10 +190,11 @@ import Testing
     let image = TensorShape.image(height: 12, width: 12, channels: 1)
     #expect(!Conv2D(input: image, outputChannels: 16, kernelSize: 5, padding: 2).usesDirectKernels)
     #expect(!Conv2D(input: image, outputChannels: 20, kernelSize: 5).usesDirectKernels)
-    // The AVX-512 kernels take whole blocks of 64 channels.
+    // The AVX-512 kernels take whole blocks of 32 channels.
     let avx512 = KernelInstructions.detected == .avx512
     #expect(Conv2D(input: image, outputChannels: 64, kernelSize: 5).usesAVX512Kernels == avx512)
-    #expect(!Conv2D(input: image, outputChannels: 32, kernelSize: 5).usesAVX512Kernels)
+    #expect(Conv2D(input: image, outputChannels: 96, kernelSize: 5).usesAVX512Kernels == avx512)
+    #expect(!Conv2D(input: image, outputChannels: 48, kernelSize: 5).usesAVX512Kernels)
   }
 }
 

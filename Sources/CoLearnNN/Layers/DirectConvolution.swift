@@ -26,9 +26,10 @@ import CoLearnTensor
 /// Applies to stride-1 and strided layers without padding whose O is a multiple of 16 and whose
 /// K is at most ``maximumPatch``; other layers keep the im2col GEMMs.
 ///
-/// On a CPU with AVX-512 (``KernelInstructions/detected``) a layer whose O is a multiple of 64
+/// On a CPU with AVX-512 (``KernelInstructions/detected``) a layer whose O is a multiple of 32
 /// runs the AVX-512 twins of both kernels instead (CoLearnAVX512's `AVX512Convolution`: 6
-/// positions × 64 channels forward, 5 offsets × 64 channels for ∂W), with the same bits.
+/// positions × 64 or 32 channels forward, 5 offsets × 64 or 32 channels for ∂W), with the same
+/// bits.
 struct DirectConvolution {
   /// The largest K the direct kernels take: measured against the im2col GEMMs with
   /// `colearn bench --profile`, which times both in the same steps. With the bound raised to
@@ -59,7 +60,7 @@ struct DirectConvolution {
   /// The geometry, for the AVX-512 kernels.
   let patches: ConvolutionPatches
   /// Whether this layer runs the AVX-512 kernels (``KernelInstructions/avx512`` and O a
-  /// multiple of 64).
+  /// multiple of 32).
   let usesAVX512: Bool
   /// The values of one group's partial ∂Wᵀ: K rounded up to a whole number of blocks, times O
   /// (the rows past K are the padded block's, never read).
@@ -99,7 +100,8 @@ struct DirectConvolution {
       imageSize: imageSize, rowStep: stride * rowStride, positionStep: positionStep,
       outputHeight: outputHeight, outputWidth: outputWidth, outputChannels: outputChannels,
       patchSize: patchSize)
-    usesAVX512 = instructions == .avx512 && outputChannels % 64 == 0
+    usesAVX512 =
+      instructions == .avx512 && AVX512Convolution.applies(outputChannels: outputChannels)
   }
 
   var positions: Int { outputHeight * outputWidth }
@@ -203,13 +205,13 @@ struct DirectConvolution {
     let partial = partials + g &* partialStride
     let firstOffset = block &* Self.blockOffsets
     paddedOffsets.withUnsafeBufferPointer { offsets in
-      var o = 0
-      while usesAVX512, o < outputs {
+      if usesAVX512 {
         AVX512Convolution.weightGradientBlock(
-          x, dy: dy + o, patches: patches, samples: groupRange, offsets: offsets.baseAddress!,
-          first: firstOffset, into: partial + (firstOffset &* outputs &+ o))
-        o &+= 64
+          x, dy: dy, patches: patches, samples: groupRange, offsets: offsets.baseAddress!,
+          first: firstOffset, into: partial + firstOffset &* outputs)
+        return
       }
+      var o = 0
       while o < outputs {
         gradientBlock(
           x, dy: dy + o, samples: groupRange, offsets: offsets, first: firstOffset,
