@@ -178,15 +178,68 @@ import Testing
     #expect(a.gradients.contains { abs($0) > 1 }, "a batch's gradient is not all zeros")
   }
 
+  /// On a CPU with AVX-512 a long patch (the presets' second convolutions, K = 800 and 1,600)
+  /// runs the direct forward kernel: close to the im2col GEMM's sums (regrouped), with the same
+  /// backward pass (the GEMMs over rebuilt columns, so the same bits) and the same bits on one
+  /// and two cores.
+  @Test(
+    .enabled(if: KernelInstructions.detected == .avx512, "the CPU has no AVX-512 kernels"),
+    arguments: [
+      Shape(input: .image(height: 9, width: 9, channels: 32), outputs: 64, kernel: 5, stride: 1, batch: 3),
+      Shape(input: .image(height: 14, width: 14, channels: 64), outputs: 64, kernel: 5, stride: 1, batch: 2),
+    ])
+  func longPatchesRunTheDirectForward(shape: Shape) {
+    func layer(direct: Bool) -> Conv2D {
+      Conv2D(
+        input: shape.input, outputChannels: shape.outputs, kernelSize: shape.kernel,
+        stride: shape.stride, allowsDirectKernels: direct)
+    }
+    let (direct, im2col) = (layer(direct: true), layer(direct: false))
+    #expect(direct.usesDirectForward && direct.usesAVX512Kernels && !direct.usesDirectKernels)
+    #expect(!im2col.usesDirectForward)
+    var generator = SeededGenerator(seed: 8)
+    let batch = shape.batch
+    let x = (0..<(batch * direct.inputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<(batch * direct.outputShape.count)).map { _ in Float.random(in: -1...1, using: &generator) }
+    let w = (0..<direct.parameterCount).map { _ in Float.random(in: -0.05...0.05, using: &generator) }
+    func run(_ layer: Conv2D, threads: Int) -> (y: [Float], dw: [Float], dx: [Float]) {
+      let saved = BLAS.threadCount
+      BLAS.setThreadCount(threads)
+      defer { BLAS.setThreadCount(saved) }
+      layer.reserve(batchSize: batch)
+      var y = [Float](repeating: .nan, count: dy.count)
+      var dw = [Float](repeating: .nan, count: w.count)
+      var dx = [Float](repeating: .nan, count: x.count)
+      y.withUnsafeMutableBufferPointer { layer.forward(x, into: $0.baseAddress!, batchSize: batch, parameters: w) }
+      dw.withUnsafeMutableBufferPointer { g in
+        dx.withUnsafeMutableBufferPointer { d in
+          layer.backward(
+            input: x, output: y, outputGradient: dy, inputGradient: d.baseAddress!,
+            batchSize: batch, parameters: w, parameterGradients: g.baseAddress!)
+        }
+      }
+      return (y, dw, dx)
+    }
+    let a = run(direct, threads: 1)
+    let b = run(im2col, threads: 1)
+    let c = run(direct, threads: 2)
+    #expect(maximumAbsoluteDifference(a.y, b.y) < 1e-5)
+    #expect(a.y.contains { abs($0) > 0.1 } && !a.y.contains { $0.isNaN })
+    #expect(a.dw == b.dw && a.dx == b.dx)
+    #expect(a.y == c.y && a.dw == c.dw && a.dx == c.dx)
+  }
+
   /// Which layers take the direct kernels: the short patches of the presets' first layers, not
-  /// their second convolutions (K = 800 and 1,600 run faster as GEMMs), padded layers, or
-  /// channel counts that are no multiple of 16.
+  /// their second convolutions (K = 800 and 1,600: their ∂W is the im2col GEMM's, and on AVX2
+  /// their forward pass too), padded layers, or channel counts that are no multiple of 16.
   @Test func theShortPatchesOfThePresetsTakeTheDirectKernels() {
     func convolutions(_ spec: ModelSpec) -> [Bool] {
       spec.makeLayers().compactMap { ($0 as? Conv2D)?.usesDirectKernels }
     }
     #expect(convolutions(.mnistCNN) == [true, false])
     #expect(convolutions(.svhnCNN) == [true, false])
+    let forward = ModelSpec.svhnCNN.makeLayers().compactMap { ($0 as? Conv2D)?.usesDirectForward }
+    #expect(forward == [true, KernelInstructions.detected == .avx512])
     let image = TensorShape.image(height: 12, width: 12, channels: 1)
     #expect(!Conv2D(input: image, outputChannels: 16, kernelSize: 5, padding: 2).usesDirectKernels)
     #expect(!Conv2D(input: image, outputChannels: 20, kernelSize: 5).usesDirectKernels)

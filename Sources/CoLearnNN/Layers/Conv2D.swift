@@ -52,6 +52,9 @@ public final class Conv2D: Layer {
   private var weightScratch = FloatBuffer(count: 0)
   /// The im2col-free kernels, for a short patch (``DirectConvolution/applies``); nil otherwise.
   private let direct: DirectConvolution?
+  /// The im2col-free forward kernel: ``direct``, or for a long patch (K > 256) on a CPU with
+  /// AVX-512 the same kernel over all K (its ∂W stays the im2col GEMM's); nil otherwise.
+  private let directForward: DirectConvolution?
   /// Wᵀ [K, O] for the direct forward kernel, transposed at each forward call.
   private var transposedWeight = FloatBuffer(count: 0)
   /// The direct ∂W kernel's partial sums: [groups][K][O] and [groups][O].
@@ -109,22 +112,29 @@ public final class Conv2D: Layer {
     outputShape = .image(height: outputHeight, width: outputWidth, channels: outputChannels)
     let sampleBytes = outputHeight * outputWidth * patchSize * MemoryLayout<Float>.stride
     chunkSamples = max(1, columnBudgetBytes / sampleBytes)
-    direct =
+    let kernels =
       allowsDirectKernels
-        && DirectConvolution.applies(
-          patchSize: patchSize, outputChannels: outputChannels, padding: padding)
       ? DirectConvolution(
         input: input, outputChannels: outputChannels, kernelSize: kernelSize, stride: stride,
-        instructions: kernelInstructions)
+        padding: padding, instructions: kernelInstructions)
       : nil
+    direct =
+      DirectConvolution.applies(
+        patchSize: patchSize, outputChannels: outputChannels, padding: padding) ? kernels : nil
+    directForward = direct ?? (kernels?.usesAVX512 == true ? kernels : nil)
   }
 
   /// Whether this layer runs the im2col-free kernels (forward, and ∂W when it is the first
   /// layer); see ``DirectConvolution``.
   public var usesDirectKernels: Bool { direct != nil }
 
-  /// Whether those direct kernels are the AVX-512 ones (CoLearnAVX512).
-  public var usesAVX512Kernels: Bool { direct?.usesAVX512 ?? false }
+  /// Whether the forward pass runs a direct kernel: a short patch's, or on a CPU with AVX-512
+  /// any unpadded layer whose O is a multiple of 32 (the presets' second convolutions: K = 800
+  /// and 1,600).
+  public var usesDirectForward: Bool { directForward != nil }
+
+  /// Whether the direct kernels are the AVX-512 ones (CoLearnAVX512).
+  public var usesAVX512Kernels: Bool { directForward?.usesAVX512 ?? false }
 
   /// `Conv2D(C→O, k×k)`, followed by `, stride s` and `, padding p` when they are not 1 and 0
   /// (so the descriptions of stride-1 unpadded layers, which the model hash reads, stay as they
@@ -163,8 +173,10 @@ public final class Conv2D: Layer {
     let needed = min(batchSize, chunkSamples) * positions * patchSize
     if columns.count < needed { columns = FloatBuffer(count: needed) }
     if weightScratch.count == 0 { weightScratch = FloatBuffer(count: outputChannels * patchSize) }
-    if let direct, transposedWeight.count == 0 {
+    if directForward != nil, transposedWeight.count == 0 {
       transposedWeight = FloatBuffer(count: outputChannels * patchSize)
+    }
+    if let direct, partials.count == 0 {
       partials = FloatBuffer(count: DirectConvolution.partialSamples * direct.partialStride)
       biasPartials = FloatBuffer(count: DirectConvolution.partialSamples * outputChannels)
       biasScratch = FloatBuffer(count: outputChannels)
@@ -200,7 +212,7 @@ public final class Conv2D: Layer {
     let col = columns.pointer
     let weight = parameters
     let bias = parameters + outputChannels * patchSize
-    if direct != nil {
+    if directForward != nil {
       columnsHold = nil
       forwardDirect(input, into: output, batchSize: batchSize, parameters: parameters, applyingTanh: false)
       return
@@ -229,7 +241,7 @@ public final class Conv2D: Layer {
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
     parameters: UnsafePointer<Float>
   ) -> Bool {
-    guard direct != nil else { return false }
+    guard directForward != nil else { return false }
     columnsHold = nil
     forwardDirect(input, into: output, batchSize: batchSize, parameters: parameters, applyingTanh: true)
     return true
@@ -239,23 +251,28 @@ public final class Conv2D: Layer {
     _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, batchSize: Int,
     parameters: UnsafePointer<Float>, applyingTanh: Bool
   ) {
-    guard let direct else { return }
+    guard let direct = directForward else { return }
     precondition(
       transposedWeight.count >= outputChannels * patchSize, "Conv2D used before reserve(batchSize:)")
     let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
     let (weight, bias) = (parameters, parameters + outputs * patch)
     // Row by row of Wᵀ: contiguous stores, strided loads (the other order's scattered stores
-    // cost svhn-cnn's first layer a tenth of its batch-1 forward pass).
-    for k in 0..<patch {
-      let row = transposed + k &* outputs
-      for o in 0..<outputs { row[o] = weight[o &* patch &+ k] }
+    // cost svhn-cnn's first layer a tenth of its batch-1 forward pass). A long patch's rows
+    // (102,400 weights for svhn-cnn's second convolution) are shared between the cores.
+    parallelChunks(count: patch, costPerItem: outputs) { _, rows in
+      for k in rows {
+        let row = transposed + k &* outputs
+        for o in 0..<outputs { row[o] = weight[o &* patch &+ k] }
+      }
     }
-    parallelChunks(
-      count: batchSize * outputHeight, costPerItem: outputWidth * patch * outputs
-    ) { _, rows in
+    // The cores take whole blocks of six positions (the kernels' tiles), so a small layer
+    // splits evenly: mnist-cnn's second convolution at batch 1 (25 positions, 5 rows) as 12
+    // and 13 positions, where a split by rows gave 15 and 10.
+    let total = batchSize * positions
+    parallelChunks(count: (total + 5) / 6, costPerItem: 6 * patch * outputs) { _, blocks in
       direct.forward(
-        input, rows: rows, transposedWeight: transposed, bias: bias, applyingTanh: applyingTanh,
-        into: output)
+        input, positions: (blocks.lowerBound * 6)..<min(blocks.upperBound * 6, total),
+        transposedWeight: transposed, bias: bias, applyingTanh: applyingTanh, into: output)
     }
   }
 

@@ -36,7 +36,11 @@ struct DirectConvolution {
   /// take mnist-cnn's and svhn-cnn's second convolutions (K = 800 and 1,600), their forward
   /// passes took 171.8 µs against the GEMM's 47.0 (mnist-cnn, batch 1; 1,237 against 1,257 at
   /// batch 32) and 540 against 236 (svhn-cnn, batch 1; 11,744 against 9,753 at batch 32): a
-  /// long patch is what a GEMM is good at, and transposing its W each call costs.
+  /// long patch is what a GEMM is good at, and transposing its W each call costs. The AVX-512
+  /// forward kernel (6 × 64 tiles) beats the GEMM on those layers even so: svhn-cnn's second
+  /// convolution 139 → 103 µs at batch 1 on one core (its backward, rebuilding the im2col rows
+  /// the forward pass no longer leaves, 177 → 184), so ``Conv2D`` runs it for the forward pass
+  /// of any K there.
   static let maximumPatch = 256
   /// Samples per ∂W group: partial sums stay a few per batch and each group's ∂y (4 × 100 KB
   /// for mnist-cnn) stays in L2 while its tasks re-read it.
@@ -72,10 +76,11 @@ struct DirectConvolution {
 
   /// - Parameter instructions: the kernels' instruction set; ``KernelInstructions/detected``
   ///   except in tests that compare the two.
-  init(
-    input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int,
+  init?(
+    input: TensorShape, outputChannels: Int, kernelSize: Int, stride: Int, padding: Int,
     instructions: KernelInstructions = .detected
   ) {
+    guard padding == 0, outputChannels % 16 == 0 else { return nil }
     let channels = input.channels
     imageSize = input.count
     rowStride = input.width * channels
@@ -111,23 +116,23 @@ struct DirectConvolution {
 
   // MARK: - Forward
 
-  /// y for the output rows `rows` of the batch (row r is sample r / H′, output row r mod H′):
-  /// y(p, o) = b(o) + Σ_k x(p + offsets[k]) · Wᵀ[k, o]. The rows' positions run in blocks of
-  /// six across row and sample boundaries, so only the last block of the range is shorter
-  /// (a shorter block's accumulators are too few to hide the FMA latency).
+  /// y for the output positions `positions` of the batch (position q is sample q / P, output
+  /// row and column of q mod P): y(p, o) = b(o) + Σ_k x(p + offsets[k]) · Wᵀ[k, o]. The
+  /// positions run in blocks of six across row and sample boundaries, so only the last block of
+  /// the range is shorter (a shorter block's accumulators are too few to hide the FMA latency).
   ///
   /// With `applyingTanh`, writes tanh(y) instead (``fastTanh(_:)-(SIMD16<Float>)``, the same
   /// bits as a ``Tanh`` layer after it): the fused convolution–tanh of ``Network``.
   func forward(
-    _ x: UnsafePointer<Float>, rows: Range<Int>, transposedWeight wt: UnsafePointer<Float>,
+    _ x: UnsafePointer<Float>, positions: Range<Int>, transposedWeight wt: UnsafePointer<Float>,
     bias: UnsafePointer<Float>, applyingTanh: Bool, into y: UnsafeMutablePointer<Float>
   ) {
     @inline(__always) func finish(_ value: SIMD16<Float>) -> SIMD16<Float> {
       applyingTanh ? fastTanh(value) : value
     }
     let outputs = outputChannels
-    let end = rows.upperBound &* outputWidth
-    var position = rows.lowerBound &* outputWidth
+    let end = positions.upperBound
+    var position = positions.lowerBound
     offsets.withUnsafeBufferPointer { offsets in
       if usesAVX512 {
         AVX512Convolution.forward(
