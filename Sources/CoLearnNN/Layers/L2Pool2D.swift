@@ -140,8 +140,9 @@ public final class L2Pool2D: ParameterFreeLayer {
   /// Runs `body(share, sample, output rows)` over the batch: whole samples split between the
   /// cores, or at mini-batch 1 (when windows do not overlap) the sample's output rows, so that
   /// each core pools — and back-propagates into — the rows of the input that the layer before
-  /// produced on that same core (a convolution and tanh split their output rows the same way),
-  /// instead of reading half of them from the other core's cache.
+  /// produced on that same core (a direct convolution with its fused tanh splits its positions
+  /// in whole six-position tiles, which end within six positions of these rows; svhn-cnn's first
+  /// splits at position 390 of 784), instead of reading half of them from the other core's cache.
   private func forEachRowChunk(
     batchSize: Int, _ body: (_ share: Int, _ sample: Int, _ rows: Range<Int>) -> Void
   ) {
