@@ -256,14 +256,12 @@ public final class Conv2D: Layer {
       transposedWeight.count >= outputChannels * patchSize, "Conv2D used before reserve(batchSize:)")
     let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
     let (weight, bias) = (parameters, parameters + outputs * patch)
-    // Row by row of Wᵀ: contiguous stores, strided loads (the other order's scattered stores
-    // cost svhn-cnn's first layer a tenth of its batch-1 forward pass). A long patch's rows
-    // (102,400 weights for svhn-cnn's second convolution) are shared between the cores.
-    parallelChunks(count: patch, costPerItem: outputs) { _, rows in
-      for k in rows {
-        let row = transposed + k &* outputs
-        for o in 0..<outputs { row[o] = weight[o &* patch &+ k] }
-      }
+    // A long patch's rows of Wᵀ (102,400 weights for svhn-cnn's second convolution) are shared
+    // between the cores, in blocks of 16.
+    parallelChunks(count: (patch + 15) / 16, costPerItem: 16 * outputs) { _, blocks in
+      direct.transpose(
+        weight, rows: (blocks.lowerBound * 16)..<min(blocks.upperBound * 16, patch),
+        into: transposed)
     }
     // The cores take whole blocks of six positions (the kernels' tiles), so a small layer
     // splits evenly: mnist-cnn's second convolution at batch 1 (25 positions, 5 rows) as 12

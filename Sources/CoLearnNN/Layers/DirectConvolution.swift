@@ -116,6 +116,25 @@ struct DirectConvolution {
 
   // MARK: - Forward
 
+  /// Rows `rows` of Wᵀ [K, O] from W [O, K], for the forward kernel. The AVX-512 kernels
+  /// transpose 16 × 16 blocks in registers (rows start on a multiple of
+  /// 16); the AVX2 ones copy row by row of Wᵀ: contiguous stores, strided loads (the other
+  /// order's scattered stores cost svhn-cnn's first layer a tenth of its batch-1 forward pass).
+  func transpose(
+    _ weight: UnsafePointer<Float>, rows: Range<Int>, into transposed: UnsafeMutablePointer<Float>
+  ) {
+    let (outputs, patch) = (outputChannels, patchSize)
+    if usesAVX512 {
+      AVX512Convolution.transpose(
+        weight, outputs: outputs, patch: patch, rows: rows, into: transposed)
+      return
+    }
+    for k in rows {
+      let row = transposed + k &* outputs
+      for o in 0..<outputs { row[o] = weight[o &* patch &+ k] }
+    }
+  }
+
   /// y for the output positions `positions` of the batch (position q is sample q / P, output
   /// row and column of q mod P): y(p, o) = b(o) + Σ_k x(p + offsets[k]) · Wᵀ[k, o]. The
   /// positions run in blocks of six across row and sample boundaries, so only the last block of
