@@ -5,11 +5,11 @@ import CoLearnTensor
 ///
 /// This target is compiled for `znver4` (Package.swift): a SIMD16<Float> is one 512-bit
 /// register and there are 32 of them, so a tile holds 6 output positions × 64 channels (24
-/// accumulators; 6 × 32 when O is no multiple of 64) where the AVX2 kernels hold 6 × 16. Call these functions only when
-/// ``KernelInstructions/detected`` is `.avx512`: on another CPU they stop the process with an
-/// illegal instruction. Nothing else in colearn may be compiled here, and nothing here may be
-/// called by code outside this target except through that check (`AVX512ConfinementTests`
-/// reads the linked binary's machine code to hold both).
+/// accumulators; 6 × 32 when O is no multiple of 64) where the AVX2 kernels hold 6 × 16. Call
+/// these functions only when ``KernelInstructions/detected`` is `.avx512`: on another CPU they
+/// stop the process with an illegal instruction. Nothing else in colearn may be compiled here,
+/// and nothing here may be called by code outside this target except through that check
+/// (`AVX512ConfinementTests` reads the built machine code to hold both).
 ///
 /// Each lane sums its products in the order of the AVX2 kernel it replaces, with the same fused
 /// multiply–adds, so the two give the same bits.
