@@ -116,10 +116,10 @@ struct DirectConvolution {
 
   // MARK: - Forward
 
-  /// Rows `rows` of Wᵀ [K, O] from W [O, K], for the forward kernel. The AVX-512 kernels
-  /// transpose 16 × 16 blocks in registers (rows start on a multiple of
-  /// 16); the AVX2 ones copy row by row of Wᵀ: contiguous stores, strided loads (the other
-  /// order's scattered stores cost svhn-cnn's first layer a tenth of its batch-1 forward pass).
+  /// Rows `rows` of Wᵀ [K, O] from W [O, K], for the forward kernel (`rows` starts on a
+  /// multiple of 16). The AVX-512 kernels transpose 16 × 16 blocks in registers; the AVX2 ones
+  /// copy row by row of Wᵀ: contiguous stores, strided loads (the other order's scattered
+  /// stores cost svhn-cnn's first layer a tenth of its batch-1 forward pass).
   func transpose(
     _ weight: UnsafePointer<Float>, rows: Range<Int>, into transposed: UnsafeMutablePointer<Float>
   ) {
