@@ -48,21 +48,12 @@ struct DirectConvolution {
   /// Samples whose partial ∂W the workspace holds at once; larger batches run in chunks.
   static let partialSamples = 64
 
-  let imageSize: Int
-  let rowStride: Int
-  let stride: Int
-  let outputHeight: Int
-  let outputWidth: Int
-  let outputChannels: Int
-  let patchSize: Int
-  /// The distance in the image between the first values of neighbouring output positions.
-  let positionStep: Int
+  /// Where the patches lie (shared with the AVX-512 kernels).
+  let patches: ConvolutionPatches
   /// offsets[k]: where the patch's k-th value lies relative to its top-left corner.
   let offsets: [Int]
   /// ``offsets`` padded with zeros to a whole number of ∂W blocks.
   let paddedOffsets: [Int]
-  /// The geometry, for the AVX-512 kernels.
-  let patches: ConvolutionPatches
   /// Whether this layer runs the AVX-512 kernels (``KernelInstructions/avx512`` and O a
   /// multiple of 32).
   let usesAVX512: Bool
@@ -82,14 +73,11 @@ struct DirectConvolution {
   ) {
     guard padding == 0, outputChannels % 16 == 0 else { return nil }
     let channels = input.channels
-    imageSize = input.count
-    rowStride = input.width * channels
-    self.stride = stride
-    outputHeight = (input.height - kernelSize) / stride + 1
-    outputWidth = (input.width - kernelSize) / stride + 1
-    self.outputChannels = outputChannels
-    patchSize = kernelSize * kernelSize * channels
-    positionStep = stride * channels
+    patches = ConvolutionPatches(
+      imageSize: input.count, rowStep: stride * input.width * channels,
+      positionStep: stride * channels, outputHeight: (input.height - kernelSize) / stride + 1,
+      outputWidth: (input.width - kernelSize) / stride + 1, outputChannels: outputChannels,
+      patchSize: kernelSize * kernelSize * channels)
     var offsets = [Int]()
     for kh in 0..<kernelSize {
       for j in 0..<(kernelSize * channels) { offsets.append(kh * input.width * channels + j) }
@@ -97,19 +85,16 @@ struct DirectConvolution {
     self.offsets = offsets
     // The last ∂W block repeats offset 0 up to five (k×k patches need none); its extra rows of
     // the partial sums are computed and never read (a whole block is faster than single
-    // offsets, whose one
-    // accumulator pair waits on the FMA latency).
+    // offsets, whose one accumulator pair waits on the FMA latency).
     while offsets.count % Self.blockOffsets != 0 { offsets.append(0) }
     paddedOffsets = offsets
-    patches = ConvolutionPatches(
-      imageSize: imageSize, rowStep: stride * rowStride, positionStep: positionStep,
-      outputHeight: outputHeight, outputWidth: outputWidth, outputChannels: outputChannels,
-      patchSize: patchSize)
     usesAVX512 =
       instructions == .avx512 && AVX512Convolution.applies(outputChannels: outputChannels)
   }
 
-  var positions: Int { outputHeight * outputWidth }
+  var outputChannels: Int { patches.outputChannels }
+  var patchSize: Int { patches.patchSize }
+  var positions: Int { patches.positions }
   /// Patch offsets per ∂W task.
   static let blockOffsets = 5
   var offsetBlocks: Int { (patchSize + Self.blockOffsets - 1) / Self.blockOffsets }
@@ -160,8 +145,9 @@ struct DirectConvolution {
         return
       }
       while position &+ 6 <= end {
-        let (c0, c1, c2) = (corner(x, position), corner(x, position &+ 1), corner(x, position &+ 2))
-        let (c3, c4, c5) = (corner(x, position &+ 3), corner(x, position &+ 4), corner(x, position &+ 5))
+        let (c0, c1) = (patches.corner(x, position), patches.corner(x, position &+ 1))
+        let (c2, c3) = (patches.corner(x, position &+ 2), patches.corner(x, position &+ 3))
+        let (c4, c5) = (patches.corner(x, position &+ 4), patches.corner(x, position &+ 5))
         let out = y + position &* outputs
         var o = 0
         while o < outputs {
@@ -190,7 +176,7 @@ struct DirectConvolution {
         position &+= 6
       }
       while position < end {
-        let c = corner(x, position)
+        let c = patches.corner(x, position)
         var o = 0
         while o < outputs {
           var a = loadLanes(bias + o)
@@ -201,13 +187,6 @@ struct DirectConvolution {
         position &+= 1
       }
     }
-  }
-
-  /// The top-left input value of the patch of output position `position` of the batch
-  /// (sample position / P, then row and column).
-  @inline(__always)
-  private func corner(_ x: UnsafePointer<Float>, _ position: Int) -> UnsafePointer<Float> {
-    patches.corner(x, position)
   }
 
   // MARK: - Weight and bias gradients
@@ -270,20 +249,20 @@ struct DirectConvolution {
     _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, samples: Range<Int>,
     offsets: UnsafeBufferPointer<Int>, first: Int, into out: UnsafeMutablePointer<Float>
   ) {
-    let (outputs, step) = (outputChannels, positionStep)
+    let (outputs, step) = (outputChannels, patches.positionStep)
     let (k0, k1, k2) = (offsets[first], offsets[first + 1], offsets[first + 2])
     let (k3, k4) = (offsets[first + 3], offsets[first + 4])
     for i in 0..<5 { storeLanes(SIMD16<Float>(), out + i &* outputs) }
     // The sums go through memory once per output row: accumulators that live across the
     // sample and row loops made the register allocator copy all ten at every position.
     for b in samples {
-      let image = x + b &* imageSize
+      let image = x + b &* patches.imageSize
       var g = dy + b &* positions &* outputs
-      for oh in 0..<outputHeight {
-        var p = image + oh &* stride &* rowStride
+      for oh in 0..<patches.outputHeight {
+        var p = image + oh &* patches.rowStep
         var (a0, a1, a2) = (loadLanes(out), loadLanes(out + outputs), loadLanes(out + 2 &* outputs))
         var (a3, a4) = (loadLanes(out + 3 &* outputs), loadLanes(out + 4 &* outputs))
-        for _ in 0..<outputWidth {
+        for _ in 0..<patches.outputWidth {
           let d = loadLanes(g)
           a0 = a0.addingProduct(p[k0], d)
           a1 = a1.addingProduct(p[k1], d)
