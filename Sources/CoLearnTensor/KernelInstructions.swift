@@ -21,17 +21,20 @@ public enum KernelInstructions: Sendable {
 
   /// The set this process uses: ``avx512`` when the CPU has ``avx512Features`` and
   /// `COLEARN_MAX_CPU_ISA` does not limit it, ``baseline`` otherwise.
-  public static let detected: KernelInstructions = choose().set
+  public static var detected: KernelInstructions { choice.set }
+
+  /// The set and, for ``baseline``, why: /proc/cpuinfo read once.
+  private static let choice = choose()
 
   /// One line for `colearn bench`: the set and, for ``baseline``, why not AVX-512.
-  public static let description: String = {
-    switch choose() {
+  public static var description: String {
+    switch choice {
     case (.avx512, _): return "Kernels: colearn's convolutions on AVX-512 (CoLearnAVX512)"
     case (.baseline, let reason):
       return "Kernels: colearn's convolutions built for the build's CPU"
         + (reason.map { " (not AVX-512: \($0))" } ?? "")
     }
-  }()
+  }
 
   /// The `/proc/cpuinfo` flags of every vector extension the `znver4` code generator may use
   /// (AMD Zen 4 and later, Intel Sapphire Rapids and later have them all; Skylake-X lacks the
@@ -42,13 +45,26 @@ public enum KernelInstructions: Sendable {
     "avx512_bitalg", "avx512_vpopcntdq", "avx512_bf16", "gfni", "vaes", "vpclmulqdq",
   ]
 
+  /// This machine's CPU flags from `/proc/cpuinfo` (its first `flags` line), or nil where the
+  /// file or the line is missing. Also read by the BLAS kernel selection.
+  static func cpuFlags() -> Set<String>? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
+      return nil
+    }
+    return flagsLine(of: text)
+  }
+
   /// The CPU's flags from a `/proc/cpuinfo` text (the first `flags` line), empty without one.
   public static func cpuFlags(fromCPUInfo text: String) -> Set<String> {
+    flagsLine(of: text) ?? []
+  }
+
+  private static func flagsLine(of text: String) -> Set<String>? {
     for line in text.split(separator: "\n") where line.hasPrefix("flags") {
       guard let colon = line.firstIndex(of: ":") else { continue }
       return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
-    return []
+    return nil
   }
 
   /// The set for these CPU flags and this `COLEARN_MAX_CPU_ISA` value, with the reason when it
@@ -69,9 +85,8 @@ public enum KernelInstructions: Sendable {
 
   private static func choose() -> (set: KernelInstructions, reason: String?) {
     #if arch(x86_64) && os(Linux)
-      let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
       return choose(
-        flags: cpuFlags(fromCPUInfo: text),
+        flags: cpuFlags() ?? [],
         maximum: ProcessInfo.processInfo.environment["COLEARN_MAX_CPU_ISA"])
     #elseif arch(x86_64)
       return (.baseline, "CPU flags are read on Linux only")

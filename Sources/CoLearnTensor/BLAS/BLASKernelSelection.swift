@@ -40,7 +40,9 @@ extension BLAS {
     if let chosen = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] {
       return "OPENBLAS_CORETYPE=\(chosen) set by the user"
     }
-    guard let flags = cpuFlags() else { return "OpenBLAS chose \(current); CPU flags unreadable" }
+    guard let flags = KernelInstructions.cpuFlags() else {
+      return "OpenBLAS chose \(current); CPU flags unreadable"
+    }
     let target: String
     if ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) {
       target = "SkylakeX"
@@ -59,14 +61,5 @@ extension BLAS {
     unsafeBitCast(quit, to: Function.self)()
     unsafeBitCast(initialize, to: Function.self)()
     return "OpenBLAS chose \(current) for this CPU; switched to \(coreName) kernels"
-  }
-
-  /// The feature flags of the first CPU in /proc/cpuinfo, or nil where there is none.
-  private static func cpuFlags() -> Set<String>? {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-      let colon = line.firstIndex(of: ":")
-    else { return nil }
-    return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
   }
 }
