@@ -18,7 +18,8 @@ public enum AVX512Convolution {
   public static func applies(outputChannels: Int) -> Bool { outputChannels % 32 == 0 }
 
   /// y(p, o) = b(o) + Σ_k x(p + offsets[k]) · Wᵀ[k, o] (tanh of it with `applyingTanh`) for the
-  /// batch positions `positions`, in blocks of six, then one at a time.
+  /// batch positions `positions`, in blocks of six, then one at a time, and the output channels
+  /// `channels` (all by default; a range of whole blocks of 32).
   ///
   /// - Parameters:
   ///   - offsets: K patch offsets (``ConvolutionPatches``).
@@ -27,18 +28,53 @@ public enum AVX512Convolution {
   ///   - y: [B·P, O].
   public static func forward(
     _ x: UnsafePointer<Float>, patches: ConvolutionPatches, positions: Range<Int>,
-    offsets: UnsafePointer<Int>, transposedWeight wt: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>, applyingTanh: Bool, into y: UnsafeMutablePointer<Float>
+    channels: Range<Int>? = nil, offsets: UnsafePointer<Int>,
+    transposedWeight wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, applyingTanh: Bool,
+    into y: UnsafeMutablePointer<Float>
   ) {
     precondition(applies(outputChannels: patches.outputChannels), "AVX-512 kernels need O % 32 == 0")
-    if patches.outputChannels % 64 == 0 {
+    let channels = channels ?? 0..<patches.outputChannels
+    precondition(
+      channels.lowerBound % 32 == 0 && channels.count % 32 == 0, "channels in blocks of 32")
+    if channels.count % 64 == 0 {
       forward(
-        Lanes64.self, x, patches: patches, positions: positions, offsets: offsets,
-        transposedWeight: wt, bias: bias, applyingTanh: applyingTanh, into: y)
+        Lanes64.self, x, patches: patches, positions: positions, channels: channels,
+        offsets: offsets, transposedWeight: wt, bias: bias, applyingTanh: applyingTanh, into: y)
     } else {
       forward(
-        Lanes32.self, x, patches: patches, positions: positions, offsets: offsets,
-        transposedWeight: wt, bias: bias, applyingTanh: applyingTanh, into: y)
+        Lanes32.self, x, patches: patches, positions: positions, channels: channels,
+        offsets: offsets, transposedWeight: wt, bias: bias, applyingTanh: applyingTanh, into: y)
+    }
+  }
+
+  /// The weight gradient of output channels `channels` for one sample, in W's own layout [O, K]:
+  /// g(o, k) = Σ_p ∂y(p, o) · x(p + offsets[k]) over the sample's positions in order, each a
+  /// fused multiply–add from zero (per value the operations of ``weightGradientBlock``, so the
+  /// same bits). With `rate`, W(o, k) −= rate · g(o, k) (one fused multiply–add) in `target`,
+  /// which holds W; without, `target` gets g. Patch values run in blocks of 64 (32 when a
+  /// kernel row's k·C values are no multiple of 64) read in place from the image, so a kernel
+  /// row's offsets must be contiguous (stride-1 patch rows) and its length a multiple of 32;
+  /// `channels` is a range of whole blocks of 4.
+  ///
+  /// - Parameters:
+  ///   - sample: the sample of the batch `x` and `dy` hold.
+  ///   - offsets: the K patch offsets.
+  ///   - rowLength: k·C, the values of one kernel row.
+  public static func weightGradientRows(
+    _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, patches: ConvolutionPatches,
+    sample: Int, channels: Range<Int>, offsets: UnsafePointer<Int>, rowLength: Int, rate: Float?,
+    into target: UnsafeMutablePointer<Float>
+  ) {
+    precondition(rowLength % 32 == 0 && patches.patchSize % rowLength == 0, "rows of 32")
+    precondition(channels.lowerBound % 4 == 0 && channels.count % 4 == 0, "channels in fours")
+    if rowLength % 64 == 0 {
+      weightGradientRows(
+        Lanes64.self, x, dy: dy, patches: patches, sample: sample, channels: channels,
+        offsets: offsets, rate: rate, into: target)
+    } else {
+      weightGradientRows(
+        Lanes32.self, x, dy: dy, patches: patches, sample: sample, channels: channels,
+        offsets: offsets, rate: rate, into: target)
     }
   }
 
@@ -62,16 +98,18 @@ public enum AVX512Convolution {
     }
   }
 
-  /// Wᵀ [K, O] rows `rows` from W [O, K] (O a multiple of 16): whole 16 × 16 blocks
-  /// transposed in registers, the rows past the last whole block one value at a time. Called
-  /// with rows that start on a multiple of 16. svhn-cnn's second convolution (64 × 1,600): 9.3 µs
-  /// on one core, against 16.8 for the row-by-row copy.
+  /// Wᵀ [K, O] rows `rows`, columns `channels` (all by default), from W [O, K] (O a multiple of
+  /// 16): whole 16 × 16 blocks transposed in registers, the rows past the last whole block one
+  /// value at a time. Called with rows that start on a multiple of 16 and channels in blocks of
+  /// 16. svhn-cnn's second convolution (64 × 1,600): 9.3 µs on one core, against 16.8 for the
+  /// row-by-row copy.
   public static func transpose(
     _ weight: UnsafePointer<Float>, outputs: Int, patch: Int, rows: Range<Int>,
-    into transposed: UnsafeMutablePointer<Float>
+    channels: Range<Int>? = nil, into transposed: UnsafeMutablePointer<Float>
   ) {
-    var o = 0
-    while o < outputs {
+    let channels = channels ?? 0..<outputs
+    var o = channels.lowerBound
+    while o < channels.upperBound {
       var k = rows.lowerBound
       while k &+ 16 <= rows.upperBound {
         transposeBlock(weight + (o &* patch &+ k), patch, transposed + (k &* outputs &+ o), outputs)
@@ -124,7 +162,7 @@ public enum AVX512Convolution {
   @inline(__always)
   static func forward<Block: Lanes>(
     _: Block.Type, _ x: UnsafePointer<Float>, patches: ConvolutionPatches, positions: Range<Int>,
-    offsets: UnsafePointer<Int>, transposedWeight wt: UnsafePointer<Float>,
+    channels: Range<Int>, offsets: UnsafePointer<Int>, transposedWeight wt: UnsafePointer<Float>,
     bias: UnsafePointer<Float>, applyingTanh: Bool, into y: UnsafeMutablePointer<Float>
   ) {
     let (outputs, patch) = (patches.outputChannels, patches.patchSize)
@@ -133,8 +171,8 @@ public enum AVX512Convolution {
       let (c0, c1) = (patches.corner(x, position), patches.corner(x, position &+ 1))
       let (c2, c3) = (patches.corner(x, position &+ 2), patches.corner(x, position &+ 3))
       let (c4, c5) = (patches.corner(x, position &+ 4), patches.corner(x, position &+ 5))
-      var o = 0
-      while o < outputs {
+      var o = channels.lowerBound
+      while o < channels.upperBound {
         let b = Block.load(bias + o)
         var (a0, a1, a2, a3, a4, a5) = (b, b, b, b, b, b)
         var w = wt + o
@@ -162,8 +200,8 @@ public enum AVX512Convolution {
     }
     while position < positions.upperBound {
       let c = patches.corner(x, position)
-      var o = 0
-      while o < outputs {
+      var o = channels.lowerBound
+      while o < channels.upperBound {
         var a = Block.load(bias + o)
         for k in 0..<patch {
           Block.addProduct(&a, c[offsets[k]], Block.load(wt + (k &* outputs &+ o)))
@@ -215,6 +253,56 @@ public enum AVX512Convolution {
   }
 }
 
+extension AVX512Convolution {
+  /// Tiles of 4 output channels × one block of patch values: ∂y(p, o) broadcast, the block of
+  /// x loaded where it lies (a kernel row's values are contiguous), 16 or 8 accumulators.
+  @inline(__always)
+  static func weightGradientRows<Block: Lanes>(
+    _: Block.Type, _ x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    patches: ConvolutionPatches, sample: Int, channels: Range<Int>, offsets: UnsafePointer<Int>,
+    rate: Float?, into target: UnsafeMutablePointer<Float>
+  ) {
+    let (outputs, step, patch) = (patches.outputChannels, patches.positionStep, patches.patchSize)
+    let image = x + sample &* patches.imageSize
+    let gradient = dy + sample &* patches.positions &* outputs
+    var o = channels.lowerBound
+    while o < channels.upperBound {
+      var k = 0
+      while k < patch {
+        var (a0, a1, a2, a3) = (Block.zero, Block.zero, Block.zero, Block.zero)
+        let start = image + offsets[k]
+        var g = gradient + o
+        for oh in 0..<patches.outputHeight {
+          var p = start + oh &* patches.rowStep
+          for _ in 0..<patches.outputWidth {
+            let v = Block.load(p)
+            Block.addProduct(&a0, g[0], v)
+            Block.addProduct(&a1, g[1], v)
+            Block.addProduct(&a2, g[2], v)
+            Block.addProduct(&a3, g[3], v)
+            p += step
+            g += outputs
+          }
+        }
+        let row = target + (o &* patch &+ k)
+        if let rate {
+          Block.subtract(a0, times: rate, from: row)
+          Block.subtract(a1, times: rate, from: row + patch)
+          Block.subtract(a2, times: rate, from: row + 2 &* patch)
+          Block.subtract(a3, times: rate, from: row + 3 &* patch)
+        } else {
+          Block.store(a0, row, tanh: false)
+          Block.store(a1, row + patch, tanh: false)
+          Block.store(a2, row + 2 &* patch, tanh: false)
+          Block.store(a3, row + 3 &* patch, tanh: false)
+        }
+        k &+= Block.width
+      }
+      o &+= 4
+    }
+  }
+}
+
 /// The channels one accumulator of a tile holds, 64 (four 512-bit registers) or 32 (two), as a
 /// tuple of vectors. The kernels are generic over a protocol with static requirements on a
 /// caseless enum per width, not over structs holding the vectors: a 256- or 128-byte struct
@@ -232,6 +320,8 @@ protocol Lanes {
   static func addProduct(_ a: inout Vectors, _ v: Float, _ w: Vectors)
   /// Writes the lanes (tanh of them with `tanh`) to `pointer`.
   static func store(_ a: Vectors, _ pointer: UnsafeMutablePointer<Float>, tanh: Bool)
+  /// pointer[i] = pointer[i] + (−rate) · a[i], fused: an SGD step.
+  static func subtract(_ a: Vectors, times rate: Float, from pointer: UnsafeMutablePointer<Float>)
 }
 
 enum Lanes64: Lanes {
@@ -258,6 +348,14 @@ enum Lanes64: Lanes {
     storeLanes(tanh ? fastTanh(a.2) : a.2, p + 32)
     storeLanes(tanh ? fastTanh(a.3) : a.3, p + 48)
   }
+
+  @inline(__always)
+  static func subtract(_ a: Vectors, times rate: Float, from p: UnsafeMutablePointer<Float>) {
+    storeLanes(loadLanes(p).addingProduct(-rate, a.0), p)
+    storeLanes(loadLanes(p + 16).addingProduct(-rate, a.1), p + 16)
+    storeLanes(loadLanes(p + 32).addingProduct(-rate, a.2), p + 32)
+    storeLanes(loadLanes(p + 48).addingProduct(-rate, a.3), p + 48)
+  }
 }
 
 enum Lanes32: Lanes {
@@ -279,5 +377,11 @@ enum Lanes32: Lanes {
   @inline(__always) static func store(_ a: Vectors, _ p: UnsafeMutablePointer<Float>, tanh: Bool) {
     storeLanes(tanh ? fastTanh(a.0) : a.0, p)
     storeLanes(tanh ? fastTanh(a.1) : a.1, p + 16)
+  }
+
+  @inline(__always)
+  static func subtract(_ a: Vectors, times rate: Float, from p: UnsafeMutablePointer<Float>) {
+    storeLanes(loadLanes(p).addingProduct(-rate, a.0), p)
+    storeLanes(loadLanes(p + 16).addingProduct(-rate, a.1), p + 16)
   }
 }

@@ -39,6 +39,8 @@ public final class WorkerPool: @unchecked Sendable {
   private let generation = Atomic<Int>(0)
   private let pending = Atomic<Int>(0)
   private let busy = Atomic<Bool>(false)
+  /// The ``withSharesOnCaller(_:)`` calls under way.
+  private let sharesOnCaller = Atomic<Int>(0)
   private let condition = NSCondition()
   private var sleepers = 0
   /// Bumped by ``wake()`` (under `condition`'s lock): a blocked worker that sees it change goes
@@ -64,13 +66,19 @@ public final class WorkerPool: @unchecked Sendable {
 
   /// Runs `body(share)` for share in 0..<width, share 0 on the calling thread, and waits for all.
   /// `width` is clamped to ``maximumWidth``; a width of 1 just calls `body(0)`.
-  public func run(width: Int, _ body: (Int) -> Void) {
+  ///
+  /// - Parameter ownsItsData: whether each share reads and writes data that stays its own from
+  ///   one call to the next (a layer's half of its weights, say), so that the hand-off is all a
+  ///   far second core costs: such a region runs in parallel even inside
+  ///   ``withSharesOnCaller(_:)``.
+  public func run(width: Int, ownsItsData: Bool = false, _ body: (Int) -> Void) {
     let width = min(max(width, 1), maximumWidth)
     guard width > 1 else {
       body(0)
       return
     }
-    guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    guard ownsItsData || sharesOnCaller.load(ordering: .relaxed) == 0,
+      busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {
       for share in 0..<width { body(share) }
       return
@@ -103,14 +111,14 @@ public final class WorkerPool: @unchecked Sendable {
     }
   }
 
-  /// Runs `body` with the workers held, so that every ``run(width:_:)`` made meanwhile (from this
-  /// thread or another) runs its shares on its caller's thread, one after the other: the same
-  /// shares as in parallel, so the same results, without a hand-off between cores. For a caller
-  /// that has measured its parallel regions to be slower than running them alone (see
-  /// ``StepWidthChooser``). If another call holds the workers already, just runs `body`.
+  /// Runs `body` so that every ``run(width:ownsItsData:_:)`` made meanwhile (from this thread or
+  /// another) runs its shares on its caller's thread, one after the other — except regions that
+  /// own their data: the same shares as in parallel, so the same results, without moving data
+  /// between cores. For a caller that has measured its parallel regions to be slower than
+  /// running them alone (see ``StepWidthChooser``).
   public func withSharesOnCaller<R>(_ body: () throws -> R) rethrows -> R {
-    let held = busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-    defer { if held { busy.store(false, ordering: .releasing) } }
+    sharesOnCaller.add(1, ordering: .relaxed)
+    defer { sharesOnCaller.subtract(1, ordering: .relaxed) }
     return try body()
   }
 

@@ -229,6 +229,73 @@ import Testing
     #expect(a.y == c.y && a.dw == c.dw && a.dx == c.dx)
   }
 
+  /// A batch of one sample of a long-patch layer runs as two halves of its output channels
+  /// (`Conv2D.splitsChannelsAtBatchOne`): forward, ∂W, ∂x and the fused update agree with the
+  /// im2col GEMMs to rounding, and give the same bits on one core, on two, and with the shares
+  /// on the caller. Kernel rows of 160 and 96 values (blocks of 32), of 320 (blocks of 64),
+  /// stride 2.
+  @Test(
+    .enabled(if: KernelInstructions.detected == .avx512, "the AVX-512 kernels are off (the CPU lacks them or COLEARN_MAX_CPU_ISA)"),
+    arguments: [
+      Shape(input: .image(height: 9, width: 9, channels: 32), outputs: 64, kernel: 5, stride: 1, batch: 1),
+      Shape(input: .image(height: 14, width: 14, channels: 64), outputs: 64, kernel: 5, stride: 1, batch: 1),
+      Shape(input: .image(height: 11, width: 10, channels: 32), outputs: 128, kernel: 3, stride: 2, batch: 1),
+    ])
+  func oneSampleSplitsTheChannels(shape: Shape) {
+    func layer(direct: Bool) -> Conv2D {
+      Conv2D(
+        input: shape.input, outputChannels: shape.outputs, kernelSize: shape.kernel,
+        stride: shape.stride, allowsDirectKernels: direct)
+    }
+    let (split, im2col) = (layer(direct: true), layer(direct: false))
+    #expect(split.splitsChannelsAtBatchOne && !im2col.splitsChannelsAtBatchOne)
+    var generator = SeededGenerator(seed: 12)
+    let x = (0..<split.inputShape.count).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<split.outputShape.count).map { _ in Float.random(in: -1...1, using: &generator) }
+    let w = (0..<split.parameterCount).map { _ in Float.random(in: -0.05...0.05, using: &generator) }
+    struct Result: Equatable { var y, dw, dx, updated, updateDx: [Float] }
+    func run(_ layer: Conv2D, threads: Int, onCaller: Bool = false) -> Result {
+      let saved = BLAS.threadCount
+      BLAS.setThreadCount(threads)
+      defer { BLAS.setThreadCount(saved) }
+      func body() -> Result {
+        layer.reserve(batchSize: 1)
+        var y = [Float](repeating: .nan, count: dy.count)
+        var dw = [Float](repeating: .nan, count: w.count)
+        var dx = [Float](repeating: .nan, count: x.count)
+        var updated = w
+        var updateDx = [Float](repeating: .nan, count: x.count)
+        y.withUnsafeMutableBufferPointer { layer.forward(x, into: $0.baseAddress!, batchSize: 1, parameters: w) }
+        dw.withUnsafeMutableBufferPointer { g in
+          dx.withUnsafeMutableBufferPointer { d in
+            layer.backward(
+              input: x, output: y, outputGradient: dy, inputGradient: d.baseAddress!,
+              batchSize: 1, parameters: w, parameterGradients: g.baseAddress!)
+          }
+        }
+        updated.withUnsafeMutableBufferPointer { p in
+          updateDx.withUnsafeMutableBufferPointer { d in
+            layer.backwardApplyingSGD(
+              input: x, output: y, outputGradient: dy, inputGradient: d.baseAddress!,
+              batchSize: 1, parameters: p.baseAddress!, rate: 0.5)
+          }
+        }
+        return Result(y: y, dw: dw, dx: dx, updated: updated, updateDx: updateDx)
+      }
+      return onCaller ? WorkerPool.shared.withSharesOnCaller(body) : body()
+    }
+    let a = run(split, threads: 1)
+    let reference = run(im2col, threads: 1)
+    #expect(!a.y.contains { $0.isNaN } && a.dw.contains { abs($0) > 1 } && a.dx.contains { abs($0) > 0.1 })
+    #expect(maximumAbsoluteDifference(a.y, reference.y) < 1e-5)
+    #expect(maximumAbsoluteDifference(a.dw, reference.dw) < 1e-4)
+    #expect(maximumAbsoluteDifference(a.dx, reference.dx) < 1e-5)
+    #expect(maximumAbsoluteDifference(a.updated, reference.updated) < 1e-4)
+    #expect(a.updateDx == a.dx)
+    #expect(run(split, threads: 2) == a)
+    #expect(run(split, threads: 2, onCaller: true) == a)
+  }
+
   /// Which layers take the direct kernels: the short patches of the presets' first layers, not
   /// their second convolutions (K = 800 and 1,600: their ∂W is the im2col GEMM's, and on AVX2
   /// their forward pass too), padded layers, or channel counts that are no multiple of 16.

@@ -62,6 +62,11 @@ public final class Conv2D: Layer {
   private var biasPartials = FloatBuffer(count: 0)
   /// The direct kernel's summed bias gradient [O].
   private var biasScratch = FloatBuffer(count: 0)
+  /// Whether a batch of one sample splits the layer by output channel (``splitsChannels``).
+  private let splitsChannels: Bool
+  /// The second half's ∂col rows [P, K] and its share of ∂x, for ``splitsChannels``.
+  private var halfColumns = FloatBuffer(count: 0)
+  private var halfInputGradient = FloatBuffer(count: 0)
 
   /// A convolution of `input` ([H, W, C]) with `outputChannels` filters of side `kernelSize`,
   /// moved `stride` pixels at a time over the input padded with `padding` zeros on each side.
@@ -122,6 +127,45 @@ public final class Conv2D: Layer {
       DirectConvolution.applies(
         patchSize: patchSize, outputChannels: outputChannels, padding: padding) ? kernels : nil
     directForward = direct ?? (kernels?.usesAVX512 == true ? kernels : nil)
+    splitsChannels =
+      direct == nil && outputChannels % 64 == 0 && directForward?.hasWeightGradientRows == true
+  }
+
+  /// Whether a batch of one sample runs this layer as two halves of its output channels, each
+  /// one core's from forward to update, on the AVX-512 kernels: a long-patch layer (the presets'
+  /// second convolutions) whose O is a multiple of 64 and k·C of 32.
+  ///
+  /// Why: split the usual way (forward by positions, the backward GEMMs by columns, col2im and
+  /// the update on one core), svhn-cnn's second convolution moves about 1.4 MB between the
+  /// cores per step at mini-batch 1 — W, Wᵀ and the im2col rows each written by one core and
+  /// read by the other — and when the host puts the two vCPUs far apart that traffic made two
+  /// cores slower than one (docs/RESULTS.md, "Far cores"). Split by channel, a core reads
+  /// and writes only its own rows of W and Wᵀ, its ∂W needs no im2col rows (x is read in
+  /// place, ``DirectConvolution/weightGradientRows(_:outputGradient:channels:rate:into:)``),
+  /// and what crosses is x (once), the halves of ∂y and one half of ∂x.
+  ///
+  /// The halves are fixed by the shape, not the thread count, so one core runs the same two
+  /// halves one after the other and gets the same bits: ∂x is the first half's col2im plus the
+  /// second's, added element by element; each ∂W value is its own sum over the positions.
+  public var splitsChannelsAtBatchOne: Bool { splitsChannels }
+
+  /// The two halves of the output channels (``splitsChannels``).
+  private var channelHalves: [Range<Int>] {
+    [0..<(outputChannels / 2), (outputChannels / 2)..<outputChannels]
+  }
+
+  /// Whether ``forEachChannelHalf(_:)`` runs both halves on the calling thread.
+  private var usesOneCore: Bool { BLAS.threadCount < 2 || WorkerPool.shared.maximumWidth < 2 }
+
+  /// Runs `body(half)` for both channel halves, on two cores when the thread count allows (or
+  /// one after the other on the caller: ``WorkerPool/run(width:_:)``).
+  private func forEachChannelHalf(_ body: (Range<Int>) -> Void) {
+    let halves = channelHalves
+    if usesOneCore {
+      for half in halves { body(half) }
+    } else {
+      WorkerPool.shared.run(width: 2, ownsItsData: true) { share in body(halves[share]) }
+    }
   }
 
   /// Whether this layer runs the im2col-free kernels (forward, and ∂W when it is the first
@@ -175,6 +219,10 @@ public final class Conv2D: Layer {
     if weightScratch.count == 0 { weightScratch = FloatBuffer(count: outputChannels * patchSize) }
     if directForward != nil, transposedWeight.count == 0 {
       transposedWeight = FloatBuffer(count: outputChannels * patchSize)
+    }
+    if splitsChannels, halfColumns.count == 0 {
+      halfColumns = FloatBuffer(count: positions * patchSize)
+      halfInputGradient = FloatBuffer(count: inputShape.count)
     }
     if let direct, partials.count == 0 {
       partials = FloatBuffer(count: DirectConvolution.partialSamples * direct.partialStride)
@@ -256,6 +304,18 @@ public final class Conv2D: Layer {
       transposedWeight.count >= outputChannels * patchSize, "Conv2D used before reserve(batchSize:)")
     let (outputs, patch, transposed) = (outputChannels, patchSize, transposedWeight.pointer)
     let (weight, bias) = (parameters, parameters + outputs * patch)
+    if splitsChannels && batchSize == 1 {
+      // Each half transposes its own columns of Wᵀ and computes its own channels at every
+      // position; on one core, one pass over all the channels gives the same bits.
+      func pass(_ channels: Range<Int>) {
+        direct.transpose(weight, rows: 0..<patch, channels: channels, into: transposed)
+        direct.forward(
+          input, positions: 0..<positions, channels: channels, transposedWeight: transposed,
+          bias: bias, applyingTanh: applyingTanh, into: output)
+      }
+      if usesOneCore { pass(0..<outputs) } else { forEachChannelHalf(pass) }
+      return
+    }
     // A long patch's rows of Wᵀ (102,400 weights for svhn-cnn's second convolution) are shared
     // between the cores, in blocks of 16.
     parallelChunks(count: (patch + 15) / 16, costPerItem: 16 * outputs) { _, blocks in
@@ -280,6 +340,12 @@ public final class Conv2D: Layer {
     batchSize: Int, parameters: UnsafePointer<Float>,
     parameterGradients: UnsafeMutablePointer<Float>
   ) {
+    if splitsChannels && batchSize == 1 {
+      backwardSplittingChannels(
+        input: input, outputGradient: outputGradient, inputGradient: inputGradient,
+        weight: parameters, rate: nil, into: parameterGradients)
+      return
+    }
     if let direct, inputGradient == nil {
       sumDirectGradients(direct, input: input, outputGradient: outputGradient, batchSize: batchSize)
       let (outputs, patch, total) = (outputChannels, patchSize, weightScratch.pointer)
@@ -360,6 +426,12 @@ public final class Conv2D: Layer {
     outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
     batchSize: Int, parameters: UnsafeMutablePointer<Float>, rate: Float
   ) {
+    if splitsChannels && batchSize == 1 {
+      backwardSplittingChannels(
+        input: input, outputGradient: outputGradient, inputGradient: inputGradient,
+        weight: parameters, rate: rate, into: parameters)
+      return
+    }
     if let direct, inputGradient == nil {
       sumDirectGradients(direct, input: input, outputGradient: outputGradient, batchSize: batchSize)
       let (outputs, patch, total) = (outputChannels, patchSize, weightScratch.pointer)
@@ -418,6 +490,52 @@ public final class Conv2D: Layer {
         .none, .none, m: rows, n: patchSize, k: outputChannels,
         a: dy, lda: outputChannels, b: weight, ldb: patchSize, c: col, ldc: patchSize)
       columnsToImage(col, batchSize: count, into: inputGradient + first * inputShape.count)
+    }
+  }
+
+  // MARK: - One sample, split by channel
+
+  /// Backward of one sample by channel halves (``splitsChannels``): each half computes its ∂col
+  /// rows ∂y[:, half]·W[half, :] and their col2im (with the old W), then its rows of ∂W and
+  /// ∂b — with `rate`, the SGD step of its rows of W and b in `target` (which is `weight`);
+  /// without, the gradients into `target` [W, b]. Then ∂x = the first half's col2im + the
+  /// second's, split between the cores by element.
+  private func backwardSplittingChannels(
+    input: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    inputGradient: UnsafeMutablePointer<Float>?, weight: UnsafePointer<Float>, rate: Float?,
+    into target: UnsafeMutablePointer<Float>
+  ) {
+    guard let direct = directForward else { return }
+    precondition(halfColumns.count >= positions * patchSize, "Conv2D used before reserve(batchSize:)")
+    columnsHold = nil
+    let (outputs, patch, count) = (outputChannels, patchSize, positions)
+    let (firstColumns, secondColumns) = (columns.pointer, halfColumns.pointer)
+    let secondGradient = halfInputGradient.pointer
+    forEachChannelHalf { half in
+      let second = half.lowerBound != 0
+      if let inputGradient {
+        let col = second ? secondColumns : firstColumns
+        // ∂col [P, K] = ∂y[:, half] [P, O/2] · W[half, :] [O/2, K]: single-threaded here (the
+        // nested split runs on this core).
+        BLAS.gemm(
+          .none, .none, m: count, n: patch, k: half.count, a: dy + half.lowerBound, lda: outputs,
+          b: weight + half.lowerBound * patch, ldb: patch, c: col, ldc: patch)
+        columnsToImage(col, batchSize: 1, into: second ? secondGradient : inputGradient)
+      }
+      direct.weightGradientRows(
+        input, outputGradient: dy, channels: half, rate: rate, into: target)
+      let bias = target + outputs * patch
+      for o in half {
+        var sum: Float = 0
+        for p in 0..<count { sum += dy[p &* outputs &+ o] }
+        if let rate { bias[o] -= rate * sum } else { bias[o] = sum }
+      }
+    }
+    guard let inputGradient else { return }
+    let total = inputShape.count
+    parallelChunks(count: (total + 15) / 16, costPerItem: 64) { _, blocks in
+      let end = min(blocks.upperBound * 16, total)
+      for i in (blocks.lowerBound * 16)..<end { inputGradient[i] += secondGradient[i] }
     }
   }
 

@@ -57,6 +57,8 @@ struct DirectConvolution {
   /// Whether this layer runs the AVX-512 kernels (``KernelInstructions/avx512`` and O a
   /// multiple of 32).
   let usesAVX512: Bool
+  /// k·C: the patch is k runs of this many values, each contiguous in the image.
+  let kernelRowLength: Int
   /// The values of one group's partial ∂Wᵀ: K rounded up to a whole number of blocks, times O
   /// (the rows past K are the padded block's, never read).
   var partialStride: Int { paddedOffsets.count * outputChannels }
@@ -83,6 +85,7 @@ struct DirectConvolution {
       for j in 0..<(kernelSize * channels) { offsets.append(kh * input.width * channels + j) }
     }
     self.offsets = offsets
+    kernelRowLength = kernelSize * channels
     // The last ∂W block repeats offset 0 up to five (k×k patches need none); its extra rows of
     // the partial sums are computed and never read (a whole block is faster than single
     // offsets, whose one accumulator pair waits on the FMA latency).
@@ -106,14 +109,16 @@ struct DirectConvolution {
   /// copy row by row of Wᵀ: contiguous stores, strided loads (the other order's scattered
   /// stores cost svhn-cnn's first layer a tenth of its batch-1 forward pass).
   func transpose(
-    _ weight: UnsafePointer<Float>, rows: Range<Int>, into transposed: UnsafeMutablePointer<Float>
+    _ weight: UnsafePointer<Float>, rows: Range<Int>, channels: Range<Int>? = nil,
+    into transposed: UnsafeMutablePointer<Float>
   ) {
     let (outputs, patch) = (outputChannels, patchSize)
     if usesAVX512 {
       AVX512Convolution.transpose(
-        weight, outputs: outputs, patch: patch, rows: rows, into: transposed)
+        weight, outputs: outputs, patch: patch, rows: rows, channels: channels, into: transposed)
       return
     }
+    precondition(channels == nil, "channel ranges need the AVX-512 kernels")
     for k in rows {
       let row = transposed + k &* outputs
       for o in 0..<outputs { row[o] = weight[o &* patch &+ k] }
@@ -128,8 +133,9 @@ struct DirectConvolution {
   /// With `applyingTanh`, writes tanh(y) instead (``fastTanh(_:)-(SIMD16<Float>)``, the same
   /// bits as a ``Tanh`` layer after it): the fused convolution–tanh of ``Network``.
   func forward(
-    _ x: UnsafePointer<Float>, positions: Range<Int>, transposedWeight wt: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>, applyingTanh: Bool, into y: UnsafeMutablePointer<Float>
+    _ x: UnsafePointer<Float>, positions: Range<Int>, channels: Range<Int>? = nil,
+    transposedWeight wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, applyingTanh: Bool,
+    into y: UnsafeMutablePointer<Float>
   ) {
     @inline(__always) func finish(_ value: SIMD16<Float>) -> SIMD16<Float> {
       applyingTanh ? fastTanh(value) : value
@@ -140,10 +146,12 @@ struct DirectConvolution {
     offsets.withUnsafeBufferPointer { offsets in
       if usesAVX512 {
         AVX512Convolution.forward(
-          x, patches: patches, positions: position..<end, offsets: offsets.baseAddress!,
-          transposedWeight: wt, bias: bias, applyingTanh: applyingTanh, into: y)
+          x, patches: patches, positions: position..<end, channels: channels,
+          offsets: offsets.baseAddress!, transposedWeight: wt, bias: bias,
+          applyingTanh: applyingTanh, into: y)
         return
       }
+      precondition(channels == nil, "channel ranges need the AVX-512 kernels")
       while position &+ 6 <= end {
         let (c0, c1) = (patches.corner(x, position), patches.corner(x, position &+ 1))
         let (c2, c3) = (patches.corner(x, position &+ 2), patches.corner(x, position &+ 3))
@@ -190,6 +198,28 @@ struct DirectConvolution {
   }
 
   // MARK: - Weight and bias gradients
+
+  /// Whether ``weightGradientRows(_:outputGradient:channels:rate:into:)`` takes this layer: the
+  /// AVX-512 kernels and k·C a multiple of 32 (a kernel row's k·C values lie side by side in
+  /// the image whatever the stride).
+  var hasWeightGradientRows: Bool { usesAVX512 && kernelRowLength % 32 == 0 }
+
+  /// Output channels `channels` (whole blocks of 4) of one sample's weight gradient in W's
+  /// layout [O, K], x and ∂y read in place (no im2col rows): g(o, k) = Σ_p ∂y(p, o) ·
+  /// x(p + offsets[k]) over the positions in order. With `rate`, W −= rate · g into `target`
+  /// (which holds W); without, g into `target` (CoLearnAVX512's `weightGradientRows`). Needs
+  /// ``hasWeightGradientRows``.
+  func weightGradientRows(
+    _ x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>, channels: Range<Int>,
+    rate: Float?, into target: UnsafeMutablePointer<Float>
+  ) {
+    precondition(hasWeightGradientRows, "weightGradientRows needs the AVX-512 kernels")
+    offsets.withUnsafeBufferPointer { offsets in
+      AVX512Convolution.weightGradientRows(
+        x, dy: dy, patches: patches, sample: 0, channels: channels,
+        offsets: offsets.baseAddress!, rowLength: kernelRowLength, rate: rate, into: target)
+    }
+  }
 
   /// The ∂W task `task` of a chunk of samples, ordered group-major: group g = task / blocks
   /// (samples `first + g·group ..< …`, at most `group`), offset block task mod blocks.
