@@ -168,3 +168,69 @@ import Testing
     #expect(y[3..<9].allSatisfy { $0 == .infinity })
   }
 }
+
+extension LinearTests {
+  /// At batch 1 a layer of at least `Linear.rowSplitWeights` weights runs as two halves of its
+  /// rows (svhn-cnn's Linear(1600→128)): y, ∂W, ∂x and the update agree with plain sums in
+  /// Double to rounding, `backward` and `backwardApplyingSGD` give the same ∂x, and one core,
+  /// two cores and the shares on the caller give the same bits.
+  @Test func oneSampleSplitsTheRows() {
+    let (inputs, outputs) = (1600, 128)
+    let layer = Linear(inputs: inputs, outputs: outputs)
+    #expect(layer.splitsRows && !Linear(inputs: 1000, outputs: 128).splitsRows)
+    var generator = SeededGenerator(seed: 5)
+    let x = (0..<inputs).map { _ in Float.random(in: -1...1, using: &generator) }
+    let dy = (0..<outputs).map { _ in Float.random(in: -1...1, using: &generator) }
+    let w = (0..<layer.parameterCount).map { _ in Float.random(in: -0.05...0.05, using: &generator) }
+    struct Result: Equatable { var y, dw, dx, updated, updateDx: [Float] }
+    func run(threads: Int, onCaller: Bool = false) -> Result {
+      let saved = BLAS.threadCount
+      BLAS.setThreadCount(threads)
+      defer { BLAS.setThreadCount(saved) }
+      func body() -> Result {
+        layer.reserve(batchSize: 1)
+        var r = Result(
+          y: [Float](repeating: .nan, count: outputs), dw: [Float](repeating: .nan, count: w.count),
+          dx: [Float](repeating: .nan, count: inputs), updated: w,
+          updateDx: [Float](repeating: .nan, count: inputs))
+        r.y.withUnsafeMutableBufferPointer {
+          layer.forward(x, into: $0.baseAddress!, batchSize: 1, parameters: w)
+        }
+        let y = r.y
+        r.dw.withUnsafeMutableBufferPointer { g in
+          r.dx.withUnsafeMutableBufferPointer { d in
+            layer.backward(
+              input: x, output: y, outputGradient: dy, inputGradient: d.baseAddress!,
+              batchSize: 1, parameters: w, parameterGradients: g.baseAddress!)
+          }
+        }
+        r.updated.withUnsafeMutableBufferPointer { p in
+          r.updateDx.withUnsafeMutableBufferPointer { d in
+            layer.backwardApplyingSGD(
+              input: x, output: y, outputGradient: dy, inputGradient: d.baseAddress!,
+              batchSize: 1, parameters: p.baseAddress!, rate: 0.5)
+          }
+        }
+        return r
+      }
+      return onCaller ? WorkerPool.shared.withSharesOnCaller(body) : body()
+    }
+    let one = run(threads: 1)
+    let bias = inputs * outputs
+    var (y, dx) = ([Double](repeating: 0, count: outputs), [Double](repeating: 0, count: inputs))
+    for o in 0..<outputs {
+      y[o] = Double(w[bias + o])
+      for j in 0..<inputs {
+        y[o] += Double(w[o * inputs + j]) * Double(x[j])
+        dx[j] += Double(w[o * inputs + j]) * Double(dy[o])
+      }
+    }
+    #expect(maximumAbsoluteDifference(one.y, y.map(Float.init)) < 1e-5)
+    #expect(maximumAbsoluteDifference(one.dx, dx.map(Float.init)) < 1e-5)
+    #expect(one.dw[5 * inputs + 7] == dy[5] * x[7] && one.dw[bias + 100] == dy[100])
+    #expect(abs(one.updated[100 * inputs + 3] - (w[100 * inputs + 3] - 0.5 * dy[100] * x[3])) < 1e-6)
+    #expect(one.updateDx == one.dx)
+    #expect(run(threads: 2) == one)
+    #expect(run(threads: 2, onCaller: true) == one)
+  }
+}

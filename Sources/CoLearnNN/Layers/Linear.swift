@@ -60,6 +60,8 @@ public final class Linear: Layer {
 
   /// y transposed ([out, B]) for the small-batch forward pass; grows to the largest such batch.
   private var transposedOutput: [Float] = []
+  /// The second row half's share of ∂x at batch 1 (``splitsRows``).
+  private var secondHalfInputGradient = FloatBuffer(count: 0)
 
   /// Mini-batches from 2 up to this size compute yᵀ = W·xᵀ and transpose it: with W read as the
   /// GEMM's left operand, OpenBLAS packs only the small xᵀ and streams W once, which was ~20%
@@ -86,6 +88,9 @@ public final class Linear: Layer {
   }
 
   public func reserve(batchSize: Int) {
+    if splitsRows, secondHalfInputGradient.count < inputCount {
+      secondHalfInputGradient = FloatBuffer(count: inputCount)
+    }
     if batchSize > 1 { varyingColumns.reserve(batchSize: batchSize) }
     if batchSize > 1, batchSize <= Self.transposedForwardMaximumBatch,
       transposedOutput.count < batchSize * outputCount
@@ -298,27 +303,34 @@ public final class Linear: Layer {
     precondition(
       !sparseEpoch.holdsWeights(of: parameters),
       "Linear.backward inside an SGD epoch: only backwardApplyingSGD may run until endSGDEpoch")
-    propagateInputGradient(
-      outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
     // ∂W = ∂yᵀ · x   [out, B]·[B, in]; at B = 1 a rank-1 update of zeros (GER is 2–3× faster
     // than a GEMM with k = 1).
-    if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {
-      let columns = varyingColumns
-      forEachOutputBlock(costPerRow: 2 * columns.count * batchSize) { rows in
-        columns.weightProduct(
-          rows: rows, outputGradient: outputGradient, batchSize: batchSize, alpha: 1)
-        columns.writeGradient(rows: rows, into: parameterGradients)
+    if batchSize == 1 {
+      forEachRowBlock(
+        inputGradient: inputGradient, outputGradient: outputGradient, weight: parameters
+      ) { rows in
+        (parameterGradients + rows.lowerBound * inputCount).update(
+          repeating: 0, count: rows.count * inputCount)
+        BLAS.ger(
+          m: rows.count, n: inputCount, alpha: 1, x: outputGradient + rows.lowerBound, y: input,
+          a: parameterGradients + rows.lowerBound * inputCount, lda: inputCount)
       }
-    } else if batchSize == 1 {
-      parameterGradients.update(repeating: 0, count: outputCount * inputCount)
-      BLAS.ger(
-        m: outputCount, n: inputCount, alpha: 1, x: outputGradient, y: input,
-        a: parameterGradients, lda: inputCount)
     } else {
-      BLAS.gemm(
-        .transposed, .none, m: outputCount, n: inputCount, k: batchSize,
-        a: outputGradient, lda: outputCount, b: input, ldb: inputCount,
-        c: parameterGradients, ldc: inputCount)
+      propagateInputGradient(
+        outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
+      if varyingColumns.split(input, batchSize: batchSize, reuse: true) {
+        let columns = varyingColumns
+        forEachOutputBlock(costPerRow: 2 * columns.count * batchSize) { rows in
+          columns.weightProduct(
+            rows: rows, outputGradient: outputGradient, batchSize: batchSize, alpha: 1)
+          columns.writeGradient(rows: rows, into: parameterGradients)
+        }
+      } else {
+        BLAS.gemm(
+          .transposed, .none, m: outputCount, n: inputCount, k: batchSize,
+          a: outputGradient, lda: outputCount, b: input, ldb: inputCount,
+          c: parameterGradients, ldc: inputCount)
+      }
     }
     // ∂b = Σ_b ∂y[b, :]
     let biasGradient = parameterGradients + outputCount * inputCount
@@ -363,22 +375,27 @@ public final class Linear: Layer {
         into: parameters + outputCount * inputCount)
       return
     }
-    propagateInputGradient(
-      outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
-    if batchSize > 1, varyingColumns.split(input, batchSize: batchSize, reuse: true) {
+    if batchSize == 1 {
+      // Each block of rows: its share of ∂x with the old W, then its rank-1 update.
+      forEachRowBlock(
+        inputGradient: inputGradient, outputGradient: outputGradient, weight: parameters
+      ) { rows in
+        BLAS.ger(
+          m: rows.count, n: inputCount, alpha: -rate, x: outputGradient + rows.lowerBound,
+          y: input, a: parameters + rows.lowerBound * inputCount, lda: inputCount)
+      }
+    } else if varyingColumns.split(input, batchSize: batchSize, reuse: true) {
+      propagateInputGradient(
+        outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
       let columns = varyingColumns
       forEachOutputBlock(costPerRow: 2 * columns.count * batchSize) { rows in
         columns.weightProduct(
           rows: rows, outputGradient: outputGradient, batchSize: batchSize, alpha: -rate)
         columns.addUpdate(rows: rows, into: parameters, alpha: -rate)
       }
-    } else if batchSize == 1 {
-      forEachRowBlock { rows in
-        BLAS.ger(
-          m: rows.count, n: inputCount, alpha: -rate, x: outputGradient + rows.lowerBound,
-          y: input, a: parameters + rows.lowerBound * inputCount, lda: inputCount)
-      }
     } else {
+      propagateInputGradient(
+        outputGradient, into: inputGradient, batchSize: batchSize, weight: parameters)
       BLAS.gemm(
         .transposed, .none, m: outputCount, n: inputCount, k: batchSize, alpha: -rate,
         a: outputGradient, lda: outputCount, b: input, ldb: inputCount, beta: 1,
@@ -389,36 +406,79 @@ public final class Linear: Layer {
       into: parameters + outputCount * inputCount)
   }
 
-  /// Runs `body` on blocks of output rows: one block normally; one per core at mini-batch 1
-  /// when the weight matrix is larger than a core's L2 cache (svhn-mlp's 3072×128 = 1.5 MiB).
-  /// Each core then always touches the same half of W, which stays in its own L2 across steps,
-  /// instead of streaming all of W from L3 for the GEMV and again for the GER.
+  /// Whether a batch of one sample runs W as two halves of its rows, each one core's from
+  /// forward to update: W of at least ``rowSplitWeights`` values and 32 rows.
+  ///
+  /// Why: each core then always touches the same half of W, which stays in its own L2 across
+  /// steps, instead of streaming all of W from L3 for the GEMV and again for the GER; and no
+  /// row written by one core is read by the other, which costs most when the host places the
+  /// two vCPUs far apart (svhn-cnn's Linear(1600→128), 800 KiB, took 18 / 48 µs forward /
+  /// backward on two far cores with its update on one and its forward on both, against 8 / 18
+  /// on one core; docs/RESULTS.md).
+  public var splitsRows: Bool { inputCount * outputCount >= Self.rowSplitWeights && outputCount >= 32 }
+
+  /// The smallest W (values) split by rows at batch 1: 512 KiB, half a core's L2 here.
+  public static let rowSplitWeights = 128 * 1024
+
+  /// The two halves of the rows (``splitsRows``), split on a multiple of 16.
+  private var rowHalves: [Range<Int>] {
+    let middle = (outputCount / 2 + 8) & ~15
+    return [0..<middle, middle..<outputCount]
+  }
+
+  /// Runs `body` on blocks of output rows at batch 1: the whole of W, or its two halves
+  /// (``splitsRows``), on two cores when the thread count allows (a region that owns its data:
+  /// ``WorkerPool/run(width:ownsItsData:_:)``).
   private func forEachRowBlock(_ body: (Range<Int>) -> Void) {
-    let splitThreshold = 256 * 1024  // floats: 1 MiB
-    guard inputCount * outputCount >= splitThreshold, outputCount >= 16 else {
+    guard splitsRows else {
       body(0..<outputCount)
       return
     }
-    parallelChunks(count: outputCount, costPerItem: inputCount) { _, rows in body(rows) }
+    let halves = rowHalves
+    if BLAS.threadCount < 2 {
+      for half in halves { body(half) }
+    } else {
+      WorkerPool.shared.run(width: 2, ownsItsData: true) { share in body(halves[share]) }
+    }
   }
 
-  /// ∂x = ∂y · W   [B, out]·[out, in]; nothing when `inputGradient` is nil (first layer).
+  /// ``forEachRowBlock(_:)`` for backward at batch 1: each block first adds its rows' share of
+  /// ∂x = ∂y·W (the old W), then runs `body` (which may change its rows). With two halves, ∂x
+  /// is the first half's product plus the second's, whatever the thread count.
+  private func forEachRowBlock(
+    inputGradient: UnsafeMutablePointer<Float>?, outputGradient: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, _ body: (Range<Int>) -> Void
+  ) {
+    let second = secondHalfInputGradient.pointer
+    precondition(!splitsRows || secondHalfInputGradient.count >= inputCount, "Linear used before reserve(batchSize:)")
+    forEachRowBlock { rows in
+      if let inputGradient {
+        BLAS.gemv(
+          .transposed, m: rows.count, n: inputCount, a: weight + rows.lowerBound * inputCount,
+          lda: inputCount, x: outputGradient + rows.lowerBound,
+          y: rows.lowerBound == 0 ? inputGradient : second)
+      }
+      body(rows)
+    }
+    if splitsRows, let inputGradient {
+      for j in 0..<inputCount { inputGradient[j] += second[j] }
+    }
+  }
+
+  /// ∂x = ∂y · W   [B, out]·[out, in] for a batch of more than one sample (one sample:
+  /// ``forEachRowBlock(inputGradient:outputGradient:weight:_:)``); nothing when `inputGradient` is
+  /// nil (first layer).
   private func propagateInputGradient(
     _ outputGradient: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>?,
     batchSize: Int, weight: UnsafePointer<Float>
   ) {
     guard let inputGradient else { return }
-    if batchSize == 1 {
-      BLAS.gemv(
-        .transposed, m: outputCount, n: inputCount, a: weight, lda: inputCount,
-        x: outputGradient, y: inputGradient)
-    } else {
-      BLAS.gemm(
-        .none, .none, m: batchSize, n: inputCount, k: outputCount,
-        a: outputGradient, lda: outputCount, b: weight, ldb: inputCount,
-        c: inputGradient, ldc: inputCount)
-    }
+    BLAS.gemm(
+      .none, .none, m: batchSize, n: inputCount, k: outputCount,
+      a: outputGradient, lda: outputCount, b: weight, ldb: inputCount,
+      c: inputGradient, ldc: inputCount)
   }
+
 
 
 }
