@@ -45,6 +45,16 @@ import Testing
     #expect(maximumAbsoluteDifference(single, double) < 1e-6)
   }
 
+  /// At batch 1 the CNNs' second convolutions run as two halves of their channels and svhn-cnn's
+  /// Linear(1600→128) as two halves of its rows, whatever the thread count: one core and two
+  /// give exactly the same bits.
+  @Test(arguments: [ModelSpec.mnistCNN, .svhnCNN])
+  func oneSampleGivesTheSameBitsOnOneAndTwoCores(spec: ModelSpec) {
+    let single = run(threads: 1) { oneStep(spec, batchSize: 1) }
+    let double = run(threads: 2) { oneStep(spec, batchSize: 1) }
+    #expect(single == double)
+  }
+
   /// The shares a step's layers split into, run one after the other on the caller
   /// (``StepWidthChooser``'s other way), give exactly the bits of running them on two cores.
   @Test(arguments: [(ModelSpec.mnistCNN, 1), (.svhnCNN, 1), (.svhnMLP, 1), (.mnistCNN, 8)])
