@@ -1,46 +1,63 @@
-/// Decides, now and then, whether a trainer's steps run their parallel regions on all cores or
-/// on the calling thread alone, by timing both ways on the steps themselves.
+/// Decides, now and then, how a trainer's steps run their parallel regions — on all cores, on
+/// the calling thread alone, or on the caller except the regions that own their data — by
+/// timing the three ways on the steps themselves.
 ///
 /// Why: at mini-batch 1 a step hands its activations and gradients between the cores about ten
 /// times (the layers split their work), and what a hand-off costs is not the program's to
 /// choose. On this project's 2-vCPU VMs the two vCPUs sit, for stretches of seconds to minutes,
 /// on cores far apart: a cache-line round trip between them then takes ~370 ns instead of
-/// ~40 ns (`WorkerPool/roundTripSeconds(count:)`), and a mnist-cnn step at batch 1 takes
+/// ~40 ns (`WorkerPool/roundTripSeconds(count:)`), and a mnist-cnn step at batch 1 took
 /// 150–170 µs on two cores against ~100 µs on one (docs/RESULTS.md, "Far cores"). A fixed
-/// `--threads 2` would run the slow way for as long as that lasts.
+/// `--threads 2` would run the slow way for as long as that lasts. The big layers of a batch-1
+/// step split by ownership (``WorkerPool/run(width:ownsItsData:_:)``: svhn-cnn's second
+/// convolution and first Linear), which pays on far cores too when the layer is large, and not
+/// when it is small (mnist-cnn's second convolution): hence a third way, ``Way/ownedRegions``.
 ///
-/// How: a probe of ``probeSteps`` steps runs blocks of ``blockSteps`` steps each way (all cores
-/// first) and sums each way's wall time, leaving out each block's first step, which pays for
-/// moving the data between the two ways' caches. The faster way then runs every step until the
-/// next probe: after ``exploitSeconds`` (at least 1,000 of its steps), doubled up to
-/// ``longestExploitSeconds`` while the probes keep choosing the same way, so that probing costs
-/// well under 1% of the steps. Steps slower than ``largeStepSeconds`` on all cores end the
-/// probing for good (judged on the first block, after its first step: a first step may include
-/// a warm-up): its regions are large, all cores win, and a probe would cost whole steps.
+/// How: a probe of ``probeSteps`` steps runs blocks of ``blockSteps`` steps each way in turn
+/// (all cores first) and sums each way's wall time, leaving out each block's first step, which
+/// pays for moving the data between the ways' caches. The fastest way then runs every step
+/// until the next probe (a tie goes to the way with fewer parallel regions): after
+/// ``exploitSeconds`` (at least 1,000 of its steps), doubled up to ``longestExploitSeconds``
+/// while the probes keep choosing the same way, so that probing costs well under 1% of the
+/// steps. Steps slower than ``largeStepSeconds`` on all cores end the probing for good (judged
+/// on the first block, after its first step: a first step may include a warm-up): its regions
+/// are large, all cores win, and a probe would cost whole steps.
 ///
 /// The results do not depend on the choice: on the calling thread the pool runs the same shares,
-/// one after the other (``WorkerPool/withSharesOnCaller(_:)``), and every split in colearn is
-/// fixed by the problem's shape, not by the thread that runs it.
+/// one after the other (``WorkerPool/withSharesOnCaller(keepingOwnedRegions:_:)``), and every
+/// split in colearn is fixed by the problem's shape, not by the thread that runs it.
 public struct StepWidthChooser {
-  /// Steps per probe.
-  public static let probeSteps = 16
+  /// How a step runs its parallel regions.
+  public enum Way: Int, CaseIterable, Sendable {
+    /// Every region on all cores.
+    case allCores
+    /// Regions that own their data on all cores, the others on the caller.
+    case ownedRegions
+    /// Every region on the caller.
+    case caller
+  }
+
+  /// Steps per probe: two blocks each way.
+  public static let probeSteps = 2 * Way.allCases.count * blockSteps
   /// Consecutive steps run one way within a probe.
   public static let blockSteps = 4
-  /// How long the faster way runs before the next probe, after a probe that changed the way.
+  /// How long the fastest way runs before the next probe, after a probe that changed the way.
   public static let exploitSeconds = 0.25
   /// The longest run of the chosen way between two probes.
   public static let longestExploitSeconds = 2.0
   /// Steps at least this long on all cores are never probed again.
   public static let largeStepSeconds = 0.002
 
+  /// The way steps run now.
+  public private(set) var way = Way.allCores
   /// Whether the steps now run on the calling thread alone.
-  public private(set) var runsOnCaller = false
+  public var runsOnCaller: Bool { way == .caller }
   /// Probes finished so far.
   public private(set) var probes = 0
   /// Steps of the current probe taken; ``probeSteps`` while running the chosen way.
   private var probeIndex = 0
-  private var callerSeconds = 0.0
-  private var parallelSeconds = 0.0
+  /// Counted seconds of the current probe, by way.
+  private var seconds = [Double](repeating: 0, count: Way.allCases.count)
   private var exploit = exploitSeconds
   private var exploitUntil = 0.0
   private let pool: WorkerPool
@@ -62,41 +79,50 @@ public struct StepWidthChooser {
   public mutating func run<R>(_ step: () -> R) -> R {
     guard enabled else { return step() }
     if probeIndex == Self.probeSteps {
-      if clock() < exploitUntil {
-        return runsOnCaller ? pool.withSharesOnCaller(step) : step()
-      }
+      if clock() < exploitUntil { return run(step, way) }
       probeIndex = 0
-      callerSeconds = 0
-      parallelSeconds = 0
+      seconds = seconds.map { _ in 0 }
     }
-    let onCaller = (probeIndex / Self.blockSteps) % 2 == 1
+    let current = Way(rawValue: (probeIndex / Self.blockSteps) % Way.allCases.count)!
     let counted = probeIndex % Self.blockSteps != 0
     let start = clock()
-    let result = onCaller ? pool.withSharesOnCaller(step) : step()
+    let result = run(step, current)
     let elapsed = clock() - start
     probeIndex += 1
-    if counted {
-      if onCaller { callerSeconds += elapsed } else { parallelSeconds += elapsed }
-    }
+    if counted { seconds[current.rawValue] += elapsed }
     if probeIndex == Self.blockSteps
-      && parallelSeconds >= Double(Self.blockSteps - 1) * Self.largeStepSeconds
+      && seconds[Way.allCores.rawValue] >= Double(Self.blockSteps - 1) * Self.largeStepSeconds
     {
-      runsOnCaller = false
+      way = .allCores
       probeIndex = Self.probeSteps
       exploitUntil = .infinity
       probes += 1
       return result
     }
     if probeIndex == Self.probeSteps {
-      let choice = callerSeconds < parallelSeconds
-      exploit = probes > 0 && choice == runsOnCaller
+      // The fastest; on a tie the later way (fewer parallel regions).
+      var choice = Way.caller
+      for candidate in Way.allCases.reversed()
+      where seconds[candidate.rawValue] < seconds[choice.rawValue] {
+        choice = candidate
+      }
+      exploit = probes > 0 && choice == way
         ? min(exploit * 2, Self.longestExploitSeconds) : Self.exploitSeconds
-      runsOnCaller = choice
-      let countedSteps = Double(Self.probeSteps / 2 - Self.probeSteps / Self.blockSteps / 2)
-      let chosenStep = min(callerSeconds, parallelSeconds) / countedSteps
+      way = choice
+      let countedSteps = Double(Self.probeSteps - Self.probeSteps / Self.blockSteps)
+        / Double(Way.allCases.count)
+      let chosenStep = seconds[choice.rawValue] / countedSteps
       exploitUntil = clock() + max(exploit, 1000 * chosenStep)
       probes += 1
     }
     return result
+  }
+
+  private func run<R>(_ step: () -> R, _ way: Way) -> R {
+    switch way {
+    case .allCores: step()
+    case .ownedRegions: pool.withSharesOnCaller(keepingOwnedRegions: true, step)
+    case .caller: pool.withSharesOnCaller(step)
+    }
   }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A tiny fork–join pool for splitting one hot loop across the cores: the caller runs share 0 and
-/// one persistent worker thread per extra core runs the others; ``run(width:_:)`` returns when all
+/// one persistent worker thread per extra core runs the others; ``run(width:ownsItsData:_:)`` returns when all
 /// shares are done.
 ///
 /// Why not Dispatch: a training step at mini-batch 1 takes tens of microseconds, and waking a
@@ -10,7 +10,7 @@ import Synchronization
 /// a short while after each job (so the next job of the same step starts in well under a
 /// microsecond), then fall back to a blocking wait so an idle pool costs nothing.
 ///
-/// Threading: ``run(width:_:)`` may be called from any thread. One call at a time gets the
+/// Threading: ``run(width:ownsItsData:_:)`` may be called from any thread. One call at a time gets the
 /// workers; a call made while another holds them (another training thread, or a nested call)
 /// runs all its shares on its own thread, one after the other — same result, no parallelism.
 /// The shared pool is created on first use.
@@ -39,8 +39,10 @@ public final class WorkerPool: @unchecked Sendable {
   private let generation = Atomic<Int>(0)
   private let pending = Atomic<Int>(0)
   private let busy = Atomic<Bool>(false)
-  /// The ``withSharesOnCaller(_:)`` calls under way.
-  private let sharesOnCaller = Atomic<Int>(0)
+  /// The ``withSharesOnCaller(keepingOwnedRegions:_:)`` calls under way, without and with
+  /// `keepingOwnedRegions`.
+  private let allSharesOnCaller = Atomic<Int>(0)
+  private let unownedSharesOnCaller = Atomic<Int>(0)
   private let condition = NSCondition()
   private var sleepers = 0
   /// Bumped by ``wake()`` (under `condition`'s lock): a blocked worker that sees it change goes
@@ -70,14 +72,15 @@ public final class WorkerPool: @unchecked Sendable {
   /// - Parameter ownsItsData: whether each share reads and writes data that stays its own from
   ///   one call to the next (a layer's half of its weights, say), so that the hand-off is all a
   ///   far second core costs: such a region runs in parallel even inside
-  ///   ``withSharesOnCaller(_:)``.
+  ///   ``withSharesOnCaller(keepingOwnedRegions:_:)`` with `keepingOwnedRegions`.
   public func run(width: Int, ownsItsData: Bool = false, _ body: (Int) -> Void) {
     let width = min(max(width, 1), maximumWidth)
     guard width > 1 else {
       body(0)
       return
     }
-    guard ownsItsData || sharesOnCaller.load(ordering: .relaxed) == 0,
+    guard allSharesOnCaller.load(ordering: .relaxed) == 0,
+      ownsItsData || unownedSharesOnCaller.load(ordering: .relaxed) == 0,
       busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else {
       for share in 0..<width { body(share) }
@@ -112,13 +115,26 @@ public final class WorkerPool: @unchecked Sendable {
   }
 
   /// Runs `body` so that every ``run(width:ownsItsData:_:)`` made meanwhile (from this thread or
-  /// another) runs its shares on its caller's thread, one after the other — except regions that
-  /// own their data: the same shares as in parallel, so the same results, without moving data
-  /// between cores. For a caller that has measured its parallel regions to be slower than
-  /// running them alone (see ``StepWidthChooser``).
-  public func withSharesOnCaller<R>(_ body: () throws -> R) rethrows -> R {
-    sharesOnCaller.add(1, ordering: .relaxed)
-    defer { sharesOnCaller.subtract(1, ordering: .relaxed) }
+  /// another) runs its shares on its caller's thread, one after the other — with
+  /// `keepingOwnedRegions`, every one except the regions that own their data: the same shares
+  /// as in parallel, so the same results, without moving data between cores. For a caller that
+  /// has measured its parallel regions to be slower than running them alone (see
+  /// ``StepWidthChooser``).
+  public func withSharesOnCaller<R>(
+    keepingOwnedRegions: Bool = false, _ body: () throws -> R
+  ) rethrows -> R {
+    if keepingOwnedRegions {
+      unownedSharesOnCaller.add(1, ordering: .relaxed)
+    } else {
+      allSharesOnCaller.add(1, ordering: .relaxed)
+    }
+    defer {
+      if keepingOwnedRegions {
+        unownedSharesOnCaller.subtract(1, ordering: .relaxed)
+      } else {
+        allSharesOnCaller.subtract(1, ordering: .relaxed)
+      }
+    }
     return try body()
   }
 

@@ -55,15 +55,22 @@ import Testing
     #expect(single == double)
   }
 
-  /// The shares a step's layers split into, run one after the other on the caller
-  /// (``StepWidthChooser``'s other way), give exactly the bits of running them on two cores.
+  /// The shares a step's layers split into, run one after the other on the caller (all of
+  /// them, or all but the regions that own their data: ``StepWidthChooser``'s other ways), give
+  /// exactly the bits of running them on two cores.
   @Test(arguments: [(ModelSpec.mnistCNN, 1), (.svhnCNN, 1), (.svhnMLP, 1), (.mnistCNN, 8)])
   func sharesOnTheCallerGiveTheSameBits(spec: ModelSpec, batchSize: Int) {
     let parallel = run(threads: 2) { oneStep(spec, batchSize: batchSize) }
     let onCaller = run(threads: 2) {
       WorkerPool.shared.withSharesOnCaller { oneStep(spec, batchSize: batchSize) }
     }
+    let ownedRegions = run(threads: 2) {
+      WorkerPool.shared.withSharesOnCaller(keepingOwnedRegions: true) {
+        oneStep(spec, batchSize: batchSize)
+      }
+    }
     #expect(parallel == onCaller)
+    #expect(parallel == ownedRegions)
   }
 
   /// At mini-batch 1 L2 pooling splits the sample's output rows between the cores (svhn-cnn's

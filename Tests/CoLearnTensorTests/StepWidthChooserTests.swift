@@ -46,9 +46,10 @@ import Testing
           step(on: pool, clock: clock, parallel: 150e-6, onCaller: first ? 1e-3 : 100e-6)
         })
     }
-    // The probe ran blocks of steps each way, all cores first.
+    // The probe ran blocks of steps each way in turn, all cores first (these steps have no
+    // region that owns its data, so the middle way runs them on the caller too).
     let block = StepWidthChooser.blockSteps
-    #expect(ways == (0..<StepWidthChooser.probeSteps).map { ($0 / block) % 2 == 0 })
+    #expect(ways == (0..<StepWidthChooser.probeSteps).map { ($0 / block) % 3 == 0 })
     #expect(chooser.probes == 1)
     #expect(chooser.runsOnCaller)
     for _ in 0..<50 {
@@ -57,6 +58,36 @@ import Testing
     #expect(chooser.probes == 1)
     // Outside the chooser the pool uses its worker again.
     #expect(step(on: pool, clock: clock, parallel: 0, onCaller: 0))
+  }
+
+  /// A step with a region that owns its data and one that does not: the chooser finds that
+  /// running only the owned region on both cores is fastest, and keeps it.
+  @Test func choosesTheOwnedRegionsWhenTheyAloneWin() {
+    let (pool, clock) = (WorkerPool(workers: 1), VirtualClock())
+    var chooser = chooser(pool, clock)
+    func step() -> [Bool] {
+      let caller = ObjectIdentifier(Thread.current)
+      var parallel: [Bool] = []
+      for owned in [true, false] {
+        let threads = Mutex<[ObjectIdentifier?]>([nil, nil])
+        pool.run(width: 2, ownsItsData: owned) { share in
+          threads.withLock { $0[share] = ObjectIdentifier(Thread.current) }
+        }
+        parallel.append(threads.withLock { $0 } != [caller, caller])
+      }
+      // All cores 150 µs, the owned region alone on two cores 80, all on the caller 100.
+      clock.now += parallel == [true, true] ? 150e-6 : parallel == [true, false] ? 80e-6 : 100e-6
+      return parallel
+    }
+    var ways: [[Bool]] = []
+    for _ in 0..<StepWidthChooser.probeSteps { ways.append(chooser.run(step)) }
+    let block = StepWidthChooser.blockSteps
+    #expect(
+      ways == (0..<StepWidthChooser.probeSteps).map {
+        [[true, true], [true, false], [false, false]][($0 / block) % 3]
+      })
+    #expect(chooser.probes == 1 && chooser.way == .ownedRegions && !chooser.runsOnCaller)
+    for _ in 0..<20 { #expect(chooser.run(step) == [true, false]) }
   }
 
   @Test func keepsAllCoresWhenTheyAreFaster() {

@@ -158,7 +158,7 @@ public final class Conv2D: Layer {
   private var usesOneCore: Bool { BLAS.threadCount < 2 || WorkerPool.shared.maximumWidth < 2 }
 
   /// Runs `body(half)` for both channel halves, on two cores when the thread count allows (or
-  /// one after the other on the caller: ``WorkerPool/run(width:_:)``).
+  /// one after the other on the caller: ``WorkerPool/run(width:ownsItsData:_:)``).
   private func forEachChannelHalf(_ body: (Range<Int>) -> Void) {
     let halves = channelHalves
     if usesOneCore {

@@ -410,11 +410,11 @@ public final class Linear: Layer {
   /// forward to update: W of at least ``rowSplitWeights`` values and 32 rows.
   ///
   /// Why: each core then always touches the same half of W, which stays in its own L2 across
-  /// steps, instead of streaming all of W from L3 for the GEMV and again for the GER; and no
-  /// row written by one core is read by the other, which costs most when the host places the
-  /// two vCPUs far apart (svhn-cnn's Linear(1600→128), 800 KiB, took 18 / 48 µs forward /
-  /// backward on two far cores with its update on one and its forward on both, against 8 / 18
-  /// on one core; docs/RESULTS.md).
+  /// steps, instead of streaming all of W from L3 for the GEMV and again for the GER, and no
+  /// row written by one core is read by the other. svhn-cnn's Linear(1600→128) (800 KiB),
+  /// whole on the calling core, took 8 / 18 µs forward / backward in a one-thread step but
+  /// 18 / 48 in a two-thread step while the host kept the two vCPUs far apart
+  /// (docs/RESULTS.md, "Batch 1 split by ownership").
   public var splitsRows: Bool { inputCount * outputCount >= Self.rowSplitWeights && outputCount >= 32 }
 
   /// The smallest W (values) split by rows at batch 1: 512 KiB, half a core's L2 here.
