@@ -110,14 +110,16 @@ struct BenchCommand: ParsableCommand {
     print("SGEMM 2048² peak: " + threadCounts.map { "\($0) thr \(format(peak[$0] ?? 0, 1)) GF/s" }
       .joined(separator: ", "))
     // How far apart the cores are now: on this project's VMs two threads sometimes sit on cores
-    // far apart, and batch-1 steps then run on one core (StepWidthChooser).
+    // far apart, and batch-1 steps then run on one core, or only their big layers on both
+    // (StepWidthChooser).
     let roundTrip = threadCounts.contains(where: { $0 > 1 })
       ? WorkerPool.shared.roundTripSeconds() : nil
     if let roundTrip {
       print(
         "Cores: a cache-line round trip between two threads takes \(format(roundTrip * 1e9, 0)) ns"
           + (roundTrip > 300e-9
-            ? " (far apart: training then runs small steps on one core when that is faster)" : ""))
+            ? " (far apart: training then runs small steps on one core, or only their big layers"
+              + " on two, when that is faster)" : ""))
     }
     let bench = TrainingBenchmark(seconds: seconds)
     // Evaluation runs on the most threads asked for (all cores by default).
