@@ -13,9 +13,12 @@
 /// convolution and first Linear), which pays on far cores too when the layer is large, and not
 /// when it is small (mnist-cnn's second convolution): hence a third way, ``Way/ownedRegions``.
 ///
-/// How: a probe of ``probeSteps`` steps runs blocks of ``blockSteps`` steps each way in turn
-/// (all cores first) and sums each way's wall time, leaving out each block's first step, which
-/// pays for moving the data between the ways' caches. The fastest way then runs every step
+/// How: a probe runs two blocks of ``blockSteps`` steps each way in turn (all cores first) and
+/// sums each way's wall time, leaving out each block's first step, which
+/// pays for moving the data between the ways' caches; the middle way only when the first block
+/// ran a region that owns its data (``WorkerPool/ownedRegionCount``) — without one it is the
+/// caller's way, and a probe of ``probeSteps`` steps does for a step that owns nothing, a
+/// DSSGD participant's local epoch of 60-odd steps, say. The fastest way then runs every step
 /// until the next probe (a tie goes to the way with fewer parallel regions): after
 /// ``exploitSeconds`` (at least 1,000 of its steps), doubled up to ``longestExploitSeconds``
 /// while the probes keep choosing the same way, so that probing costs well under 1% of the
@@ -37,8 +40,11 @@ public struct StepWidthChooser {
     case caller
   }
 
-  /// Steps per probe: two blocks each way.
-  public static let probeSteps = 2 * Way.allCases.count * blockSteps
+  /// Steps per probe of steps that run no region that owns its data: two blocks each of all
+  /// cores and the caller.
+  public static let probeSteps = 2 * 2 * blockSteps
+  /// Steps per probe of steps that do: two blocks each way.
+  public static let probeStepsWithOwnedRegions = 2 * Way.allCases.count * blockSteps
   /// Consecutive steps run one way within a probe.
   public static let blockSteps = 4
   /// How long the fastest way runs before the next probe, after a probe that changed the way.
@@ -54,8 +60,13 @@ public struct StepWidthChooser {
   public var runsOnCaller: Bool { way == .caller }
   /// Probes finished so far.
   public private(set) var probes = 0
-  /// Steps of the current probe taken; ``probeSteps`` while running the chosen way.
+  /// Steps of the current probe taken; `probeLength` while running the chosen way.
   private var probeIndex = 0
+  /// The ways the current probe times, in turn.
+  private var ways: [Way] = [.allCores, .caller]
+  private var probeLength: Int { 2 * ways.count * Self.blockSteps }
+  /// ``WorkerPool/ownedRegionCount`` when the current probe began.
+  private var ownedRegionsBefore = 0
   /// Counted seconds of the current probe, by way.
   private var seconds = [Double](repeating: 0, count: Way.allCases.count)
   private var exploit = exploitSeconds
@@ -73,44 +84,47 @@ public struct StepWidthChooser {
     self.pool = pool
     enabled = threads > 1 && pool.maximumWidth > 1
     self.clock = clock
+    ownedRegionsBefore = pool.ownedRegionCount
   }
 
   /// Runs `step` the way chosen, probing when it is time to.
   public mutating func run<R>(_ step: () -> R) -> R {
     guard enabled else { return step() }
-    if probeIndex == Self.probeSteps {
+    if probeIndex == probeLength {
       if clock() < exploitUntil { return run(step, way) }
       probeIndex = 0
       seconds = seconds.map { _ in 0 }
+      ways = [.allCores, .caller]
+      ownedRegionsBefore = pool.ownedRegionCount
     }
-    let current = Way(rawValue: (probeIndex / Self.blockSteps) % Way.allCases.count)!
+    let current = ways[(probeIndex / Self.blockSteps) % ways.count]
     let counted = probeIndex % Self.blockSteps != 0
     let start = clock()
     let result = run(step, current)
     let elapsed = clock() - start
     probeIndex += 1
     if counted { seconds[current.rawValue] += elapsed }
-    if probeIndex == Self.blockSteps
-      && seconds[Way.allCores.rawValue] >= Double(Self.blockSteps - 1) * Self.largeStepSeconds
-    {
-      way = .allCores
-      probeIndex = Self.probeSteps
-      exploitUntil = .infinity
-      probes += 1
-      return result
+    if probeIndex == Self.blockSteps {
+      if seconds[Way.allCores.rawValue] >= Double(Self.blockSteps - 1) * Self.largeStepSeconds {
+        way = .allCores
+        probeIndex = probeLength
+        exploitUntil = .infinity
+        probes += 1
+        return result
+      }
+      if pool.ownedRegionCount != ownedRegionsBefore { ways = Way.allCases }
     }
-    if probeIndex == Self.probeSteps {
+    if probeIndex == probeLength {
       // The fastest; on a tie the later way (fewer parallel regions).
       var choice = Way.caller
-      for candidate in Way.allCases.reversed()
+      for candidate in ways.reversed()
       where seconds[candidate.rawValue] < seconds[choice.rawValue] {
         choice = candidate
       }
       exploit = probes > 0 && choice == way
         ? min(exploit * 2, Self.longestExploitSeconds) : Self.exploitSeconds
       way = choice
-      let countedSteps = Double(Self.probeSteps - Self.probeSteps / Self.blockSteps)
-        / Double(Way.allCases.count)
+      let countedSteps = Double(2 * (Self.blockSteps - 1))
       let chosenStep = seconds[choice.rawValue] / countedSteps
       exploitUntil = clock() + max(exploit, 1000 * chosenStep)
       probes += 1

@@ -43,6 +43,11 @@ public final class WorkerPool: @unchecked Sendable {
   /// `keepingOwnedRegions`.
   private let allSharesOnCaller = Atomic<Int>(0)
   private let unownedSharesOnCaller = Atomic<Int>(0)
+  private let ownedRegions = Atomic<Int>(0)
+
+  /// How many regions that own their data (``run(width:ownsItsData:_:)``) have been run, on
+  /// any thread: ``StepWidthChooser`` times its middle way only for steps that run one.
+  public var ownedRegionCount: Int { ownedRegions.load(ordering: .relaxed) }
   private let condition = NSCondition()
   private var sleepers = 0
   /// Bumped by ``wake()`` (under `condition`'s lock): a blocked worker that sees it change goes
@@ -74,6 +79,7 @@ public final class WorkerPool: @unchecked Sendable {
   ///   far second core costs: such a region runs in parallel even inside
   ///   ``withSharesOnCaller(keepingOwnedRegions:_:)`` with `keepingOwnedRegions`.
   public func run(width: Int, ownsItsData: Bool = false, _ body: (Int) -> Void) {
+    if ownsItsData { ownedRegions.add(1, ordering: .relaxed) }
     let width = min(max(width, 1), maximumWidth)
     guard width > 1 else {
       body(0)
