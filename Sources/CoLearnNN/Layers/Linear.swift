@@ -414,7 +414,11 @@ public final class Linear: Layer {
   /// row written by one core is read by the other. svhn-cnn's Linear(1600→128) (800 KiB),
   /// whole on the calling core, took 8 / 18 µs forward / backward in a one-thread step but
   /// 18 / 48 in a two-thread step while the host kept the two vCPUs far apart
-  /// (docs/RESULTS.md, "Batch 1 split by ownership").
+  /// (docs/RESULTS.md, "Batch 1 split by ownership"). Split, it took 4.7 / 9.6 µs on two near
+  /// cores but 11 / 33–44 on two far ones: the input, ∂y and one half's ∂x still cross, and
+  /// the layer is too small for that, so its regions do not claim to own their data: when the
+  /// trainer keeps only those on two cores (``StepWidthChooser/Way/ownedRegions``), this layer
+  /// runs on the caller.
   public var splitsRows: Bool { inputCount * outputCount >= Self.rowSplitWeights && outputCount >= 32 }
 
   /// The smallest W (values) split by rows at batch 1: 512 KiB, half a core's L2 here.
@@ -427,8 +431,7 @@ public final class Linear: Layer {
   }
 
   /// Runs `body` on blocks of output rows at batch 1: the whole of W, or its two halves
-  /// (``splitsRows``), on two cores when the thread count allows (a region that owns its data:
-  /// ``WorkerPool/run(width:ownsItsData:_:)``).
+  /// (``splitsRows``), on two cores when the thread count allows.
   private func forEachRowBlock(_ body: (Range<Int>) -> Void) {
     guard splitsRows else {
       body(0..<outputCount)
@@ -438,7 +441,7 @@ public final class Linear: Layer {
     if BLAS.threadCount < 2 {
       for half in halves { body(half) }
     } else {
-      WorkerPool.shared.run(width: 2, ownsItsData: true) { share in body(halves[share]) }
+      WorkerPool.shared.run(width: 2) { share in body(halves[share]) }
     }
   }
 
