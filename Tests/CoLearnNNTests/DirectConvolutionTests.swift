@@ -189,12 +189,7 @@ import Testing
       Shape(input: .image(height: 14, width: 14, channels: 64), outputs: 64, kernel: 5, stride: 1, batch: 2),
     ])
   func longPatchesRunTheDirectForward(shape: Shape) {
-    func layer(direct: Bool) -> Conv2D {
-      Conv2D(
-        input: shape.input, outputChannels: shape.outputs, kernelSize: shape.kernel,
-        stride: shape.stride, allowsDirectKernels: direct)
-    }
-    let (direct, im2col) = (layer(direct: true), layer(direct: false))
+    let (direct, im2col) = layers(shape)
     #expect(direct.usesDirectForward && direct.usesAVX512Kernels && !direct.usesDirectKernels)
     #expect(!im2col.usesDirectForward)
     var generator = SeededGenerator(seed: 8)
@@ -242,12 +237,7 @@ import Testing
       Shape(input: .image(height: 11, width: 10, channels: 32), outputs: 128, kernel: 3, stride: 2, batch: 1),
     ])
   func oneSampleSplitsTheChannels(shape: Shape) {
-    func layer(direct: Bool) -> Conv2D {
-      Conv2D(
-        input: shape.input, outputChannels: shape.outputs, kernelSize: shape.kernel,
-        stride: shape.stride, allowsDirectKernels: direct)
-    }
-    let (split, im2col) = (layer(direct: true), layer(direct: false))
+    let (split, im2col) = layers(shape)
     #expect(split.splitsChannelsAtBatchOne && !im2col.splitsChannelsAtBatchOne)
     var generator = SeededGenerator(seed: 12)
     let x = (0..<split.inputShape.count).map { _ in Float.random(in: -1...1, using: &generator) }
