@@ -499,7 +499,7 @@ public final class Conv2D: Layer {
   /// rows ∂y[:, half]·W[half, :] and their col2im (with the old W), then its rows of ∂W and
   /// ∂b — with `rate`, the SGD step of its rows of W and b in `target` (which is `weight`);
   /// without, the gradients into `target` [W, b]. Then ∂x = the first half's col2im + the
-  /// second's, split between the cores by element.
+  /// second's, element by element (on both cores when ∂x is large enough to pay).
   private func backwardSplittingChannels(
     input: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
     inputGradient: UnsafeMutablePointer<Float>?, weight: UnsafePointer<Float>, rate: Float?,
