@@ -30,6 +30,27 @@ func parallelChunks(
   }
 }
 
+/// Whether ``forEachHalf(of:splitAt:ownsItsData:_:)`` runs both halves on the calling thread:
+/// `--threads 1` (``BLAS/threadCount``), or one core to run on.
+var halvesRunOnOneCore: Bool { BLAS.threadCount < 2 || WorkerPool.shared.maximumWidth < 2 }
+
+/// Runs `body` on 0..<middle and middle..<count — the two halves of a split fixed by the
+/// layer's shape, not the thread count — on two cores, or one after the other on the caller
+/// (``halvesRunOnOneCore``, or inside ``WorkerPool/withSharesOnCaller(keepingOwnedRegions:_:)``).
+/// `ownsItsData`: see ``WorkerPool/run(width:ownsItsData:_:)``.
+func forEachHalf(
+  of count: Int, splitAt middle: Int, ownsItsData: Bool = false, _ body: (Range<Int>) -> Void
+) {
+  if halvesRunOnOneCore {
+    body(0..<middle)
+    body(middle..<count)
+  } else {
+    WorkerPool.shared.run(width: 2, ownsItsData: ownsItsData) { share in
+      body(share == 0 ? 0..<middle : middle..<count)
+    }
+  }
+}
+
 /// target[c] += scale · Σ_r matrix[r, c] for a row-major [rows, columns] matrix: the bias
 /// gradient (scale 1) or the fused bias update (scale −α) of a dense or convolutional layer.
 func addColumnSums(

@@ -9,16 +9,16 @@
 /// ~40 ns (`WorkerPool/roundTripSeconds(count:)`), and a mnist-cnn step at batch 1 took
 /// 150–170 µs on two cores against ~100 µs on one (docs/RESULTS.md, "Far cores"). A fixed
 /// `--threads 2` would run the slow way for as long as that lasts. The big layers of a batch-1
-/// step split by ownership (``WorkerPool/run(width:ownsItsData:_:)``: svhn-cnn's second
-/// convolution and first Linear), which pays on far cores too when the layer is large, and not
-/// when it is small (mnist-cnn's second convolution): hence a third way, ``Way/ownedRegions``.
+/// step split by ownership (``WorkerPool/run(width:ownsItsData:_:)``: the presets' second
+/// convolutions), which pays on far cores too when the layer is large (svhn-cnn's), and not
+/// when it is small (mnist-cnn's): hence a third way, ``Way/ownedRegions``.
 ///
 /// How: a probe runs two blocks of ``blockSteps`` steps each way in turn (all cores first) and
-/// sums each way's wall time, leaving out each block's first step, which
-/// pays for moving the data between the ways' caches; the middle way only when the first block
-/// ran a region that owns its data (``WorkerPool/ownedRegionCount``) — without one it is the
-/// caller's way, and a probe of ``probeSteps`` steps does for a step that owns nothing, a
-/// DSSGD participant's local epoch of 60-odd steps, say. The fastest way then runs every step
+/// sums each way's wall time, leaving out each block's first step, which pays for moving the
+/// data between the ways' caches. It times the middle way only when the first block ran a
+/// region that owns its data (``WorkerPool/ownedRegionCount``): without one the middle way is
+/// the caller's, and ``probeSteps`` steps (not ``probeStepsWithOwnedRegions``) do — a DSSGD
+/// participant's local epoch is 60-odd steps. The fastest way then runs every step
 /// until the next probe (a tie goes to the way with fewer parallel regions): after
 /// ``exploitSeconds`` (at least 1,000 of its steps), doubled up to ``longestExploitSeconds``
 /// while the probes keep choosing the same way, so that probing costs well under 1% of the

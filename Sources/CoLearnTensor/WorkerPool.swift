@@ -2,17 +2,18 @@ import Foundation
 import Synchronization
 
 /// A tiny fork–join pool for splitting one hot loop across the cores: the caller runs share 0 and
-/// one persistent worker thread per extra core runs the others; ``run(width:ownsItsData:_:)`` returns when all
-/// shares are done.
+/// one persistent worker thread per extra core runs the others;
+/// ``run(width:ownsItsData:_:)`` returns when all shares are done.
 ///
 /// Why not Dispatch: a training step at mini-batch 1 takes tens of microseconds, and waking a
 /// Dispatch worker costs about as much. Workers here spin on an atomic generation counter for
 /// a short while after each job (so the next job of the same step starts in well under a
 /// microsecond), then fall back to a blocking wait so an idle pool costs nothing.
 ///
-/// Threading: ``run(width:ownsItsData:_:)`` may be called from any thread. One call at a time gets the
-/// workers; a call made while another holds them (another training thread, or a nested call)
-/// runs all its shares on its own thread, one after the other — same result, no parallelism.
+/// Threading: ``run(width:ownsItsData:_:)`` may be called from any thread. One call at a time
+/// gets the workers; a call made while another holds them (another training thread, or a nested
+/// call) runs all its shares on its own thread, one after the other — same result, no
+/// parallelism.
 /// The shared pool is created on first use.
 public final class WorkerPool: @unchecked Sendable {
   /// The process-wide pool with one worker per core beyond the first.

@@ -149,23 +149,10 @@ public final class Conv2D: Layer {
   /// second's, added element by element; each ∂W value is its own sum over the positions.
   public var splitsChannelsAtBatchOne: Bool { splitsChannels }
 
-  /// The two halves of the output channels (``splitsChannels``).
-  private var channelHalves: [Range<Int>] {
-    [0..<(outputChannels / 2), (outputChannels / 2)..<outputChannels]
-  }
-
-  /// Whether ``forEachChannelHalf(_:)`` runs both halves on the calling thread.
-  private var usesOneCore: Bool { BLAS.threadCount < 2 || WorkerPool.shared.maximumWidth < 2 }
-
-  /// Runs `body(half)` for both channel halves, on two cores when the thread count allows (or
-  /// one after the other on the caller: ``WorkerPool/run(width:ownsItsData:_:)``).
+  /// Runs `body(half)` for both halves of the output channels (``splitsChannels``): regions
+  /// that own their data.
   private func forEachChannelHalf(_ body: (Range<Int>) -> Void) {
-    let halves = channelHalves
-    if usesOneCore {
-      for half in halves { body(half) }
-    } else {
-      WorkerPool.shared.run(width: 2, ownsItsData: true) { share in body(halves[share]) }
-    }
+    forEachHalf(of: outputChannels, splitAt: outputChannels / 2, ownsItsData: true, body)
   }
 
   /// Whether this layer runs the im2col-free kernels (forward, and ∂W when it is the first
@@ -313,7 +300,7 @@ public final class Conv2D: Layer {
           input, positions: 0..<positions, channels: channels, transposedWeight: transposed,
           bias: bias, applyingTanh: applyingTanh, into: output)
       }
-      if usesOneCore { pass(0..<outputs) } else { forEachChannelHalf(pass) }
+      if halvesRunOnOneCore { pass(0..<outputs) } else { forEachChannelHalf(pass) }
       return
     }
     // A long patch's rows of Wᵀ (102,400 weights for svhn-cnn's second convolution) are shared
@@ -506,7 +493,8 @@ public final class Conv2D: Layer {
     into target: UnsafeMutablePointer<Float>
   ) {
     guard let direct = directForward else { return }
-    precondition(halfColumns.count >= positions * patchSize, "Conv2D used before reserve(batchSize:)")
+    precondition(
+      halfColumns.count >= positions * patchSize, "Conv2D used before reserve(batchSize:)")
     columnsHold = nil
     let (outputs, patch, count) = (outputChannels, patchSize, positions)
     let (firstColumns, secondColumns) = (columns.pointer, halfColumns.pointer)

@@ -419,16 +419,13 @@ public final class Linear: Layer {
   /// the layer is too small for that, so its regions do not claim to own their data: when the
   /// trainer keeps only those on two cores (``StepWidthChooser/Way/ownedRegions``), this layer
   /// runs on the caller.
-  public var splitsRows: Bool { inputCount * outputCount >= Self.rowSplitWeights && outputCount >= 32 }
+  public var splitsRows: Bool {
+    inputCount * outputCount >= Self.rowSplitWeights && outputCount >= 32
+  }
 
   /// The smallest W (values) split by rows at batch 1: 512 KiB, half a core's L2 here.
   public static let rowSplitWeights = 128 * 1024
 
-  /// The two halves of the rows (``splitsRows``), split on a multiple of 16.
-  private var rowHalves: [Range<Int>] {
-    let middle = (outputCount / 2 + 8) & ~15
-    return [0..<middle, middle..<outputCount]
-  }
 
   /// Runs `body` on blocks of output rows at batch 1: the whole of W, or its two halves
   /// (``splitsRows``), on two cores when the thread count allows.
@@ -437,12 +434,8 @@ public final class Linear: Layer {
       body(0..<outputCount)
       return
     }
-    let halves = rowHalves
-    if BLAS.threadCount < 2 {
-      for half in halves { body(half) }
-    } else {
-      WorkerPool.shared.run(width: 2) { share in body(halves[share]) }
-    }
+    // The halves split on a multiple of 16.
+    forEachHalf(of: outputCount, splitAt: (outputCount / 2 + 8) & ~15, body)
   }
 
   /// ``forEachRowBlock(_:)`` for backward at batch 1: each block first adds its rows' share of
@@ -453,7 +446,9 @@ public final class Linear: Layer {
     weight: UnsafePointer<Float>, _ body: (Range<Int>) -> Void
   ) {
     let second = secondHalfInputGradient.pointer
-    precondition(!splitsRows || secondHalfInputGradient.count >= inputCount, "Linear used before reserve(batchSize:)")
+    precondition(
+      !splitsRows || secondHalfInputGradient.count >= inputCount,
+      "Linear used before reserve(batchSize:)")
     forEachRowBlock { rows in
       if let inputGradient {
         BLAS.gemv(
